@@ -1,0 +1,1 @@
+"""The ``kardashev`` command line. Each verb group lives in its own module."""
