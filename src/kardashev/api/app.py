@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kardashev import __version__
+from kardashev.api.errors import install_error_handlers
+from kardashev.api.middleware import RequestIdMiddleware
+from kardashev.api.settings import Settings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """
+Submit predictions, stake on them and follow their scores in a Kardashev tournament.
+
+**Auth.** Send an API key as `Authorization: Token PUBLIC_ID$SECRET`. Keys have scopes: `read` (own
+account, models, submissions, stakes, scores), `upload` (submit predictions, create models, diagnostics),
+`stake` (change stakes) and `admin` (operator endpoints under `/v1/admin`). Rounds, the leaderboard and
+released meta models are public.
+
+**Errors.** Every error is `{"error": {"code", "type", "message", "request_id"}}` with a 4xx status for
+bad input; the `X-Request-ID` header identifies the request in the server log.
+
+**Amounts** are exact decimal strings of tokens (`"12.5"`).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API application for ``settings`` (default: from the environment).
+
+    Opens the tournament database (creating its tables when ``settings.create_schema``) and the data
+    directory; nothing is global, so several apps with different settings can live in one process.
+    """
+    from kardashev.api.context import ApiContext
+    from kardashev.api.routes import include_routes
+
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title=settings.title,
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.context = ApiContext.open(settings)
+    install_error_handlers(app)
+    include_routes(app)
+    app.add_middleware(RequestIdMiddleware)
+    return app

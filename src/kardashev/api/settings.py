@@ -1,0 +1,100 @@
+"""Configuration of the HTTP API service: one frozen dataclass, built from arguments or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kardashev.errors import ConfigError
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///kardashev-data/kardashev.db"
+
+
+def _int_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of one API service instance.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL of the tournament database (SQLite file or PostgreSQL).
+    data_dir
+        Directory of the content-addressed parquet files (predictions, meta models).
+    max_upload_bytes
+        Largest accepted upload body; a larger one is refused with 413 while it streams in.
+    key_pepper
+        Server-side secret mixed into every API-key hash (HMAC-SHA256). Keys made under one pepper
+        only verify under the same pepper. An empty pepper is allowed (secrets are 256-bit random).
+    title
+        Title shown in the OpenAPI documentation.
+    meta_model_lag_rounds, meta_model_min_models
+        Release rule of the public naive meta model: only rounds at least this many rounds old, and
+        only when at least this many models contributed.
+    create_schema
+        Create missing database tables at start-up (the store's migrations).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path = field(default_factory=lambda: Path("kardashev-data"))
+    max_upload_bytes: int = 50 * 1024 * 1024
+    key_pepper: str = ""
+    title: str = "Kardashev tournament API"
+    meta_model_lag_rounds: int = 4
+    meta_model_min_models: int = 5
+    create_schema: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.database_url, str) or "://" not in self.database_url:
+            raise ConfigError(f"database_url must be a SQLAlchemy URL, got {self.database_url!r}")
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.max_upload_bytes <= 0:
+            raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        if self.meta_model_lag_rounds < 0:
+            raise ConfigError(f"meta_model_lag_rounds must be >= 0, got {self.meta_model_lag_rounds}")
+        if self.meta_model_min_models < 1:
+            raise ConfigError(f"meta_model_min_models must be >= 1, got {self.meta_model_min_models}")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``KARDASHEV_*`` environment variables; keyword ``overrides`` win when not None."""
+        values: dict[str, object] = {
+            "database_url": os.environ.get("KARDASHEV_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            "data_dir": Path(os.environ.get("KARDASHEV_DATA_DIR") or "kardashev-data"),
+            "max_upload_bytes": _int_from_env("KARDASHEV_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            "key_pepper": os.environ.get("KARDASHEV_KEY_PEPPER", ""),
+            "meta_model_lag_rounds": _int_from_env("KARDASHEV_META_MODEL_LAG", cls.meta_model_lag_rounds),
+            "meta_model_min_models": _int_from_env(
+                "KARDASHEV_META_MODEL_MIN_MODELS", cls.meta_model_min_models
+            ),
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:  # never print the pepper
+        return (
+            f"Settings(database_url={_redact_url(self.database_url)!r}, data_dir={str(self.data_dir)!r}, "
+            f"max_upload_bytes={self.max_upload_bytes}, key_pepper={'***' if self.key_pepper else ''!r})"
+        )
+
+
+def _redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, at, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***{at}{host}" if ":" in credentials else url

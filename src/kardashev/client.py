@@ -1,0 +1,257 @@
+"""A small Python client of the Kardashev HTTP API, with numerapi-like method names.
+
+>>> from kardashev.client import KardashevClient
+>>> api = KardashevClient("http://127.0.0.1:8000", public_id="kdk_...", secret_key="...")
+>>> api.get_current_round()                                  # doctest: +SKIP
+>>> api.upload_predictions("preds.csv", model_id="my_model")  # doctest: +SKIP
+>>> api.stake_increase("10", model_id="my_model")            # doctest: +SKIP
+
+Token amounts are exact decimal strings (``"12.5"``) on the wire and :class:`decimal.Decimal` here. An
+error response is raised as the same :mod:`kardashev.errors` exception the server raised, with its
+``code``, and the request id in the message.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kardashev import errors
+
+__all__ = ["KardashevClient"]
+
+_PARQUET_TYPE = "application/vnd.apache.parquet"
+
+
+def _error_class(type_name: str, status: int) -> type[errors.KardashevError]:
+    candidate = getattr(errors, type_name, None) if type_name in errors.__all__ else None
+    if isinstance(candidate, type) and issubclass(candidate, errors.KardashevError):
+        return candidate
+    by_status: dict[int, type[errors.KardashevError]] = {
+        401: errors.AuthenticationError,
+        403: errors.PermissionDeniedError,
+        404: errors.NotFoundError,
+        409: errors.ConflictError,
+        413: errors.PayloadTooLargeError,
+    }
+    if status in by_status:
+        return by_status[status]
+    return errors.InvalidInputError if 400 <= status < 500 else errors.KardashevError
+
+
+def _raise_for_error(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        body = response.json()["error"]
+        code, message, type_name = str(body["code"]), str(body["message"]), str(body.get("type", ""))
+        request_id = body.get("request_id")
+    except (ValueError, KeyError, TypeError):
+        code, type_name, request_id = "http_error", "", response.headers.get("x-request-id")
+        message = f"HTTP {response.status_code}: {response.text[:200]}"
+    cls = _error_class(type_name, response.status_code)
+    suffix = f" (HTTP {response.status_code}, request id {request_id})" if request_id else ""
+    error = cls(message + suffix, code=code)
+    error.status_code = response.status_code  # type: ignore[attr-defined]
+    error.request_id = request_id  # type: ignore[attr-defined]
+    raise error
+
+
+class KardashevClient:
+    """Client of one Kardashev API server.
+
+    Parameters
+    ----------
+    base_url
+        Server root, e.g. ``"http://127.0.0.1:8000"``.
+    public_id, secret_key
+        The API key (as numerapi's ``public_id`` / ``secret_key``). Public endpoints work without it.
+    timeout
+        Seconds per request.
+    transport
+        Optional httpx transport (tests may pass an in-process one).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        public_id: str | None = None,
+        secret_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Accept": "application/json"}
+        if public_id is not None and secret_key is not None:
+            headers["Authorization"] = f"Token {public_id}${secret_key}"
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"KardashevClient({str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> KardashevClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        _raise_for_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    @staticmethod
+    def _file_payload(
+        file_path: str | Path | None, df: Any | None, *, filename: str | None = None
+    ) -> tuple[bytes, str]:
+        if (file_path is None) == (df is None):
+            raise errors.InvalidInputError("give exactly one of file_path or df")
+        if df is not None:
+            buffer = io.BytesIO()
+            df.to_parquet(buffer, index=False)
+            return buffer.getvalue(), _PARQUET_TYPE
+        path = Path(file_path)  # type: ignore[arg-type]
+        if not path.is_file():
+            raise errors.NotFoundError(f"no such file: {path}")
+        name = (filename or path.name).lower()
+        media_type = _PARQUET_TYPE if name.endswith(".parquet") else "text/csv"
+        return path.read_bytes(), media_type
+
+    # ------------------------------------------------------------------ rounds (public)
+    def health(self) -> dict[str, Any]:
+        return self._json("GET", "/v1/health")
+
+    def get_current_round(self, tournament: str | None = None) -> int | None:
+        """Number of the newest open round (of the given kind, ``"classic"`` or ``"signals"``), or None."""
+        params = {"kind": tournament} if tournament else None
+        response = self._http.get("/v1/rounds/current", params=params)
+        if response.status_code == 404:
+            return None
+        _raise_for_error(response)
+        return int(response.json()["number"])
+
+    def get_round(self, round_number: int) -> dict[str, Any]:
+        return self._json("GET", f"/v1/rounds/{int(round_number)}")
+
+    def get_rounds(self, tournament: str | None = None, *, status: str | None = None) -> list[dict[str, Any]]:
+        params = {key: value for key, value in (("kind", tournament), ("status", status)) if value}
+        return self._json("GET", "/v1/rounds", params=params)
+
+    def get_leaderboard(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return self._json("GET", "/v1/leaderboard", params={"limit": limit, "offset": offset})
+
+    def download_meta_model(self, round_number: int, dest_path: str | Path | None = None) -> bytes:
+        """The released naive meta model of a round as parquet bytes (written to ``dest_path`` if given)."""
+        data = self._request("GET", f"/v1/meta-models/{int(round_number)}").content
+        if dest_path is not None:
+            Path(dest_path).write_bytes(data)
+        return data
+
+    # ------------------------------------------------------------------ own account (read scope)
+    def get_account(self) -> dict[str, Any]:
+        return self._json("GET", "/v1/account")
+
+    def wallet_balance(self) -> Decimal:
+        return Decimal(self.get_account()["wallet_balance"])
+
+    def get_models(self) -> dict[str, int]:
+        """Own models as ``{name: id}`` (like numerapi's ``get_models``)."""
+        return {model["name"]: model["id"] for model in self._json("GET", "/v1/models")}
+
+    def create_model(self, name: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/models", json={"name": name})
+
+    def submissions(self, model_id: str | int, *, round_number: int | None = None) -> list[dict[str, Any]]:
+        params = {"round_number": round_number} if round_number is not None else None
+        return self._json("GET", f"/v1/models/{model_id}/submissions", params=params)
+
+    def upload_predictions(
+        self,
+        file_path: str | Path | None = None,
+        *,
+        model_id: str | int,
+        df: Any | None = None,
+        round_number: int | None = None,
+    ) -> int:
+        """Upload a CSV or parquet file (or a DataFrame) for a model; returns the submission id."""
+        data, media_type = self._file_payload(file_path, df)
+        params = {"round_number": round_number} if round_number is not None else None
+        body = self._json(
+            "POST",
+            f"/v1/models/{model_id}/submissions",
+            content=data,
+            headers={"Content-Type": media_type},
+            params=params,
+        )
+        return int(body["id"])
+
+    def stake_get(self, model_id: str | int) -> Decimal:
+        return Decimal(self._json("GET", f"/v1/models/{model_id}/stake")["stake"])
+
+    def stake_details(self, model_id: str | int) -> dict[str, Any]:
+        return self._json("GET", f"/v1/models/{model_id}/stake")
+
+    def stake_increase(self, nmr: str | int | Decimal, model_id: str | int) -> dict[str, Any]:
+        return self._json("POST", f"/v1/models/{model_id}/stake/increase", json={"amount": str(nmr)})
+
+    def stake_decrease(self, nmr: str | int | Decimal, model_id: str | int) -> dict[str, Any]:
+        return self._json("POST", f"/v1/models/{model_id}/stake/decrease", json={"amount": str(nmr)})
+
+    def round_model_performances(self, model_id: str | int) -> list[dict[str, Any]]:
+        """Per round: daily scores so far, final scores and payout once resolved."""
+        return self._json("GET", f"/v1/models/{model_id}/scores")
+
+    def submission_scores(
+        self, model_id: str | int, *, round_number: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Daily score rows ``{round_number, day, metric, value}`` of a model."""
+        params = {"round_number": round_number} if round_number is not None else None
+        return self._json("GET", f"/v1/models/{model_id}/daily-scores", params=params)
+
+    def diagnostics(
+        self, model_id: str | int, file_path: str | Path | None = None, *, df: Any | None = None
+    ) -> dict[str, Any]:
+        """Diagnostics (per-era CORR, Sharpe, drawdown, feature exposure) of a validation predictions file."""
+        data, media_type = self._file_payload(file_path, df)
+        return self._json(
+            "POST", f"/v1/models/{model_id}/diagnostics", content=data, headers={"Content-Type": media_type}
+        )
+
+    # ------------------------------------------------------------------ operator (admin scope)
+    def create_account(self, name: str, *, deposit: str | Decimal | int | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"name": name}
+        if deposit is not None:
+            payload["deposit"] = str(deposit)
+        return self._json("POST", "/v1/admin/accounts", json=payload)
+
+    def create_api_key(self, account: str | int, scopes: list[str]) -> dict[str, Any]:
+        """A new key for an account: ``{"public_id", "secret_key", "scopes"}`` (the secret is shown once)."""
+        return self._json("POST", f"/v1/admin/accounts/{account}/keys", json={"scopes": list(scopes)})
+
+    def deposit(self, account: str | int, amount: str | Decimal | int) -> dict[str, Any]:
+        return self._json("POST", f"/v1/admin/accounts/{account}/deposit", json={"amount": str(amount)})
+
+    def open_round(self, **round_spec: Any) -> dict[str, Any]:
+        """Open a round; ``round_spec`` is the JSON body of ``POST /v1/admin/rounds``."""
+        return self._json("POST", "/v1/admin/rounds", json=round_spec)
+
+    def close_round(self, round_number: int) -> dict[str, Any]:
+        return self._json("POST", f"/v1/admin/rounds/{int(round_number)}/close")
+
+    def score_round(self, round_number: int, **day_data: Any) -> dict[str, Any]:
+        """Post one scoring day (``day``, ``ids``, ``target``, ``realized_returns`` …) of a round."""
+        return self._json("POST", f"/v1/admin/rounds/{int(round_number)}/score", json=day_data)
+
+    def resolve_round(self, round_number: int) -> dict[str, Any]:
+        return self._json("POST", f"/v1/admin/rounds/{int(round_number)}/resolve")
