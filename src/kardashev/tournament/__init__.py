@@ -1,0 +1,1 @@
+"""Tournament engine: rounds, submissions, stakes, scoring, payouts, leaderboard and grades."""
