@@ -81,7 +81,9 @@ def test_classic_accepts_probability_dataframe_path_and_file_object(tmp_path):
     with path.open("rb") as handle:
         assert validate_classic(handle, live_ids=LIVE_IDS).n_rows == 10
     # Upper-case headers and a UTF-8 byte-order mark are tolerated.
-    assert validate_classic(b"\xef\xbb\xbf" + classic_csv(good_classic_rows(), "ID,Prediction"), live_ids=LIVE_IDS)
+    assert validate_classic(
+        b"\xef\xbb\xbf" + classic_csv(good_classic_rows(), "ID,Prediction"), live_ids=LIVE_IDS
+    )
     # Bounds are inclusive.
     rows = good_classic_rows()
     rows[0], rows[1] = (rows[0][0], 0.0), (rows[1][0], 1.0)
@@ -173,7 +175,9 @@ def test_empty_id_cells_and_row_limit():
     rows[4] = ("", 0.3)
     assert "data rows 5" in expect("empty_ids", validate_classic, classic_csv(rows), live_ids=LIVE_IDS)
     config = ValidationConfig(max_rows=5)
-    expect("too_many_rows", validate_classic, classic_csv(good_classic_rows()), live_ids=LIVE_IDS, config=config)
+    expect(
+        "too_many_rows", validate_classic, classic_csv(good_classic_rows()), live_ids=LIVE_IDS, config=config
+    )
 
 
 def test_message_quotes_a_few_examples_and_the_full_count():
@@ -278,7 +282,9 @@ def test_signals_dates_and_data_type():
     assert "2026-11-13" in expect("multiple_dates", validate_signals, frame, universe=TICKERS)
     frame["date"] = "20261120"
     assert validate_signals(frame, universe=TICKERS).date == dt.date(2026, 11, 20)
-    message = expect("wrong_date", validate_signals, frame, universe=TICKERS, expected_date=dt.date(2026, 11, 27))
+    message = expect(
+        "wrong_date", validate_signals, frame, universe=TICKERS, expected_date=dt.date(2026, 11, 27)
+    )
     assert "2026-11-27" in message
     frame["date"] = "next friday"
     assert "'next friday'" in expect("invalid_dates", validate_signals, frame, universe=TICKERS)
@@ -292,7 +298,9 @@ def test_signals_dates_and_data_type():
 
 
 def test_dispatch_by_kind_and_config_errors():
-    assert validate_submission(classic_csv(good_classic_rows()), kind="classic", universe=LIVE_IDS).n_rows == 10
+    assert (
+        validate_submission(classic_csv(good_classic_rows()), kind="classic", universe=LIVE_IDS).n_rows == 10
+    )
     assert validate_submission(signals_frame(), kind=RoundKind.SIGNALS, universe=TICKERS).n_submitted == 120
     with pytest.raises(ConfigError):
         validate_submission(b"x", kind="crypto", universe=LIVE_IDS)
