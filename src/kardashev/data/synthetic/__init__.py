@@ -1,5 +1,6 @@
 """Synthetic market and crowd with planted, known truth (see :mod:`.market` and :mod:`.crowd`)."""
 
+from kardashev.data.synthetic.crowd import ARCHETYPES, Crowd, CrowdConfig, generate_crowd
 from kardashev.data.synthetic.market import (
     AlphaSource,
     EraData,
@@ -11,11 +12,15 @@ from kardashev.data.synthetic.market import (
 )
 
 __all__ = [
+    "ARCHETYPES",
     "AlphaSource",
+    "Crowd",
+    "CrowdConfig",
     "EraData",
     "EraTruth",
     "MarketConfig",
     "SyntheticMarket",
     "era_label",
+    "generate_crowd",
     "generate_market",
 ]

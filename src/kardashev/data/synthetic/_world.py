@@ -41,7 +41,8 @@ _S_LISTING, _S_ATTR, _S_STYLE, _S_SHOCK, _S_FACTOR, _S_COV, _S_FEATURE, _S_NAMES
 class AlphaSource:
     """One hidden alpha source: ``kind`` is ``common`` (in the features, known to the consensus),
     ``private`` (nobody's features; one original model's edge) or ``technical`` (one-week reversal).
-    ``strength`` is its weekly information coefficient on specific returns; ``period`` its persistence in eras.
+    ``strength`` is its weekly information coefficient on specific returns; ``period`` its
+    persistence in eras.
     """
 
     name: str
@@ -85,7 +86,10 @@ class MarketConfig:
             (1 <= self.n_sectors <= len(SECTORS), f"n_sectors must be within 1..{len(SECTORS)}"),
             (self.n_common_sources >= 1, "n_common_sources must be at least 1"),
             (self.n_private_sources >= 0, "n_private_sources must be >= 0"),
-            (self.n_informative_features >= self.n_common_sources, "need one informative feature per common source"),
+            (
+                self.n_informative_features >= self.n_common_sources,
+                "need one informative feature per common source",
+            ),
             (
                 self.n_features >= self.n_informative_features + len(_RISK_FEATURES) + 2,
                 f"n_features must be at least n_informative_features + {len(_RISK_FEATURES) + 2}",
@@ -95,7 +99,10 @@ class MarketConfig:
             (self.alpha_scale >= 0, "alpha_scale must be >= 0"),
             (self.specific_volatility > 0, "specific_volatility must be > 0"),
             (self.tail_degrees_of_freedom > 2, "tail_degrees_of_freedom must be > 2 (finite variance)"),
-            (self.n_stocks > 2 * (self.n_countries + self.n_sectors + 5), "too few stocks for the risk factors"),
+            (
+                self.n_stocks > 2 * (self.n_countries + self.n_sectors + 5),
+                "too few stocks for the risk factors",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -181,15 +188,26 @@ class World:
     # ---------------------------------------------------------------- construction
     def _make_sources(self) -> tuple[AlphaSource, ...]:
         c, scale = self.config, self.config.alpha_scale
-        sources = [AlphaSource(f"common_{k}", "common", 0.05 * scale, 12.0 + 4 * k) for k in range(c.n_common_sources)]
+        sources = [
+            AlphaSource(f"common_{k}", "common", 0.05 * scale, 12.0 + 4 * k)
+            for k in range(c.n_common_sources)
+        ]
         sources.append(AlphaSource("technical", "technical", 0.06 * scale, 1.0))
-        sources += [AlphaSource(f"private_{k}", "private", 0.05 * scale, 10.0 + 2 * (k % 4)) for k in range(c.n_private_sources)]
+        sources += [
+            AlphaSource(f"private_{k}", "private", 0.05 * scale, 10.0 + 2 * (k % 4))
+            for k in range(c.n_private_sources)
+        ]
         return tuple(sources)
 
     def _make_factor_covariance(self) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
         vols = np.concatenate(
-            [np.full(c.n_countries, 0.012), np.full(c.n_sectors, 0.012), [0.022, 0.006], np.full(len(STYLES), 0.005)]
+            [
+                np.full(c.n_countries, 0.012),
+                np.full(c.n_sectors, 0.012),
+                [0.022, 0.006],
+                np.full(len(STYLES), 0.005),
+            ]
         )
         rng = era_rng(self.seed, _S_COV, 0)
         k = vols.shape[0]
@@ -234,7 +252,11 @@ class World:
             if name not in seen:
                 seen.add(name)
                 names.append(name)
-        sets = {"small": names[: max(1, len(names) // 4)], "medium": names[: len(names) // 2], "all": list(names)}
+        sets = {
+            "small": names[: max(1, len(names) // 4)],
+            "medium": names[: len(names) // 2],
+            "all": list(names),
+        }
         return tuple(names), tuple(roles), sets
 
     # ---------------------------------------------------------------- per era
@@ -264,12 +286,20 @@ class World:
         weights = 1.0 / (1.0 + np.arange(c.n_countries)) ** 0.8
         country = np.searchsorted(np.cumsum(weights) / weights.sum(), u_country)
         country = np.minimum(country, c.n_countries - 1)
-        sector = np.minimum((hashed_uniform(seed, _S_ATTR, uids, 1) * c.n_sectors).astype(np.int64), c.n_sectors - 1)
-        size_raw = 1.2 * hashed_normal(seed, _S_ATTR, uids, 2) + 0.3 * knot_process(seed, _S_STYLE, uids, t, 26.0)
-        beta = 1.0 + 0.25 * (0.8 * hashed_normal(seed, _S_ATTR, uids, 3) + 0.6 * knot_process(seed, _S_STYLE + 100, uids, t, 26.0))
-        momentum = knot_process(seed, _S_STYLE + 200, uids, t, 13.0)
-        value = 0.8 * hashed_normal(seed, _S_ATTR, uids, 4) + 0.6 * knot_process(seed, _S_STYLE + 300, uids, t, 52.0)
-        volatility = 0.7 * hashed_normal(seed, _S_ATTR, uids, 5) + 0.7 * knot_process(seed, _S_STYLE + 400, uids, t, 26.0)
+        sector = (hashed_uniform(seed, _S_ATTR, uids, 1) * c.n_sectors).astype(np.int64)
+        sector = np.minimum(sector, c.n_sectors - 1)
+
+        def static(j: int) -> np.ndarray:
+            return hashed_normal(seed, _S_ATTR, uids, j)
+
+        def drift(j: int, period: float) -> np.ndarray:
+            return knot_process(seed, _S_STYLE + 100 * j, uids, t, period)
+
+        size_raw = 1.2 * static(2) + 0.3 * drift(0, 26.0)
+        beta = 1.0 + 0.25 * (0.8 * static(3) + 0.6 * drift(1, 26.0))
+        momentum = drift(2, 13.0)
+        value = 0.8 * static(4) + 0.6 * drift(3, 52.0)
+        volatility = 0.7 * static(5) + 0.7 * drift(4, 26.0)
         size = _zscore(size_raw)
         n = uids.shape[0]
         exposures = np.zeros((n, len(self.exposure_names)))
@@ -277,10 +307,11 @@ class World:
         exposures[np.arange(n), c.n_countries + sector] = 1.0
         exposures[:, self.n_market_columns - 1] = beta
         exposures[:, self.n_market_columns] = size
-        exposures[:, self.n_market_columns + 1 :] = np.column_stack([_zscore(momentum), _zscore(value), _zscore(volatility)])
+        styles = np.column_stack([_zscore(momentum), _zscore(value), _zscore(volatility)])
+        exposures[:, self.n_market_columns + 1 :] = styles
         vol_z = exposures[:, -1]
         sigma = c.specific_volatility * np.exp(0.25 * vol_z - 0.15 * size)
-        adv = 2.0e7 * np.exp(1.1 * size_raw + 0.3 * hashed_normal(seed, _S_ATTR, uids, 6 + (t + 10_000) // 13))
+        adv = 2.0e7 * np.exp(1.1 * size_raw + 0.3 * static(6 + (t + 10_000) // 13))
         basis_all = _orthonormal_basis(exposures)
         basis_market = _orthonormal_basis(exposures[:, : self.n_market_columns])
         last_shock = self.shocks(t)[1]
@@ -329,7 +360,8 @@ class World:
                 column = state.exposures[:, self.exposure_names.index(what)]
                 raw[:, j] = _zscore(column) + 0.4 * persistent
             elif what == "reversal":
-                raw[:, j] = state.alpha[:, source_index["technical"]] + 1.0 * hashed_normal(seed, stream, uids, t)
+                fresh = hashed_normal(seed, stream, uids, t)
+                raw[:, j] = state.alpha[:, source_index["technical"]] + fresh
             elif what == "volume_shock" or what == "churn":
                 raw[:, j] = hashed_normal(seed, stream, uids, t)
             else:  # persistent noise

@@ -41,7 +41,14 @@ from kardashev.errors import ConfigError
 __all__ = ["ARCHETYPES", "Crowd", "CrowdConfig", "generate_crowd"]
 
 ARCHETYPES = ("consensus", "original", "factor_bet", "technical", "copycat", "noise", "unstaked_original")
-_STAKE_LOG_MEAN = {"consensus": 6.5, "original": 5.3, "factor_bet": 6.2, "technical": 5.5, "copycat": 6.0, "noise": 4.8}
+_STAKE_LOG_MEAN = {
+    "consensus": 6.5,
+    "original": 5.3,
+    "factor_bet": 6.2,
+    "technical": 5.5,
+    "copycat": 6.0,
+    "noise": 4.8,
+}
 _S_STAKE, _S_STATIC, _S_FRESH, _S_WEIGHTS = 11, 12, 13, 14
 
 
@@ -169,7 +176,10 @@ class Crowd:
             self._cache.popitem(last=False)
 
     def predictions(self, era: EraData | int | str) -> np.ndarray:
-        """Predictions of every model at one era: (n_stocks, n_models) ranks in (0, 1), rows aligned with ``era.ids``."""
+        """Predictions of every model at one era: (n_stocks, n_models) ranks in (0, 1).
+
+        ``era`` is an :class:`EraData`, an era index or label; rows are aligned with that era's ``ids``.
+        """
         t = era.index if isinstance(era, EraData) else self.market._index(era)
         raw, uids = self._raw_signals(t)
         ranks = percentile_rank(raw)
@@ -197,7 +207,8 @@ def _source_autocorrelation(market: SyntheticMarket, lags: int) -> np.ndarray:
             continue
         base = knot_process(market.config.seed, 9000 + k, uids, 0, source.period)
         for lag in range(lags):
-            acf[k, lag] = np.corrcoef(base, knot_process(market.config.seed, 9000 + k, uids, lag, source.period))[0, 1]
+            later = knot_process(market.config.seed, 9000 + k, uids, lag, source.period)
+            acf[k, lag] = np.corrcoef(base, later)[0, 1]
     return acf
 
 
@@ -217,7 +228,9 @@ def generate_crowd(market: SyntheticMarket, config: CrowdConfig | None = None, /
     counts = config.counts()
     if (counts["original"] or counts["unstaked_original"]) and not private:
         raise ConfigError("the crowd has original models but the market has no private alpha sources")
-    n_reserved = min(counts["unstaked_original"], max(len(private) - 1, 0)) if counts["original"] else len(private)
+    n_reserved = len(private)
+    if counts["original"]:
+        n_reserved = min(counts["unstaked_original"], max(len(private) - 1, 0))
     reserved = private[len(private) - n_reserved :] if n_reserved else private
     shared = private[: len(private) - n_reserved] or private
     rng = era_rng(config.seed, _S_WEIGHTS, 0)
@@ -246,7 +259,8 @@ def generate_crowd(market: SyntheticMarket, config: CrowdConfig | None = None, /
             names.append(f"{archetype}_{j + 1:02d}")
             archetypes.append(archetype)
             log_mean = _STAKE_LOG_MEAN.get(archetype)
-            stakes.append(0.0 if log_mean is None else float(np.round(np.exp(log_mean + 0.6 * rng.standard_normal()), 2)))
+            stake = 0.0 if log_mean is None else np.exp(log_mean + 0.6 * rng.standard_normal())
+            stakes.append(float(np.round(stake, 2)))
     stake_array = np.asarray(stakes)
     crowd = Crowd(
         config=config,
