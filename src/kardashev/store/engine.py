@@ -1,0 +1,85 @@
+"""Database engines and migrations: embedded SQLite by default, PostgreSQL by URL.
+
+SQLite runs in WAL mode with foreign keys on, and every transaction starts with
+``BEGIN IMMEDIATE`` so concurrent writers queue (busy timeout) instead of failing
+half-way. Migrations ship inside the package and are applied on open with
+``alembic.command.upgrade`` (under an advisory lock on PostgreSQL, so several
+workers starting at once migrate exactly once).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from kardashev.errors import ConfigError
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATA_DIR",
+    "create_database_engine",
+    "default_database_url",
+    "migrate",
+]
+
+DATABASE_URL_ENV = "KARDASHEV_DATABASE_URL"
+DEFAULT_DATA_DIR = Path("kardashev-data")
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK_ID = 0x4B415244  # "KARD"
+
+
+def default_database_url(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> str:
+    """The embedded SQLite database inside ``data_dir``."""
+    return f"sqlite:///{Path(data_dir) / 'kardashev.db'}"
+
+
+def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://…``)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 60, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (no-op when it is current)."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_ID})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,72 @@
+"""The store: a database plus a data directory, handing out one transaction at a time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kardashev.store.blobs import BlobStore
+from kardashev.store.engine import DEFAULT_DATA_DIR, create_database_engine, default_database_url, migrate
+from kardashev.store.repository import SqlRepository
+
+__all__ = ["Store", "open_store"]
+
+
+class Store:
+    """Implements the tournament's ``UnitOfWork``: ``with store() as repo:`` is one transaction.
+
+    Parameters
+    ----------
+    engine
+        SQLAlchemy engine (see :func:`kardashev.store.engine.create_database_engine`).
+    data_dir
+        Directory of the content-addressed parquet blobs (shared by every worker).
+    """
+
+    def __init__(self, engine: Engine, data_dir: str | os.PathLike[str]) -> None:
+        self.engine = engine
+        self.data_dir = Path(data_dir)
+        self.blobs = BlobStore(self.data_dir / "blobs")
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    @contextmanager
+    def __call__(self) -> Iterator[SqlRepository]:
+        with self._sessions() as session, session.begin():
+            yield SqlRepository(session, self.blobs)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A raw session in its own transaction (for inspection and tests)."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    migrate_schema: bool = True,
+) -> Store:
+    """Open (creating and migrating if needed) the database at ``url`` with blobs in ``data_dir``.
+
+    ``url`` None means the embedded SQLite file ``data_dir/kardashev.db``. The caller reads
+    ``KARDASHEV_DATABASE_URL`` (the CLI and API do) and passes it in.
+    """
+    engine = create_database_engine(url or default_database_url(data_dir))
+    if migrate_schema:
+        migrate(engine)
+    return Store(engine, data_dir)

@@ -1,0 +1,422 @@
+"""The tournament lifecycle: idempotent steps, each one database transaction.
+
+``open_round`` → ``submit`` (many) → ``close_round`` → ``score_round(day)`` (daily)
+→ ``resolve_round``. Every step locks the round row, checks the state and either
+does all of its work or none of it; re-running a finished step returns the stored
+result and changes nothing. Time (``now=``) and storage (a unit-of-work factory)
+are passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from kardashev.errors import ConflictError, InvalidInputError, StateError
+from kardashev.tournament import ledger
+from kardashev.tournament.domain import (
+    DailyScore,
+    Payout,
+    Round,
+    RoundDay,
+    RoundKind,
+    RoundStatus,
+    StakeSnapshot,
+    Submission,
+)
+from kardashev.tournament.payout import FRACTION_SCALE, PayoutConfig, compute_payouts, max_churn_and_turnover
+from kardashev.tournament.repository import TournamentRepository, UnitOfWork
+from kardashev.tournament.round_scoring import RoundScorer, StandardScorer
+from kardashev.tournament.service_accounts import AccountsMixin, as_utc
+from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector
+from kardashev.tournament.validation import SubmissionSource, ValidationConfig, validate_submission
+
+__all__ = ["TournamentService"]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    submissions: list[Submission]
+    matrix: pd.DataFrame  # ids x submission ids
+
+
+class TournamentService(AccountsMixin):
+    """Runs rounds over any storage implementing :class:`UnitOfWork`.
+
+    Parameters
+    ----------
+    unit_of_work
+        Factory of transactions (``kardashev.store.Store`` implements it).
+    validation
+        Options of the submission rules (:mod:`kardashev.tournament.validation`).
+    payout
+        The payout rule (:class:`kardashev.tournament.payout.PayoutConfig`; its ``cap`` is the
+        fraction of each stake escrowed per round). Its optional Signals churn rule is applied
+        at close: a violating model's stake in that round is 0.
+    scorer
+        Daily scores (default: :class:`StandardScorer`).
+    """
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        *,
+        validation: ValidationConfig | None = None,
+        payout: PayoutConfig | None = None,
+        scorer: RoundScorer | None = None,
+    ) -> None:
+        self.unit_of_work = unit_of_work
+        self.validation = validation or ValidationConfig()
+        self.payout = payout or PayoutConfig()
+        self.scorer = scorer or StandardScorer()
+
+    # ------------------------------------------------------------------ rounds
+    def open_round(
+        self,
+        number: int,
+        *,
+        universe: Sequence[str],
+        close_time: dt.datetime,
+        now: dt.datetime,
+        kind: RoundKind | str = RoundKind.CLASSIC,
+        target_name: str = "target",
+        horizon_days: int = 20,
+        open_time: dt.datetime | None = None,
+        late_close_time: dt.datetime | None = None,
+        resolve_time: dt.datetime | None = None,
+    ) -> Round:
+        """Open round ``number``; re-opening with the same settings returns it unchanged."""
+        now = as_utc(now)
+        kind = RoundKind(kind)
+        open_time = as_utc(open_time) if open_time is not None else now
+        close_time = as_utc(close_time)
+        late_close_time = as_utc(late_close_time) if late_close_time else close_time + dt.timedelta(days=1)
+        resolve_time = as_utc(resolve_time) if resolve_time else close_time + dt.timedelta(days=horizon_days)
+        if int(number) < 1:
+            raise InvalidInputError(f"round numbers start at 1, got {number}")
+        if int(horizon_days) < 1:
+            raise InvalidInputError(f"horizon_days must be ≥ 1, got {horizon_days}")
+        if not open_time < close_time <= late_close_time <= resolve_time:
+            raise InvalidInputError(
+                "round times must satisfy open < close ≤ late close ≤ resolve, got "
+                f"{open_time}, {close_time}, {late_close_time}, {resolve_time}"
+            )
+        ids = np.asarray([str(i) for i in universe], dtype=object)
+        if ids.size == 0 or len(set(ids)) != ids.size:
+            raise InvalidInputError("a round universe needs at least one id and no duplicates")
+        data = encode_ids(ids)
+        with self.unit_of_work() as repo:
+            existing = self._find_round(repo, int(number))
+            wanted = Round(
+                number=int(number),
+                kind=kind,
+                universe_sha256="",
+                n_universe=int(ids.size),
+                target_name=target_name,
+                horizon_days=int(horizon_days),
+                open_time=open_time,
+                close_time=close_time,
+                late_close_time=late_close_time,
+                resolve_time=resolve_time,
+                status=RoundStatus.OPEN,
+            )
+            from kardashev.tournament.tables import sha256_hex
+
+            wanted = replace(wanted, universe_sha256=sha256_hex(data))
+            if existing is not None:
+                same = (existing.kind, existing.universe_sha256, existing.target_name, existing.horizon_days,
+                        existing.open_time, existing.close_time) == (
+                        wanted.kind, wanted.universe_sha256, wanted.target_name, wanted.horizon_days,
+                        wanted.open_time, wanted.close_time)  # fmt: skip
+                if not same:
+                    raise ConflictError(
+                        f"round {number} exists already with other settings", code="round_exists"
+                    )
+                return existing
+            repo.put_blob(data, kind="universe")
+            return repo.add_round(wanted)
+
+    def _find_round(self, repo: TournamentRepository, number: int) -> Round | None:
+        from kardashev.errors import NotFoundError
+
+        try:
+            return repo.get_round(number)
+        except NotFoundError:
+            return None
+
+    def submit(
+        self,
+        model: int | str,
+        round_number: int,
+        predictions: SubmissionSource,
+        *,
+        now: dt.datetime,
+        filename: str | None = None,
+        expected_date: dt.date | None = None,
+    ) -> Submission:
+        """Validate and store a submission; before the close it replaces the model's previous one.
+
+        ``predictions`` is a file's bytes, a path, a binary file object or a DataFrame (see
+        :func:`kardashev.tournament.validation.validate_submission`); a rejected file raises
+        SubmissionError naming the rule and stores nothing.
+
+        After ``close_time`` (until ``late_close_time``) a model without a submission may
+        submit late: scored, not staked, not in the meta model.
+        """
+        now = as_utc(now)
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(round_number))
+            model_ = repo.get_model(model)
+            if now < round_.open_time:
+                raise StateError(f"round {round_.number} opens at {round_.open_time}", code="round_not_open")
+            if now >= round_.late_close_time or round_.status is RoundStatus.RESOLVED:
+                raise StateError(f"round {round_.number} is closed for submissions", code="round_closed")
+            late = now >= round_.close_time or round_.status is not RoundStatus.OPEN
+            universe = decode_ids(repo.get_blob(round_.universe_sha256))
+            validated = validate_submission(
+                predictions, kind=round_.kind, universe=list(universe), config=self.validation,
+                filename=filename, expected_date=expected_date,
+            )  # fmt: skip
+            values = pd.Series(validated.values, index=pd.Index(validated.ids, name="id"))
+            data = encode_vector(values, name="prediction")
+            sha = repo.put_blob(data, kind="predictions")
+            stored = repo.upsert_submission(
+                round_number=round_.number,
+                model_id=model_.id,
+                sha256=sha,
+                checksum=validated.checksum,
+                n_rows=int(validated.n_rows),
+                submitted_at=now,
+                late=late,
+                filename=filename,
+            )
+            if stored is None:
+                raise ConflictError(
+                    f"model {model_.name} already has a submission for round {round_.number}; "
+                    "it cannot be replaced after the close",
+                    code="submission_locked",
+                )
+            return stored
+
+    def close_round(self, number: int, *, now: dt.datetime) -> Round:
+        """Freeze stakes (escrowing the largest possible burn) and build the meta models."""
+        now = as_utc(now)
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(number), for_update=True)
+            if round_.status is not RoundStatus.OPEN:
+                return round_
+            if now < round_.close_time:
+                raise StateError(f"round {number} closes at {round_.close_time}", code="round_not_closed")
+            on_time = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
+            snapshots = [self._snapshot(repo, round_, s) for s in on_time]
+            postings = []
+            for snap in snapshots:
+                if snap.at_risk > 0:
+                    postings += ledger.transfer(
+                        ledger.stake_account(snap.model_id),
+                        ledger.at_risk_account(round_.number, snap.model_id),
+                        snap.at_risk,
+                    )
+            if postings:
+                repo.post(postings, kind="escrow", now=now, round_number=round_.number)
+            repo.add_stake_snapshots(snapshots)
+            meta_sha = naive_sha = None
+            if on_time:
+                from kardashev.metamodel import naive_meta_model, stake_weighted_meta_model
+
+                loaded = self._load(repo, on_time, round_)
+                stakes = np.array([snap.stake for snap in snapshots], dtype=np.float64)
+                matrix = loaded.matrix.to_numpy()
+                naive = pd.Series(naive_meta_model(matrix), index=loaded.matrix.index)
+                naive_sha = repo.put_blob(encode_vector(naive, name="meta_model"), kind="meta_model")
+                if stakes.sum() > 0:
+                    meta = pd.Series(stake_weighted_meta_model(matrix, stakes), index=loaded.matrix.index)
+                    meta_sha = repo.put_blob(encode_vector(meta, name="meta_model"), kind="meta_model")
+            return repo.update_round(
+                replace(
+                    round_,
+                    status=RoundStatus.CLOSED,
+                    closed_at=now,
+                    meta_model_sha256=meta_sha,
+                    naive_meta_model_sha256=naive_sha,
+                    n_staked_models=sum(1 for s in snapshots if s.stake > 0),
+                    n_contributors=len(on_time),
+                )
+            )
+
+    def _snapshot(self, repo: TournamentRepository, round_: Round, submission: Submission) -> StakeSnapshot:
+        """Stake (free + escrowed elsewhere) and its escrow ``ceil(stake · cap)`` for this round."""
+        model_id = submission.model_id
+        if self._breaks_churn_rule(repo, round_, submission):
+            return StakeSnapshot(round_number=round_.number, model_id=model_id, stake=0, at_risk=0)
+        free = repo.balance(ledger.stake_account(model_id))
+        escrowed = sum(
+            v for k, v in repo.balances(prefix="at_risk:").items() if int(k.split(":")[2]) == model_id
+        )
+        stake = free + escrowed
+        cap = round(float(self.payout.cap) * FRACTION_SCALE)  # exact integer arithmetic from here
+        at_risk = -(-stake * cap // FRACTION_SCALE)
+        if at_risk > free:  # not enough free stake left to escrow: stake only what the escrow covers
+            stake = free * FRACTION_SCALE // cap
+            at_risk = -(-stake * cap // FRACTION_SCALE)
+        return StakeSnapshot(
+            round_number=round_.number, model_id=model_id, stake=int(stake), at_risk=int(at_risk)
+        )
+
+    def _breaks_churn_rule(self, repo: TournamentRepository, round_: Round, submission: Submission) -> bool:
+        rule = self.payout.churn_rule
+        if rule is None or round_.kind is not RoundKind.SIGNALS:
+            return False
+        earlier = [
+            s for s in repo.list_submissions(model_id=submission.model_id) if s.round_number < round_.number
+        ]
+        earlier = sorted(earlier, key=lambda s: s.round_number, reverse=True)[: rule.lookback]
+        if not earlier:
+            return False
+        current = decode_vector(repo.get_blob(submission.sha256))
+        previous = [decode_vector(repo.get_blob(s.sha256)) for s in earlier]
+        max_churn, max_turnover = max_churn_and_turnover(current, previous, rule=rule)
+        return bool(max_churn >= rule.max_churn) or bool(max_turnover >= rule.max_turnover)
+
+    def _load(self, repo: TournamentRepository, submissions: list[Submission], round_: Round) -> _Loaded:
+        columns = {s.id: decode_vector(repo.get_blob(s.sha256)) for s in submissions}
+        matrix = pd.DataFrame(columns)
+        return _Loaded(submissions=submissions, matrix=matrix)
+
+    def score_round(self, number: int, day: RoundDay, *, now: dt.datetime) -> list[DailyScore]:
+        """Score every submission (on time and late) with the data known on ``day.day``."""
+        now = as_utc(now)
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(number), for_update=True)
+            return self._score_day(repo, round_, day)
+
+    def _score_day(self, repo: TournamentRepository, round_: Round, day: RoundDay) -> list[DailyScore]:
+        if round_.status is RoundStatus.OPEN:
+            raise StateError(f"round {round_.number} is not closed yet", code="round_not_closed")
+        if not 1 <= int(day.day) <= round_.horizon_days:
+            raise InvalidInputError(f"day must be in 1..{round_.horizon_days} for round {round_.number}")
+        if round_.status is RoundStatus.RESOLVED or day.day <= round_.days_scored:
+            return repo.list_scores(round_number=round_.number, day=int(day.day))
+        submissions = repo.list_submissions(round_number=round_.number)
+        scores: list[DailyScore] = []
+        if submissions:
+            stakes_by_model = {
+                s.model_id: s.stake for s in repo.list_stake_snapshots(round_number=round_.number)
+            }
+            loaded = self._load(repo, submissions, round_)
+            ids = pd.Index([str(i) for i in day.ids])
+            keep = ids.isin(loaded.matrix.index)
+            if keep.mean() < 0.8:
+                raise InvalidInputError(
+                    f"only {keep.sum()} of {len(ids)} scoring ids are in round {round_.number}'s universe"
+                )
+            matrix = loaded.matrix.reindex(ids[keep]).to_numpy()
+            stakes = np.array(
+                [0 if s.late else stakes_by_model.get(s.model_id, 0) for s in submissions], dtype=np.float64
+            )
+            trimmed = replace(
+                day,
+                ids=np.asarray(ids[keep]),
+                target=np.asarray(day.target)[keep],
+                realized_returns=None
+                if day.realized_returns is None
+                else np.asarray(day.realized_returns)[keep],
+                exposures=None if day.exposures is None else np.asarray(day.exposures)[keep],
+                features=None if day.features is None else np.asarray(day.features)[keep],
+            )
+            metrics = self.scorer(kind=round_.kind, predictions=matrix, stakes=stakes, day=trimmed)
+            for metric, values in sorted(metrics.items()):
+                for submission, value in zip(submissions, np.asarray(values, dtype=float), strict=True):
+                    scores.append(
+                        DailyScore(round_.number, submission.model_id, int(day.day), metric, float(value))
+                    )
+            repo.add_scores(scores)
+        repo.update_round(replace(round_, days_scored=int(day.day)))
+        return scores
+
+    def resolve_round(self, number: int, *, now: dt.datetime, day: RoundDay | None = None) -> list[Payout]:
+        """Final scores, payouts (minted) and burns, release of escrow and of due stake decreases.
+
+        If the last day is not scored yet, pass its data as ``day``: it is scored in the
+        same transaction.
+        """
+        now = as_utc(now)
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(number), for_update=True)
+            if round_.status is RoundStatus.RESOLVED:
+                return repo.list_payouts(round_number=round_.number)
+            if round_.status is RoundStatus.OPEN:
+                raise StateError(f"round {number} is not closed yet", code="round_not_closed")
+            if now < round_.resolve_time:
+                raise StateError(f"round {number} resolves at {round_.resolve_time}", code="round_not_due")
+            if round_.days_scored < round_.horizon_days:
+                if day is None or int(day.day) != round_.horizon_days:
+                    raise StateError(
+                        f"round {number} is scored up to day {round_.days_scored} of {round_.horizon_days}; "
+                        "pass the final day's data to resolve it",
+                        code="round_not_scored",
+                    )
+                self._score_day(repo, round_, day)
+            payouts = self._settle(repo, round_, now)
+            repo.update_round(
+                replace(round_, status=RoundStatus.RESOLVED, resolved_at=now, days_scored=round_.horizon_days)
+            )
+            self._release_due(repo, now)
+            return payouts
+
+    def _settle(self, repo: TournamentRepository, round_: Round, now: dt.datetime) -> list[Payout]:
+        snapshots = [s for s in repo.list_stake_snapshots(round_number=round_.number) if s.stake > 0]
+        if not snapshots:
+            return []
+        final = repo.list_scores(round_number=round_.number, day=round_.horizon_days)
+        by_metric: dict[str, dict[int, float]] = {}
+        for score in final:
+            by_metric.setdefault(score.metric, {})[score.model_id] = score.value
+        stakes = np.array([s.stake for s in snapshots], dtype=np.int64)
+        scores = {
+            metric: np.array([values.get(s.model_id, np.nan) for s in snapshots])
+            for metric, values in by_metric.items()
+        }
+        result = compute_payouts(stakes.astype(np.int64), scores, config=self.payout)
+        payouts, postings = [], []
+        for snap, fraction, amount in zip(snapshots, result.payout_fraction, result.payouts, strict=True):
+            amount = max(int(amount), -snap.at_risk)  # |payout| ≤ stake·cap ≤ escrow: never clipped
+            escrow = ledger.at_risk_account(round_.number, snap.model_id)
+            stake = ledger.stake_account(snap.model_id)
+            if amount > 0:
+                postings += ledger.transfer(ledger.PAYOUT_POOL, stake, amount)
+            elif amount < 0:
+                postings += ledger.transfer(escrow, ledger.BURN, -amount)
+            if snap.at_risk + min(amount, 0) > 0:
+                postings += ledger.transfer(escrow, stake, snap.at_risk + min(amount, 0))
+            payouts.append(Payout(round_.number, snap.model_id, snap.stake, float(fraction), amount))
+        if postings:
+            repo.post(postings, kind="settle", now=now, round_number=round_.number)
+        repo.add_payouts(payouts)
+        return payouts
+
+    def _release_due(self, repo: TournamentRepository, now: dt.datetime) -> None:
+        """Release pending decreases whose model has no escrow left in rounds up to the one they wait for."""
+        escrows = {k: v for k, v in repo.balances(prefix="at_risk:").items() if v > 0}
+        for pending in repo.list_pending_releases():
+            waiting = pending.release_after_round is not None and any(
+                int(key.split(":")[2]) == pending.model_id
+                and int(key.split(":")[1]) <= pending.release_after_round
+                for key in escrows
+            )
+            if waiting:
+                continue
+            if not repo.mark_released(pending.id, now=now):
+                continue
+            model = repo.get_model(pending.model_id)
+            repo.post(
+                ledger.transfer(
+                    ledger.pending_account(model.id), ledger.wallet_account(model.account_id), pending.amount
+                ),
+                kind="release",
+                now=now,
+            )

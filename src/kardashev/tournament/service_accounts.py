@@ -1,0 +1,320 @@
+"""Accounts, models, API keys, stakes and read-only queries of the tournament service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kardashev.errors import InvalidInputError, NotFoundError, StateError
+from kardashev.tournament import ledger
+from kardashev.tournament.domain import (
+    Account,
+    ApiKey,
+    DailyScore,
+    Model,
+    Payout,
+    PendingRelease,
+    Round,
+    RoundStatus,
+    StakeSnapshot,
+    Submission,
+)
+from kardashev.tournament.repository import TournamentRepository, UnitOfWork
+from kardashev.tournament.tables import decode_vector
+
+__all__ = ["AccountsMixin", "LedgerAudit", "StakeInfo", "as_utc"]
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A timezone-aware UTC datetime (naive values are taken as UTC)."""
+    if not isinstance(moment, dt.datetime):
+        raise InvalidInputError(f"expected a datetime, got {moment!r}")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _positive_units(amount: int) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInputError(f"amounts are positive integer units, got {amount!r}")
+    return amount
+
+
+@dataclass(frozen=True)
+class StakeInfo:
+    """A model's stake in units: free ``stake``, ``at_risk`` escrowed in closed rounds,
+    ``pending`` decreases waiting for release; ``total`` = stake + at_risk."""
+
+    model_id: int
+    stake: int
+    at_risk: int
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return self.stake + self.at_risk
+
+
+@dataclass(frozen=True)
+class LedgerAudit:
+    """Ledger health: every transaction sums to 0, stored balances equal Σ entries,
+    and circulating tokens equal minted − burned."""
+
+    n_transactions: int
+    unbalanced_transactions: tuple[int, ...]
+    mismatched_accounts: tuple[str, ...]
+    negative_accounts: tuple[str, ...]
+    circulating: int
+    minted: int
+    burned: int
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.unbalanced_transactions
+            and not self.mismatched_accounts
+            and not self.negative_accounts
+            and self.circulating == self.minted - self.burned
+        )
+
+
+class AccountsMixin:
+    unit_of_work: UnitOfWork
+
+    # ------------------------------------------------------------ accounts
+    def create_account(self, name: str, *, now: dt.datetime, tokens: int = 0) -> Account:
+        """Create an account, optionally funding its wallet with ``tokens`` units (minted)."""
+        name = str(name).strip()
+        if not name:
+            raise InvalidInputError("an account needs a non-empty name")
+        with self.unit_of_work() as repo:
+            account = repo.add_account(name, now=as_utc(now))
+            if tokens:
+                repo.post(
+                    ledger.transfer(
+                        ledger.PAYOUT_POOL, ledger.wallet_account(account.id), _positive_units(tokens)
+                    ),
+                    kind="deposit",
+                    now=as_utc(now),
+                )
+            return account
+
+    def deposit(self, account: int | str, amount: int, *, now: dt.datetime) -> int:
+        """Mint ``amount`` units into an account's wallet; returns the new wallet balance."""
+        with self.unit_of_work() as repo:
+            acc = repo.get_account(account)
+            wallet = ledger.wallet_account(acc.id)
+            repo.post(ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)), kind="deposit",
+                      now=as_utc(now))  # fmt: skip
+            return repo.balance(wallet)
+
+    def create_model(self, account: int | str, name: str, *, now: dt.datetime) -> Model:
+        name = str(name).strip()
+        if not name:
+            raise InvalidInputError("a model needs a non-empty name")
+        with self.unit_of_work() as repo:
+            return repo.add_model(repo.get_account(account).id, name, now=as_utc(now))
+
+    def get_account(self, account: int | str) -> Account:
+        with self.unit_of_work() as repo:
+            return repo.get_account(account)
+
+    def list_accounts(self) -> list[Account]:
+        with self.unit_of_work() as repo:
+            return repo.list_accounts()
+
+    def get_model(self, model: int | str) -> Model:
+        with self.unit_of_work() as repo:
+            return repo.get_model(model)
+
+    def list_models(self, *, account: int | str | None = None) -> list[Model]:
+        with self.unit_of_work() as repo:
+            account_id = None if account is None else repo.get_account(account).id
+            return repo.list_models(account_id=account_id)
+
+    def wallet(self, account: int | str) -> int:
+        with self.unit_of_work() as repo:
+            return repo.balance(ledger.wallet_account(repo.get_account(account).id))
+
+    # ------------------------------------------------------------ API keys
+    def create_api_key(
+        self, account: int | str, *, key_id: str, secret_hash: str, scopes: frozenset[str] | set[str],
+        now: dt.datetime,
+    ) -> ApiKey:  # fmt: skip
+        """Store an API key; the caller hashes the secret, only ``secret_hash`` is kept."""
+        if not key_id or not secret_hash:
+            raise InvalidInputError("an API key needs a key id and a secret hash")
+        with self.unit_of_work() as repo:
+            return repo.add_api_key(
+                key_id=key_id, secret_hash=secret_hash, scopes=frozenset(scopes),
+                account_id=repo.get_account(account).id, now=as_utc(now),
+            )  # fmt: skip
+
+    def get_api_key(self, key_id: str) -> ApiKey:
+        with self.unit_of_work() as repo:
+            return repo.get_api_key(key_id)
+
+    def list_api_keys(self, account: int | str) -> list[ApiKey]:
+        with self.unit_of_work() as repo:
+            return repo.list_api_keys(account_id=repo.get_account(account).id)
+
+    def revoke_api_key(self, key_id: str, *, now: dt.datetime) -> ApiKey:
+        with self.unit_of_work() as repo:
+            return repo.revoke_api_key(key_id, now=as_utc(now))
+
+    # ------------------------------------------------------------ stakes
+    def stake_increase(self, model: int | str, amount: int, *, now: dt.datetime) -> StakeInfo:
+        """Move ``amount`` units from the owner's wallet to the model's stake.
+
+        It counts from the next round to close (closed rounds keep their snapshot).
+        """
+        with self.unit_of_work() as repo:
+            m = repo.get_model(model)
+            repo.post(
+                ledger.transfer(
+                    ledger.wallet_account(m.account_id), ledger.stake_account(m.id), _positive_units(amount)
+                ),
+                kind="stake_increase",
+                now=as_utc(now),
+            )
+            return self._stake_info(repo, m.id)
+
+    def stake_decrease(self, model: int | str, amount: int, *, now: dt.datetime) -> StakeInfo:
+        """Take ``amount`` units out of the model's free stake.
+
+        The tokens wait in ``pending:{model}`` until every closed round holding an escrow
+        of this model resolves, then go back to the wallet (at once if there is none).
+        """
+        now = as_utc(now)
+        with self.unit_of_work() as repo:
+            m = repo.get_model(model)
+            repo.post(
+                ledger.transfer(
+                    ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
+                ),
+                kind="stake_decrease",
+                now=now,
+            )
+            holding = [int(k.split(":")[1]) for k, v in repo.balances(prefix="at_risk:").items()
+                       if v > 0 and int(k.split(":")[2]) == m.id]  # fmt: skip
+            pending = repo.add_pending_release(
+                model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
+            )
+            if not holding:
+                repo.post(
+                    ledger.transfer(
+                        ledger.pending_account(m.id), ledger.wallet_account(m.account_id), amount
+                    ),
+                    kind="release",
+                    now=now,
+                )
+                repo.mark_released(pending.id, now=now)
+            return self._stake_info(repo, m.id)
+
+    def stake(self, model: int | str) -> StakeInfo:
+        with self.unit_of_work() as repo:
+            return self._stake_info(repo, repo.get_model(model).id)
+
+    @staticmethod
+    def _stake_info(repo: TournamentRepository, model_id: int) -> StakeInfo:
+        at_risk = sum(
+            v for k, v in repo.balances(prefix="at_risk:").items() if int(k.split(":")[2]) == model_id
+        )
+        return StakeInfo(
+            model_id=model_id,
+            stake=repo.balance(ledger.stake_account(model_id)),
+            at_risk=at_risk,
+            pending=repo.balance(ledger.pending_account(model_id)),
+        )
+
+    def pending_releases(self, model: int | str) -> list[PendingRelease]:
+        with self.unit_of_work() as repo:
+            return repo.list_pending_releases(model_id=repo.get_model(model).id, unreleased_only=False)
+
+    # ------------------------------------------------------------ queries
+    def get_round(self, number: int) -> Round:
+        with self.unit_of_work() as repo:
+            return repo.get_round(int(number))
+
+    def list_rounds(self) -> list[Round]:
+        with self.unit_of_work() as repo:
+            return repo.list_rounds()
+
+    def current_round(self, *, now: dt.datetime) -> Round:
+        """The open round accepting on-time submissions at ``now`` (the latest if several)."""
+        now = as_utc(now)
+        open_rounds = [
+            r
+            for r in self.list_rounds()
+            if r.status is RoundStatus.OPEN and r.open_time <= now < r.close_time
+        ]
+        if not open_rounds:
+            raise NotFoundError("no round is open for submissions now", code="no_open_round")
+        return max(open_rounds, key=lambda r: r.number)
+
+    def list_submissions(
+        self, *, round_number: int | None = None, model: int | str | None = None
+    ) -> list[Submission]:
+        with self.unit_of_work() as repo:
+            model_id = None if model is None else repo.get_model(model).id
+            return repo.list_submissions(round_number=round_number, model_id=model_id)
+
+    def submission_predictions(self, submission: Submission) -> pd.Series:
+        """The stored (validated) predictions of a submission, indexed by id."""
+        with self.unit_of_work() as repo:
+            return decode_vector(repo.get_blob(submission.sha256))
+
+    def meta_model(self, round_number: int, *, naive: bool = False) -> pd.Series:
+        """The stake-weighted (or naive) meta model built at close (operator access, unreleased)."""
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(round_number))
+            sha = round_.naive_meta_model_sha256 if naive else round_.meta_model_sha256
+            if sha is None:
+                raise StateError(f"round {round_number} has no {'naive ' if naive else ''}meta model",
+                                 code="no_meta_model")  # fmt: skip
+            return decode_vector(repo.get_blob(sha))
+
+    def scores(
+        self, *, round_number: int | None = None, model: int | str | None = None, day: int | None = None
+    ) -> list[DailyScore]:
+        with self.unit_of_work() as repo:
+            model_id = None if model is None else repo.get_model(model).id
+            return repo.list_scores(round_number=round_number, model_id=model_id, day=day)
+
+    def stake_snapshots(
+        self, *, round_number: int | None = None, model: int | str | None = None
+    ) -> list[StakeSnapshot]:
+        with self.unit_of_work() as repo:
+            model_id = None if model is None else repo.get_model(model).id
+            return repo.list_stake_snapshots(round_number=round_number, model_id=model_id)
+
+    def payouts(self, *, round_number: int | None = None, model: int | str | None = None) -> list[Payout]:
+        with self.unit_of_work() as repo:
+            model_id = None if model is None else repo.get_model(model).id
+            return repo.list_payouts(round_number=round_number, model_id=model_id)
+
+    def balances(self) -> dict[str, int]:
+        with self.unit_of_work() as repo:
+            return repo.balances()
+
+    def audit(self) -> LedgerAudit:
+        """Check the whole ledger (see :class:`LedgerAudit`)."""
+        with self.unit_of_work() as repo:
+            sums = repo.ledger_entry_sums()
+            stored = {k: v for k, v in repo.balances().items() if v != 0}
+            recomputed = {k: v for k, v in repo.ledger_account_sums().items() if v != 0}
+        mismatched = sorted(set(stored) | set(recomputed))
+        mismatched = [k for k in mismatched if stored.get(k, 0) != recomputed.get(k, 0)]
+        return LedgerAudit(
+            n_transactions=len(sums),
+            unbalanced_transactions=tuple(sorted(t for t, s in sums.items() if s != 0)),
+            mismatched_accounts=tuple(mismatched),
+            negative_accounts=tuple(
+                sorted(k for k, v in recomputed.items() if v < 0 and k != ledger.PAYOUT_POOL)
+            ),
+            circulating=ledger.circulating(recomputed),
+            minted=-recomputed.get(ledger.PAYOUT_POOL, 0),
+            burned=recomputed.get(ledger.BURN, 0),
+        )
