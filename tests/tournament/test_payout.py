@@ -30,7 +30,8 @@ def test_classic_default_rule_by_hand():
     stakes = np.array([1000 * TOKEN, 1000 * TOKEN, 200 * TOKEN])
     scores = {"corr": [0.02, -0.04, 0.2], "mmc": [0.01, 0.0, -0.01]}
     result = compute_payouts(stakes, scores, config=config)
-    # 0.5·0.02 + 2·0.01 = 0.03 → 30 tokens; 0.5·(−0.04) = −0.02 → −20 tokens; 0.1 − 0.02 = 0.08 capped at 0.05.
+    # 0.5·0.02 + 2·0.01 = 0.03 → 30 tokens; 0.5·(−0.04) = −0.02 → −20 tokens;
+    # 0.5·0.2 − 2·0.01 = 0.08, capped at 0.05 → 10 tokens.
     assert result.payouts.tolist() == [30 * TOKEN, -20 * TOKEN, 10 * TOKEN]
     np.testing.assert_allclose(result.payout_fraction, [0.03, -0.02, 0.05])
     assert result.payout_factor == 1.0 and result.total_at_risk == 2200 * TOKEN

@@ -333,7 +333,7 @@ def test_garbage_bytes_only_raise_submission_errors(data, kind):
 
 
 _cells = st.one_of(
-    st.sampled_from(LIVE_IDS[:4] + ["", "nan", "1e999", "-0", "0.5", "NA", '"', "'", "\\", "\t"]),
+    st.sampled_from([*LIVE_IDS[:4], "", "nan", "1e999", "-0", "0.5", "NA", '"', "'", "\\", "\t"]),
     st.text(max_size=6),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
