@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
 from kardashev.api.middleware import RequestIdMiddleware
 from kardashev.api.settings import Settings
+
+if TYPE_CHECKING:
+    from kardashev.api.context import Clock
 
 __all__ = ["create_app"]
 
@@ -26,17 +33,27 @@ bad input; the `X-Request-ID` header identifies the request in the server log.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the API application for ``settings`` (default: from the environment).
 
-    Opens the tournament database (creating its tables when ``settings.create_schema``) and the data
+    Opens the tournament database (migrating it when ``settings.create_schema``) and the data
     directory; nothing is global, so several apps with different settings can live in one process.
+    ``clock`` returns the current UTC time (default: the system clock); tests and simulations pass
+    their own.
     """
     from kardashev.api.context import ApiContext
     from kardashev.api.routes import include_routes
 
     settings = settings or Settings.from_env()
+    context = ApiContext.open(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title=settings.title,
         version=__version__,
         description=_DESCRIPTION,
@@ -45,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
-    app.state.context = ApiContext.open(settings)
+    app.state.context = context
     install_error_handlers(app)
     include_routes(app)
     app.add_middleware(RequestIdMiddleware)

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from kardashev.errors import ConfigError
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
-
-DEFAULT_DATABASE_URL = "sqlite:///kardashev-data/kardashev.db"
+__all__ = ["Settings"]
 
 
 def _int_from_env(name: str, default: int) -> int:
@@ -30,11 +28,14 @@ class Settings:
     Parameters
     ----------
     database_url
-        SQLAlchemy URL of the tournament database (SQLite file or PostgreSQL).
+        SQLAlchemy URL of the tournament database (SQLite file or PostgreSQL); None: the embedded SQLite
+        file ``data_dir/kardashev.db``.
     data_dir
         Directory of the content-addressed parquet files (predictions, meta models).
     max_upload_bytes
         Largest accepted upload body; a larger one is refused with 413 while it streams in.
+    max_upload_rows
+        Most data rows an uploaded file may have (a small compressed parquet can hold many rows).
     key_pepper
         Server-side secret mixed into every API-key hash (HMAC-SHA256). Keys made under one pepper
         only verify under the same pepper. An empty pepper is allowed (secrets are 256-bit random).
@@ -44,12 +45,13 @@ class Settings:
         Release rule of the public naive meta model: only rounds at least this many rounds old, and
         only when at least this many models contributed.
     create_schema
-        Create missing database tables at start-up (the store's migrations).
+        Apply the store's migrations at start-up (creating the tables of a new database).
     """
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path("kardashev-data"))
     max_upload_bytes: int = 50 * 1024 * 1024
+    max_upload_rows: int = 1_000_000
     key_pepper: str = ""
     title: str = "Kardashev tournament API"
     meta_model_lag_rounds: int = 4
@@ -57,11 +59,15 @@ class Settings:
     create_schema: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.database_url, str) or "://" not in self.database_url:
+        if self.database_url is not None and (
+            not isinstance(self.database_url, str) or "://" not in self.database_url
+        ):
             raise ConfigError(f"database_url must be a SQLAlchemy URL, got {self.database_url!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if self.max_upload_bytes <= 0:
             raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        if self.max_upload_rows <= 0:
+            raise ConfigError(f"max_upload_rows must be positive, got {self.max_upload_rows}")
         if self.meta_model_lag_rounds < 0:
             raise ConfigError(f"meta_model_lag_rounds must be >= 0, got {self.meta_model_lag_rounds}")
         if self.meta_model_min_models < 1:
@@ -71,7 +77,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from ``KARDASHEV_*`` environment variables; keyword ``overrides`` win when not None."""
         values: dict[str, object] = {
-            "database_url": os.environ.get("KARDASHEV_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            "database_url": os.environ.get("KARDASHEV_DATABASE_URL") or None,
             "data_dir": Path(os.environ.get("KARDASHEV_DATA_DIR") or "kardashev-data"),
             "max_upload_bytes": _int_from_env("KARDASHEV_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             "key_pepper": os.environ.get("KARDASHEV_KEY_PEPPER", ""),
@@ -85,7 +91,8 @@ class Settings:
 
     def __repr__(self) -> str:  # never print the pepper
         return (
-            f"Settings(database_url={_redact_url(self.database_url)!r}, data_dir={str(self.data_dir)!r}, "
+            f"Settings(database_url={_redact_url(self.database_url or '')!r}, "
+            f"data_dir={str(self.data_dir)!r}, "
             f"max_upload_bytes={self.max_upload_bytes}, key_pepper={'***' if self.key_pepper else ''!r})"
         )
 

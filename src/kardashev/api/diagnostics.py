@@ -1,0 +1,199 @@
+"""Diagnostics of a validation predictions file, and the operator's validation data they use.
+
+The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns) with
+``PUT /v1/admin/validation-data``; it is kept as one parquet file in the data directory. A participant posts
+predictions for every validation id (the Classic rules, via :mod:`kardashev.tournament.validation`) and gets
+back, per era and summarized, CORR, FNC and the largest feature exposure computed by :mod:`kardashev.scoring`.
+Nothing of the participant's file is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kardashev.api import schemas
+from kardashev.api.context import ApiContext
+from kardashev.api.convert import finite_or_none
+from kardashev.api.uploads import UploadedFile
+from kardashev.errors import DataFormatError, StateError
+from kardashev.scoring.correlation import numerai_corr
+from kardashev.scoring.exposure import max_feature_exposure
+from kardashev.scoring.neutralization import feature_neutral_corr
+from kardashev.tournament.validation import ValidationConfig, read_submission_table, validate_classic
+
+__all__ = ["ValidationData", "load_validation_data", "run_diagnostics", "store_validation_data"]
+
+_FILE_NAME = "validation.parquet"
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationData:
+    """The validation table as arrays: ``eras`` (n,), ``ids`` (n,), ``target`` (n,), ``features`` (n, f)."""
+
+    eras: np.ndarray
+    ids: np.ndarray
+    target: np.ndarray
+    features: np.ndarray | None
+    sha256: str
+
+
+def _path(context: ApiContext) -> Path:
+    return Path(context.settings.data_dir) / "validation" / _FILE_NAME
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(frame[column].replace("", np.nan), errors="coerce").to_numpy(dtype=np.float64)
+    raw_missing = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
+    if np.isnan(values[~raw_missing.to_numpy()]).any():
+        raise DataFormatError(f"column {column!r} has values that are not numbers", code="non_numeric_values")
+    if np.isinf(values).any():
+        raise DataFormatError(f"column {column!r} has infinite values", code="out_of_range")
+    return values
+
+
+def _parse_validation(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.rename(columns=lambda name: str(name).strip().lower())
+    missing = [name for name in ("era", "id", "target") if name not in frame.columns]
+    if missing:
+        raise DataFormatError(
+            f"validation data needs columns era, id and target; missing {missing}", code="wrong_headers"
+        )
+    if frame.columns.duplicated().any():
+        raise DataFormatError("validation data has duplicate column names", code="wrong_headers")
+    features = sorted(name for name in frame.columns if name.startswith("feature"))
+    ids = frame["id"].astype(str).str.strip()
+    if (ids == "").any() or frame["id"].isna().any():
+        raise DataFormatError("validation data has empty ids", code="empty_ids")
+    if ids.duplicated().any():
+        example = ids[ids.duplicated()].iloc[0]
+        raise DataFormatError(f"validation data has duplicate ids, e.g. {example!r}", code="duplicate_ids")
+    eras = frame["era"].astype(str).str.strip()
+    if (eras == "").any() or frame["era"].isna().any():
+        raise DataFormatError("validation data has empty era labels", code="empty_ids")
+    result = pd.DataFrame({"era": eras.to_numpy(), "id": ids.to_numpy(), "target": _numeric(frame, "target")})
+    for name in features:
+        result[name] = _numeric(frame, name)
+    if np.isnan(result["target"].to_numpy()).all():
+        raise DataFormatError("every validation target is missing", code="nan_values")
+    return result
+
+
+def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.ValidationDataOut:
+    """Check and store the validation table (atomically replacing the previous one)."""
+    frame = read_submission_table(
+        upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
+    )
+    table = _parse_validation(frame)
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
+    data = sink.getvalue()
+    path = _path(context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    n_features = sum(1 for name in table.columns if name.startswith("feature"))
+    return schemas.ValidationDataOut(
+        n_rows=len(table),
+        n_eras=int(table["era"].nunique()),
+        n_features=n_features,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def load_validation_data(context: ApiContext) -> ValidationData:
+    """The stored validation data (cached while the file is unchanged)."""
+    path = _path(context)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StateError(
+            "no validation data: the operator must upload it first (PUT /v1/admin/validation-data)",
+            code="no_validation_data",
+        ) from None
+    sha = hashlib.sha256(data).hexdigest()
+    with _LOCK:
+        cached = getattr(context, "_validation_cache", None)
+        if cached is not None and cached.sha256 == sha:
+            return cached
+        table = pq.read_table(io.BytesIO(data)).to_pandas()
+        features = [name for name in table.columns if name.startswith("feature")]
+        loaded = ValidationData(
+            eras=table["era"].to_numpy(dtype=object),
+            ids=table["id"].to_numpy(dtype=object),
+            target=table["target"].to_numpy(dtype=np.float64),
+            features=table[features].to_numpy(dtype=np.float64) if features else None,
+            sha256=sha,
+        )
+        context._validation_cache = loaded  # type: ignore[attr-defined]
+        return loaded
+
+
+def _max_drawdown(scores: np.ndarray) -> float:
+    """Largest drop of the cumulative score from its running peak (≥ 0)."""
+    cumulative = np.cumsum(scores)
+    peak = np.maximum.accumulate(np.concatenate([[0.0], cumulative]))[1:]
+    return float(np.max(peak - cumulative, initial=0.0))
+
+
+def _summary(name: str, values: np.ndarray) -> dict[str, float | None]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return {f"{name}_mean": None}
+    mean, std = float(finite.mean()), float(finite.std())
+    return {
+        f"{name}_mean": mean,
+        f"{name}_std": std,
+        f"{name}_sharpe": mean / std if std > 0 else None,
+        f"{name}_max_drawdown": _max_drawdown(finite),
+    }
+
+
+def run_diagnostics(context: ApiContext, upload: UploadedFile) -> schemas.DiagnosticsOut:
+    """Score validation predictions era by era; nothing is stored."""
+    validation = load_validation_data(context)
+    validated = validate_classic(
+        upload.data,
+        live_ids=[str(i) for i in validation.ids],
+        config=ValidationConfig(max_rows=context.settings.max_upload_rows),
+        filename=upload.filename,
+    )
+    predictions = np.asarray(validated.values, dtype=np.float64)
+    per_era: list[dict[str, float | str | None]] = []
+    corr, fnc, exposure = [], [], []
+    for era in pd.unique(validation.eras):
+        rows = validation.eras == era
+        target = validation.target[rows]
+        if np.isfinite(target).sum() < 2:
+            continue
+        row: dict[str, float | str | None] = {"era": str(era), "n_rows": float(rows.sum())}
+        row["corr"] = finite_or_none(numerai_corr(predictions[rows], target))
+        corr.append(np.nan if row["corr"] is None else row["corr"])
+        if validation.features is not None:
+            features = validation.features[rows]
+            row["fnc"] = finite_or_none(feature_neutral_corr(predictions[rows], features, target))
+            row["max_feature_exposure"] = finite_or_none(max_feature_exposure(predictions[rows], features))
+            fnc.append(np.nan if row["fnc"] is None else row["fnc"])
+            exposure.append(np.nan if row["max_feature_exposure"] is None else row["max_feature_exposure"])
+        per_era.append(row)
+    metrics: dict[str, float | None] = {}
+    metrics.update(_summary("corr", np.asarray(corr, dtype=np.float64)))
+    if validation.features is not None:
+        metrics.update(_summary("fnc", np.asarray(fnc, dtype=np.float64)))
+        finite = np.asarray(exposure, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        metrics["max_feature_exposure_mean"] = float(finite.mean()) if finite.size else None
+    return schemas.DiagnosticsOut(
+        n_eras=len(per_era), n_rows=int(predictions.size), metrics=metrics, per_era=per_era
+    )
