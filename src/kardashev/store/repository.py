@@ -307,31 +307,40 @@ class SqlRepository:
         deltas: dict[str, int] = {}
         for posting in postings:
             deltas[posting.account] = deltas.get(posting.account, 0) + posting.amount
+        accounts = sorted(deltas)  # fixed lock order: concurrent posters cannot deadlock
+        for account in accounts:
+            self.session.execute(
+                self._insert(m.LedgerBalanceRow).values(account=account, balance=0).on_conflict_do_nothing()
+            )
+        current = dict(
+            self.session.execute(
+                select(m.LedgerBalanceRow.account, m.LedgerBalanceRow.balance)
+                .where(m.LedgerBalanceRow.account.in_(accounts))
+                .order_by(m.LedgerBalanceRow.account)
+                .with_for_update()
+            ).all()
+        )
+        new_balances = {account: int(current[account]) + deltas[account] for account in accounts}
+        for account, balance in new_balances.items():
+            if balance < 0 and account != ledger.PAYOUT_POOL:
+                raise InsufficientBalanceError(
+                    f"{account} would go negative ({balance} units): "
+                    f"not enough tokens for this {kind.replace('_', ' ')}"
+                )
         transaction = m.LedgerTransactionRow(kind=kind, round_number=round_number, memo=memo, created_at=now)
         self.session.add(transaction)
         self.session.flush()
         self.session.add_all(
-            m.LedgerEntryRow(transaction_id=transaction.id, account=p.account, amount=p.amount)
-            for p in postings
+            m.LedgerEntryRow(transaction_id=transaction.id, account=p.account, amount=p.amount) for p in postings
         )
         self.session.flush()
-        new_balances: dict[str, int] = {}
-        for account in sorted(deltas):  # fixed order: concurrent posters cannot deadlock
+        for account in accounts:
             self.session.execute(
-                self._insert(m.LedgerBalanceRow).values(account=account, balance=0).on_conflict_do_nothing()
-            )
-            new_balances[account] = self.session.execute(
                 update(m.LedgerBalanceRow)
                 .where(m.LedgerBalanceRow.account == account)
                 .values(balance=m.LedgerBalanceRow.balance + deltas[account])
-                .returning(m.LedgerBalanceRow.balance)
                 .execution_options(synchronize_session=False)
-            ).scalar_one()
-            if new_balances[account] < 0 and account != ledger.PAYOUT_POOL:
-                raise InsufficientBalanceError(
-                    f"{account} would go negative ({new_balances[account]} units): "
-                    f"not enough tokens for this {kind.replace('_', ' ')}"
-                )
+            )
         return transaction.id
 
     def balance(self, account: str) -> int:

@@ -1,0 +1,187 @@
+"""Whole seasons through the lifecycle, on SQLite and PostgreSQL, checking the ledger after every step."""
+
+from __future__ import annotations
+
+import pytest
+
+from kardashev.errors import ConflictError, InsufficientBalanceError, StateError, SubmissionError
+from kardashev.tournament import RoundStatus, TournamentService, tokens_to_units
+from kardashev.tournament import ledger as ledger_accounts
+
+from .conftest import at
+
+TOKEN = tokens_to_units(1)
+
+
+class LedgerWatch:
+    """After every step: the ledger is healthy, and circulating tokens moved only by mint/burn."""
+
+    def __init__(self, service: TournamentService) -> None:
+        self.service = service
+        self.last = service.audit()
+        assert self.last.ok
+
+    def step(self, *, minted: int = 0, burned: int = 0, payouts: list | None = None) -> None:
+        audit = self.service.audit()
+        assert audit.ok, audit
+        if payouts is not None:
+            minted = sum(p.amount for p in payouts if p.amount > 0)
+            burned = -sum(p.amount for p in payouts if p.amount < 0)
+        assert audit.minted - self.last.minted == minted
+        assert audit.burned - self.last.burned == burned
+        assert audit.circulating - self.last.circulating == minted - burned
+        self.last = audit
+
+
+def test_season_with_overlapping_rounds_late_entries_stake_changes_and_a_dropout(service, market):
+    watch = LedgerWatch(service)
+    for name in ("ann", "bob", "cyd"):
+        service.create_account(name, now=at(0), tokens=1000 * TOKEN)
+        watch.step(minted=1000 * TOKEN)
+    steady = service.create_model("ann", "steady", now=at(0))
+    quitter = service.create_model("bob", "quitter", now=at(0))
+    latecomer = service.create_model("cyd", "latecomer", now=at(0))
+    unstaked = service.create_model("cyd", "unstaked", now=at(0))
+    service.stake_increase("steady", 500 * TOKEN, now=at(0))
+    service.stake_increase("quitter", 300 * TOKEN, now=at(0))
+    service.stake_increase("latecomer", 200 * TOKEN, now=at(0))
+    watch.step()
+
+    # Rounds open every 2 days, close 1 day later, score over 3 days: up to 3 rounds in flight.
+    def open_(number: int) -> None:
+        start = 2 * (number - 1)
+        service.open_round(number, universe=list(market.ids), close_time=at(start + 1), now=at(start),
+                           horizon_days=3, late_close_time=at(start + 1.5))  # fmt: skip
+        watch.step()
+
+    def submit(model: str, number: int, when: float, seed: int):  # type: ignore[no-untyped-def]
+        result = service.submit(model, number, market.predictions(1.0, seed=seed), now=at(when))
+        watch.step()
+        return result
+
+    def close(number: int) -> None:
+        service.close_round(number, now=at(2 * (number - 1) + 1))
+        watch.step()
+
+    def score(number: int, day: int) -> None:
+        service.score_round(number, market.day(day, seed=number), now=at(2 * (number - 1) + 1 + day))
+        watch.step()
+
+    def resolve(number: int) -> list:
+        payouts = service.resolve_round(number, now=at(2 * (number - 1) + 4))
+        watch.step(payouts=payouts)
+        return payouts
+
+    open_(1)
+    submit("steady", 1, 0.1, seed=11)
+    submit("quitter", 1, 0.2, seed=12)
+    submit("unstaked", 1, 0.3, seed=13)
+    first = submit("steady", 1, 0.4, seed=14)  # replaces the earlier one
+    assert len(service.list_submissions(round_number=1, model="steady")) == 1
+    assert service.list_submissions(round_number=1, model="steady")[0].checksum == first.checksum
+    close(1)
+    snapshots = {s.model_id: s for s in service.stake_snapshots(round_number=1)}
+    assert snapshots[steady.id].stake == 500 * TOKEN and snapshots[steady.id].at_risk == 25 * TOKEN
+    assert snapshots[unstaked.id].stake == 0
+    assert latecomer.id not in snapshots
+    r1 = service.get_round(1)
+    assert r1.status is RoundStatus.CLOSED and r1.n_contributors == 3 and r1.n_staked_models == 2
+
+    # A stake increase while round 1 is held counts from round 2 on.
+    service.stake_increase("steady", 100 * TOKEN, now=at(1.5))
+    watch.step()
+    open_(2)
+    score(1, 1)
+    submit("steady", 2, 2.1, seed=21)
+    submit("quitter", 2, 2.2, seed=22)
+    close(2)
+    assert service.get_round(2).n_contributors == 2
+    snapshots2 = {s.model_id: s for s in service.stake_snapshots(round_number=2)}
+    assert snapshots2[steady.id].stake == 600 * TOKEN  # 475 free + 25 escrowed in round 1 + 100 new
+    assert service.stake_snapshots(round_number=1, model="steady")[0].stake == 500 * TOKEN
+
+    # Late entry: scored, not staked, not in the meta model; a second late entry is refused.
+    submit("latecomer", 2, 3.2, seed=23)
+    assert service.list_submissions(round_number=2, model="latecomer")[0].late
+    with pytest.raises(ConflictError):
+        service.submit("latecomer", 2, market.predictions(1.0, seed=24), now=at(3.3))
+    with pytest.raises(ConflictError):  # an on-time submission cannot be replaced after the close
+        service.submit("steady", 2, market.predictions(1.0, seed=25), now=at(3.3))
+    with pytest.raises(StateError, match="closed"):
+        service.submit("unstaked", 2, market.predictions(1.0, seed=26), now=at(3.6))
+    watch.step()
+
+    # The quitter decreases its stake while rounds 1 and 2 hold it: pending until both resolve.
+    bob_wallet = service.wallet("bob")
+    info = service.stake_decrease("quitter", 100 * TOKEN, now=at(3.4))
+    watch.step()
+    assert info.pending == 100 * TOKEN and service.wallet("bob") == bob_wallet
+    with pytest.raises(InsufficientBalanceError):
+        service.stake_decrease("quitter", 10_000 * TOKEN, now=at(3.4))
+    watch.step()
+
+    score(1, 2)
+    score(2, 1)
+    open_(3)
+    submit("steady", 3, 4.1, seed=31)  # the quitter stops submitting from round 3 on
+    submit("unstaked", 3, 4.2, seed=32)
+    score(1, 3)
+    payouts1 = resolve(1)
+    assert {p.model_id for p in payouts1} == {steady.id, quitter.id}
+    assert all(abs(p.amount) <= p.stake * 0.05 for p in payouts1)
+    assert service.wallet("bob") == bob_wallet  # round 2 still holds the quitter's stake
+    close(3)
+    assert quitter.id not in {s.model_id for s in service.stake_snapshots(round_number=3)}
+    score(2, 2)
+    score(2, 3)
+    daily = service.scores(round_number=2, day=3)
+    assert {s.model_id for s in daily} == {steady.id, quitter.id, latecomer.id}
+    payouts2 = resolve(2)
+    assert latecomer.id not in {p.model_id for p in payouts2}
+    assert service.wallet("bob") == bob_wallet + 100 * TOKEN  # released after round 2 resolved
+    assert service.stake("quitter").pending == 0
+    for day in (1, 2, 3):
+        score(3, day)
+    resolve(3)
+
+    # Stake accounting: escrows are all settled and every model's stake is free again.
+    assert not {k: v for k, v in service.balances().items() if k.startswith("at_risk:") and v}
+    expected = 500 * TOKEN + 100 * TOKEN + sum(
+        p.amount for p in service.payouts(model="steady")
+    )
+    assert service.stake("steady").total == expected
+    quitter_expected = 300 * TOKEN - 100 * TOKEN + sum(p.amount for p in service.payouts(model="quitter"))
+    assert service.stake("quitter").total == quitter_expected
+    final = service.audit()
+    assert final.ok
+    assert final.circulating == 3000 * TOKEN + sum(p.amount for p in service.payouts())
+
+
+def test_rounds_refuse_wrong_states_and_bad_input(service, market):
+    service.create_account("ann", now=at(0), tokens=10 * TOKEN)
+    service.create_model("ann", "m", now=at(0))
+    service.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0), horizon_days=2)
+    with pytest.raises(StateError, match="not closed"):
+        service.score_round(1, market.day(1, seed=1), now=at(0.5))
+    with pytest.raises(StateError):
+        service.close_round(1, now=at(0.5))  # before its close time
+    with pytest.raises(ConflictError):
+        service.open_round(1, universe=list(market.ids)[:-1], close_time=at(1), now=at(0), horizon_days=2)
+    with pytest.raises(SubmissionError) as error:
+        frame = market.predictions(1.0, seed=1).iloc[:-3]
+        service.submit("m", 1, frame, now=at(0.2))
+    assert error.value.code == "missing_ids"
+    assert service.list_submissions(round_number=1) == []
+    service.submit("m", 1, market.predictions(1.0, seed=1).to_csv(index=False).encode(), now=at(0.2),
+                   filename="p.csv")  # fmt: skip
+    service.close_round(1, now=at(1))
+    with pytest.raises(StateError, match="day 0 of 2"):
+        service.resolve_round(1, now=at(5))
+    payouts = service.resolve_round(1, now=at(5), day=market.day(2, seed=1))  # scores the last day itself
+    assert payouts == []  # the model had no stake
+    assert service.get_round(1).status is RoundStatus.RESOLVED
+    assert {s.metric for s in service.scores(round_number=1)} == {"corr", "mmc"}
+    with pytest.raises(InsufficientBalanceError):
+        service.stake_increase("m", 11 * TOKEN, now=at(6))
+    assert service.audit().ok
+    assert service.balances()[ledger_accounts.wallet_account(service.get_account("ann").id)] == 10 * TOKEN
