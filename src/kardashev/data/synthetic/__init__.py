@@ -1,6 +1,7 @@
 """Synthetic market and crowd with planted, known truth (see :mod:`.market` and :mod:`.crowd`)."""
 
 from kardashev.data.synthetic.crowd import ARCHETYPES, Crowd, CrowdConfig, generate_crowd
+from kardashev.data.synthetic.export import DatasetFiles, write_dataset
 from kardashev.data.synthetic.market import (
     AlphaSource,
     EraData,
@@ -16,6 +17,7 @@ __all__ = [
     "AlphaSource",
     "Crowd",
     "CrowdConfig",
+    "DatasetFiles",
     "EraData",
     "EraTruth",
     "MarketConfig",
@@ -23,4 +25,5 @@ __all__ = [
     "era_label",
     "generate_crowd",
     "generate_market",
+    "write_dataset",
 ]

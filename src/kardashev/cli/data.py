@@ -1,0 +1,65 @@
+"""``kardashev data …``: generate a synthetic dataset in Numerai's formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market, write_dataset
+
+__all__ = ["register"]
+
+data_app = typer.Typer(
+    help="Data: synthetic markets and crowds in Numerai's file formats.", no_args_is_help=True
+)
+
+
+@data_app.command("synth")
+def synth(
+    out: Path = typer.Option(..., "--out", help="Folder to write the dataset to (created if missing)."),
+    stocks: int = typer.Option(500, "--stocks", min=20, help="Stocks per era."),
+    eras: int = typer.Option(52, "--eras", min=1, help="Number of weekly eras."),
+    models: int = typer.Option(50, "--models", min=1, help="Models in the crowd."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same dataset)."),
+    features: int = typer.Option(40, "--features", min=15, help="Number of features."),
+    horizon: int = typer.Option(4, "--horizon", min=1, max=52, help="Target horizon in eras."),
+) -> None:
+    """Generate a synthetic market and crowd and write them as a Numerai-style dataset."""
+    console = Console()
+    market = generate_market(
+        MarketConfig(n_stocks=stocks, n_eras=eras, seed=seed, n_features=features, horizon=horizon)
+    )
+    crowd = generate_crowd(market, CrowdConfig(n_models=models, seed=seed))
+    columns = (
+        TextColumn("[bold]writing eras"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("eras", total=eras)
+        files = write_dataset(
+            market, crowd, out, on_era=lambda done, total: progress.update(task, completed=done)
+        )
+    console.print(
+        f"wrote {files.n_rows:,} rows ({eras} eras × {stocks} stocks, {len(market.feature_names)} features, "
+        f"{len(market.target_names)} targets, {crowd.n_models} models) to [bold]{files.directory}[/]"
+    )
+    for path in (files.classic, files.features_json, files.predictions, files.meta_model, files.manifest):
+        console.print(f"  {path.name:<28} {path.stat().st_size / 1e6:8.2f} MB")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``data`` verb group to the main CLI."""
+    app.add_typer(data_app, name="data")
