@@ -1,112 +1,127 @@
 """What the API publishes without a key: the leaderboard and the lagged naive meta model.
 
-Only *resolved* rounds feed the leaderboard, so nobody sees another model's scores while its round is
-still running. A round's naive meta model is released only when at least ``meta_model_lag_rounds`` newer
-rounds exist and at least ``meta_model_min_models`` models contributed to it (so no single signal can be
-recovered from the average).
+Both rules are the tournament's (:mod:`kardashev.tournament.leaderboard`,
+:mod:`kardashev.tournament.release`); this module only gathers their inputs from the service. Only
+*resolved* rounds feed the leaderboard, so nobody sees another model's scores while its round still runs.
 """
 
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+import math
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kardashev.api import schemas
 from kardashev.api.context import ApiContext
-from kardashev.api.convert import finite_or_none, tokens
+from kardashev.api.convert import tokens
 from kardashev.errors import StateError
 from kardashev.tournament.domain import RoundStatus
+from kardashev.tournament.leaderboard import compute_leaderboard
+from kardashev.tournament.release import ReleaseConfig, prepare_release, release_decision
 
-__all__ = ["LEADERBOARD_METRICS", "ROLLING_ROUNDS", "leaderboard_rows", "released_meta_model"]
+__all__ = ["leaderboard_rows", "release_config", "released_meta_model", "resolved_results"]
 
-LEADERBOARD_METRICS = ("corr", "mmc", "tc", "fnc")
-ROLLING_ROUNDS = 20
+
+def release_config(context: ApiContext) -> ReleaseConfig:
+    settings = context.settings
+    return ReleaseConfig(
+        lag_rounds=settings.meta_model_lag_rounds,
+        min_contributors=settings.meta_model_min_models,
+        min_accounts=settings.meta_model_min_accounts,
+    )
+
+
+def resolved_results(context: ApiContext) -> pd.DataFrame:
+    """Tidy table of resolved rounds: ``model``, ``round``, final scores, ``stake``, ``payout`` (units)."""
+    service = context.service
+    rows: list[dict[str, object]] = []
+    for round_ in service.list_rounds():
+        if round_.status is not RoundStatus.RESOLVED:
+            continue
+        by_model: dict[int, dict[str, object]] = {}
+        for score in service.scores(round_number=round_.number, day=round_.horizon_days):
+            by_model.setdefault(score.model_id, {})[score.metric] = score.value
+        for snapshot in service.stake_snapshots(round_number=round_.number):
+            by_model.setdefault(snapshot.model_id, {})["stake"] = float(snapshot.stake)
+        for payout in service.payouts(round_number=round_.number):
+            by_model.setdefault(payout.model_id, {})["payout"] = float(payout.amount)
+        for model_id, values in by_model.items():
+            rows.append({"model": model_id, "round": round_.number, **values})
+    return pd.DataFrame(rows)
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def leaderboard_rows(context: ApiContext, *, limit: int, offset: int) -> list[schemas.LeaderboardRow]:
-    """Models ranked by their mean return on stake over the last resolved rounds (then by mean CORR).
-
-    ``values`` holds, per metric, the final score of the latest resolved round (``corr``, ``mmc`` …)
-    and its mean over up to :data:`ROLLING_ROUNDS` resolved rounds (``corr_rolling`` …), plus
-    ``return_on_stake`` (mean payout fraction of staked rounds) and ``n_rounds``.
-    """
-    service = context.service
-    resolved = {r.number: r for r in service.list_rounds() if r.status is RoundStatus.RESOLVED}
-    if not resolved:
+    """Ranked models (see :func:`kardashev.tournament.leaderboard.compute_leaderboard`)."""
+    table = resolved_results(context)
+    if table.empty:
         return []
-    finals: dict[int, dict[int, dict[str, float]]] = defaultdict(dict)  # model -> round -> metric -> value
-    for number, round_ in resolved.items():
-        for score in service.scores(round_number=number, day=round_.horizon_days):
-            finals[score.model_id].setdefault(number, {})[score.metric] = score.value
-    fractions: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for number in resolved:
-        for payout in service.payouts(round_number=number):
-            fractions[payout.model_id].append((number, payout.payout_fraction))
+    if "stake" in table.columns:
+        table["stake"] = table["stake"].fillna(0.0)
+        table["payout"] = table.get("payout", pd.Series(0.0, index=table.index)).fillna(0.0)
+    board = compute_leaderboard(table)
+    page = board.iloc[offset : offset + limit]
     rows = []
-    for model_id, by_round in finals.items():
-        recent = sorted(by_round, reverse=True)[:ROLLING_ROUNDS]
-        values: dict[str, float | None] = {"n_rounds": float(len(by_round))}
-        for metric in LEADERBOARD_METRICS:
-            series = np.array([by_round[n].get(metric, np.nan) for n in recent], dtype=np.float64)
-            values[metric] = finite_or_none(series[0]) if series.size else None
-            finite = series[np.isfinite(series)]
-            values[f"{metric}_rolling"] = float(finite.mean()) if finite.size else None
-        staked = [f for n, f in sorted(fractions.get(model_id, []), reverse=True)[:ROLLING_ROUNDS]]
-        values["return_on_stake"] = finite_or_none(float(np.mean(staked))) if staked else None
-        rows.append((model_id, values))
-
-    def rank_key(item: tuple[int, dict[str, float | None]]) -> tuple[float, float, int]:
-        model_id, values = item
-        ros = values["return_on_stake"]
-        corr = values["corr_rolling"]
-        return (-(ros if ros is not None else -np.inf), -(corr if corr is not None else -np.inf), model_id)
-
-    rows.sort(key=rank_key)
-    page = rows[offset : offset + limit]
-    result = []
-    for position, (model_id, values) in enumerate(page, start=offset + 1):
-        model = service.get_model(model_id)
-        result.append(
+    for model_id, record in page.iterrows():
+        model = context.service.get_model(int(model_id))
+        values = {
+            str(column): _float_or_none(value)
+            for column, value in record.items()
+            if column not in ("rank", "stake")
+        }
+        current_stake = context.service.stake(model.id).total
+        rows.append(
             schemas.LeaderboardRow(
                 model=model.name,
                 model_id=model.id,
-                rank=position,
-                stake=tokens(service.stake(model.id).total),
+                rank=int(record["rank"]),
+                stake=tokens(current_stake),
                 values=values,
             )
         )
-    return result
+    return rows
 
 
 def released_meta_model(context: ApiContext, number: int) -> bytes:
-    """Parquet bytes (``id``, ``meta_model``) of round ``number``'s naive meta model, if released."""
+    """Parquet bytes (``id``, ``naive_meta_model``: rounded ranks) of a round's released naive meta model."""
     service = context.service
     round_ = service.get_round(number)
-    settings = context.settings
-    newest = max(r.number for r in service.list_rounds())
-    if round_.status is RoundStatus.OPEN or round_.naive_meta_model_sha256 is None:
-        raise StateError(f"round {number} has no meta model yet", code="meta_model_not_released")
-    if newest - round_.number < settings.meta_model_lag_rounds:
+    latest = max(r.number for r in service.list_rounds())
+    closed = round_.status is not RoundStatus.OPEN and round_.naive_meta_model_sha256 is not None
+    config = release_config(context)
+    n_accounts = None
+    if config.min_accounts is not None:
+        on_time = [s for s in service.list_submissions(round_number=number) if not s.late]
+        n_accounts = len({service.get_model(s.model_id).account_id for s in on_time})
+    decision = release_decision(
+        round_number=round_.number,
+        latest_round=latest,
+        closed=closed,
+        n_contributors=round_.n_contributors,
+        n_accounts=n_accounts,
+        config=config,
+    )
+    if not decision.releasable:
         raise StateError(
-            f"the meta model of round {number} is released once {settings.meta_model_lag_rounds} "
-            f"newer rounds exist (newest is {newest})",
+            f"the naive meta model of round {number} is not released: {decision.reason}",
             code="meta_model_not_released",
         )
-    if round_.n_contributors < settings.meta_model_min_models:
-        raise StateError(
-            f"the meta model of round {number} is not released: {round_.n_contributors} models contributed, "
-            f"fewer than the minimum of {settings.meta_model_min_models}",
-            code="meta_model_not_released",
-        )
-    series = service.meta_model(number, naive=True)
+    series = prepare_release(service.meta_model(number, naive=True), decision=decision, config=config)
     table = pa.table(
         {
             "id": pa.array([str(i) for i in series.index], type=pa.string()),
-            "meta_model": pa.array(series.to_numpy(dtype=np.float64)),
+            "naive_meta_model": pa.array(series.to_numpy(dtype=np.float64)),
         }
     )
     sink = io.BytesIO()

@@ -41,9 +41,10 @@ class Settings:
         only verify under the same pepper. An empty pepper is allowed (secrets are 256-bit random).
     title
         Title shown in the OpenAPI documentation.
-    meta_model_lag_rounds, meta_model_min_models
-        Release rule of the public naive meta model: only rounds at least this many rounds old, and
-        only when at least this many models contributed.
+    meta_model_lag_rounds, meta_model_min_models, meta_model_min_accounts
+        Release rule of the public naive meta model (:class:`kardashev.tournament.release.ReleaseConfig`):
+        only rounds at least this many rounds old, and only when at least this many models (≥ 2) and,
+        if set, distinct accounts contributed.
     create_schema
         Apply the store's migrations at start-up (creating the tables of a new database).
     """
@@ -55,7 +56,8 @@ class Settings:
     key_pepper: str = ""
     title: str = "Kardashev tournament API"
     meta_model_lag_rounds: int = 4
-    meta_model_min_models: int = 5
+    meta_model_min_models: int = 10
+    meta_model_min_accounts: int | None = None
     create_schema: bool = True
 
     def __post_init__(self) -> None:
@@ -70,8 +72,12 @@ class Settings:
             raise ConfigError(f"max_upload_rows must be positive, got {self.max_upload_rows}")
         if self.meta_model_lag_rounds < 0:
             raise ConfigError(f"meta_model_lag_rounds must be >= 0, got {self.meta_model_lag_rounds}")
-        if self.meta_model_min_models < 1:
-            raise ConfigError(f"meta_model_min_models must be >= 1, got {self.meta_model_min_models}")
+        if self.meta_model_min_models < 2:
+            raise ConfigError(f"meta_model_min_models must be >= 2, got {self.meta_model_min_models}")
+        if self.meta_model_min_accounts is not None and self.meta_model_min_accounts < 2:
+            raise ConfigError(
+                f"meta_model_min_accounts must be >= 2 or None, got {self.meta_model_min_accounts}"
+            )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
