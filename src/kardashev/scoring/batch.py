@@ -1,0 +1,310 @@
+"""Batched per-era scoring of many models: one sort per matrix, one factorization of the features.
+
+For each era the prediction matrix ``(n_stocks, n_models)`` is gaussianized with a single sort per
+column, the feature matrix is factored once (QR + small SVD) and shared by every model's FNC, and
+all scores are matrix products. Eras are streamed one at a time, so memory is bounded by one era.
+
+Every model is scored independently: a model's numbers equal numerai-tools' on that model's column
+alone. Rows where the target or any given auxiliary input (meta model, benchmark, features) is NaN
+are dropped for the whole era; a model with NaN predictions is scored on its own rows (a model that
+covers fewer than ``1 - max_filtered_ratio`` of the era's rows scores NaN that era).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from kardashev.errors import AlignmentError, InvalidInputError
+from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
+from kardashev.scoring.contribution import contribution_scores, correlation_contribution, orthogonalize
+from kardashev.scoring.correlation import numerai_corr, pearson_matrix
+from kardashev.scoring.exposure import max_feature_exposure, rms_feature_exposure
+from kardashev.scoring.neutralization import feature_neutral_corr, neutralizer_basis, variance_normalize
+from kardashev.scoring.ranking import gaussianize, pow15, tie_kept_rank_gauss_pow15
+
+__all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
+
+METRICS = ("corr", "mmc", "bmc", "fnc", "cwmm", "feature_exposure_max", "feature_exposure_rms")
+
+
+@dataclass(frozen=True)
+class EraInput:
+    """One era's row-aligned inputs for :func:`score_eras`.
+
+    Attributes
+    ----------
+    era
+        Era label.
+    predictions
+        ``(n_stocks, n_models)`` predictions, one column per model.
+    targets
+        ``(n_stocks,)`` target.
+    meta_model, benchmark
+        Optional ``(n_stocks,)`` meta model / benchmark predictions (for MMC / BMC and CWMM).
+    features
+        Optional ``(n_stocks, n_features)`` features (for FNC and feature exposures).
+    """
+
+    era: str
+    predictions: NDArray[np.floating]
+    targets: NDArray[np.floating]
+    meta_model: NDArray[np.floating] | None = None
+    benchmark: NDArray[np.floating] | None = None
+    features: NDArray[np.floating] | None = None
+
+
+@dataclass(frozen=True)
+class EraScores:
+    """Scores of every model on one era; a metric whose inputs were not given is ``None``.
+
+    Each array is ``(n_models,)``; ``n_stocks`` is the number of rows scored.
+    """
+
+    era: str
+    model_names: tuple[str, ...]
+    n_stocks: int
+    corr: NDArray[np.float64]
+    mmc: NDArray[np.float64] | None = None
+    bmc: NDArray[np.float64] | None = None
+    fnc: NDArray[np.float64] | None = None
+    cwmm: NDArray[np.float64] | None = None
+    feature_exposure_max: NDArray[np.float64] | None = None
+    feature_exposure_rms: NDArray[np.float64] | None = None
+
+    def metrics(self) -> dict[str, NDArray[np.float64]]:
+        """The computed metrics, by name, in :data:`METRICS` order."""
+        return {name: getattr(self, name) for name in METRICS if getattr(self, name) is not None}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per model, columns ``era``, ``model`` and one per metric."""
+        frame = pd.DataFrame(self.metrics())
+        frame.insert(0, "model", list(self.model_names))
+        frame.insert(0, "era", self.era)
+        return frame
+
+
+def _optional(values: ArrayLike | None, name: str, ndim: tuple[int, ...]) -> NDArray[np.float64] | None:
+    return None if values is None else as_float_array(values, name=name, ndim=ndim)
+
+
+def _score_clean_columns(
+    predictions: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    meta_model: NDArray[np.float64] | None,
+    benchmark: NDArray[np.float64] | None,
+    features: NDArray[np.float64] | None,
+    target_pow15: bool,
+) -> dict[str, NDArray[np.float64]]:
+    """All scores for NaN-free columns on NaN-free rows, vectorized over the columns."""
+    gauss = gaussianize(predictions)
+    powered = pow15(gauss)
+    centered = targets - targets.mean()
+    target_used = pow15(centered) if target_pow15 else centered
+    scores = {"corr": pearson_matrix(powered, target_used)[:, 0]}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
+            if reference is not None:
+                scores[name] = contribution_scores(orthogonalize(gauss, gaussianize(reference)), targets)
+    if meta_model is not None:
+        scores["cwmm"] = pearson_matrix(powered, meta_model)[:, 0]
+    if features is not None:
+        basis = neutralizer_basis(features)
+        neutral = gauss - basis.project(gauss)
+        constant = np.all(gauss == 0.0, axis=0)  # a constant column gaussianizes to exact zeros
+        normalized = variance_normalize(neutral[:, ~constant])
+        fnc = np.full(predictions.shape[1], np.nan)
+        fnc[~constant] = pearson_matrix(tie_kept_rank_gauss_pow15(normalized), target_used)[:, 0]
+        scores["fnc"] = fnc
+        exposures = np.abs(pearson_matrix(features, predictions))
+        valid = ~np.isnan(exposures)
+        count = valid.sum(axis=0)
+        filled = np.where(valid, exposures, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores["feature_exposure_max"] = np.where(count > 0, filled.max(axis=0, initial=0.0), np.nan)
+            scores["feature_exposure_rms"] = np.where(
+                count > 0, np.sqrt((filled**2).sum(axis=0) / count), np.nan
+            )
+    return scores
+
+
+def _score_one_column(
+    prediction: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    meta_model: NDArray[np.float64] | None,
+    benchmark: NDArray[np.float64] | None,
+    features: NDArray[np.float64] | None,
+    target_pow15: bool,
+    max_filtered_ratio: float,
+) -> dict[str, float]:
+    """Scores of a column with NaN predictions, through the array core (its own rows)."""
+    ratio = {"max_filtered_ratio": max_filtered_ratio}
+    scores: dict[str, float] = {}
+    try:
+        scores["corr"] = float(numerai_corr(prediction, targets, target_pow15=target_pow15, **ratio))
+        for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
+            if reference is not None:
+                scores[name] = float(correlation_contribution(prediction, reference, targets, **ratio))
+        if meta_model is not None:
+            scores["cwmm"] = float(numerai_corr(prediction, meta_model, target_pow15=False, **ratio))
+        if features is not None:
+            scores["fnc"] = float(feature_neutral_corr(prediction, features, targets, **ratio))
+            rows = ~np.isnan(prediction)
+            scores["feature_exposure_max"] = float(max_feature_exposure(prediction[rows], features[rows]))
+            scores["feature_exposure_rms"] = float(rms_feature_exposure(prediction[rows], features[rows]))
+    except AlignmentError:
+        return {}
+    return scores
+
+
+def score_era(
+    predictions: ArrayLike,
+    targets: ArrayLike,
+    *,
+    meta_model: ArrayLike | None = None,
+    benchmark: ArrayLike | None = None,
+    features: ArrayLike | None = None,
+    model_names: Sequence[str] | None = None,
+    era: str = "",
+    target_pow15: bool = True,
+    max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
+) -> EraScores:
+    """Score every model of one era: CORR, and MMC, BMC, CWMM, FNC and feature exposures when
+    the meta model, benchmark or features are given.
+
+    Parameters
+    ----------
+    predictions
+        ``(n_stocks, n_models)`` (or ``(n_stocks,)`` for one model), rows aligned with the rest.
+    targets
+        ``(n_stocks,)``.
+    meta_model, benchmark
+        ``(n_stocks,)`` each, optional.
+    features
+        ``(n_stocks, n_features)``, optional.
+    model_names
+        One name per column (default ``model_0`` …).
+    era
+        Era label carried into the result.
+    target_pow15
+        Raise the centered target to the power 1.5 in CORR and FNC (``False`` for raw returns).
+    max_filtered_ratio
+        Largest fraction of the era's rows that NaNs may remove.
+
+    Returns
+    -------
+    :class:`EraScores`
+
+    Raises
+    ------
+    AlignmentError
+        NaNs in the target or auxiliary inputs remove too many of the era's rows.
+    """
+    matrix = as_float_array(predictions, name="predictions")
+    if matrix.ndim == 1:
+        matrix = matrix[:, None]
+    target = as_float_array(targets, name="targets", ndim=(1,))
+    meta = _optional(meta_model, "meta_model", (1,))
+    bench = _optional(benchmark, "benchmark", (1,))
+    feature_matrix = _optional(features, "features", (2,))
+    names = (
+        tuple(model_names) if model_names is not None else tuple(f"model_{j}" for j in range(matrix.shape[1]))
+    )
+    if len(names) != matrix.shape[1]:
+        raise InvalidInputError(f"{len(names)} model names for {matrix.shape[1]} prediction columns")
+    rows = complete_rows(
+        [
+            ("predictions", np.zeros(matrix.shape[0])),
+            ("targets", target),
+            ("meta_model", meta),
+            ("benchmark", bench),
+            ("features", feature_matrix),
+        ],
+        max_filtered_ratio=max_filtered_ratio,
+    )
+    if not rows.all():
+        matrix, target = matrix[rows], target[rows]
+        meta = None if meta is None else meta[rows]
+        bench = None if bench is None else bench[rows]
+        feature_matrix = None if feature_matrix is None else feature_matrix[rows]
+    wanted = ["corr"]
+    wanted += ["mmc", "cwmm"] if meta is not None else []
+    wanted += ["bmc"] if bench is not None else []
+    wanted += ["fnc", "feature_exposure_max", "feature_exposure_rms"] if feature_matrix is not None else []
+    result = {name: np.full(matrix.shape[1], np.nan) for name in wanted}
+    has_nan = np.isnan(matrix).any(axis=0)
+    clean = np.flatnonzero(~has_nan)
+    if clean.size:
+        scores = _score_clean_columns(
+            np.ascontiguousarray(matrix[:, clean]), target, meta, bench, feature_matrix, target_pow15
+        )
+        for name, values in scores.items():
+            result[name][clean] = values
+    for column in np.flatnonzero(has_nan):
+        scores_one = _score_one_column(
+            matrix[:, column], target, meta, bench, feature_matrix, target_pow15, max_filtered_ratio
+        )
+        for name, value in scores_one.items():
+            result[name][column] = value
+    return EraScores(era=str(era), model_names=names, n_stocks=int(matrix.shape[0]), **result)
+
+
+def score_eras(
+    eras: Iterable[EraInput],
+    *,
+    model_names: Sequence[str] | None = None,
+    target_pow15: bool = True,
+    max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
+    show_progress: bool = False,
+    total: int | None = None,
+) -> pd.DataFrame:
+    """Score a stream of eras; memory holds one era's inputs at a time.
+
+    Parameters
+    ----------
+    eras
+        Iterable (e.g. a generator) of :class:`EraInput`.
+    model_names
+        One name per prediction column (the same models every era).
+    show_progress
+        Show a rich progress bar over eras (``total`` eras if known).
+
+    Returns
+    -------
+    Tidy ``pandas.DataFrame``: one row per (era, model) with columns ``era``, ``model`` and one per
+    computed metric (see :data:`METRICS`).
+    """
+    frames = [
+        score_era(
+            era.predictions,
+            era.targets,
+            meta_model=era.meta_model,
+            benchmark=era.benchmark,
+            features=era.features,
+            model_names=model_names,
+            era=era.era,
+            target_pow15=target_pow15,
+            max_filtered_ratio=max_filtered_ratio,
+        ).to_frame()
+        for era in _with_progress(eras, show_progress=show_progress, total=total)
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["era", "model", "corr"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_progress(eras: Iterable[EraInput], *, show_progress: bool, total: int | None) -> Iterator[EraInput]:
+    if not show_progress:
+        yield from eras
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("scoring eras", total=total)
+        for era in eras:
+            yield era
+            progress.advance(task)
