@@ -164,10 +164,12 @@ class SqlRepository:
         self._add(row, f"round {round_.number}")
         return _round(row)
 
-    def get_round(self, number: int, *, for_update: bool = False) -> Round:
+    def get_round(self, number: int, *, for_update: bool = False, for_share: bool = False) -> Round:
         query = select(m.RoundRow).where(m.RoundRow.number == number)
         if for_update:
             query = query.with_for_update()
+        elif for_share:
+            query = query.with_for_update(read=True)
         row = self.session.scalar(query.execution_options(populate_existing=True))
         if row is None:
             raise NotFoundError(f"no round {number}")

@@ -169,7 +169,7 @@ class TournamentService(AccountsMixin):
         """
         now = as_utc(now)
         with self.unit_of_work() as repo:
-            round_ = repo.get_round(int(round_number))
+            round_ = repo.get_round(int(round_number), for_share=True)
             model_ = repo.get_model(model)
             if now < round_.open_time:
                 raise StateError(f"round {round_.number} opens at {round_.open_time}", code="round_not_open")
@@ -182,6 +182,9 @@ class TournamentService(AccountsMixin):
                 filename=filename, expected_date=expected_date,
             )  # fmt: skip
             values = pd.Series(validated.values, index=pd.Index(validated.ids, name="id"))
+            existing = repo.list_submissions(round_number=round_.number, model_id=model_.id)
+            if existing and existing[0].checksum == validated.checksum and existing[0].late == late:
+                return existing[0]  # the same content again (a retried upload): nothing changes
             data = encode_vector(values, name="prediction")
             sha = repo.put_blob(data, kind="predictions")
             stored = repo.upsert_submission(
