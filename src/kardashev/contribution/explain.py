@@ -1,0 +1,168 @@
+"""TC explained: where one model's True Contribution comes from, stock by stock.
+
+With ``v = ∂R/∂m`` (the return's sensitivity to the blended meta model, see
+:mod:`kardashev.contribution.true_contribution`), a model's TC is a sum over stocks::
+
+    TC_k = Σ_i (G_ik − m_i) · v_i
+
+``G_ik − m_i`` is how the model's gaussianized prediction differs from the meta model on stock i;
+``v_i`` is how much the optimized portfolio's realized return would rise if the meta model rose on
+stock i. ``v`` is shaped by the optimizer: a stock held at its position bound, or one whose
+change would be undone by a neutrality constraint or the gross-leverage cap, passes little or
+nothing through — the constraint shadow prices (``PortfolioResult.duals``) say which constraints
+bind and how hard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kardashev.contribution.inputs import prepare_era
+from kardashev.contribution.solve import EraSolver
+from kardashev.contribution.true_contribution import blend_sensitivity
+from kardashev.errors import InvalidInputError, NotFoundError
+from kardashev.scoring import gaussianize
+
+__all__ = ["ContributionExplanation", "explain_contribution"]
+
+
+@dataclass(frozen=True, eq=False)
+class ContributionExplanation:
+    """One model's TC decomposed over stocks, with the optimizer's shadow prices.
+
+    Attributes
+    ----------
+    model
+        The model's name (frames) or column position (arrays).
+    tc
+        The model's TC; equals ``stock_contributions.sum()``.
+    stock_contributions
+        ``(n_stocks,)`` ``(G_ik − m_i)·v_i``.
+    difference
+        ``(n_stocks,)`` ``G_ik − m_i``: the model's gaussianized prediction minus the blend.
+    sensitivity
+        ``(n_stocks,)`` ``v_i = ∂R/∂m_i``.
+    return_gradient
+        ``(n_stocks,)`` ``∂R/∂a_i``, the optimizer's exact gradient w.r.t. the standardized alpha.
+    weights, realized_returns, meta_model
+        ``(n_stocks,)`` the optimized portfolio, the returns and the standardized meta model.
+    realized_return
+        ``rᵀw*``.
+    shadow_prices
+        The optimizer's dual variables (``PortfolioResult.duals``).
+    active
+        The optimizer's active-constraint report (``PortfolioResult.active``).
+    ids
+        Stock ids (frames) or ``None``.
+    """
+
+    model: Any
+    tc: float
+    stock_contributions: np.ndarray
+    difference: np.ndarray
+    sensitivity: np.ndarray
+    return_gradient: np.ndarray
+    weights: np.ndarray
+    realized_returns: np.ndarray
+    meta_model: np.ndarray
+    realized_return: float
+    shadow_prices: Any
+    active: Any
+    ids: pd.Index | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per stock, largest absolute contribution first; the ``contribution`` column sums to TC."""
+        frame = pd.DataFrame(
+            {
+                "contribution": self.stock_contributions,
+                "difference": self.difference,
+                "sensitivity": self.sensitivity,
+                "return_gradient": self.return_gradient,
+                "weight": self.weights,
+                "realized_return": self.realized_returns,
+                "meta_model": self.meta_model,
+            },
+            index=self.ids if self.ids is not None else pd.RangeIndex(self.weights.size),
+        )
+        frame.index.name = "stock"
+        order = np.argsort(-np.abs(self.stock_contributions), kind="stable")
+        return frame.iloc[order]
+
+    def top(self, count: int = 10) -> pd.DataFrame:
+        """The ``count`` stocks that move this model's TC the most."""
+        return self.to_frame().head(count)
+
+    def figure(self, count: int = 25) -> Any:
+        """A plotly bar chart of the largest per-stock contributions (import plotly lazily)."""
+        import plotly.graph_objects as go
+
+        top = self.top(count).iloc[::-1]
+        return go.Figure(
+            go.Bar(x=top["contribution"], y=[str(i) for i in top.index], orientation="h"),
+            layout={
+                "title": f"TC of {self.model} = {self.tc:.4g}: largest stock contributions",
+                "xaxis_title": "(G_ik − m_i)·∂R/∂m_i",
+                "yaxis_title": "stock",
+            },
+        )
+
+
+def _model_position(model: Any, model_names: pd.Index | None, n_models: int) -> int:
+    if model_names is not None and not isinstance(model, int | np.integer):
+        if model not in model_names:
+            raise NotFoundError(f"model {model!r} is not among the prediction columns")
+        return int(model_names.get_loc(model))
+    if isinstance(model, bool) or not isinstance(model, int | np.integer):
+        raise InvalidInputError(f"model must be a column position, got {model!r}")
+    if not 0 <= model < n_models:
+        raise NotFoundError(f"model position {model} is out of range for {n_models} models")
+    return int(model)
+
+
+def explain_contribution(
+    predictions: np.ndarray | pd.DataFrame,
+    stakes: np.ndarray | pd.Series,
+    realized_returns: np.ndarray | pd.Series,
+    exposures: np.ndarray | pd.DataFrame | None,
+    config: Any,
+    *,
+    model: Any,
+    risk_model: Any = None,
+    previous_weights: np.ndarray | pd.Series | None = None,
+    adv: np.ndarray | pd.Series | None = None,
+    method: str = "auto",
+    gaussianized: bool = False,
+) -> ContributionExplanation:
+    """Decompose one model's (exact, unbagged) TC over stocks; inputs as for ``true_contribution``.
+
+    ``model`` is a column name (DataFrame predictions) or a column position.
+    """
+    era = prepare_era(
+        predictions, stakes, realized_returns, exposures, previous_weights=previous_weights, adv=adv
+    )
+    position = _model_position(model, era.model_names, era.predictions.shape[1])
+    matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    solver = EraSolver(era, config, risk_model, method)
+    point = blend_sensitivity(matrix @ (era.stakes / era.stakes.sum()), solver, era.realized_returns)
+    difference = matrix[:, position] - point.blend
+    contributions = difference * point.sensitivity
+    weights = np.asarray(point.result.weights, dtype=np.float64)
+    return ContributionExplanation(
+        model=model if era.model_names is not None else position,
+        tc=float(contributions.sum()),
+        stock_contributions=contributions,
+        difference=difference,
+        sensitivity=point.sensitivity,
+        return_gradient=point.return_gradient,
+        weights=weights,
+        realized_returns=era.realized_returns,
+        meta_model=point.alpha,
+        realized_return=float(era.realized_returns @ weights),
+        shadow_prices=point.result.duals,
+        active=point.result.active,
+        ids=era.ids,
+    )

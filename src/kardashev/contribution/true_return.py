@@ -1,0 +1,166 @@
+"""True Return: each signal's own optimized portfolio, as if it were the whole meta model.
+
+For model k with gaussianized predictions ``G_k``::
+
+    a_k = standardize(G_k)
+    w_k = optimize(a_k; same exposures, risk model, bounds, leverage, costs, previous holdings)
+    gross_return_k = rᵀ w_k
+    trading_cost_k = κ·Σ_i λ_i (w_ki − w0_i)² + c·Σ_i |w_ki − w0_i|      (OptimizerConfig.impact, .spread)
+    net_return_k   = gross_return_k − trading_cost_k
+
+``λ_i = median(adv)/adv_i`` when ADV is given and ``config.impact_adv_scaled``, else 1 — the same
+costs the optimizer charged. Models are solved one after another, each warm-started from the
+previous solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kardashev.contribution.inputs import prepare_era
+from kardashev.contribution.progress import progress_steps
+from kardashev.contribution.solve import EraSolver
+from kardashev.errors import InvalidInputError, KardashevError
+from kardashev.metamodel import standardize
+from kardashev.scoring import gaussianize
+
+__all__ = ["TrueReturnResult", "trading_cost", "true_return"]
+
+
+@dataclass(frozen=True, eq=False)
+class TrueReturnResult:
+    """Each model's own portfolio and its realized return before and after trading costs.
+
+    Attributes
+    ----------
+    gross_return, trading_cost, net_return
+        ``(n_models,)`` ``rᵀw_k``, the cost of trading from the previous holdings to ``w_k`` and
+        their difference (Series by model name for frame input).
+    turnover, gross_leverage
+        ``(n_models,)`` ``Σ|w_k − w0|`` and ``Σ|w_k|``.
+    weights
+        ``(n_stocks, n_models)`` the portfolios (a DataFrame for frame input), or ``None`` when not
+        kept.
+    """
+
+    gross_return: np.ndarray | pd.Series
+    trading_cost: np.ndarray | pd.Series
+    net_return: np.ndarray | pd.Series
+    turnover: np.ndarray | pd.Series
+    gross_leverage: np.ndarray | pd.Series
+    weights: np.ndarray | pd.DataFrame | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model with the five per-model figures."""
+        columns = ("gross_return", "trading_cost", "net_return", "turnover", "gross_leverage")
+        frame = pd.DataFrame({name: np.asarray(getattr(self, name)) for name in columns})
+        if isinstance(self.gross_return, pd.Series):
+            frame.index = self.gross_return.index
+        frame.index.name = "model"
+        return frame
+
+
+def trading_cost(
+    weights: np.ndarray, previous_weights: np.ndarray | None, adv: np.ndarray | None, config: Any
+) -> np.ndarray:
+    """The trading cost charged by the optimizer's objective, for one or many portfolios.
+
+    Parameters
+    ----------
+    weights
+        ``(n_stocks,)`` or ``(n_stocks, n_portfolios)``.
+    previous_weights, adv
+        ``(n_stocks,)`` or ``None`` (no previous holdings: the trade is the whole portfolio; no ADV:
+        uniform impact).
+    config
+        ``OptimizerConfig``: ``impact`` κ, ``spread`` c, ``impact_adv_scaled``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``κ·Σ λ_i t_i² + c·Σ|t_i|`` with ``t = w − w0`` per portfolio (a float array, shape
+        ``weights.shape[1:]``).
+    """
+    trade = (
+        weights
+        if previous_weights is None
+        else weights - np.reshape(previous_weights, (-1,) + (1,) * (weights.ndim - 1))
+    )
+    impact_weights = np.ones(weights.shape[0])
+    if adv is not None and config.impact_adv_scaled:
+        impact_weights = np.median(adv) / adv  # adv > 0, as the optimizer requires
+    impact_weights = np.reshape(impact_weights, (-1,) + (1,) * (weights.ndim - 1))
+    cost = np.zeros(weights.shape[1:])
+    if config.impact:
+        cost = cost + config.impact * (impact_weights * trade * trade).sum(axis=0)
+    if config.spread:
+        cost = cost + config.spread * np.abs(trade).sum(axis=0)
+    return np.asarray(cost, dtype=np.float64)
+
+
+def true_return(
+    predictions: np.ndarray | pd.DataFrame,
+    realized_returns: np.ndarray | pd.Series,
+    exposures: np.ndarray | pd.DataFrame | None,
+    config: Any,
+    *,
+    risk_model: Any = None,
+    previous_weights: np.ndarray | pd.Series | None = None,
+    adv: np.ndarray | pd.Series | None = None,
+    method: str = "auto",
+    gaussianized: bool = False,
+    keep_weights: bool = True,
+    progress: bool = False,
+) -> TrueReturnResult:
+    """Optimize every model's own signal under the fund's configuration and score it.
+
+    Inputs are as for :func:`~kardashev.contribution.true_contribution` (no stakes needed). A model
+    whose predictions are constant has no portfolio: :class:`~kardashev.errors.InvalidInputError`
+    naming it. A failed solve re-raises the optimizer's error with the model named.
+    """
+    n_models = np.shape(predictions)[1] if np.ndim(predictions) == 2 else 1
+    era = prepare_era(
+        predictions,
+        np.ones(n_models),
+        realized_returns,
+        exposures,
+        previous_weights=previous_weights,
+        adv=adv,
+    )
+    matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    solver = EraSolver(era, config, risk_model, method)
+    n_stocks = matrix.shape[0]
+    weights = np.empty((n_stocks, n_models))
+    names = list(era.model_names) if era.model_names is not None else list(range(n_models))
+    warm = None
+    for k in progress_steps(range(n_models), total=n_models, description="True Return", enabled=progress):
+        try:
+            alpha = standardize(matrix[:, k])
+            warm = solver.solve(alpha, warm_start=warm)
+        except KardashevError as error:
+            raise type(error)(f"model {names[k]!r}: {error.message}", code=error.code) from error
+        weights[:, k] = warm.weights
+    gross = era.realized_returns @ weights
+    costs = trading_cost(weights, era.previous_weights, era.adv, config)
+    trade = weights if era.previous_weights is None else weights - era.previous_weights[:, None]
+    figures = {
+        "gross_return": gross,
+        "trading_cost": costs,
+        "net_return": gross - costs,
+        "turnover": np.abs(trade).sum(axis=0),
+        "gross_leverage": np.abs(weights).sum(axis=0),
+    }
+    kept: np.ndarray | pd.DataFrame | None = weights if keep_weights else None
+    if era.labelled:
+        figures = {
+            name: pd.Series(values, index=era.model_names, name=name) for name, values in figures.items()
+        }
+        if kept is not None:
+            kept = pd.DataFrame(weights, index=era.ids, columns=era.model_names)
+    if not np.isfinite(gross).all():
+        raise InvalidInputError("a model's portfolio has non-finite weights", code="invalid_portfolio")
+    return TrueReturnResult(weights=kept, **figures)
