@@ -18,6 +18,7 @@ from kardashev.tournament.payout import (
     ChurnRule,
     PayoutConfig,
     compute_payouts,
+    max_churn_and_turnover,
     payout_factor,
 )
 
@@ -173,3 +174,29 @@ def test_payouts_match_exact_rational_arithmetic(stakes, corr, mmc, threshold):
         assert abs(payout) <= abs(exact) < abs(payout) + 1  # truncated toward zero
         assert payout == 0 or (payout > 0) == (exact > 0)
         assert abs(payout) <= stake * Fraction(5, 100)
+
+
+def test_max_churn_and_turnover_against_scipy_spearman_and_by_hand():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    tickers = [f"T{i}" for i in range(30)]
+    current = pd.Series(rng.normal(size=30), index=tickers)
+    close = current + rng.normal(scale=0.1, size=30)
+    far = pd.Series(rng.normal(size=30), index=tickers)
+    shifted = far.iloc[5:]  # covers fewer tickers: compared on the common ones
+    rule = ChurnRule(lookback=2)
+    max_churn, max_turnover = max_churn_and_turnover(current, [close, shifted, far * 0 + 9], rule=rule)
+    expected = 1 - spearmanr(current.iloc[5:], far.iloc[5:]).statistic  # the third is beyond the lookback
+    assert max_churn == pytest.approx(expected) and math.isnan(max_turnover)
+    assert all(math.isnan(value) for value in max_churn_and_turnover(current, [], rule=rule))
+    # A constant earlier signal cannot be compared: skipped rather than fatal.
+    assert math.isnan(max_churn_and_turnover(current, [current * 0 + 0.5], rule=rule)[0])
+
+    weights = pd.Series([0.5, -0.5, 0.0], index=["a", "b", "c"])
+    earlier = [pd.Series([0.25, -0.25, 0.1], index=["a", "b", "d"])]
+    _, turnover_value = max_churn_and_turnover(
+        current, [close], rule=rule, current_weights=weights, previous_weights=earlier
+    )
+    # |0.5 − 0.25| + |−0.5 + 0.25| + |0 − 0| + |0 − 0.1| = 0.6 → 0.3 ("d" was traded out)
+    assert turnover_value == pytest.approx(0.3)

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from kardashev.errors import ConfigError, InvalidInputError
-from kardashev.scoring.summary import newey_west_t_statistic
+from kardashev.scoring import newey_west_t_statistic
 
 __all__ = [
     "FundGrade",

@@ -38,6 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import ConfigError, InvalidInputError
+from kardashev.scoring import churn, turnover
 from kardashev.tournament.domain import UNITS_PER_TOKEN
 
 __all__ = [
@@ -383,12 +384,23 @@ def compute_payouts(
     )
 
 
-def _aligned(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    common = first.index.intersection(second.index)
+def _on_common_ids(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two signals on the ids both have a value for (churn compares rankings of the same stocks)."""
+    common = first.dropna().index.intersection(second.dropna().index)
+    return first.loc[common].to_numpy(dtype=np.float64), second.loc[common].to_numpy(dtype=np.float64)
+
+
+def _on_all_ids(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two portfolios on the union of their ids, absent positions being 0 (they were traded out)."""
+    union = first.index.union(second.index)
     return (
-        first.loc[common].to_numpy(dtype=np.float64),
-        second.loc[common].to_numpy(dtype=np.float64),
+        first.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
+        second.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
     )
+
+
+def _comparable(first: NDArray[np.float64], second: NDArray[np.float64]) -> bool:
+    return first.size >= 2 and bool(np.ptp(first) > 0) and bool(np.ptp(second) > 0)
 
 
 def max_churn_and_turnover(
@@ -407,24 +419,29 @@ def max_churn_and_turnover(
         This round's signal, indexed by ticker.
     previous
         Earlier signals of the same model, most recent first; only the first ``rule.lookback``
-        are used. Each is aligned with ``current`` on their common tickers.
+        are used. Churn (:func:`kardashev.scoring.churn`, ``1 − Spearman``) is computed on the
+        tickers both signals cover; a pair with fewer than 2 common tickers or a constant side
+        cannot be compared and is skipped.
     current_weights, previous_weights
-        Portfolio weights implied by the signals (same order), for turnover; without them the
-        turnover is NaN (not evaluated).
+        Portfolio weights implied by the signals (same order as ``previous``), for turnover
+        (:func:`kardashev.scoring.turnover`, ``Σ|w₁ − w₂| / 2`` over the union of tickers, absent
+        positions being 0); without them the turnover is NaN (not evaluated).
 
     Returns
     -------
     (max_churn, max_turnover)
         NaN where there is nothing to compare with.
     """
-    from kardashev.scoring import churn, turnover
-
     recent = list(previous)[: rule.lookback]
-    churns = [float(churn(*_aligned(current, earlier))) for earlier in recent]
+    churns = []
+    for earlier in recent:
+        first, second = _on_common_ids(current, earlier)
+        if _comparable(first, second):
+            churns.append(float(churn(first, second)))
     turnovers: list[float] = []
     if current_weights is not None and previous_weights is not None:
         turnovers = [
-            float(turnover(*_aligned(current_weights, earlier)))
+            float(turnover(*_on_all_ids(current_weights, earlier)))
             for earlier in list(previous_weights)[: rule.lookback]
         ]
     return (max(churns) if churns else math.nan, max(turnovers) if turnovers else math.nan)
