@@ -52,11 +52,10 @@ async def read_body(request: Request, *, max_bytes: int) -> bytes:
     """The request body, refused with PayloadTooLargeError as soon as it passes ``max_bytes``."""
     announced = request.headers.get("content-length")
     if announced is not None:
-        try:
-            if int(announced) > max_bytes:
-                raise _too_large(max_bytes)
-        except ValueError:
-            raise DataFormatError("Content-Length is not a number", code="malformed_request") from None
+        if not (announced.isascii() and announced.strip().isdigit()):
+            raise DataFormatError("Content-Length is not a number", code="malformed_request")
+        if int(announced) > max_bytes:
+            raise _too_large(max_bytes)
     chunks: list[bytes] = []
     received = 0
     async for chunk in request.stream():
