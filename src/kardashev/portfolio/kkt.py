@@ -1,0 +1,125 @@
+r"""The reduced KKT system on a free set, shared by the Newton solver, the polish and the backward.
+
+On the free set :math:`F` (names strictly inside their bounds and off the kinks) with sign
+vectors :math:`s = \mathrm{sign}(x_F)` and :math:`t = \mathrm{sign}(x_F - x^0_F)`, stationarity
+reads :math:`D x_F = r_F - E z`, with :math:`D = \mathrm{diag}(h_F)` and the constraint columns
+
+.. math::
+
+    E = [\,Q_F \;\; V_F \;\; s \;\; t\,], \qquad z = (\nu, \mu, \lambda, \tau),
+
+(the ``s`` column only while the gross cap is active, ``t`` only while the turnover cap is)
+where :math:`\mu = V^\top x` are the factor exposures. Eliminating :math:`x_F` leaves the small
+symmetric positive semidefinite system
+
+.. math::
+
+    M z = E^\top D^{-1} r_F - e, \qquad M = E^\top D^{-1} E + \mathrm{blockdiag}(0_k, I_r, 0, 0),
+
+of size :math:`k + r (+1, +1)`. The same :math:`M` is the negated generalized Hessian of the
+dual function, and gives the exact derivative of the solution with respect to the linear term
+(implicit function theorem):
+
+.. math::
+
+    \frac{\partial x_F}{\partial q_F} = D^{-1} - D^{-1} E M^{-1} E^\top D^{-1},
+
+which equals :math:`H^{-1} - H^{-1} C^\top (C H^{-1} C^\top)^{-1} C H^{-1}` for
+:math:`H = D + V_F V_F^\top` (Woodbury); it is symmetric, and zero rows/columns belong to fixed
+names. Dependent columns of :math:`E` (a sector whose names are all fixed, trap 3) make
+:math:`M` singular; :class:`PsdSolver` factors it with a rank-revealing pivoted Cholesky
+(LAPACK ``dpstrf``) and solves consistent systems exactly on the independent part.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from scipy.linalg import lapack
+
+__all__ = ["PsdSolver", "Sensitivity", "constraint_columns", "reduced_matrix"]
+
+_PIVOT_TOLERANCE = 1e-11
+
+
+def constraint_columns(
+    Q: np.ndarray,
+    V: np.ndarray,
+    free: np.ndarray,
+    s: np.ndarray | None,
+    t: np.ndarray | None,
+) -> np.ndarray:
+    """E = [Q_F, V_F, s?, t?] of shape (|F|, k + r (+1) (+1))."""
+    blocks = [Q[free], V[free]]
+    if s is not None:
+        blocks.append(s[:, None])
+    if t is not None:
+        blocks.append(t[:, None])
+    return np.hstack(blocks)
+
+
+def reduced_matrix(E: np.ndarray, inv_h: np.ndarray, k: int, r: int) -> np.ndarray:
+    """M = Eᵀ diag(inv_h) E + blockdiag(0_k, I_r, 0...)."""
+    scaled = E * np.sqrt(inv_h)[:, None]
+    M = scaled.T @ scaled
+    idx = np.arange(k, k + r)
+    M[idx, idx] += 1.0
+    return M
+
+
+class PsdSolver:
+    """Solve ``M z = rhs`` for symmetric positive semidefinite M, exactly when consistent.
+
+    Jacobi-scales M, factors ``PᵀMP = UᵀU`` with pivoted Cholesky and drops the pivots below
+    ``1e-11`` of the largest (the dependent directions; their components of z are set to 0).
+    """
+
+    def __init__(self, M: np.ndarray) -> None:
+        size = M.shape[0]
+        diag = np.diag(M).copy()
+        top = float(diag.max()) if size else 0.0
+        safe = np.where(diag > _PIVOT_TOLERANCE * max(top, 1e-300), diag, np.inf)
+        self.scale = 1.0 / np.sqrt(safe)
+        scaled = M * self.scale[:, None] * self.scale[None, :]
+        self.size = size
+        if size == 0:
+            self.rank = 0
+            return
+        factor, piv, rank, info = lapack.dpstrf(scaled, tol=_PIVOT_TOLERANCE, lower=0)
+        if info < 0:  # pragma: no cover - LAPACK argument error
+            raise RuntimeError(f"dpstrf failed with info={info}")
+        self.rank = int(rank)
+        self.perm = piv[: self.rank] - 1
+        self.factor = np.triu(factor[: self.rank, : self.rank])
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(rhs, dtype=np.float64)
+        if self.size == 0 or self.rank == 0:
+            return out
+        scaled = rhs * (self.scale if rhs.ndim == 1 else self.scale[:, None])
+        part = scaled[self.perm]
+        y = scipy.linalg.solve_triangular(self.factor, part, trans="T", check_finite=False)
+        y = scipy.linalg.solve_triangular(self.factor, y, check_finite=False)
+        out[self.perm] = y
+        return out * (self.scale if rhs.ndim == 1 else self.scale[:, None])
+
+
+class Sensitivity:
+    """Applies ∂x/∂q (n × n, symmetric) of the scaled problem to vectors or (n, m) blocks."""
+
+    def __init__(self, n: int, free: np.ndarray, inv_h: np.ndarray, E: np.ndarray, solver: PsdSolver) -> None:
+        self.n = n
+        self.free = free
+        self.inv_h = inv_h
+        self.E = E
+        self.solver = solver
+
+    def apply(self, g: np.ndarray) -> np.ndarray:
+        out = np.zeros(g.shape, dtype=np.float64)
+        if self.free.size == 0:
+            return out
+        inv_h = self.inv_h if g.ndim == 1 else self.inv_h[:, None]
+        u = inv_h * g[self.free]
+        correction = self.E @ self.solver.solve(self.E.T @ u)
+        out[self.free] = u - inv_h * correction
+        return out

@@ -1,0 +1,158 @@
+r"""Closed-form solution of the separable one-dimensional subproblems.
+
+Once the equality, factor and leverage constraints are dualized, every (scaled) position
+:math:`x_i` solves, independently,
+
+.. math::
+
+    \min_{|x| \le U_i} \; \tfrac12 h_i x^2 - b_i x + \lambda |x| + c' |x - x^0_i|,
+    \qquad h_i > 0,\; \lambda, c' \ge 0,
+
+a convex piecewise quadratic with kinks at :math:`p_1 = \min(0, x^0_i)` and
+:math:`p_2 = \max(0, x^0_i)`. Its subdifferential is :math:`h x + \sigma(x) - b` with the slope
+sum :math:`\sigma = \lambda\,\mathrm{sign}(x) + c'\,\mathrm{sign}(x - x^0)`, constant on the three
+open regions: :math:`\sigma_1 = -(\lambda + c')` below :math:`p_1`,
+:math:`\sigma_2 = \mathrm{sign}(x^0)(\lambda - c')` between the kinks and
+:math:`\sigma_3 = \lambda + c'` above :math:`p_2`. With the thresholds
+:math:`\theta_1 = h p_1 + \sigma_1 \le \theta_2 = h p_1 + \sigma_2 \le \theta_3 = h p_2 + \sigma_2
+\le \theta_4 = h p_2 + \sigma_3` the unconstrained minimizer is
+
+* :math:`(b - \sigma_1)/h` if :math:`b < \theta_1`, :math:`p_1` if :math:`b \le \theta_2`,
+* :math:`(b - \sigma_2)/h` if :math:`b < \theta_3`, :math:`p_2` if :math:`b \le \theta_4`,
+* :math:`(b - \sigma_3)/h` otherwise,
+
+and clipping it to :math:`[-U_i, U_i]` gives the constrained minimizer (one dimension, convex).
+When :math:`c' = 0` the kink at :math:`x^0` vanishes and only the soft threshold at zero remains
+(callers pass ``x0 = 0`` then). ``piece`` codes say which case holds; the derivative
+:math:`\partial x_i / \partial b_i` is :math:`1/h_i` on the open regions and 0 elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "AT_LOWER",
+    "AT_UPPER",
+    "KINK_HIGH",
+    "KINK_LOW",
+    "REGION_HIGH",
+    "REGION_LOW",
+    "REGION_MID",
+    "Pieces",
+    "region_signs",
+    "separable_minimizer",
+]
+
+REGION_LOW, KINK_LOW, REGION_MID, KINK_HIGH, REGION_HIGH, AT_LOWER, AT_UPPER = range(7)
+FREE_CODES = (REGION_LOW, REGION_MID, REGION_HIGH)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """Minimizers and the piece each one lies on.
+
+    Attributes
+    ----------
+    x
+        (n,) minimizers.
+    piece
+        (n,) int8 codes (``REGION_*`` free, ``KINK_*`` at 0 or x⁰, ``AT_*`` at a bound).
+    margin
+        (n,) distance, in units of b, to the nearest change of piece: for a free name
+        ``h_i·(distance of x_i to its region's ends)`` (the slack), for a fixed one the dual
+        margin (how far b is inside the kink interval, or beyond the bound). Both ≈ 0 means
+        weakly active.
+    neighbour
+        (n,) int8: the free region a fixed name enters if its margin is exhausted (used to
+        treat weakly active names as free); equal to ``piece`` for free names.
+    """
+
+    x: np.ndarray
+    piece: np.ndarray
+    margin: np.ndarray
+    neighbour: np.ndarray
+
+    @property
+    def free(self) -> np.ndarray:
+        return (self.piece == REGION_LOW) | (self.piece == REGION_MID) | (self.piece == REGION_HIGH)
+
+
+def region_signs(region: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signs ``(sign(x), sign(x − x⁰))`` on a free region code (LOW, MID or HIGH)."""
+    sign0 = np.sign(x0)
+    s = np.where(region == REGION_LOW, -1.0, np.where(region == REGION_HIGH, 1.0, sign0))
+    t = np.where(region == REGION_LOW, -1.0, np.where(region == REGION_HIGH, 1.0, -sign0))
+    return s, t
+
+
+def separable_minimizer(
+    b: np.ndarray, h: np.ndarray, upper: np.ndarray, x0: np.ndarray, lam: float, cost: float
+) -> Pieces:
+    """Solve all one-dimensional subproblems at once (see the module docstring).
+
+    Parameters
+    ----------
+    b, h, upper, x0
+        (n,) linear coefficients, curvatures (> 0), bounds U (≥ 0) and kink positions x⁰
+        (pass zeros when ``cost == 0``).
+    lam, cost
+        λ ≥ 0 (gross-leverage multiplier) and c' ≥ 0 (linear cost plus turnover multiplier).
+    """
+    sign0 = np.sign(x0)
+    p1 = np.minimum(x0, 0.0)
+    p2 = np.maximum(x0, 0.0)
+    s1 = -(lam + cost)
+    s2 = sign0 * (lam - cost)
+    s3 = lam + cost
+    t1 = h * p1 + s1
+    t2 = h * p1 + s2
+    t3 = h * p2 + s2
+    t4 = h * p2 + s3
+    piece = np.full(b.shape, REGION_HIGH, dtype=np.int8)
+    piece[b <= t4] = KINK_HIGH
+    piece[b < t3] = REGION_MID
+    piece[b <= t2] = KINK_LOW
+    piece[b < t1] = REGION_LOW
+    sigma = np.where(piece == REGION_LOW, s1, np.where(piece == REGION_MID, s2, s3))
+    x = (b - sigma) / h
+    x = np.where(piece == KINK_LOW, p1, x)
+    x = np.where(piece == KINK_HIGH, p2, x)
+    # margins before clipping: free names, distance to the region's ends (in b units);
+    # kinks, distance of b to the ends of the kink interval
+    big = np.inf
+    lo_end = np.where(piece == REGION_LOW, -big, np.where(piece == REGION_MID, t2, t4))
+    hi_end = np.where(piece == REGION_LOW, t1, np.where(piece == REGION_MID, t3, big))
+    kink_lo = np.where(piece == KINK_LOW, t1, t3)
+    kink_hi = np.where(piece == KINK_LOW, t2, t4)
+    at_kink = (piece == KINK_LOW) | (piece == KINK_HIGH)
+    margin = np.where(at_kink, np.minimum(b - kink_lo, kink_hi - b), np.minimum(b - lo_end, hi_end - b))
+    below = piece == KINK_LOW
+    enter_up = np.where(below, REGION_MID, REGION_HIGH)
+    enter_down = np.where(below, REGION_LOW, REGION_MID)
+    neighbour = np.where(at_kink, np.where(kink_hi - b < b - kink_lo, enter_up, enter_down), piece).astype(
+        np.int8
+    )
+    # clip to the box; margin at a bound = how far b is beyond the value where x leaves it
+    over = x >= upper
+    under = x <= -upper
+    if np.any(over) or np.any(under):
+        # slope sum just left of +U and just right of -U
+        left_of_upper = np.where(upper > p2, s3, np.where(upper > p1, s2, s1))
+        right_of_lower = np.where(-upper < p1, s1, np.where(-upper < p2, s2, s3))
+        region_left = np.where(upper > p2, REGION_HIGH, np.where(upper > p1, REGION_MID, REGION_LOW))
+        region_right = np.where(-upper < p1, REGION_LOW, np.where(-upper < p2, REGION_MID, REGION_HIGH))
+        margin = np.where(over, b - (h * upper + left_of_upper), margin)
+        margin = np.where(under, (-h * upper + right_of_lower) - b, margin)
+        neighbour = np.where(over, region_left, np.where(under, region_right, neighbour)).astype(np.int8)
+        piece = np.where(over, AT_UPPER, np.where(under, AT_LOWER, piece)).astype(np.int8)
+        x = np.clip(x, -upper, upper)
+        free = (piece == REGION_LOW) | (piece == REGION_MID) | (piece == REGION_HIGH)
+        # a free name near its bound is only weakly inside
+        margin = np.where(free, np.minimum(margin, h * (upper - np.abs(x))), margin)
+    zero_box = upper <= 0
+    if np.any(zero_box):
+        margin = np.where(zero_box, np.inf, margin)  # cannot move: never weakly active
+    return Pieces(x=x, piece=piece, margin=margin, neighbour=neighbour)

@@ -1,0 +1,221 @@
+r"""Validated inputs turned into the scaled internal problem both solvers work on.
+
+Natural problem (weights w = fractions of capital; minimization form of the objective)::
+
+    J(w) = γ wᵀΣw + κ Σ λ_i (w_i − w0_i)² + c Σ|w_i − w0_i| − αᵀw,
+    Σ = G Gᵀ + diag(d),  G = B·F^{1/2}  (or Σ = ridge·I)
+
+Positions are scaled by n (trap: natural weights are ~1e-4, so absolute tolerances would be
+meaningless): ``x = n·w``, and the objective by ``ρ·n`` (ρ a conditioning constant, the inverse
+median curvature). Then ``ρ·n·J = ½ xᵀ(diag(h) + V Vᵀ)x − qᵀx + c̃ Σ|x_i − x0_i| + const`` with::
+
+    h = ρ·(2/n)(γ d + κ λ),   V = √(ρ·2γ/n)·G,   q = ρ(α + 2κ λ x0 / n),   c̃ = ρ c,
+    x0 = n·w0,   U_i = n·u_i,   gross cap n·L,   turnover cap n·T.
+
+A multiplier of the scaled problem equals ρ times the natural one (equalities, gross, turnover);
+bound multipliers are ρ/n... see :mod:`kardashev.portfolio.result`. The equality rows are
+replaced by an orthonormal basis ``Q`` of their span (pivoted QR, dependent rows dropped once):
+``Aᵀw = 0 ⇔ Qᵀx = 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from kardashev.errors import InfeasibleError, InvalidInputError
+from kardashev.portfolio.config import OptimizerConfig, RiskModel
+
+__all__ = ["ScaledProblem", "build_problem"]
+
+_RANK_TOLERANCE = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class ScaledProblem:
+    """The scaled problem (see the module docstring for every symbol)."""
+
+    n: int
+    h: np.ndarray  # (n,)
+    V: np.ndarray  # (n, r)
+    Q: np.ndarray  # (n, k) orthonormal basis of the equality rows
+    basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
+    q: np.ndarray  # (n,)
+    x0: np.ndarray  # (n,)
+    upper: np.ndarray  # (n,)
+    gross: float
+    turnover: float | None
+    cost: float
+    rho: float
+    alpha_scale: float
+    # natural-unit data for reporting the objective
+    alpha: np.ndarray
+    exposures: np.ndarray  # (n, k_original) incl. the ones column
+    exposure_names: tuple[str, ...]
+    specific: np.ndarray
+    factor_root: np.ndarray
+    impact_weights: np.ndarray
+    config: OptimizerConfig
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the kink at the previous holding is present (linear cost or turnover cap)."""
+        return self.cost > 0 or self.turnover is not None
+
+    def natural_objective(self, w: np.ndarray) -> float:
+        """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| (the maximized objective)."""
+        cfg = self.config
+        trade = w - self.x0 / self.n
+        risk = float(np.dot(self.specific * w, w) + np.sum((self.factor_root.T @ w) ** 2))
+        return float(
+            self.alpha @ w
+            - cfg.risk_aversion * risk
+            - cfg.impact * float(np.dot(self.impact_weights * trade, trade))
+            - cfg.spread * float(np.abs(trade).sum())
+        )
+
+
+def _vector(name: str, value: object, n: int) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"{name} must be a numeric array: {error}") from None
+    if array.shape != (n,):
+        raise InvalidInputError(f"{name} must have shape ({n},), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise InvalidInputError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal basis Q of span(A) and the map from Q-multipliers to A-multipliers."""
+    n, k = exposures.shape
+    if k == 0:
+        return np.zeros((n, 0)), np.zeros((0, 0))
+    norms = np.linalg.norm(exposures, axis=0)
+    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
+    Q, R, perm = scipy.linalg.qr(exposures * scale, mode="economic", pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > _RANK_TOLERANCE * max(diag[0], 1e-300))) if diag.size else 0
+    Q = np.ascontiguousarray(Q[:, :rank])
+    # A[:, perm[:rank]] * scale = Q R11  ⇒  A-multipliers ν_A = scale · R11⁻¹ ν_Q on kept columns
+    basis_map = np.zeros((k, rank))
+    if rank:
+        inverse = scipy.linalg.solve_triangular(R[:rank, :rank], np.eye(rank), check_finite=False)
+        basis_map[perm[:rank]] = inverse * scale[perm[:rank], None]
+    return Q, basis_map
+
+
+def build_problem(
+    expected_returns: object,
+    *,
+    exposures: object | None,
+    risk_model: RiskModel | None,
+    previous_weights: object | None,
+    adv: object | None,
+    config: OptimizerConfig,
+    exposure_names: tuple[str, ...] | None = None,
+) -> ScaledProblem:
+    """Validate the inputs and build the :class:`ScaledProblem`."""
+    if not isinstance(config, OptimizerConfig):
+        raise InvalidInputError(f"config must be an OptimizerConfig, got {type(config).__name__}")
+    try:
+        signal = np.asarray(expected_returns, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"expected_returns must be a numeric array: {error}") from None
+    if signal.ndim != 1 or signal.size == 0:
+        raise InvalidInputError(f"expected_returns must be a non-empty 1-D array, got shape {signal.shape}")
+    n = signal.size
+    signal = _vector("expected_returns", signal, n)
+    columns = [np.ones((n, 1))] if config.dollar_neutral else []
+    names = ["dollar_neutral"] if config.dollar_neutral else []
+    if exposures is not None:
+        try:
+            matrix = np.asarray(exposures, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(f"exposures must be a numeric matrix: {error}") from None
+        if matrix.ndim == 1:
+            matrix = matrix[:, None]
+        if matrix.ndim != 2 or matrix.shape[0] != n:
+            raise InvalidInputError(f"exposures must have shape ({n}, k), got {matrix.shape}")
+        if not np.all(np.isfinite(matrix)):
+            raise InvalidInputError("exposures contains NaN or infinite values")
+        columns.append(matrix)
+        given = exposure_names or tuple(f"exposure_{j}" for j in range(matrix.shape[1]))
+        if len(given) != matrix.shape[1]:
+            raise InvalidInputError("exposure_names must name every exposure column")
+        names.extend(given)
+    exposures_full = np.hstack(columns) if columns else np.zeros((n, 0))
+    if risk_model is not None:
+        if not isinstance(risk_model, RiskModel):
+            raise InvalidInputError(f"risk_model must be a RiskModel, got {type(risk_model).__name__}")
+        if risk_model.n_stocks != n:
+            raise InvalidInputError(f"risk_model has {risk_model.n_stocks} stocks, expected_returns has {n}")
+        specific = risk_model.specific_variance
+        factor_root = risk_model.factor_root()
+    else:
+        specific = np.full(n, config.ridge_variance)
+        factor_root = np.zeros((n, 0))
+    previous = np.zeros(n) if previous_weights is None else _vector("previous_weights", previous_weights, n)
+    upper_natural = np.full(n, config.max_position * config.gross_leverage / n)
+    impact_weights = np.ones(n)
+    if adv is not None:
+        liquidity = _vector("adv", adv, n)
+        if np.any(liquidity <= 0):
+            raise InvalidInputError("adv must be strictly positive")
+        if config.impact_adv_scaled:
+            impact_weights = np.median(liquidity) / liquidity
+        if config.capital is not None:
+            liquidity_cap = config.max_adv_participation * liquidity / config.capital
+            upper_natural = np.minimum(upper_natural, liquidity_cap)
+
+    gamma = config.risk_aversion
+    median_specific = float(np.median(specific))
+    if config.alpha_scale is None:
+        strength = config.signal_strength * config.gross_leverage
+        alpha_scale = strength * 2.0 * gamma * median_specific / (n * np.sqrt(2 / np.pi))
+    else:
+        alpha_scale = float(config.alpha_scale)
+    alpha = alpha_scale * signal
+    curvature = (2.0 / n) * (gamma * specific + config.impact * impact_weights)
+    rho = 1.0 / float(np.median(curvature))
+    h = rho * curvature
+    V = np.sqrt(rho * 2.0 * gamma / n) * factor_root
+    x0 = n * previous
+    q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
+    upper = n * upper_natural
+    Q, basis_map = _equality_basis(exposures_full)
+    tradable = upper > 0
+    n_tradable = int(tradable.sum())
+    if n_tradable == 0 or (
+        Q.shape[1] >= n_tradable and np.linalg.matrix_rank(exposures_full[tradable]) >= n_tradable
+    ):
+        raise InfeasibleError(
+            "the exposures (with the dollar-neutral column) and position bounds admit only the zero "
+            "portfolio: no tradable direction is neutral",
+            code="no_neutral_portfolio",
+        )
+    return ScaledProblem(
+        n=n,
+        h=h,
+        V=np.ascontiguousarray(V),
+        Q=Q,
+        basis_map=basis_map,
+        q=q,
+        x0=x0,
+        upper=upper,
+        gross=float(n * config.gross_leverage),
+        turnover=None if config.max_turnover is None else float(n * config.max_turnover),
+        cost=rho * config.spread,
+        rho=rho,
+        alpha_scale=alpha_scale,
+        alpha=alpha,
+        exposures=exposures_full,
+        exposure_names=tuple(names),
+        specific=specific,
+        factor_root=factor_root,
+        impact_weights=impact_weights,
+        config=config,
+    )

@@ -1,0 +1,177 @@
+"""From multipliers to the primal point, its residuals, its active set and its result.
+
+Both solvers end with multipliers ``(ν, μ, λ, τ)`` of the scaled problem
+(:mod:`kardashev.portfolio.problem`); :func:`evaluate` turns them into positions with the
+closed form of :mod:`kardashev.portfolio.pieces`, and :func:`finalize` builds the
+:class:`~kardashev.portfolio.result.PortfolioResult` with the exact backward of
+:mod:`kardashev.portfolio.kkt`.
+
+Degenerate points. A constraint is *weakly active* when its slack and its multiplier are both
+below ``degeneracy_tolerance`` (relative to max|q|): there w*(α) has a kink and only one-sided
+derivatives exist. We return, deterministically, the derivative with such constraints treated
+as **inactive**: a weakly bound / weakly zero name counts as free (on the side it would enter),
+a weakly binding gross or turnover cap as slack. Their number is reported in
+``result.active.n_weakly_active``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kardashev.portfolio.kkt import PsdSolver, Sensitivity, constraint_columns, reduced_matrix
+from kardashev.portfolio.pieces import (
+    AT_LOWER,
+    AT_UPPER,
+    KINK_HIGH,
+    KINK_LOW,
+    Pieces,
+    region_signs,
+    separable_minimizer,
+)
+from kardashev.portfolio.problem import ScaledProblem
+from kardashev.portfolio.result import ActiveConstraints, PortfolioDuals, PortfolioResult
+
+__all__ = ["DualPoint", "Evaluation", "evaluate", "finalize"]
+
+
+@dataclass(frozen=True)
+class DualPoint:
+    """Multipliers of the scaled problem: equalities (orthonormal basis), factors, gross, turnover."""
+
+    nu: np.ndarray
+    mu: np.ndarray
+    lam: float = 0.0
+    tau: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    b: np.ndarray
+    pieces: Pieces
+    kinks: np.ndarray  # x0 used for the pieces (zeros when there is no cost kink)
+    cost: float  # c' = c + τ
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.pieces.x
+
+
+def kink_positions(problem: ScaledProblem, cost: float) -> np.ndarray:
+    return problem.x0 if cost > 0 else np.zeros(problem.n)
+
+
+def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
+    """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ)."""
+    b = problem.q - problem.Q @ point.nu
+    if problem.V.shape[1]:
+        b -= problem.V @ point.mu
+    cost = problem.cost + point.tau
+    kinks = kink_positions(problem, cost)
+    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost)
+    return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
+
+
+def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Gradient of the dual function = primal residuals (Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
+    g_nu = problem.Q.T @ x
+    g_mu = problem.V.T @ x - point.mu
+    g_lam = float(np.abs(x).sum() - problem.gross)
+    g_tau = 0.0 if problem.turnover is None else float(np.abs(x - problem.x0).sum() - problem.turnover)
+    return g_nu, g_mu, g_lam, g_tau
+
+
+def residual_scales(problem: ScaledProblem) -> tuple[float, float]:
+    """Scales of the equality and factor residuals: ‖U‖₂ and ‖U‖₂·‖V‖_F."""
+    x_scale = max(float(np.linalg.norm(problem.upper)), 1e-300)
+    v_scale = max(float(np.linalg.norm(problem.V)), 1.0)
+    return x_scale, x_scale * v_scale
+
+
+def relative_residual(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> float:
+    """Largest relative violation of primal feasibility and of complementarity of the caps."""
+    g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x)
+    x_scale, v_scale = residual_scales(problem)
+    parts = [
+        float(np.linalg.norm(g_nu)) / x_scale,
+        float(np.linalg.norm(g_mu)) / v_scale if g_mu.size else 0.0,
+        (abs(g_lam) if point.lam > 0 else max(g_lam, 0.0)) / problem.gross,
+    ]
+    if problem.turnover is not None:
+        parts.append((abs(g_tau) if point.tau > 0 else max(g_tau, 0.0)) / problem.turnover)
+    return max(parts)
+
+
+def finalize(
+    problem: ScaledProblem, point: DualPoint, evaluation: Evaluation, *, method: str, iterations: int
+) -> PortfolioResult:
+    """Build the result at converged multipliers, with the exact backward."""
+    cfg = problem.config
+    n = problem.n
+    pieces = evaluation.pieces
+    x = pieces.x
+    b_scale = max(float(np.abs(problem.q).max()), float(np.abs(evaluation.b).max()), 1e-300)
+    eps = cfg.degeneracy_tolerance * b_scale
+    free = pieces.free
+    weak = (pieces.margin <= eps) & (problem.upper > 0)
+    in_gradient = free | weak
+    region = pieces.neighbour[in_gradient]
+    gross_sum = float(np.abs(x).sum())
+    gross_binding = abs(gross_sum - problem.gross) <= 1e-7 * problem.gross
+    lam_on = point.lam > eps
+    gross_weak = (not lam_on) and gross_binding
+    tau_on = problem.turnover is not None and point.tau > eps
+    turnover_binding = problem.turnover is not None and (
+        abs(float(np.abs(x - problem.x0).sum()) - problem.turnover) <= 1e-7 * problem.turnover
+    )
+    turnover_weak = (not tau_on) and turnover_binding
+    s, t = region_signs(region, evaluation.kinks[in_gradient])
+    free_index = np.flatnonzero(in_gradient)
+    E = constraint_columns(problem.Q, problem.V, in_gradient, s if lam_on else None, t if tau_on else None)
+    inv_h = 1.0 / problem.h[in_gradient]
+    k, r = problem.Q.shape[1], problem.V.shape[1]
+    sensitivity = Sensitivity(n, free_index, inv_h, E, PsdSolver(reduced_matrix(E, inv_h, k, r)))
+    scale = problem.rho * problem.alpha_scale / n
+
+    def gradient(cotangent: np.ndarray) -> np.ndarray:
+        return scale * sensitivity.apply(cotangent)
+
+    at_kink = (pieces.piece == KINK_LOW) | (pieces.piece == KINK_HIGH)
+    at_zero = at_kink & (x == 0)
+    at_bound = (pieces.piece == AT_UPPER) | (pieces.piece == AT_LOWER)
+    active = ActiveConstraints(
+        at_upper=pieces.piece == AT_UPPER,
+        at_lower=pieces.piece == AT_LOWER,
+        at_zero=at_zero,
+        at_previous=at_kink & ~at_zero,
+        free=free,
+        gross=bool(lam_on or gross_binding),
+        turnover=bool(tau_on or turnover_binding),
+        weakly_active=weak,
+        gross_weakly_active=bool(gross_weak),
+        turnover_weakly_active=bool(turnover_weak),
+    )
+    rho = problem.rho
+    duals = PortfolioDuals(
+        equality=problem.basis_map @ (point.nu / rho),
+        exposure_names=problem.exposure_names,
+        gross=point.lam / rho,
+        turnover=point.tau / rho,
+        bounds=np.where(at_bound, np.maximum(pieces.margin, 0.0), 0.0) / rho,
+        internal=(point.nu.copy(), point.mu.copy(), float(point.lam), float(point.tau)),
+        rho=rho,
+    )
+    weights = x / n
+    return PortfolioResult(
+        weights=weights,
+        status="optimal" if np.any(x != 0) else "optimal_zero",
+        method=method,
+        iterations=iterations,
+        objective=problem.natural_objective(weights),
+        active=active,
+        duals=duals,
+        alpha_scale=problem.alpha_scale,
+        residual=relative_residual(problem, point, x),
+        _gradient=gradient,
+    )
