@@ -1,0 +1,225 @@
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kardashev.data.numerai import (
+    META_MODEL_COLUMN,
+    classic_writer,
+    iter_classic,
+    iter_meta_model,
+    iter_predictions,
+    iter_signals,
+    read_classic,
+    read_features_json,
+    read_signals,
+    validate_classic,
+    write_features_json,
+)
+from kardashev.data.parquet import era_row_groups, iter_eras, list_eras
+from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market, write_dataset
+from kardashev.errors import DataFormatError, NotFoundError
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    market = generate_market(MarketConfig(n_stocks=120, n_eras=6, seed=2))
+    crowd = generate_crowd(market, CrowdConfig(n_models=12, seed=2))
+    out = tmp_path_factory.mktemp("synthetic")
+    files = write_dataset(market, crowd, out)
+    return market, crowd, files
+
+
+def test_classic_round_trip_era_by_era(written):
+    market, _, files = written
+    assert list_eras(files.classic) == list(market.eras)
+    assert all(len(groups) == 1 for groups in era_row_groups(files.classic).values())
+    for (label, frame), era in zip(iter_classic(files.classic), market.iter_eras(), strict=True):
+        assert label == era.era and frame.index.name == "id"
+        assert frame.index.tolist() == era.ids.tolist()
+        assert np.array_equal(frame[list(era.feature_names)].to_numpy(), era.features)
+        assert all(frame[name].dtype == np.int8 for name in era.feature_names)
+        assert np.array_equal(frame[list(era.target_names)].to_numpy(), era.targets)
+        assert set(frame["data_type"]) <= {"train", "validation"}
+    data_types = pd.read_parquet(files.classic, columns=["data_type"])["data_type"]
+    assert set(data_types) == {"train", "validation"}
+
+
+def test_features_json_and_feature_set_selection(written):
+    market, _, files = written
+    sets = read_features_json(files.features_json)
+    assert sets["all"] == list(market.feature_names) and sets["targets"] == list(market.target_names)
+    ((label, frame),) = iter_classic(
+        files.classic, feature_set="small", features_json=files.features_json, eras=["0003"]
+    )
+    assert label == "0003"
+    assert set(frame.columns) == {*sets["small"], "data_type", *market.target_names, "era"}
+
+
+def test_read_chosen_eras_with_filter(written):
+    market, _, files = written
+    frame = read_classic(files.classic, eras=["0002", "0005"], columns=["target"])
+    assert sorted(set(frame["era"])) == ["0002", "0005"] and frame.index.name == "id"
+    assert np.array_equal(frame.loc[frame["era"] == "0005", "target"].to_numpy(), market.era(4).targets[:, 0])
+
+
+def test_predictions_meta_model_and_signals_round_trip(written):
+    market, crowd, files = written
+    era = market.era(2)
+    expected = crowd.predictions(era)
+    ((_, frame),) = iter_predictions(files.predictions, eras=["0003"])
+    assert np.allclose(frame[list(crowd.model_names)].to_numpy(), expected)
+    ((_, example),) = iter_predictions(files.example_predictions, eras=["0003"])
+    assert np.allclose(example["prediction"].to_numpy(), expected[:, 0])
+    metas = dict(iter_meta_model(files.meta_model))
+    assert list(metas) == list(market.eras)
+    meta = metas["0003"][META_MODEL_COLUMN].to_numpy()
+    stake_weighted = expected @ (crowd.stakes / crowd.stakes.sum())
+    assert np.corrcoef(meta, stake_weighted)[0, 1] > 0.95
+    signals = read_signals(files.signals, dates=["0003"])
+    assert signals["numerai_ticker"].str.split(" ").str[0].tolist() == era.ids.tolist()
+    assert signals["bloomberg_ticker"].str.endswith(" Equity").all()
+    assert set(signals["date"]) == {era.date}
+    assert np.allclose(signals["signal"], expected[:, 0])
+    assert [label for label, _ in iter_signals(files.signals)] == list(market.eras)
+    manifest = json.loads(files.manifest.read_text())
+    assert [m["name"] for m in manifest["models"]] == list(crowd.model_names)
+
+
+def test_operator_file_holds_returns_and_exposures(written):
+    market, _, files = written
+    ((_, frame),) = iter_eras(files.operator, eras=["0004"])
+    era = market.era(3)
+    assert np.allclose(frame["residual_return"], era.residual_returns)
+    assert np.allclose(frame[list(era.exposure_names)].to_numpy(), era.exposures)
+
+
+def _write(path, frame):
+    pq.write_table(pa.Table.from_pandas(frame), path)
+
+
+def _frame(n=6):
+    return pd.DataFrame(
+        {
+            "era": ["0001"] * n,
+            "data_type": "train",
+            "feature_a": np.arange(n, dtype=np.int8) % 5,
+            "target": np.linspace(0, 1, n),
+        },
+        index=pd.Index([f"id{i}" for i in range(n)], name="id"),
+    )
+
+
+def test_missing_column_is_named(tmp_path):
+    path = tmp_path / "x.parquet"
+    _write(path, _frame())
+    with pytest.raises(DataFormatError, match="feature_b") as info:
+        list(iter_classic(path, columns=["feature_a", "feature_b"]))
+    assert info.value.code == "missing_column"
+    _write(path, _frame().drop(columns="era"))
+    with pytest.raises(DataFormatError, match="era"):
+        list(iter_classic(path))
+
+
+def test_nan_ids_are_refused(tmp_path):
+    frame = _frame()
+    frame.index = pd.Index(["a", None, "c", "d", "e", "f"], name="id")
+    path = tmp_path / "x.parquet"
+    _write(path, frame)
+    with pytest.raises(DataFormatError, match="missing") as info:
+        list(iter_classic(path))
+    assert info.value.code == "nan_ids"
+
+
+def test_duplicated_ids_are_refused_but_same_id_in_two_eras_is_fine(tmp_path):
+    frame = _frame()
+    frame.index = pd.Index(["a", "b", "a", "d", "e", "f"], name="id")
+    path = tmp_path / "x.parquet"
+    _write(path, frame)
+    with pytest.raises(DataFormatError, match="duplicated") as info:
+        list(iter_classic(path))
+    assert info.value.code == "duplicate_ids"
+    two_eras = pd.concat([_frame(), _frame().assign(era="0002")])
+    _write(path, two_eras)
+    assert [label for label, _ in iter_classic(path)] == ["0001", "0002"]
+
+
+def test_wrong_dtype_is_named(tmp_path):
+    path = tmp_path / "x.parquet"
+    _write(path, _frame().assign(feature_a=np.linspace(0, 4, 6)))
+    with pytest.raises(DataFormatError, match="feature_a") as info:
+        list(iter_classic(path))
+    assert info.value.code == "wrong_dtype"
+    _write(path, _frame().assign(target=["x"] * 6))
+    with pytest.raises(DataFormatError, match="target"):
+        list(iter_classic(path))
+    with pytest.raises(DataFormatError, match=r"outside 0\.\.4"):
+        validate_classic(_frame().assign(feature_a=np.int8(7)))
+
+
+def test_unsorted_file_and_id_column_are_read(tmp_path):
+    frame = pd.concat([_frame(), _frame().assign(era="0002")]).sample(frac=1, random_state=0).reset_index()
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=4)
+    eras = dict(iter_eras(path))
+    assert sorted(eras) == ["0001", "0002"] and all(len(f) == 6 for f in eras.values())
+    for _, era_frame in iter_classic(path):
+        assert sorted(era_frame["id"]) == [f"id{i}" for i in range(6)]
+
+
+def test_signals_errors(tmp_path):
+    path = tmp_path / "s.parquet"
+    good = pd.DataFrame(
+        {"numerai_ticker": ["A US", "B US"], "date": [dt.date(2024, 1, 5)] * 2, "signal": [0.2, 0.8]}
+    )
+    _write(path, good.drop(columns="numerai_ticker"))
+    with pytest.raises(DataFormatError, match="ticker"):
+        list(iter_signals(path))
+    _write(path, good.assign(numerai_ticker=["A US", "A US"]))
+    with pytest.raises(DataFormatError, match="duplicated"):
+        list(iter_signals(path))
+    _write(path, good.rename(columns={"date": "friday_date"}))
+    ((_, frame),) = iter_signals(path)
+    assert "date" in frame.columns
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(NotFoundError):
+        list(iter_classic(tmp_path / "nope.parquet"))
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    with pytest.raises(DataFormatError, match="parquet"):
+        list(iter_classic(bad))
+    (tmp_path / "features.json").write_text("{}")
+    with pytest.raises(DataFormatError, match=r"features\.json"):
+        read_features_json(tmp_path / "features.json")
+    path = tmp_path / "x.parquet"
+    _write(path, _frame())
+    with pytest.raises(NotFoundError, match="0009"):
+        list(iter_classic(path, eras=["0009"]))
+
+
+def test_streaming_writer_round_trip(tmp_path):
+    path = tmp_path / "w.parquet"
+    with classic_writer(path, ["feature_x"], ["target"]) as writer:
+        for e in range(3):
+            writer.write(
+                {
+                    "id": ["s1", "s2"],
+                    "era": [f"{e + 1:04d}"] * 2,
+                    "data_type": ["train"] * 2,
+                    "feature_x": [e % 5, 4],
+                    "target": [0.25, 0.75],
+                }
+            )
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    frames = dict(iter_classic(path))
+    assert frames["0003"]["feature_x"].tolist() == [2, 4]
+    with pytest.raises(DataFormatError, match="feature_"):
+        classic_writer(tmp_path / "v.parquet", ["x"], ["target"])
+    write_features_json(tmp_path / "f.json", {"all": ["feature_x"]}, ["target"])
+    assert read_features_json(tmp_path / "f.json")["all"] == ["feature_x"]
