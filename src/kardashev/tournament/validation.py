@@ -24,21 +24,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Union
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from kardashev.errors import ConfigError, SubmissionError
+from kardashev.errors import ConfigError
 from kardashev.scoring import tie_kept_rank
 from kardashev.tournament.domain import RoundKind
+from kardashev.tournament.submission_file import (
+    SubmissionSource,
+    column_names,
+    examples,
+    parse_ids,
+    parse_numbers,
+    pick_column,
+    read_submission_table,
+    submission_error,
+)
 
 __all__ = [
     "CLASSIC_VALUE_COLUMNS",
@@ -58,9 +63,6 @@ CLASSIC_VALUE_COLUMNS = ("prediction", "probability")
 SIGNALS_TICKER_COLUMNS = ("numerai_ticker", "bloomberg_ticker", "composite_figi", "sedol", "ticker")
 SIGNALS_VALUE_COLUMNS = ("signal", "prediction")
 _SIGNALS_OPTIONAL_COLUMNS = ("date", "data_type")
-_PARQUET_MAGIC = b"PAR1"
-_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-_MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
 _CANONICAL_HEADER = "kardashev-submission-v1"
 
 ERROR_CODES: Mapping[str, str] = {
@@ -83,9 +85,6 @@ ERROR_CODES: Mapping[str, str] = {
     "no_live_rows": "Signals: a data_type column without any 'live' row",
 }
 """Every ``SubmissionError.code`` this module raises, with what it means."""
-
-SubmissionSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", IO[bytes], pd.DataFrame]
-"""What can be validated: raw bytes, a path, a binary file object or a DataFrame."""
 
 
 @dataclass(frozen=True)
@@ -180,231 +179,23 @@ class ValidatedSubmission:
         )
 
 
-# --------------------------------------------------------------------------- reading files
+# --------------------------------------------------------------------------- shared checks
 
 
-def _error(code: str, message: str) -> SubmissionError:
-    return SubmissionError(message, code=code)
-
-
-def _examples(items: Iterable[object], count: int, n_examples: int) -> str:
-    shown = [repr(item) for item in list(items)[:n_examples]]
-    more = ", …" if count > len(shown) else ""
-    return ", ".join(shown) + more
-
-
-def _is_parquet_name(filename: str | None) -> bool:
-    return filename is not None and filename.lower().endswith(_PARQUET_SUFFIXES)
-
-
-def _source_bytes(source: SubmissionSource, filename: str | None) -> tuple[bytes, str | None]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), filename
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            return path.read_bytes(), filename or path.name
-        except OSError as exc:
-            raise _error("unreadable_file", f"cannot read submission file {str(path)!r}: {exc}") from exc
-    read = getattr(source, "read", None)
-    if callable(read):
-        try:
-            data = read()
-        except Exception as exc:
-            raise _error("unreadable_file", f"cannot read the uploaded file: {exc}") from exc
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        if not isinstance(data, (bytes, bytearray)):
-            raise _error("unreadable_file", "the uploaded file did not yield bytes")
-        name = filename or getattr(source, "name", None)
-        return bytes(data), name if isinstance(name, str) else None
-    raise _error("unreadable_file", f"cannot read a submission from a {type(source).__name__}")
-
-
-def _read_parquet(data: bytes) -> pd.DataFrame:
-    try:
-        table = pq.read_table(io.BytesIO(data))
-        frame = table.to_pandas()
-    except Exception as exc:
-        raise _error("unreadable_file", f"the file is not a readable parquet file: {exc}") from exc
-    return _index_to_columns(frame)
-
-
-def _read_csv(data: bytes) -> pd.DataFrame:
-    if b"\x00" in data:
-        raise _error("unreadable_file", "the file is binary (contains NUL bytes) and not parquet")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _error(
-            "unreadable_file", f"the file is not UTF-8 text (CSV) nor parquet: byte {exc.start}"
-        ) from exc
-    if not text.strip():
-        raise _error("empty_file", "the file is empty")
-    try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise _error("empty_file", "the file is empty") from exc
-    except Exception as exc:
-        raise _error("unreadable_file", f"the file is not readable CSV: {exc}") from exc
-    header = [str(name) for name in raw.iloc[0].tolist()]
-    body = raw.iloc[1:].reset_index(drop=True)
-    body.columns = header
-    return body
-
-
-def _index_to_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn a named index (``predictions.to_parquet()`` keeps ``id`` there) into columns."""
-    names = [name for name in frame.index.names if name is not None]
-    if names:
-        frame = frame.reset_index()
-    return frame
-
-
-def read_submission_table(
-    source: SubmissionSource, *, filename: str | None = None, max_rows: int | None = None
-) -> pd.DataFrame:
-    """Read a submission file into a DataFrame without checking any tournament rule.
-
-    Parquet is recognised by its ``PAR1`` magic bytes (or a ``.parquet`` / ``.pq`` name), anything
-    else is read as UTF-8 CSV with a header line; CSV cells are kept as strings. A DataFrame
-    source is copied (a named index becomes a column).
-
-    Raises
-    ------
-    SubmissionError
-        ``empty_file``, ``unreadable_file`` or ``too_many_rows``.
-    """
-    if isinstance(source, pd.DataFrame):
-        frame = _index_to_columns(source.copy())
-    else:
-        data, filename = _source_bytes(source, filename)
-        if not data.strip():
-            raise _error("empty_file", "the file is empty")
-        if data[:4] == _PARQUET_MAGIC:
-            frame = _read_parquet(data)
-        elif _is_parquet_name(filename):
-            raise _error("unreadable_file", f"{filename!r} is named like parquet but is not a parquet file")
-        else:
-            frame = _read_csv(data)
-    if len(frame) == 0:
-        raise _error("empty_file", "the file has a header but no rows")
-    if max_rows is not None and len(frame) > max_rows:
-        raise _error("too_many_rows", f"the file has {len(frame)} rows, more than the limit of {max_rows}")
-    return frame
-
-
-# --------------------------------------------------------------------------- column checks
-
-
-def _normalized_columns(frame: pd.DataFrame) -> list[str]:
-    return [str(name).strip().lower() for name in frame.columns]
-
-
-def _check_unique_columns(columns: list[str]) -> None:
-    duplicated = sorted({name for name in columns if columns.count(name) > 1})
-    if duplicated:
-        raise _error("wrong_headers", f"columns appear more than once: {', '.join(map(repr, duplicated))}")
-
-
-def _pick_one(columns: list[str], allowed: Sequence[str], what: str) -> str:
-    present = [name for name in allowed if name in columns]
-    if not present:
-        raise _error(
-            "wrong_headers",
-            f"no {what} column: expected one of {', '.join(map(repr, allowed))}; "
-            f"the file has {', '.join(map(repr, columns)) or 'no columns'}",
-        )
-    if len(present) > 1:
-        raise _error("wrong_headers", f"several {what} columns: {', '.join(map(repr, present))}; keep one")
-    return present[0]
-
-
-def _ids(frame: pd.DataFrame, column: str, config: ValidationConfig) -> NDArray[np.object_]:
-    series = frame[column]
-    missing = series.isna().to_numpy(dtype=bool, copy=True)
-    ids = np.array([str(value).strip() for value in series.tolist()], dtype=object)
-    missing |= ids == ""
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise _error(
-            "empty_ids",
-            f"{rows.size} rows have an empty {column!r}, e.g. data rows "
-            f"{_examples((int(r) + 1 for r in rows), rows.size, config.n_examples)}",
-        )
-    return ids
-
-
-def _check_no_duplicates(ids: NDArray[np.object_], column: str, config: ValidationConfig) -> None:
+def _check_no_duplicates(ids: NDArray[np.object_], column: str, n_examples: int) -> None:
     unique, counts = np.unique(ids.astype(str), return_counts=True)
     duplicated = unique[counts > 1]
     if duplicated.size:
-        raise _error(
+        raise submission_error(
             "duplicate_ids",
             f"{duplicated.size} {column} values appear more than once, e.g. "
-            f"{_examples(duplicated.tolist(), duplicated.size, config.n_examples)}",
+            f"{examples(duplicated.tolist(), duplicated.size, n_examples)}",
         )
-
-
-def _is_missing_token(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and cell.lower() in _MISSING_TOKENS)
-
-
-def _values(
-    frame: pd.DataFrame, column: str, ids: NDArray[np.object_], config: ValidationConfig
-) -> NDArray[np.float64]:
-    series = frame[column]
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        text = series.astype(object).map(lambda cell: cell.strip() if isinstance(cell, str) else cell)
-        is_missing = text.map(
-            lambda cell: cell is None or (isinstance(cell, str) and cell.lower() in _MISSING_TOKENS)
-        )
-        is_missing |= text.isna()
-        numeric = pd.to_numeric(text.where(~is_missing, None), errors="coerce")
-    elif pd.api.types.is_bool_dtype(series.dtype):
-        raise _error("non_numeric_values", f"column {column!r} holds booleans, not numbers")
-    else:
-        is_missing = series.isna()
-        try:
-            numeric = pd.to_numeric(series, errors="coerce")
-        except Exception as exc:
-            raise _error("non_numeric_values", f"column {column!r} does not hold numbers: {exc}") from exc
-    values = np.array(numeric, dtype=np.float64)
-    missing = np.array(is_missing, dtype=bool)
-    bad = np.isnan(values) & ~missing
-    if bad.any():
-        raise _error(
-            "non_numeric_values",
-            f"{int(bad.sum())} {column!r} values are not numbers, for "
-            f"{_examples(ids[bad].tolist(), int(bad.sum()), config.n_examples)}",
-        )
-    nan = np.isnan(values)
-    if nan.any():
-        raise _error(
-            "nan_values",
-            f"{int(nan.sum())} {column!r} values are missing (NaN), for "
-            f"{_examples(ids[nan].tolist(), int(nan.sum()), config.n_examples)}",
-        )
-    infinite = ~np.isfinite(values)
-    if infinite.any():
-        raise _error(
-            "out_of_range",
-            f"{int(infinite.sum())} {column!r} values are infinite, for "
-            f"{_examples(ids[infinite].tolist(), int(infinite.sum()), config.n_examples)}",
-        )
-    return values
 
 
 def _check_not_constant(values: NDArray[np.float64], column: str) -> None:
     if values.size and np.all(values == values[0]):
-        raise _error(
+        raise submission_error(
             "constant_predictions", f"every {column!r} value is {values[0]!r}: predictions must vary"
         )
 
@@ -419,9 +210,13 @@ def _universe(universe: Sequence[str] | pd.Index | NDArray, what: str) -> tuple[
 
 
 def _checksum(kind: RoundKind, ids: Sequence[str], raw_values: NDArray[np.float64]) -> str:
-    lines = [_CANONICAL_HEADER, kind.value]
-    lines.extend(f"{i}\t{float(v)!r}" for i, v in zip(ids, raw_values, strict=True))
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    """sha256 of kind, universe ids and raw values (little-endian float64; -0.0 as 0.0, one NaN)."""
+    values = np.where(np.isnan(raw_values), np.nan, raw_values + 0.0).astype("<f8")
+    digest = hashlib.sha256(f"{_CANONICAL_HEADER}\n{kind.value}\n{len(ids)}\n".encode())
+    digest.update("\n".join(ids).encode("utf-8"))
+    digest.update(b"\n")
+    digest.update(values.tobytes())
+    return digest.hexdigest()
 
 
 def _readonly(array: NDArray) -> NDArray:
@@ -461,43 +256,42 @@ def validate_classic(
     config = config or ValidationConfig()
     universe = _universe(live_ids, "live universe")
     frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
-    columns = _normalized_columns(frame)
-    _check_unique_columns(columns)
+    columns = column_names(frame)
     frame.columns = columns
-    value_column = _pick_one(columns, CLASSIC_VALUE_COLUMNS, "prediction")
+    value_column = pick_column(columns, CLASSIC_VALUE_COLUMNS, "prediction")
     if "id" not in columns or len(columns) != 2:
         extra = [name for name in columns if name not in ("id", value_column)]
         detail = f"unexpected {', '.join(map(repr, extra))}" if extra else "no 'id' column"
-        raise _error(
+        raise submission_error(
             "wrong_headers",
             f"Classic submissions have exactly the columns 'id' and {value_column!r}; {detail}",
         )
-    ids = _ids(frame, "id", config)
-    _check_no_duplicates(ids, "id", config)
+    ids = parse_ids(frame["id"], column="id", n_examples=config.n_examples)
+    _check_no_duplicates(ids, "id", config.n_examples)
     position = pd.Index(universe).get_indexer(ids.astype(str))
     unknown = position < 0
     if unknown.any():
-        raise _error(
+        raise submission_error(
             "unknown_ids",
             f"{int(unknown.sum())} ids are not in this round's live universe, e.g. "
-            f"{_examples(ids[unknown].tolist(), int(unknown.sum()), config.n_examples)}",
+            f"{examples(ids[unknown].tolist(), int(unknown.sum()), config.n_examples)}",
         )
     if ids.size < len(universe):
         covered = np.zeros(len(universe), dtype=bool)
         covered[position] = True
         missing = [universe[i] for i in np.flatnonzero(~covered)]
-        raise _error(
+        raise submission_error(
             "missing_ids",
             f"{len(missing)} live ids have no prediction, e.g. "
-            f"{_examples(missing, len(missing), config.n_examples)}",
+            f"{examples(missing, len(missing), config.n_examples)}",
         )
-    values = _values(frame, value_column, ids, config)
+    values = parse_numbers(frame[value_column], ids=ids, column=value_column, n_examples=config.n_examples)
     outside = (values < 0.0) | (values > 1.0)
     if outside.any():
-        raise _error(
+        raise submission_error(
             "out_of_range",
             f"{int(outside.sum())} predictions are outside [0, 1], for "
-            f"{_examples(ids[outside].tolist(), int(outside.sum()), config.n_examples)}",
+            f"{examples(ids[outside].tolist(), int(outside.sum()), config.n_examples)}",
         )
     _check_not_constant(values, value_column)
     aligned = np.empty(len(universe), dtype=np.float64)
@@ -527,21 +321,21 @@ def _parse_date(frame: pd.DataFrame, expected_date: dt.date | None, config: Vali
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     bad = parsed.isna().to_numpy()
     if bad.any():
-        raise _error(
+        raise submission_error(
             "invalid_dates",
             f"{int(bad.sum())} 'date' cells are not dates (use YYYY-MM-DD or YYYYMMDD), e.g. "
-            f"{_examples(text[bad].tolist(), int(bad.sum()), config.n_examples)}",
+            f"{examples(text[bad].tolist(), int(bad.sum()), config.n_examples)}",
         )
     dates = sorted({timestamp.date() for timestamp in parsed})
     if len(dates) > 1:
-        raise _error(
+        raise submission_error(
             "multiple_dates",
             f"a live Signals submission has one date; the file has {len(dates)}: "
-            f"{_examples((d.isoformat() for d in dates), len(dates), config.n_examples)}",
+            f"{examples((d.isoformat() for d in dates), len(dates), config.n_examples)}",
         )
     date = dates[0]
     if expected_date is not None and date != expected_date:
-        raise _error(
+        raise submission_error(
             "wrong_date",
             f"the submission is dated {date.isoformat()}, the round is {expected_date.isoformat()}",
         )
@@ -585,15 +379,14 @@ def validate_signals(
     universe_ids = _universe(universe, "Signals universe")
     frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
     n_rows = len(frame)
-    columns = _normalized_columns(frame)
-    _check_unique_columns(columns)
+    columns = column_names(frame)
     frame.columns = columns
-    ticker_column = _pick_one(columns, SIGNALS_TICKER_COLUMNS, "ticker")
-    value_column = _pick_one(columns, SIGNALS_VALUE_COLUMNS, "signal")
+    ticker_column = pick_column(columns, SIGNALS_TICKER_COLUMNS, "ticker")
+    value_column = pick_column(columns, SIGNALS_VALUE_COLUMNS, "signal")
     allowed = {ticker_column, value_column, *_SIGNALS_OPTIONAL_COLUMNS}
     extra = [name for name in columns if name not in allowed]
     if extra:
-        raise _error(
+        raise submission_error(
             "wrong_headers",
             f"unexpected columns {', '.join(map(repr, extra))}; Signals submissions have a ticker column, "
             f"{value_column!r} and optionally 'date' and 'data_type'",
@@ -602,11 +395,13 @@ def validate_signals(
         live = frame["data_type"].astype(object).map(lambda cell: str(cell).strip().lower() == "live")
         frame = frame.loc[live.to_numpy(dtype=bool)].reset_index(drop=True)
         if len(frame) == 0:
-            raise _error("no_live_rows", "the 'data_type' column has no 'live' rows")
+            raise submission_error("no_live_rows", "the 'data_type' column has no 'live' rows")
     date = _parse_date(frame, expected_date, config) if "date" in columns else None
-    tickers = _ids(frame, ticker_column, config)
-    _check_no_duplicates(tickers, ticker_column, config)
-    values = _values(frame, value_column, tickers, config)
+    tickers = parse_ids(frame[ticker_column], column=ticker_column, n_examples=config.n_examples)
+    _check_no_duplicates(tickers, ticker_column, config.n_examples)
+    values = parse_numbers(
+        frame[value_column], ids=tickers, column=value_column, n_examples=config.n_examples
+    )
     _check_not_constant(values, value_column)
 
     mapping = (ticker_maps or {}).get(ticker_column)
@@ -615,24 +410,26 @@ def validate_signals(
     known = position >= 0
     dropped = tuple(sorted(str(t) for t in tickers[~known]))
     if mapping is not None:
-        _check_no_duplicates(mapped[known], "universe ticker (after mapping " + ticker_column + ")", config)
+        _check_no_duplicates(
+            mapped[known], f"universe ticker (mapped from {ticker_column})", config.n_examples
+        )
     minimum = min(config.min_tickers, len(universe_ids))
     n_known = int(known.sum())
     if n_known < minimum:
         dropped_note = (
             f"; {len(dropped)} tickers are not in the universe, e.g. "
-            f"{_examples(dropped, len(dropped), config.n_examples)}"
+            f"{examples(dropped, len(dropped), config.n_examples)}"
             if dropped
             else ""
         )
-        raise _error(
+        raise submission_error(
             "too_few_tickers",
             f"the submission covers {n_known} tickers of the universe, at least {minimum} are needed"
             + dropped_note,
         )
     known_values = values[known]
     if np.all(known_values == known_values[0]):
-        raise _error(
+        raise submission_error(
             "constant_predictions",
             f"every {value_column!r} value of a universe ticker is {known_values[0]!r}: signals must vary",
         )
