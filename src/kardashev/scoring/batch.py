@@ -301,9 +301,10 @@ def _with_progress(eras: Iterable[EraInput], *, show_progress: bool, total: int 
     if not show_progress:
         yield from eras
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as progress:
+    with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("scoring eras", total=total)
         for era in eras:
             yield era
