@@ -1,0 +1,65 @@
+"""Kardashev grades of the demo's models, from the validation fund's per-era scores.
+
+Thin edge over :func:`kardashev.tournament.grades.grade_models`: it builds the tidy per-era table
+(CORR, True Return after costs, TC per model and era) and labels the result for the report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kardashev.demo.simulation import SeasonScores
+from kardashev.tournament.grades import GradeConfig, grade_models
+
+__all__ = ["grade_season"]
+
+_GRADE_NAMES = {0: "–", 1: "Type I", 2: "Type II", 3: "Type III"}
+
+
+def grade_season(
+    scores: SeasonScores, *, model_names: tuple[str, ...], archetypes: tuple[str, ...], horizon: int
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Grades per model (a table for the report) and lines describing the fund's Type IV test."""
+    n_eras = len(scores.eras)
+    table = pd.DataFrame(
+        {
+            "model": np.repeat(np.asarray(model_names, dtype=object), n_eras),
+            "era": np.tile(np.asarray(scores.eras, dtype=object), len(model_names)),
+            "corr": scores.corr.T.reshape(-1),
+            "true_return": scores.true_return.T.reshape(-1),
+            "tc": scores.tc.T.reshape(-1),
+        }
+    )
+    config = GradeConfig(target_horizon_eras=horizon, min_eras=min(8, max(2, n_eras)))
+    grades = grade_models(table, config=config)
+    frame = grades.to_frame().reindex(pd.Index(model_names, name="model"))
+    out = pd.DataFrame(
+        {
+            "model": model_names,
+            "archetype": archetypes,
+            "grade": [_GRADE_NAMES.get(int(g), str(g)) if np.isfinite(g) else "–" for g in frame["grade"]],
+            "types passed": frame["types"].fillna("").replace("", "–").to_numpy(),
+            "CORR mean": frame["corr_mean"].to_numpy(),
+            "CORR t (NW)": frame["corr_t"].to_numpy(),
+            "True Return mean": frame["true_return_mean"].to_numpy(),
+            "True Return t (NW)": frame["true_return_t"].to_numpy(),
+            "TC mean": frame["tc_mean"].to_numpy(),
+            "TC t (NW)": frame["tc_t"].to_numpy(),
+            "TC p (Holm)": frame["tc_p_adjusted"].to_numpy(),
+        }
+    )
+    fund = grades.fund
+    more = " …" if len(fund.significant_models) > 6 else ""
+    verdict = (
+        "the fund is Type IV: no signal has significantly positive TC"
+        if fund.type_iv
+        else f"the fund is not Type IV: {len(fund.significant_models)} signal(s) still have significantly "
+        f"positive TC ({', '.join(fund.significant_models[:6])}{more})"
+    )
+    lines = (
+        f"{verdict} — {fund.correction} correction at level {fund.significance}, "
+        f"{fund.n_tested} models tested, "
+        f"Newey–West lag {config.newey_west_lag} for the {horizon}-era overlapping targets",
+    )
+    return out.sort_values(["grade", "TC mean"], ascending=[False, False]).reset_index(drop=True), lines

@@ -1,0 +1,487 @@
+"""The demo's HTML report: one self-contained file (plotly.js embedded once, no network needed).
+
+:func:`render_report` turns a :class:`ReportData` into HTML; :func:`write_report` writes it. Sections
+(each an element with a stable ``id``): ``summary``, ``validation``, ``cumulative-scores``,
+``tc-vs-corr``, ``fund``, ``grades``, ``leaderboard``, ``exposures``, ``optimizer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from kardashev.demo.simulation import SimulationResult
+
+__all__ = ["SECTION_IDS", "ReportData", "render_report", "write_report"]
+
+SECTION_IDS = (
+    "summary",
+    "validation",
+    "cumulative-scores",
+    "tc-vs-corr",
+    "fund",
+    "grades",
+    "leaderboard",
+    "exposures",
+    "optimizer",
+)
+
+_ARCHETYPE_COLORS = {
+    "consensus": "#1f77b4",
+    "original": "#2ca02c",
+    "unstaked_original": "#d62728",
+    "factor_bet": "#9467bd",
+    "technical": "#ff7f0e",
+    "copycat": "#8c564b",
+    "noise": "#7f7f7f",
+}
+_RULE_COLORS = {"static": "#7f7f7f", "tc": "#d62728", "corr": "#1f77b4", "mmc": "#2ca02c"}
+_RULE_LABELS = {
+    "static": "static stakes",
+    "tc": "paid on TC",
+    "corr": "paid on CORR",
+    "mmc": "paid on MMC",
+}
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What the report shows.
+
+    Attributes
+    ----------
+    title
+        Page title.
+    generated_at
+        When the demo ran (text, UTC).
+    settings
+        Demo settings shown in the summary (name → value).
+    runtime_seconds
+        Wall time of the demo.
+    model_names, archetypes
+        Per model.
+    simulation
+        The in-memory season (fund tracks, scores, validation).
+    leaderboard
+        The engine's leaderboard (one row per model).
+    grades
+        Kardashev grades per model (one row per model).
+    fund_grade
+        Lines describing the fund's Type IV test.
+    optimizer_config
+        The optimizer configuration used (a dataclass).
+    season_summary
+        Lines about the season run through the tournament engine (rounds, submissions, payouts …).
+    """
+
+    title: str
+    generated_at: str
+    settings: dict[str, object]
+    runtime_seconds: float
+    model_names: tuple[str, ...]
+    archetypes: tuple[str, ...]
+    simulation: SimulationResult
+    leaderboard: pd.DataFrame
+    grades: pd.DataFrame
+    fund_grade: tuple[str, ...]
+    optimizer_config: object
+    season_summary: tuple[str, ...] = ()
+
+
+def _color(archetype: str) -> str:
+    return _ARCHETYPE_COLORS.get(archetype, "#17becf")
+
+
+def _format(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return "–"
+        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, *, highlight: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        marked = highlight is not None and bool(row.get(highlight, False))
+        cells = "".join(f"<td>{html.escape(_format(value))}</td>" for value in row.to_numpy())
+        rows.append(f'<tr class="{"marked" if marked else ""}">{cells}</tr>')
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+class _Figures:
+    """Renders figures; the first one carries plotly.js inline, the others reuse it."""
+
+    def __init__(self) -> None:
+        self._first = True
+
+    def __call__(self, figure: go.Figure, *, div_id: str) -> str:
+        figure.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50})
+        out = figure.to_html(
+            full_html=False, include_plotlyjs=self._first, div_id=div_id, config={"displaylogo": False}
+        )
+        self._first = False
+        return out
+
+
+def _archetype_means(values: np.ndarray, archetypes: tuple[str, ...]) -> dict[str, np.ndarray]:
+    kinds = np.asarray(archetypes)
+    return {
+        kind: np.nanmean(values[:, kinds == kind], axis=1)
+        for kind in dict.fromkeys(archetypes)
+        if values.size
+    }
+
+
+def _cumulative_figure(data: ReportData) -> go.Figure:
+    scores = data.simulation.scores
+    panels = (
+        ("CORR", scores.corr),
+        ("MMC", scores.mmc),
+        ("TC", scores.tc),
+        ("True Return (after costs)", scores.true_return),
+    )
+    figure = make_subplots(rows=2, cols=2, subplot_titles=[name for name, _ in panels])
+    eras = list(scores.eras)
+    for index, (_name, values) in enumerate(panels):
+        row, col = divmod(index, 2)
+        for kind, mean in _archetype_means(values, data.archetypes).items():
+            figure.add_trace(
+                go.Scatter(
+                    x=eras,
+                    y=np.cumsum(np.nan_to_num(mean)),
+                    mode="lines",
+                    name=kind,
+                    legendgroup=kind,
+                    showlegend=index == 0,
+                    line={"color": _color(kind)},
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    figure.update_layout(height=650, title="Cumulative score per archetype (mean over its models)")
+    return figure
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(-np.nan_to_num(values, nan=-np.inf), kind="stable")
+    ranks = np.empty(len(values), dtype=int)
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
+
+
+def _rank_frame(data: ReportData) -> pd.DataFrame:
+    scores = data.simulation.scores
+    tc = np.nanmean(scores.tc, axis=0)
+    corr = np.nanmean(scores.corr, axis=0)
+    tc_rank, corr_rank = _ranks(tc), _ranks(corr)
+    n_models = len(tc)
+    return pd.DataFrame(
+        {
+            "model": data.model_names,
+            "archetype": data.archetypes,
+            "mean TC": tc,
+            "mean CORR": corr,
+            "TC rank": tc_rank,
+            "CORR rank": corr_rank,
+            "high TC, low CORR": (tc_rank <= max(1, n_models // 4)) & (corr_rank > n_models // 2),
+        }
+    )
+
+
+def _rank_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    for kind, group in frame.groupby("archetype", sort=False):
+        figure.add_trace(
+            go.Scatter(
+                x=group["CORR rank"],
+                y=group["TC rank"],
+                mode="markers",
+                name=str(kind),
+                text=group["model"],
+                marker={
+                    "color": _color(str(kind)),
+                    "size": np.where(group["high TC, low CORR"], 14, 8),
+                    "symbol": np.where(group["high TC, low CORR"], "star", "circle"),
+                    "line": {"width": 1, "color": "#333"},
+                },
+                hovertemplate="%{text}<br>CORR rank %{x}<br>TC rank %{y}<extra></extra>",
+            )
+        )
+    n_models = len(frame)
+    figure.add_shape(
+        type="rect",
+        x0=n_models / 2,
+        x1=n_models + 0.5,
+        y0=0.5,
+        y1=max(1, n_models // 4) + 0.5,
+        line={"color": "#d62728", "dash": "dot"},
+        fillcolor="rgba(214,39,40,0.06)",
+    )
+    figure.update_xaxes(title="CORR rank (1 = best)", autorange="reversed")
+    figure.update_yaxes(title="TC rank (1 = best)", autorange="reversed")
+    figure.update_layout(height=520, title="TC rank vs CORR rank (stars: top-quartile TC, bottom-half CORR)")
+    return figure
+
+
+def _fund_figures(data: ReportData, window: int) -> go.Figure:
+    tracks = data.simulation.tracks
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Cumulative realized return", f"Rolling Sharpe ({window} eras)"),
+    )
+    for rule, track in tracks.items():
+        color = _RULE_COLORS.get(rule)
+        label = _RULE_LABELS.get(rule, rule)
+        eras = list(track.eras)
+        figure.add_trace(
+            go.Scatter(
+                x=eras, y=track.cumulative_return, name=label, legendgroup=rule, line={"color": color}
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=eras,
+                y=track.rolling_sharpe(window),
+                name=label,
+                legendgroup=rule,
+                showlegend=False,
+                line={"color": color},
+            ),
+            row=1,
+            col=2,
+        )
+    figure.update_layout(
+        height=430, title="The fund's portfolio under each payout rule (same market, same crowd)"
+    )
+    return figure
+
+
+def _stake_share_figure(data: ReportData) -> go.Figure:
+    tracks = {rule: track for rule, track in data.simulation.tracks.items() if rule != "static"}
+    figure = make_subplots(
+        rows=1, cols=max(1, len(tracks)), subplot_titles=[_RULE_LABELS.get(rule, rule) for rule in tracks]
+    )
+    kinds = np.asarray(data.archetypes)
+    for column, (_rule, track) in enumerate(tracks.items(), start=1):
+        if track.stakes.size == 0:
+            continue
+        totals = track.stakes.sum(axis=1)
+        for kind in dict.fromkeys(data.archetypes):
+            share = track.stakes[:, kinds == kind].sum(axis=1) / totals
+            figure.add_trace(
+                go.Scatter(
+                    x=list(track.eras),
+                    y=share,
+                    name=kind,
+                    legendgroup=kind,
+                    showlegend=column == 1,
+                    stackgroup=f"s{column}",
+                    line={"color": _color(kind), "width": 0.5},
+                ),
+                row=1,
+                col=column,
+            )
+    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    figure.update_layout(
+        height=400, title="Share of stake per archetype as stakers follow the score they are paid on"
+    )
+    return figure
+
+
+def _fund_table(data: ReportData) -> pd.DataFrame:
+    rows = []
+    unstaked = np.asarray(data.archetypes) == "unstaked_original"
+    originals = np.isin(np.asarray(data.archetypes), ("original", "unstaked_original"))
+    for rule, track in data.simulation.tracks.items():
+        first, second = track.half_sharpes()
+        final = track.stakes[-1] if track.stakes.size else np.zeros(len(data.archetypes))
+        total = final.sum() if final.sum() > 0 else 1.0
+        rows.append(
+            {
+                "payout rule": _RULE_LABELS.get(rule, rule),
+                "total return": float(np.sum(track.returns)),
+                "mean per era": float(np.mean(track.returns)) if len(track.returns) else float("nan"),
+                "Sharpe (season)": track.sharpe,
+                "Sharpe 1st half": first,
+                "Sharpe 2nd half": second,
+                "final stake share: originals": float(final[originals].sum() / total),
+                "final stake share: unstaked original": float(final[unstaked].sum() / total),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _validation_html(data: ReportData, figures: _Figures) -> str:
+    validation = data.simulation.validation
+    if validation is None:
+        return "<p>Validation was not run (<code>--no-validate</code>).</p>"
+    names = {"tc": "TC", "mmc": "MMC", "corr": "CORR", "mpc": "MPC"}
+    frame = pd.DataFrame(
+        {
+            "score": [names[key] for key in names],
+            "Spearman with leave-one-out": [validation.spearman_loo[key] for key in names],
+            "Spearman with stake bump": [validation.spearman_bump[key] for key in names],
+            "Spearman with planted true value": [validation.spearman_true_value[key] for key in names],
+        }
+    )
+    cutoff = max(1, int(np.ceil(0.1 * validation.n_models)))
+    ranks = ", ".join(map(str, validation.unstaked_original_tc_rank)) or "–"
+    verdict = (
+        f"Spearman(TC, LOO) = <b>{validation.spearman_loo['tc']:.3f}</b> (target ≥ 0.8; "
+        f"{'higher' if validation.tc_beats_others else 'not higher'} than CORR, MMC and MPC). "
+        f"Unstaked original TC rank: <b>{ranks}</b> "
+        f"of {validation.n_models} (top decile = rank ≤ {cutoff}: "
+        f"{'yes' if validation.unstaked_original_top_decile else 'no'})."
+    )
+    scatter = go.Figure()
+    kinds = np.asarray(validation.archetypes)
+    for kind in dict.fromkeys(validation.archetypes):
+        mask = kinds == kind
+        scatter.add_trace(
+            go.Scatter(
+                x=validation.totals["loo"][mask],
+                y=validation.totals["tc"][mask],
+                mode="markers",
+                name=kind,
+                text=np.asarray(validation.model_names)[mask],
+                marker={"color": _color(kind), "size": 9},
+                hovertemplate="%{text}<br>LOO %{x:.4g}<br>TC %{y:.4g}<extra></extra>",
+            )
+        )
+    scatter.update_xaxes(title="leave-one-out marginal value (season sum, per unit of stake share)")
+    scatter.update_yaxes(title="TC (season sum)")
+    scatter.update_layout(height=450, title="TC vs leave-one-out marginal value, per model")
+    return (
+        f"<p class='verdict'>{verdict}</p>"
+        + _table(frame)
+        + f"<p>Over {validation.n_eras} eras on the static-stake fund. Leave-one-out: the fund re-optimized "
+        "without the model, <code>(R(s) − R(s − s<sub>k</sub>e<sub>k</sub>))·Σs/s<sub>k</sub></code> "
+        "(a stake bump for zero-stake models); stake bump: central difference of re-optimized returns "
+        "with a bump of 0.1% of the total stake.</p>" + figures(scatter, div_id="validation-scatter")
+    )
+
+
+def _exposure_table(data: ReportData, top: int = 15) -> pd.DataFrame:
+    scores = data.simulation.scores
+    exposures = scores.meta_feature_exposures
+    if exposures.size == 0:
+        return pd.DataFrame({"feature": []})
+    mean = np.nanmean(exposures, axis=0)
+    order = np.argsort(-np.abs(mean))[:top]
+    return pd.DataFrame(
+        {
+            "feature": np.asarray(scores.feature_names)[order],
+            "mean exposure": mean[order],
+            "std over eras": np.nanstd(exposures, axis=0)[order],
+            "max |exposure|": np.nanmax(np.abs(exposures), axis=0)[order],
+            "share of eras > 0": np.nanmean(exposures[:, order] > 0, axis=0),
+        }
+    )
+
+
+def _config_table(config: object) -> pd.DataFrame:
+    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(vars(config))
+    return pd.DataFrame({"option": list(fields), "value": [str(value) for value in fields.values()]})
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1d2a3a;color:#fff;padding:18px 32px}
+header h1{margin:0;font-size:1.6em} header p{margin:4px 0 0;color:#c9d3df}
+main{max-width:1200px;margin:0 auto;padding:12px 32px 40px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:12px 20px;margin:18px 0}
+h2{font-size:1.2em;margin:6px 0 10px;color:#1d2a3a}
+table{border-collapse:collapse;font-size:0.85em;margin:8px 0}
+th,td{border-bottom:1px solid #e6e6e6;padding:4px 8px;text-align:right}
+th{background:#f1f4f8;position:sticky;top:0} td:first-child,th:first-child{text-align:left}
+tr.marked td{background:#fff2f2;font-weight:600}
+.verdict{font-size:1.05em;background:#f4f8ff;border-left:4px solid #1f77b4;padding:8px 12px}
+.scroll{max-height:520px;overflow:auto}
+ul{margin:6px 0}
+"""
+
+
+def render_report(data: ReportData) -> str:
+    """The report as one self-contained HTML page."""
+    figures = _Figures()
+    window = max(3, min(8, len(data.simulation.scores.eras) // 3))
+    rank_frame = _rank_frame(data)
+    fund_table = _fund_table(data)
+    settings = "".join(
+        f"<li><b>{html.escape(str(name))}</b>: {html.escape(_format(value))}</li>"
+        for name, value in data.settings.items()
+    )
+    season = "".join(f"<li>{html.escape(line)}</li>" for line in data.season_summary)
+    fund_grade = "".join(f"<li>{html.escape(line)}</li>" for line in data.fund_grade)
+    marked = rank_frame[rank_frame["high TC, low CORR"]].sort_values("TC rank")
+    sections = {
+        "summary": (
+            "Summary",
+            f"<ul>{settings}<li><b>runtime</b>: {data.runtime_seconds:.1f} s</li></ul>"
+            + (f"<h3>Season through the tournament engine</h3><ul>{season}</ul>" if season else ""),
+        ),
+        "validation": ("Validation against the planted truth", _validation_html(data, figures)),
+        "cumulative-scores": (
+            "Cumulative CORR, MMC, TC and True Return per archetype",
+            figures(_cumulative_figure(data), div_id="cumulative-figure"),
+        ),
+        "tc-vs-corr": (
+            "TC rank vs CORR rank",
+            figures(_rank_figure(rank_frame), div_id="rank-figure")
+            + "<p>Models ranked in the top quarter by TC but the bottom half by CORR:</p>"
+            + (_table(marked.drop(columns=["high TC, low CORR"])) if len(marked) else "<p>none</p>"),
+        ),
+        "fund": (
+            "The fund under each payout rule",
+            figures(_fund_figures(data, window), div_id="fund-figure")
+            + _table(fund_table)
+            + figures(_stake_share_figure(data), div_id="stake-share-figure"),
+        ),
+        "grades": (
+            "Kardashev grades",
+            f"<ul>{fund_grade}</ul><div class='scroll'>{_table(data.grades)}</div>",
+        ),
+        "leaderboard": (
+            "Leaderboard (tournament engine)",
+            f"<div class='scroll'>{_table(data.leaderboard)}</div>",
+        ),
+        "exposures": (
+            "Meta model: largest feature exposures",
+            "<p>Pearson correlation of the stake-weighted meta model with each feature, per era.</p>"
+            + _table(_exposure_table(data)),
+        ),
+        "optimizer": ("Optimizer configuration", _table(_config_table(data.optimizer_config))),
+    }
+    body = "".join(
+        f'<section id="{section_id}"><h2>{html.escape(title)}</h2>{content}</section>'
+        for section_id, (title, content) in sections.items()
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(data.title)}</title><style>{_STYLE}</style></head><body>"
+        f"<header><h1>{html.escape(data.title)}</h1>"
+        f"<p>generated {html.escape(data.generated_at)}</p></header>"
+        f"<main>{body}</main></body></html>"
+    )
+
+
+def write_report(path: Path, data: ReportData) -> Path:
+    """Write the report to ``path`` (parent folders created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(data), encoding="utf-8")
+    return path

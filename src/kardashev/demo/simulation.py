@@ -1,0 +1,336 @@
+"""The season, in memory: the fund under each payout rule, the scores per model, and the validation.
+
+One :class:`SeasonSimulator` is fed the eras one at a time (:meth:`SeasonSimulator.step`). It runs
+several funds side by side on the same market and crowd, one per payout rule:
+
+* ``"static"`` — the crowd's initial stakes held all season (the validation fund: TC, MMC, CORR, MPC,
+  True Return and the leave-one-out / stake-bump marginal values are measured on it);
+* ``"tc"``, ``"corr"``, ``"mmc"`` — stakes are paid on that score when a round resolves
+  (``resolution_lag`` eras later), then a share of the stake moves toward the models with the best
+  recent score (:mod:`kardashev.demo.dynamics`).
+
+Comparing the ``"tc"`` fund's realized return and Sharpe with the ``"corr"`` fund's shows whether
+paying on TC makes the fund better over the season.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kardashev.contribution import true_contribution, true_return
+from kardashev.demo.dynamics import StakeDynamics, apply_payouts, reallocate_stakes, recent_mean_scores
+from kardashev.demo.fund import EraInputs, align_weights
+from kardashev.demo.validation import ValidationResult, marginal_values, summarize_validation
+from kardashev.errors import ConfigError
+from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring import (
+    correlation_contribution,
+    feature_exposures,
+    meta_portfolio_contribution,
+    neutralizer_basis,
+    numerai_corr,
+)
+
+__all__ = [
+    "PAYOUT_RULES",
+    "FundTrack",
+    "SeasonScores",
+    "SeasonSimulator",
+    "SimulationConfig",
+    "SimulationResult",
+]
+
+PAYOUT_RULES = ("static", "tc", "corr", "mmc")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Options of the in-memory season.
+
+    Attributes
+    ----------
+    rules
+        Payout rules to run side by side (subset of ``("static", "tc", "corr", "mmc")``; ``"static"``
+        is always run, it is the validation fund).
+    dynamics
+        How stakers move stake toward high recent scores.
+    resolution_lag
+        Eras until a round's scores are known (its target horizon).
+    payout_cap
+        Per-round payout clip (fraction of stake).
+    validate
+        Whether to compute the leave-one-out and stake-bump marginal values (costly: ~3 solves per model
+        per era).
+    bump
+        Relative stake bump ``δ / Σs`` of the stake-bump marginal value.
+    """
+
+    rules: tuple[str, ...] = PAYOUT_RULES
+    dynamics: StakeDynamics = field(default_factory=StakeDynamics)
+    resolution_lag: int = 4
+    payout_cap: float = 0.05
+    validate: bool = True
+    bump: float = 1e-3
+
+    def __post_init__(self) -> None:
+        unknown = [rule for rule in self.rules if rule not in PAYOUT_RULES]
+        if unknown:
+            raise ConfigError(f"unknown payout rules {unknown}; use some of {PAYOUT_RULES}")
+        if self.resolution_lag < 0:
+            raise ConfigError(f"resolution_lag must be >= 0, got {self.resolution_lag}")
+        if not self.bump > 0:
+            raise ConfigError(f"bump must be > 0, got {self.bump}")
+
+
+@dataclass(frozen=True)
+class FundTrack:
+    """One fund's season under a payout rule: realized return and stakes per era."""
+
+    rule: str
+    eras: tuple[str, ...]
+    returns: np.ndarray
+    stakes: np.ndarray
+
+    @property
+    def cumulative_return(self) -> np.ndarray:
+        return np.cumsum(self.returns)
+
+    @property
+    def sharpe(self) -> float:
+        std = float(np.std(self.returns))
+        return float(np.mean(self.returns) / std) if std > 0 else float("nan")
+
+    def rolling_sharpe(self, window: int) -> np.ndarray:
+        """Sharpe of the last ``window`` eras at each era (NaN before ``window`` eras)."""
+        out = np.full(len(self.returns), np.nan)
+        for end in range(window, len(self.returns) + 1):
+            chunk = self.returns[end - window : end]
+            std = float(np.std(chunk))
+            out[end - 1] = np.mean(chunk) / std if std > 0 else np.nan
+        return out
+
+    def half_sharpes(self) -> tuple[float, float]:
+        """Sharpe of the first and of the second half of the season."""
+        half = len(self.returns) // 2
+
+        def sharpe(values: np.ndarray) -> float:
+            std = float(np.std(values))
+            return float(np.mean(values) / std) if std > 0 and len(values) else float("nan")
+
+        return sharpe(self.returns[:half]), sharpe(self.returns[half:])
+
+
+@dataclass(frozen=True)
+class SeasonScores:
+    """Per-era scores of every model on the validation (static-stake) fund, each ``(n_eras, n_models)``."""
+
+    eras: tuple[str, ...]
+    corr: np.ndarray
+    mmc: np.ndarray
+    tc: np.ndarray
+    mpc: np.ndarray
+    true_return: np.ndarray
+    meta_feature_exposures: np.ndarray
+    feature_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Everything the in-memory season produced."""
+
+    tracks: dict[str, FundTrack]
+    scores: SeasonScores
+    validation: ValidationResult | None
+
+
+@dataclass
+class _Track:
+    rule: str
+    stakes: np.ndarray
+    previous: dict[str, float] | None = None
+    returns: list[float] = field(default_factory=list)
+    stakes_history: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+
+
+class SeasonSimulator:
+    """Feeds eras through the funds of every payout rule; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        model_names: tuple[str, ...],
+        archetypes: tuple[str, ...],
+        initial_stakes: np.ndarray,
+        true_value: np.ndarray,
+        optimizer_config: OptimizerConfig,
+        config: SimulationConfig,
+    ) -> None:
+        self.model_names = tuple(model_names)
+        self.archetypes = tuple(archetypes)
+        self.initial_stakes = np.asarray(initial_stakes, dtype=np.float64)
+        self.true_value = np.asarray(true_value, dtype=np.float64)
+        self.optimizer_config = optimizer_config
+        self.config = config
+        rules = ("static", *[rule for rule in config.rules if rule != "static"])
+        self._tracks = {rule: _Track(rule=rule, stakes=self.initial_stakes.copy()) for rule in rules}
+        self._eras: list[str] = []
+        self._per_era: dict[str, list[np.ndarray]] = {
+            name: [] for name in ("corr", "mmc", "tc", "mpc", "true_return", "exposures", "loo", "bump")
+        }
+        self._feature_names: tuple[str, ...] = ()
+        self._own_holdings: dict[int, dict[str, float]] = {}
+
+    def holdings(self, rule: str) -> dict[str, float] | None:
+        """The portfolio the fund paid on ``rule`` holds after the last era (stock id → weight)."""
+        previous = self._tracks[rule].previous
+        return None if previous is None else dict(previous)
+
+    def stakes(self, rule: str) -> np.ndarray:
+        """Current stakes of the fund paid on ``rule``."""
+        return self._tracks[rule].stakes.copy()
+
+    def step(self, inputs: EraInputs) -> None:
+        """Run every fund through one era, pay and reallocate stakes whose rounds resolved."""
+        self._eras.append(inputs.era)
+        self._feature_names = inputs.feature_names
+        corr = np.asarray(numerai_corr(inputs.predictions, inputs.target), dtype=np.float64)
+        for track in self._tracks.values():
+            self._step_track(track, inputs, corr)
+
+    def _step_track(self, track: _Track, inputs: EraInputs, corr: np.ndarray) -> None:
+        previous = align_weights(track.previous, inputs.ids)
+        result = true_contribution(
+            inputs.gaussianized,
+            track.stakes,
+            inputs.residual_returns,
+            inputs.exposures,
+            self.optimizer_config,
+            risk_model=inputs.risk_model,
+            previous_weights=previous,
+            adv=inputs.adv,
+            gaussianized=True,
+        )
+        tc = np.asarray(result.tc, dtype=np.float64)
+        meta_model = np.asarray(result.meta_model, dtype=np.float64)
+        mmc = np.asarray(
+            correlation_contribution(inputs.predictions, meta_model, inputs.target), dtype=np.float64
+        )
+        track.stakes_history.append(track.stakes.copy())
+        track.returns.append(float(result.realized_return))
+        if track.rule == "static":
+            self._record_validation_era(inputs, track, previous, result, corr, mmc, tc, meta_model)
+        else:
+            track.scores.append({"tc": tc, "corr": corr, "mmc": mmc}[track.rule])
+            self._resolve(track)
+        track.previous = dict(zip(map(str, inputs.ids), np.asarray(result.weights, dtype=float), strict=True))
+
+    def _resolve(self, track: _Track) -> None:
+        lag = self.config.resolution_lag
+        resolved = len(track.scores) - lag
+        if resolved < 1:
+            return
+        track.stakes = apply_payouts(track.stakes, track.scores[resolved - 1], cap=self.config.payout_cap)
+        recent = recent_mean_scores(np.vstack(track.scores[:resolved]), window=self.config.dynamics.window)
+        track.stakes = reallocate_stakes(track.stakes, recent, self.config.dynamics)
+
+    def _record_validation_era(self, inputs, track, previous, result, corr, mmc, tc, meta_model) -> None:
+        per_era = self._per_era
+        per_era["corr"].append(corr)
+        per_era["mmc"].append(mmc)
+        per_era["tc"].append(tc)
+        # MPC, the linear stand-in for TC: Signals' neutralized weights against an orthonormal basis of the
+        # fund's exposures (and the ones column), uniform sample weights, scored on the same realized returns.
+        basis = neutralizer_basis(inputs.exposures).basis
+        per_era["mpc"].append(
+            np.asarray(
+                meta_portfolio_contribution(
+                    inputs.predictions,
+                    track.stakes,
+                    basis,
+                    np.ones(inputs.predictions.shape[0]),
+                    inputs.residual_returns,
+                ),
+                dtype=np.float64,
+            )
+        )
+        per_era["true_return"].append(self._true_returns(inputs))
+        per_era["exposures"].append(
+            np.asarray(feature_exposures(meta_model, inputs.features), dtype=np.float64)
+        )
+        if self.config.validate:
+            values = marginal_values(
+                inputs,
+                track.stakes,
+                config=self.optimizer_config,
+                previous_weights=previous,
+                base_return=float(result.realized_return),
+                bump=self.config.bump,
+            )
+            per_era["loo"].append(values.loo)
+            per_era["bump"].append(values.bump)
+
+    def _true_returns(self, inputs: EraInputs) -> np.ndarray:
+        """Each model's own portfolio, traded from its own previous holdings, net of trading costs."""
+        net = np.empty(inputs.n_models)
+        ids = [str(stock) for stock in inputs.ids]
+        for k in range(inputs.n_models):
+            previous = align_weights(self._own_holdings.get(k), inputs.ids)
+            own = true_return(
+                inputs.gaussianized[:, k : k + 1],
+                inputs.residual_returns,
+                inputs.exposures,
+                self.optimizer_config,
+                risk_model=inputs.risk_model,
+                previous_weights=previous,
+                adv=inputs.adv,
+                gaussianized=True,
+            )
+            net[k] = float(np.asarray(own.net_return)[0])
+            self._own_holdings[k] = dict(zip(ids, np.asarray(own.weights)[:, 0], strict=True))
+        return net
+
+    def result(self) -> SimulationResult:
+        """The season so far: fund tracks, per-era scores and the validation summary."""
+        eras = tuple(self._eras)
+        tracks = {
+            rule: FundTrack(
+                rule=rule,
+                eras=eras,
+                returns=np.asarray(track.returns, dtype=np.float64),
+                stakes=np.vstack(track.stakes_history) if track.stakes_history else np.empty((0, 0)),
+            )
+            for rule, track in self._tracks.items()
+        }
+        n_models = len(self.model_names)
+
+        def stack(name: str, width: int = n_models) -> np.ndarray:
+            rows = self._per_era[name]
+            return np.vstack(rows) if rows else np.empty((0, width))
+
+        scores = SeasonScores(
+            eras=eras,
+            corr=stack("corr"),
+            mmc=stack("mmc"),
+            tc=stack("tc"),
+            mpc=stack("mpc"),
+            true_return=stack("true_return"),
+            meta_feature_exposures=stack("exposures", len(self._feature_names)),
+            feature_names=self._feature_names,
+        )
+        validation = None
+        if self.config.validate and self._per_era["loo"]:
+            totals = {
+                name: np.nansum(stack(name), axis=0) for name in ("tc", "mmc", "corr", "mpc", "loo", "bump")
+            }
+            validation = summarize_validation(
+                model_names=self.model_names,
+                archetypes=self.archetypes,
+                stakes=self.initial_stakes,
+                true_value=self.true_value,
+                totals=totals,
+                n_eras=len(eras),
+            )
+        return SimulationResult(tracks=tracks, scores=scores, validation=validation)

@@ -1,0 +1,86 @@
+"""What ``kardashev demo`` prints at the end: the leaderboard, the fund per payout rule, the validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["leaderboard_table", "print_summary"]
+
+_RULE_LABELS = {"static": "static stakes", "tc": "paid on TC", "corr": "paid on CORR", "mmc": "paid on MMC"}
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return "–"
+        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.4f}"
+    return str(value)
+
+
+def leaderboard_table(frame: pd.DataFrame, *, rows: int = 20, title: str = "Leaderboard") -> Table:
+    """The top ``rows`` of a leaderboard frame as a Rich table."""
+    table = Table(title=title, header_style="bold cyan", row_styles=["", "dim"])
+    for column in frame.columns:
+        table.add_column(
+            str(column), justify="left" if column in ("model", "archetype", "grade") else "right"
+        )
+    for _, row in frame.head(rows).iterrows():
+        style = "bold red" if row.get("archetype") == "unstaked_original" else None
+        table.add_row(*(_cell(value) for value in row.to_numpy()), style=style)
+    return table
+
+
+def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
+    """Print the leaderboard, the fund under each payout rule, the validation figures and the report path."""
+    leaderboard: pd.DataFrame = result.leaderboard  # type: ignore[attr-defined]
+    shown = leaderboard.drop(
+        columns=[c for c in leaderboard.columns if c.endswith("last 4")], errors="ignore"
+    )
+    console.print(
+        leaderboard_table(shown, rows=rows, title=f"Leaderboard (top {min(rows, len(shown))} by TC)")
+    )
+    if len(leaderboard) > rows:
+        console.print(f"[dim]… {len(leaderboard) - rows} more models in the report.[/]")
+
+    fund = Table(title="The fund under each payout rule (same market, same crowd)", header_style="bold cyan")
+    for column in ("payout rule", "total return", "Sharpe", "Sharpe 1st half", "Sharpe 2nd half"):
+        fund.add_column(column, justify="left" if column == "payout rule" else "right")
+    for rule, track in result.simulation.tracks.items():  # type: ignore[attr-defined]
+        first, second = track.half_sharpes()
+        fund.add_row(
+            _RULE_LABELS.get(rule, rule),
+            f"{np.sum(track.returns):.4f}",
+            _cell(track.sharpe),
+            _cell(first),
+            _cell(second),
+        )
+    console.print(fund)
+
+    for line in result.fund_grade:  # type: ignore[attr-defined]
+        console.print(f"[bold]Type IV[/] {line}")
+
+    validation = result.simulation.validation  # type: ignore[attr-defined]
+    if validation is not None:
+        console.print("[bold]Validation against the planted truth[/] (Spearman across models, season sums):")
+        for name, label in (("tc", "TC"), ("mmc", "MMC"), ("corr", "CORR"), ("mpc", "MPC")):
+            console.print(
+                f"  {label:>4}: vs leave-one-out {validation.spearman_loo[name]:+.3f}   "
+                f"vs stake bump {validation.spearman_bump[name]:+.3f}   "
+                f"vs planted value {validation.spearman_true_value[name]:+.3f}"
+            )
+        ranks = ", ".join(map(str, validation.unstaked_original_tc_rank)) or "–"
+        verdict = "top decile" if validation.unstaked_original_top_decile else "NOT top decile"
+        console.print(f"  unstaked original TC rank: {ranks} of {validation.n_models} ({verdict})")
+        beats = "higher" if validation.tc_beats_others else "NOT higher"
+        console.print(
+            f"  Spearman(TC, LOO) = {validation.spearman_loo['tc']:.3f} "
+            f"(target ≥ 0.8; {beats} than CORR, MMC, MPC)"
+        )
+    console.print(
+        f"Report: [bold]{result.report_path}[/]  ·  database: {result.database_url}  ·  "  # type: ignore[attr-defined]
+        f"ledger {'balanced' if result.ledger_ok else 'NOT balanced'}  ·  "  # type: ignore[attr-defined]
+        f"{result.runtime_seconds:.0f} s"  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,118 @@
+"""The report opens in headless Chromium: no JavaScript error, every plot rendered, a real screenshot.
+
+Skipped when Chromium is not installed, except under ``CI=true`` where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from kardashev.demo.report import write_report
+
+_ERROR_HOOK = """<script>
+window.__errors = [];
+function __record(text) {
+  window.__errors.push(String(text));
+  var box = document.getElementById('js-errors');
+  if (box) { box.textContent = window.__errors.join('\\n'); }
+}
+window.onerror = function (message, source, line) { __record(message + ' @' + source + ':' + line); };
+window.addEventListener('unhandledrejection', function (event) { __record('rejection: ' + event.reason); });
+var __consoleError = console.error;
+console.error = function () {
+  __record(Array.prototype.join.call(arguments, ' '));
+  __consoleError.apply(console, arguments);
+};
+document.addEventListener('DOMContentLoaded', function () {
+  var box = document.createElement('pre'); box.id = 'js-errors';
+  box.textContent = window.__errors.join('\\n'); document.body.appendChild(box);
+});
+</script>"""
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("chromium is not installed (CI installs it in .ci/run)")
+    pytest.skip("chromium is not installed")
+
+
+def _flags(profile: Path) -> list[str]:
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000",
+    ]
+
+
+def _png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """Width, height and the decompressed scanlines of a PNG (stdlib only)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    position, idat, width, height = 8, b"", 0, 0
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    return width, height, zlib.decompress(idat)
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(fake_report_data, tmp_path) -> None:
+    chromium = _chromium()
+    report = write_report(tmp_path / "report.html", fake_report_data)
+    html = report.read_text(encoding="utf-8")
+    hooked = tmp_path / "report-hooked.html"
+    hooked.write_text(html.replace("<head>", "<head>" + _ERROR_HOOK, 1), encoding="utf-8")
+
+    dom = subprocess.run(
+        [chromium, *_flags(tmp_path / "profile-dom"), "--dump-dom", hooked.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert '<pre id="js-errors"></pre>' in dom.stdout, dom.stdout.split('id="js-errors"')[-1][:2000]
+    # plotly drew every figure (an svg per plot) and the tables are there
+    assert dom.stdout.count('class="main-svg"') >= html.count('class="plotly-graph-div"')
+    assert "Kardashev grades" in dom.stdout
+
+    screenshot = tmp_path / "report.png"
+    command = [chromium, *_flags(tmp_path / "profile-shot")]
+    shot = subprocess.run(
+        [*command, f"--screenshot={screenshot}", "--window-size=1280,2000", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.exists() and screenshot.stat().st_size > 20_000
+    width, height, pixels = _png_pixels(screenshot)
+    assert (width, height) == (1280, 2000)
+    assert len(set(pixels[:: max(1, len(pixels) // 200_000)])) > 20  # not a blank page
+    keep = os.environ.get("KARDASHEV_KEEP_SCREENSHOT")
+    if keep:
+        shutil.copy(screenshot, keep)
