@@ -188,12 +188,20 @@ def pick_column(columns: list[str], allowed: Sequence[str], what: str) -> str:
     return present[0]
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """Cells as stripped strings, missing cells as ``""`` (odd objects such as bytes via ``str``)."""
+    present = series.notna().to_numpy(dtype=bool)
+    cells = series.astype(object).where(present, "")
+    try:
+        return cells.astype(str).str.strip()
+    except Exception:  # e.g. undecodable bytes in a DataFrame cell: fall back to Python's str()
+        return pd.Series([str(cell).strip() for cell in cells.tolist()], index=series.index, dtype=object)
+
+
 def parse_ids(series: pd.Series, *, column: str, n_examples: int) -> NDArray[np.object_]:
     """Ids as stripped strings (object array); an empty cell is ``empty_ids``."""
-    missing = series.isna().to_numpy(dtype=bool, copy=True)
-    text = series.astype(object).where(~missing, "").astype(str).str.strip()
-    ids = text.to_numpy(dtype=object)
-    missing |= ids == ""
+    ids = _as_text(series).to_numpy(dtype=object)
+    missing = ids == ""
     if missing.any():
         rows = np.flatnonzero(missing)
         raise submission_error(
@@ -205,7 +213,7 @@ def parse_ids(series: pd.Series, *, column: str, n_examples: int) -> NDArray[np.
 
 
 def _numbers_from_text(series: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    text = _as_text(series)
     missing = text.str.lower().isin(_MISSING_TOKENS).to_numpy(dtype=bool)
     numeric = pd.to_numeric(text.where(~missing, "nan"), errors="coerce")
     return np.asarray(numeric, dtype=np.float64), missing
