@@ -137,3 +137,26 @@ def test_exposures_that_leave_no_portfolio_raise_infeasible() -> None:
     exposures = np.random.default_rng(0).standard_normal((12, 12))
     with pytest.raises(InfeasibleError):
         true_contribution(era.predictions, era.stakes, era.returns, exposures, OptimizerConfig())
+
+
+def test_bagged_tc_with_warm_starts_equals_exact_tc_per_draw() -> None:
+    era, config, options = _case("many_neutralities")
+    bagged = true_contribution(
+        era.predictions,
+        era.stakes,
+        era.returns,
+        era.exposures,
+        config,
+        bags=4,
+        dropout=0.4,
+        seed=5,
+        **options,
+    )
+    assert bagged.bag_tc.shape == (4, era.stakes.size)
+    for b, drawn in enumerate(bagged.bag_stakes):
+        cold = true_contribution(era.predictions, drawn, era.returns, era.exposures, config, **options)
+        np.testing.assert_allclose(bagged.bag_tc[b], cold.tc, rtol=1e-8, atol=1e-10 * np.abs(cold.tc).max())
+        assert bagged.bag_realized_returns[b] == pytest.approx(cold.realized_return, rel=1e-9)
+        assert abs(drawn @ bagged.bag_tc[b]) <= 1e-10 * (drawn @ np.abs(bagged.bag_tc[b]))
+    np.testing.assert_allclose(bagged.tc, bagged.bag_tc.mean(axis=0))
+    assert not np.allclose(bagged.tc, bagged.exact_tc)

@@ -85,12 +85,66 @@ class ContributionExplanation:
                 "weight": self.weights,
                 "realized_return": self.realized_returns,
                 "meta_model": self.meta_model,
+                "position": self._positions(),
+                "bound_shadow_price": self._bound_prices(),
             },
             index=self.ids if self.ids is not None else pd.RangeIndex(self.weights.size),
         )
         frame.index.name = "stock"
         order = np.argsort(-np.abs(self.stock_contributions), kind="stable")
         return frame.iloc[order]
+
+    def _positions(self) -> np.ndarray:
+        """Each stock's place at the optimum: free / at_upper / at_lower / at_zero / at_previous."""
+        labels = np.full(self.weights.size, "free", dtype=object)
+        for name in ("at_zero", "at_previous", "at_upper", "at_lower"):
+            mask = getattr(self.active, name, None)
+            if mask is not None:
+                labels[np.asarray(mask, dtype=bool)] = name
+        weak = getattr(self.active, "weakly_active", None)
+        if weak is not None:
+            labels[np.asarray(weak, dtype=bool)] = "weakly_active"
+        return labels
+
+    def _bound_prices(self) -> np.ndarray:
+        bounds = getattr(self.shadow_prices, "bounds", None)
+        return np.full(self.weights.size, np.nan) if bounds is None else np.asarray(bounds, dtype=np.float64)
+
+    def constraint_frame(self) -> pd.DataFrame:
+        """The portfolio-wide constraints' shadow prices (objective gained per unit of slack).
+
+        One row per neutrality (exposure column), plus the gross-leverage and turnover caps and
+        the number of names held at a position bound. A large price means the constraint bent the
+        portfolio hard — and with it the gradient ``v`` that every model's TC is measured against.
+        """
+        duals = self.shadow_prices
+        rows = [
+            {"constraint": f"neutral:{name}", "shadow_price": float(price), "active": True}
+            for name, price in zip(duals.exposure_names, np.asarray(duals.equality), strict=True)
+        ]
+        rows.append(
+            {
+                "constraint": "gross_leverage",
+                "shadow_price": float(duals.gross),
+                "active": bool(self.active.gross),
+            }
+        )
+        rows.append(
+            {
+                "constraint": "turnover",
+                "shadow_price": float(duals.turnover),
+                "active": bool(self.active.turnover),
+            }
+        )
+        at_bound = np.asarray(self.active.at_upper) | np.asarray(self.active.at_lower)
+        rows.append(
+            {
+                "constraint": f"position_bounds ({int(at_bound.sum())} names at a bound)",
+                "shadow_price": float(np.asarray(duals.bounds).sum()),
+                "active": bool(at_bound.any()),
+            }
+        )
+        return pd.DataFrame(rows).set_index("constraint")
 
     def top(self, count: int = 10) -> pd.DataFrame:
         """The ``count`` stocks that move this model's TC the most."""

@@ -26,6 +26,7 @@ from kardashev.contribution.progress import progress_steps
 from kardashev.contribution.solve import EraSolver
 from kardashev.errors import InvalidInputError, KardashevError
 from kardashev.metamodel import standardize
+from kardashev.portfolio import OptimizerConfig
 from kardashev.scoring import gaussianize
 
 __all__ = ["TrueReturnResult", "trading_cost", "true_return"]
@@ -95,6 +96,7 @@ def trading_cost(
         impact_weights = np.median(adv) / adv  # adv > 0, as the optimizer requires
     impact_weights = np.reshape(impact_weights, (-1,) + (1,) * (weights.ndim - 1))
     cost = np.zeros(weights.shape[1:])
+    config = OptimizerConfig() if config is None else config
     if config.impact:
         cost = cost + config.impact * (impact_weights * trade * trade).sum(axis=0)
     if config.spread:
@@ -132,6 +134,7 @@ def true_return(
         adv=adv,
     )
     matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    config = OptimizerConfig() if config is None else config
     solver = EraSolver(era, config, risk_model, method)
     n_stocks = matrix.shape[0]
     weights = np.empty((n_stocks, n_models))
