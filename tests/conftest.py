@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_URL = os.environ.get("KARDASHEV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "KARDASHEV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @functools.cache

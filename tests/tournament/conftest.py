@@ -67,7 +67,9 @@ class TinyMarket:
 @pytest.fixture
 def market() -> TinyMarket:
     rng = np.random.default_rng(7)
-    return TinyMarket(ids=np.array([f"S{i:03d}" for i in range(N_STOCKS)]), signal=rng.normal(size=N_STOCKS), rng=rng)
+    return TinyMarket(
+        ids=np.array([f"S{i:03d}" for i in range(N_STOCKS)]), signal=rng.normal(size=N_STOCKS), rng=rng
+    )
 
 
 @pytest.fixture

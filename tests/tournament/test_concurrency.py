@@ -58,8 +58,9 @@ def test_concurrent_submissions_of_many_models_from_separate_stores(db_url, data
             admin.create_model("ann", f"m{k}", now=at(0))
         admin.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0))
         tasks = [
-            lambda k=k, r=r: workers[(k + r) % 3].submit(f"m{k}", 1, market.predictions(1.0, seed=10 * k + r),
-                                                         now=at(0.5))  # fmt: skip
+            lambda k=k, r=r: workers[(k + r) % 3].submit(
+                f"m{k}", 1, market.predictions(1.0, seed=10 * k + r), now=at(0.5)
+            )
             for k in range(6)
             for r in range(2)
         ]

@@ -18,7 +18,7 @@ TOKEN = tokens_to_units(1)
 BLOB_COLUMNS = {"universe_sha256", "meta_model_sha256", "naive_meta_model_sha256", "sha256"}
 
 
-class InjectedFault(RuntimeError):
+class InjectedFaultError(RuntimeError):
     """Raised by the hook in place of the N-th write."""
 
 
@@ -34,7 +34,7 @@ class WriteFaults:
         if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.writes += 1
             if self.fail_at is not None and self.writes == self.fail_at:
-                raise InjectedFault(f"fault injected at write {self.writes}")
+                raise InjectedFaultError(f"fault injected at write {self.writes}")
 
     def run(self, step: Callable[[], object], *, fail_at: int | None) -> None:
         self.writes, self.fail_at = 0, fail_at
@@ -70,7 +70,7 @@ def check_atomic(store: Store, faults: WriteFaults, step: Callable[[], object], 
         n_writes += 1
         try:
             faults.run(step, fail_at=n_writes)
-        except InjectedFault:
+        except InjectedFaultError:
             assert dump(store) == before, f"state changed after a fault at write {n_writes}"
             continue
         break  # fewer writes than n_writes: the step completed
@@ -90,25 +90,43 @@ def faults(store: Store) -> WriteFaults:
 
 def test_every_step_is_atomic_and_idempotent(store, service: TournamentService, faults, market):
     ids = list(market.ids)
-    check_atomic(store, faults, lambda: service.create_account("ann", now=at(0), tokens=100 * TOKEN),
-                 idempotent=False)  # fmt: skip
+    check_atomic(
+        store, faults, lambda: service.create_account("ann", now=at(0), tokens=100 * TOKEN), idempotent=False
+    )
     service.create_account("bob", now=at(0), tokens=100 * TOKEN)
     check_atomic(store, faults, lambda: service.create_model("ann", "a1", now=at(0)), idempotent=False)
     service.create_model("bob", "b1", now=at(0))
     check_atomic(store, faults, lambda: service.stake_increase("a1", 50 * TOKEN, now=at(0)), idempotent=False)
     service.stake_increase("b1", 40 * TOKEN, now=at(0))
-    check_atomic(store, faults, lambda: service.open_round(1, universe=ids, close_time=at(1), now=at(0),
-                                                           horizon_days=2), idempotent=True)  # fmt: skip
-    check_atomic(store, faults, lambda: service.submit("a1", 1, market.predictions(1, seed=1), now=at(0.1)),
-                 idempotent=True)  # fmt: skip
-    check_atomic(store, faults, lambda: service.submit("a1", 1, market.predictions(1, seed=2), now=at(0.2)),
-                 idempotent=True)  # fmt: skip  (a replacement)
+    check_atomic(
+        store,
+        faults,
+        lambda: service.open_round(1, universe=ids, close_time=at(1), now=at(0), horizon_days=2),
+        idempotent=True,
+    )
+    check_atomic(
+        store,
+        faults,
+        lambda: service.submit("a1", 1, market.predictions(1, seed=1), now=at(0.1)),
+        idempotent=True,
+    )
+    check_atomic(
+        store,
+        faults,
+        lambda: service.submit("a1", 1, market.predictions(1, seed=2), now=at(0.2)),
+        idempotent=True,
+    )  # a replacement
     service.submit("b1", 1, market.predictions(1, seed=3), now=at(0.3))
     check_atomic(store, faults, lambda: service.close_round(1, now=at(1)), idempotent=True)
-    check_atomic(store, faults, lambda: service.stake_decrease("b1", 10 * TOKEN, now=at(1.2)), idempotent=False)
-    check_atomic(store, faults, lambda: service.score_round(1, market.day(1, seed=1), now=at(2)), idempotent=True)
-    check_atomic(store, faults, lambda: service.resolve_round(1, now=at(3), day=market.day(2, seed=1)),
-                 idempotent=True)  # fmt: skip
+    check_atomic(
+        store, faults, lambda: service.stake_decrease("b1", 10 * TOKEN, now=at(1.2)), idempotent=False
+    )
+    check_atomic(
+        store, faults, lambda: service.score_round(1, market.day(1, seed=1), now=at(2)), idempotent=True
+    )
+    check_atomic(
+        store, faults, lambda: service.resolve_round(1, now=at(3), day=market.day(2, seed=1)), idempotent=True
+    )
     assert service.stake("b1").pending == 0  # released inside the resolve step
     assert service.audit().ok
 

@@ -50,8 +50,14 @@ def test_season_with_overlapping_rounds_late_entries_stake_changes_and_a_dropout
     # Rounds open every 2 days, close 1 day later, score over 3 days: up to 3 rounds in flight.
     def open_(number: int) -> None:
         start = 2 * (number - 1)
-        service.open_round(number, universe=list(market.ids), close_time=at(start + 1), now=at(start),
-                           horizon_days=3, late_close_time=at(start + 1.5))  # fmt: skip
+        service.open_round(
+            number,
+            universe=list(market.ids),
+            close_time=at(start + 1),
+            now=at(start),
+            horizon_days=3,
+            late_close_time=at(start + 1.5),
+        )
         watch.step()
 
     def submit(model: str, number: int, when: float, seed: int):  # type: ignore[no-untyped-def]
@@ -146,9 +152,7 @@ def test_season_with_overlapping_rounds_late_entries_stake_changes_and_a_dropout
 
     # Stake accounting: escrows are all settled and every model's stake is free again.
     assert not {k: v for k, v in service.balances().items() if k.startswith("at_risk:") and v}
-    expected = 500 * TOKEN + 100 * TOKEN + sum(
-        p.amount for p in service.payouts(model="steady")
-    )
+    expected = 500 * TOKEN + 100 * TOKEN + sum(p.amount for p in service.payouts(model="steady"))
     assert service.stake("steady").total == expected
     quitter_expected = 300 * TOKEN - 100 * TOKEN + sum(p.amount for p in service.payouts(model="quitter"))
     assert service.stake("quitter").total == quitter_expected
@@ -172,8 +176,9 @@ def test_rounds_refuse_wrong_states_and_bad_input(service, market):
         service.submit("m", 1, frame, now=at(0.2))
     assert error.value.code == "missing_ids"
     assert service.list_submissions(round_number=1) == []
-    service.submit("m", 1, market.predictions(1.0, seed=1).to_csv(index=False).encode(), now=at(0.2),
-                   filename="p.csv")  # fmt: skip
+    service.submit(
+        "m", 1, market.predictions(1.0, seed=1).to_csv(index=False).encode(), now=at(0.2), filename="p.csv"
+    )
     service.close_round(1, now=at(1))
     with pytest.raises(StateError, match="day 0 of 2"):
         service.resolve_round(1, now=at(5))
@@ -185,3 +190,46 @@ def test_rounds_refuse_wrong_states_and_bad_input(service, market):
         service.stake_increase("m", 11 * TOKEN, now=at(6))
     assert service.audit().ok
     assert service.balances()[ledger_accounts.wallet_account(service.get_account("ann").id)] == 10 * TOKEN
+
+
+def test_leaderboard_diagnostics_and_meta_model_release(service, market):
+    from kardashev.tournament.leaderboard import LeaderboardConfig
+    from kardashev.tournament.release import ReleaseConfig
+
+    for k in range(3):
+        service.create_account(f"acc{k}", now=at(0), tokens=100 * TOKEN)
+        service.create_model(f"acc{k}", f"m{k}", now=at(0))
+        service.stake_increase(f"m{k}", (10 + 10 * k) * TOKEN, now=at(0))
+    assert service.leaderboard().empty
+    for number in (1, 2, 3):
+        start = 3 * (number - 1)
+        service.open_round(
+            number, universe=list(market.ids), close_time=at(start + 1), now=at(start), horizon_days=1
+        )
+        for k in range(3 if number < 3 else 2):  # m2 stops after round 2
+            service.submit(
+                f"m{k}", number, market.predictions(0.5 + k, seed=10 * number + k), now=at(start + 0.5)
+            )
+        service.close_round(number, now=at(start + 1))
+        service.resolve_round(number, now=at(start + 2), day=market.day(1, seed=number))
+
+    results = service.results()
+    assert len(results) == 8 and {"corr", "mmc", "stake", "payout"} <= set(results.columns)
+    board = service.leaderboard(config=LeaderboardConfig(windows=(("2r", 2),)))
+    assert list(board.index.sort_values()) == ["m0", "m1", "m2"]
+    assert board.loc["m2", "last_round"] == 2
+    m0 = results[results["model"] == "m0"].set_index("round")
+    assert board.loc["m0", "corr"] == pytest.approx(m0.loc[3, "corr"])
+    assert board.loc["m0", "corr_2r"] == pytest.approx(m0.loc[[2, 3], "corr"].mean())
+    per_round, summary = service.diagnostics("m1")
+    assert list(per_round.index) == [1, 2, 3]
+    assert summary.loc["corr", "mean"] == pytest.approx(per_round["corr"].mean())
+
+    strict = ReleaseConfig(lag_rounds=1, min_contributors=3)
+    assert not service.release_decision(3, config=strict).releasable  # newest round: lag not met
+    assert not service.release_decision(2, config=ReleaseConfig(lag_rounds=1, min_contributors=4)).releasable
+    released = service.released_meta_model(1, config=strict)
+    assert len(released) == len(market.ids) and released.between(0, 1).all()
+    with pytest.raises(StateError) as error:
+        service.released_meta_model(3, config=strict)
+    assert error.value.code == "not_releasable"

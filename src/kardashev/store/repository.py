@@ -52,14 +52,29 @@ def _model(row: m.ModelRow) -> Model:
 
 
 def _api_key(row: m.ApiKeyRow) -> ApiKey:
-    return ApiKey(row.id, row.key_id, row.secret_hash, frozenset(row.scopes.split()), row.account_id,
-                  _utc(row.created_at), _utc(row.revoked_at))  # fmt: skip
+    return ApiKey(
+        row.id,
+        row.key_id,
+        row.secret_hash,
+        frozenset(row.scopes.split()),
+        row.account_id,
+        _utc(row.created_at),
+        _utc(row.revoked_at),
+    )
 
 
 _ROUND_FIELDS = (
-    "number", "universe_sha256", "n_universe", "target_name", "horizon_days", "days_scored",
-    "meta_model_sha256", "naive_meta_model_sha256", "n_staked_models", "n_contributors",
-)  # fmt: skip
+    "number",
+    "universe_sha256",
+    "n_universe",
+    "target_name",
+    "horizon_days",
+    "days_scored",
+    "meta_model_sha256",
+    "naive_meta_model_sha256",
+    "n_staked_models",
+    "n_contributors",
+)
 _ROUND_TIMES = ("open_time", "close_time", "late_close_time", "resolve_time", "closed_at", "resolved_at")
 
 
@@ -70,8 +85,17 @@ def _round(row: m.RoundRow) -> Round:
 
 
 def _submission(row: m.SubmissionRow) -> Submission:
-    return Submission(row.id, row.round_number, row.model_id, row.sha256, row.checksum, row.n_rows,
-                      _utc(row.submitted_at), bool(row.late), row.filename)  # fmt: skip
+    return Submission(
+        row.id,
+        row.round_number,
+        row.model_id,
+        row.sha256,
+        row.checksum,
+        row.n_rows,
+        _utc(row.submitted_at),
+        bool(row.late),
+        row.filename,
+    )
 
 
 class SqlRepository:
@@ -130,8 +154,13 @@ class SqlRepository:
     def add_api_key(
         self, *, key_id: str, secret_hash: str, scopes: frozenset[str], account_id: int, now: dt.datetime
     ) -> ApiKey:
-        row = m.ApiKeyRow(key_id=key_id, secret_hash=secret_hash, scopes=" ".join(sorted(scopes)),
-                          account_id=account_id, created_at=now)  # fmt: skip
+        row = m.ApiKeyRow(
+            key_id=key_id,
+            secret_hash=secret_hash,
+            scopes=" ".join(sorted(scopes)),
+            account_id=account_id,
+            created_at=now,
+        )
         self._add(row, f"API key {key_id!r}")
         return _api_key(row)
 
@@ -200,11 +229,27 @@ class SqlRepository:
 
     # ------------------------------------------------------------ submissions
     def upsert_submission(
-        self, *, round_number: int, model_id: int, sha256: str, checksum: str, n_rows: int,
-        submitted_at: dt.datetime, late: bool, filename: str | None,
-    ) -> Submission | None:  # fmt: skip
-        values = dict(round_number=round_number, model_id=model_id, sha256=sha256, checksum=checksum,
-                      n_rows=n_rows, submitted_at=submitted_at, late=late, filename=filename)  # fmt: skip
+        self,
+        *,
+        round_number: int,
+        model_id: int,
+        sha256: str,
+        checksum: str,
+        n_rows: int,
+        submitted_at: dt.datetime,
+        late: bool,
+        filename: str | None,
+    ) -> Submission | None:
+        values = dict(
+            round_number=round_number,
+            model_id=model_id,
+            sha256=sha256,
+            checksum=checksum,
+            n_rows=n_rows,
+            submitted_at=submitted_at,
+            late=late,
+            filename=filename,
+        )
         insert = self._insert(m.SubmissionRow).values(**values)
         if late:
             statement = insert.on_conflict_do_nothing(index_elements=["round_number", "model_id"])
@@ -261,19 +306,28 @@ class SqlRepository:
 
     def add_scores(self, scores: Sequence[DailyScore]) -> None:
         self.session.add_all(
-            m.ScoreRow(round_number=s.round_number, model_id=s.model_id, day=s.day, metric=s.metric,
-                       value=s.value if s.value == s.value else None)  # NaN stored as NULL
+            m.ScoreRow(
+                round_number=s.round_number,
+                model_id=s.model_id,
+                day=s.day,
+                metric=s.metric,
+                value=s.value if s.value == s.value else None,
+            )  # NaN stored as NULL
             for s in scores
-        )  # fmt: skip
+        )
         self.session.flush()
 
     def list_scores(
         self, *, round_number: int | None = None, model_id: int | None = None, day: int | None = None
     ) -> list[DailyScore]:
-        query = select(m.ScoreRow).order_by(m.ScoreRow.round_number, m.ScoreRow.day, m.ScoreRow.model_id,
-                                            m.ScoreRow.metric)  # fmt: skip
-        for column, value in ((m.ScoreRow.round_number, round_number), (m.ScoreRow.model_id, model_id),
-                              (m.ScoreRow.day, day)):  # fmt: skip
+        query = select(m.ScoreRow).order_by(
+            m.ScoreRow.round_number, m.ScoreRow.day, m.ScoreRow.model_id, m.ScoreRow.metric
+        )
+        for column, value in (
+            (m.ScoreRow.round_number, round_number),
+            (m.ScoreRow.model_id, model_id),
+            (m.ScoreRow.day, day),
+        ):
             if value is not None:
                 query = query.where(column == value)
         return [
@@ -285,10 +339,15 @@ class SqlRepository:
 
     def add_payouts(self, payouts: Sequence[Payout]) -> None:
         self.session.add_all(
-            m.PayoutRow(round_number=p.round_number, model_id=p.model_id, stake=p.stake,
-                        payout_fraction=p.payout_fraction, amount=p.amount)
+            m.PayoutRow(
+                round_number=p.round_number,
+                model_id=p.model_id,
+                stake=p.stake,
+                payout_fraction=p.payout_fraction,
+                amount=p.amount,
+            )
             for p in payouts
-        )  # fmt: skip
+        )
         self.session.flush()
 
     def list_payouts(self, *, round_number: int | None = None, model_id: int | None = None) -> list[Payout]:
@@ -297,14 +356,21 @@ class SqlRepository:
             query = query.where(m.PayoutRow.round_number == round_number)
         if model_id is not None:
             query = query.where(m.PayoutRow.model_id == model_id)
-        return [Payout(r.round_number, r.model_id, r.stake, r.payout_fraction, r.amount)
-                for r in self.session.scalars(query)]  # fmt: skip
+        return [
+            Payout(r.round_number, r.model_id, r.stake, r.payout_fraction, r.amount)
+            for r in self.session.scalars(query)
+        ]
 
     # ------------------------------------------------------------ ledger
     def post(
-        self, postings: Sequence[Posting], *, kind: str, now: dt.datetime, round_number: int | None = None,
+        self,
+        postings: Sequence[Posting],
+        *,
+        kind: str,
+        now: dt.datetime,
+        round_number: int | None = None,
         memo: str = "",
-    ) -> int:  # fmt: skip
+    ) -> int:
         ledger.check_balanced(postings)
         deltas: dict[str, int] = {}
         for posting in postings:
@@ -333,7 +399,8 @@ class SqlRepository:
         self.session.add(transaction)
         self.session.flush()
         self.session.add_all(
-            m.LedgerEntryRow(transaction_id=transaction.id, account=p.account, amount=p.amount) for p in postings
+            m.LedgerEntryRow(transaction_id=transaction.id, account=p.account, amount=p.amount)
+            for p in postings
         )
         self.session.flush()
         for account in accounts:
@@ -374,8 +441,12 @@ class SqlRepository:
     def add_pending_release(
         self, *, model_id: int, amount: int, requested_at: dt.datetime, release_after_round: int | None
     ) -> PendingRelease:
-        row = m.PendingReleaseRow(model_id=model_id, amount=amount, requested_at=requested_at,
-                                  release_after_round=release_after_round)  # fmt: skip
+        row = m.PendingReleaseRow(
+            model_id=model_id,
+            amount=amount,
+            requested_at=requested_at,
+            release_after_round=release_after_round,
+        )
         self.session.add(row)
         self.session.flush()
         return PendingRelease(row.id, model_id, amount, _utc(requested_at), release_after_round, None)
@@ -388,8 +459,12 @@ class SqlRepository:
             query = query.where(m.PendingReleaseRow.model_id == model_id)
         if unreleased_only:
             query = query.where(m.PendingReleaseRow.released_at.is_(None))
-        return [PendingRelease(r.id, r.model_id, r.amount, _utc(r.requested_at), r.release_after_round,
-                               _utc(r.released_at)) for r in self.session.scalars(query)]  # fmt: skip
+        return [
+            PendingRelease(
+                r.id, r.model_id, r.amount, _utc(r.requested_at), r.release_after_round, _utc(r.released_at)
+            )
+            for r in self.session.scalars(query)
+        ]
 
     def mark_released(self, release_id: int, *, now: dt.datetime) -> bool:
         result = self.session.execute(

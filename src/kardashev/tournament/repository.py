@@ -51,6 +51,7 @@ class TournamentRepository(Protocol):
     def get_round(self, number: int, *, for_update: bool = False, for_share: bool = False) -> Round:
         """The round; ``for_update`` locks its row exclusively (lifecycle steps), ``for_share``
         in shared mode (submissions: they do not block each other, but a close waits for them)."""
+
     def list_rounds(self) -> list[Round]: ...
     def update_round(self, round_: Round) -> Round: ...
 

@@ -34,44 +34,67 @@ class RoundScorer(Protocol):
 
 @dataclass(frozen=True)
 class StandardScorer:
-    """CORR and MMC always; FNC when the day has features; TC when it has realized returns.
+    """The scores users know, from the scoring and TC engines.
+
+    Always CORR and MMC (against the stake-weighted meta model of the day's on-time staked
+    submissions, or the naive one if nothing is staked); FNC when the day has features; TC
+    and True Return (net of trading costs) when it has realized returns; for Signals rounds with
+    exposures also alpha and MPC (exposures as neutralizers, equal sample weights).
 
     Attributes
     ----------
-    contribution_config
-        Optimizer configuration passed to :func:`kardashev.contribution.true_contribution`
-        (None: its default).
+    optimizer_config
+        :class:`kardashev.portfolio.OptimizerConfig` for TC and True Return (None: its default).
     compute_tc
-        Set False to skip TC (e.g. for fast operator dry runs).
+        Set False to skip the optimizer-based scores (TC, True Return).
+    tc_bags
+        Bagged TC draws (0: exact TC at the actual stakes).
     """
 
-    contribution_config: Any = None
+    optimizer_config: Any = None
     compute_tc: bool = True
+    tc_bags: int = 0
 
     def __call__(
         self, *, kind: RoundKind, predictions: np.ndarray, stakes: np.ndarray, day: RoundDay
     ) -> dict[str, np.ndarray]:
         from kardashev.metamodel import naive_meta_model, stake_weighted_meta_model
-        from kardashev.scoring import correlation_contribution, feature_neutral_corr, numerai_corr
+        from kardashev.scoring import (
+            alpha,
+            correlation_contribution,
+            feature_neutral_corr,
+            meta_portfolio_contribution,
+            numerai_corr,
+        )
 
         n_models = predictions.shape[1]
         target = np.asarray(day.target, dtype=np.float64)
         stakes = np.asarray(stakes, dtype=np.float64)
+        staked = stakes.sum() > 0
         scores: dict[str, np.ndarray] = {"corr": np.asarray(numerai_corr(predictions, target), dtype=float)}
-        if stakes.sum() > 0:
-            meta_model = stake_weighted_meta_model(predictions, stakes)
-        else:
-            meta_model = naive_meta_model(predictions)
+        meta_model = (
+            stake_weighted_meta_model(predictions, stakes) if staked else naive_meta_model(predictions)
+        )
         scores["mmc"] = np.asarray(correlation_contribution(predictions, meta_model, target), dtype=float)
         if day.features is not None:
             scores["fnc"] = np.asarray(feature_neutral_corr(predictions, day.features, target), dtype=float)
-        if self.compute_tc and day.realized_returns is not None and stakes.sum() > 0:
-            from kardashev.contribution import true_contribution
+        if kind is RoundKind.SIGNALS and day.exposures is not None:
+            weights = np.ones(target.size)
+            scores["alpha"] = np.asarray(alpha(predictions, day.exposures, weights, target), dtype=float)
+            if staked:
+                mpc = meta_portfolio_contribution(predictions, stakes, day.exposures, weights, target)
+                scores["mpc"] = np.asarray(mpc, dtype=float)
+        if self.compute_tc and day.realized_returns is not None:
+            from kardashev.contribution import true_contribution, true_return
+            from kardashev.portfolio import OptimizerConfig
 
-            exposures = day.exposures if day.exposures is not None else np.ones((len(target), 1))
-            kwargs = {} if self.contribution_config is None else {"config": self.contribution_config}
-            result = true_contribution(
-                predictions, stakes, np.asarray(day.realized_returns, dtype=float), exposures, **kwargs
-            )
-            scores["tc"] = np.asarray(result.tc, dtype=float).reshape(n_models)
-        return {name: values.reshape(n_models) for name, values in scores.items()}
+            config = self.optimizer_config if self.optimizer_config is not None else OptimizerConfig()
+            returns = np.asarray(day.realized_returns, dtype=np.float64)
+            if staked:
+                tc = true_contribution(
+                    predictions, stakes, returns, day.exposures, config, bags=self.tc_bags, seed=0
+                )
+                scores["tc"] = np.asarray(tc.tc, dtype=float)
+            own = true_return(predictions, returns, day.exposures, config, keep_weights=False)
+            scores["true_return"] = np.asarray(own.net_return, dtype=float)
+        return {name: np.asarray(values, dtype=float).reshape(n_models) for name, values in scores.items()}

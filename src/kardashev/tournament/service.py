@@ -29,6 +29,7 @@ from kardashev.tournament.domain import (
     Submission,
 )
 from kardashev.tournament.payout import FRACTION_SCALE, PayoutConfig, compute_payouts, max_churn_and_turnover
+from kardashev.tournament.reports import ReportsMixin
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.round_scoring import RoundScorer, StandardScorer
 from kardashev.tournament.service_accounts import AccountsMixin, as_utc
@@ -44,7 +45,7 @@ class _Loaded:
     matrix: pd.DataFrame  # ids x submission ids
 
 
-class TournamentService(AccountsMixin):
+class TournamentService(AccountsMixin, ReportsMixin):
     """Runs rounds over any storage implementing :class:`UnitOfWork`.
 
     Parameters
@@ -128,10 +129,21 @@ class TournamentService(AccountsMixin):
 
             wanted = replace(wanted, universe_sha256=sha256_hex(data))
             if existing is not None:
-                same = (existing.kind, existing.universe_sha256, existing.target_name, existing.horizon_days,
-                        existing.open_time, existing.close_time) == (
-                        wanted.kind, wanted.universe_sha256, wanted.target_name, wanted.horizon_days,
-                        wanted.open_time, wanted.close_time)  # fmt: skip
+                same = (
+                    existing.kind,
+                    existing.universe_sha256,
+                    existing.target_name,
+                    existing.horizon_days,
+                    existing.open_time,
+                    existing.close_time,
+                ) == (
+                    wanted.kind,
+                    wanted.universe_sha256,
+                    wanted.target_name,
+                    wanted.horizon_days,
+                    wanted.open_time,
+                    wanted.close_time,
+                )
                 if not same:
                     raise ConflictError(
                         f"round {number} exists already with other settings", code="round_exists"
@@ -178,9 +190,13 @@ class TournamentService(AccountsMixin):
             late = now >= round_.close_time or round_.status is not RoundStatus.OPEN
             universe = decode_ids(repo.get_blob(round_.universe_sha256))
             validated = validate_submission(
-                predictions, kind=round_.kind, universe=list(universe), config=self.validation,
-                filename=filename, expected_date=expected_date,
-            )  # fmt: skip
+                predictions,
+                kind=round_.kind,
+                universe=list(universe),
+                config=self.validation,
+                filename=filename,
+                expected_date=expected_date,
+            )
             values = pd.Series(validated.values, index=pd.Index(validated.ids, name="id"))
             existing = repo.list_submissions(round_number=round_.number, model_id=model_.id)
             if existing and existing[0].checksum == validated.checksum and existing[0].late == late:

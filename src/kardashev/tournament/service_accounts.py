@@ -106,8 +106,11 @@ class AccountsMixin:
         with self.unit_of_work() as repo:
             acc = repo.get_account(account)
             wallet = ledger.wallet_account(acc.id)
-            repo.post(ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)), kind="deposit",
-                      now=as_utc(now))  # fmt: skip
+            repo.post(
+                ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
+                kind="deposit",
+                now=as_utc(now),
+            )
             return repo.balance(wallet)
 
     def create_model(self, account: int | str, name: str, *, now: dt.datetime) -> Model:
@@ -140,17 +143,25 @@ class AccountsMixin:
 
     # ------------------------------------------------------------ API keys
     def create_api_key(
-        self, account: int | str, *, key_id: str, secret_hash: str, scopes: frozenset[str] | set[str],
+        self,
+        account: int | str,
+        *,
+        key_id: str,
+        secret_hash: str,
+        scopes: frozenset[str] | set[str],
         now: dt.datetime,
-    ) -> ApiKey:  # fmt: skip
+    ) -> ApiKey:
         """Store an API key; the caller hashes the secret, only ``secret_hash`` is kept."""
         if not key_id or not secret_hash:
             raise InvalidInputError("an API key needs a key id and a secret hash")
         with self.unit_of_work() as repo:
             return repo.add_api_key(
-                key_id=key_id, secret_hash=secret_hash, scopes=frozenset(scopes),
-                account_id=repo.get_account(account).id, now=as_utc(now),
-            )  # fmt: skip
+                key_id=key_id,
+                secret_hash=secret_hash,
+                scopes=frozenset(scopes),
+                account_id=repo.get_account(account).id,
+                now=as_utc(now),
+            )
 
     def get_api_key(self, key_id: str) -> ApiKey:
         with self.unit_of_work() as repo:
@@ -197,8 +208,11 @@ class AccountsMixin:
                 kind="stake_decrease",
                 now=now,
             )
-            holding = [int(k.split(":")[1]) for k, v in repo.balances(prefix="at_risk:").items()
-                       if v > 0 and int(k.split(":")[2]) == m.id]  # fmt: skip
+            holding = [
+                int(k.split(":")[1])
+                for k, v in repo.balances(prefix="at_risk:").items()
+                if v > 0 and int(k.split(":")[2]) == m.id
+            ]
             pending = repo.add_pending_release(
                 model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
             )
@@ -272,8 +286,9 @@ class AccountsMixin:
             round_ = repo.get_round(int(round_number))
             sha = round_.naive_meta_model_sha256 if naive else round_.meta_model_sha256
             if sha is None:
-                raise StateError(f"round {round_number} has no {'naive ' if naive else ''}meta model",
-                                 code="no_meta_model")  # fmt: skip
+                raise StateError(
+                    f"round {round_number} has no {'naive ' if naive else ''}meta model", code="no_meta_model"
+                )
             return decode_vector(repo.get_blob(sha))
 
     def scores(

@@ -1,0 +1,348 @@
+"""Operator verbs of the tournament (names follow numerapi where they overlap).
+
+``kardashev account create``, ``kardashev model create``, ``kardashev round open|close|score|
+resolve|list``, ``kardashev submit``, ``kardashev stake increase|decrease|get``,
+``kardashev leaderboard``, ``kardashev diagnostics MODEL``. Every verb takes ``--db URL``
+(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and ``--now``
+(ISO time; default the current UTC time) so seasons can be replayed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kardashev.errors import DataFormatError, InvalidInputError
+from kardashev.tournament import (
+    RoundDay,
+    RoundKind,
+    TournamentService,
+    tokens_to_units,
+    units_to_tokens,
+)
+
+__all__ = ["register"]
+
+console = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", envvar="KARDASHEV_DATABASE_URL", help="Database URL (default: SQLite in --data-dir)."
+    ),
+]
+DataDirOption = Annotated[
+    Path,
+    typer.Option("--data-dir", envvar="KARDASHEV_DATA_DIR", help="Directory of the blobs and default DB."),
+]
+NowOption = Annotated[str | None, typer.Option("--now", help="Current time, ISO 8601 (default: now, UTC).")]
+DEFAULT_DATA_DIR = Path("kardashev-data")
+
+round_app = typer.Typer(help="Open, close, score and resolve rounds.", no_args_is_help=True)
+stake_app = typer.Typer(help="Stake tokens on a model.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+model_app = typer.Typer(help="Models (an account owns several).", no_args_is_help=True)
+
+
+def _service(db: str | None, data_dir: Path) -> TournamentService:
+    from kardashev.store import open_store
+
+    return TournamentService(open_store(db, data_dir=data_dir))
+
+
+def _now(now: str | None) -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc) if now is None else _time(now, "--now")
+
+
+def _time(value: str, what: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"{what}: not an ISO 8601 time: {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"no such file: {path}") from exc
+    except Exception as exc:
+        raise DataFormatError(f"cannot read {path} as CSV or parquet: {exc}") from exc
+
+
+def _tokens(units: int) -> str:
+    return f"{units_to_tokens(units):f}"
+
+
+@account_app.command("create")
+def account_create(
+    name: str,
+    tokens: Annotated[str, typer.Option(help="Tokens minted into the new wallet.")] = "0",
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Create an account (optionally funded)."""
+    service = _service(db, data_dir)
+    amount = tokens_to_units(tokens)
+    account = service.create_account(name, now=_now(now), tokens=amount)
+    console.print(f"account [bold]{account.name}[/] (id {account.id}), wallet {_tokens(amount)} tokens")
+
+
+@model_app.command("create")
+def model_create(
+    account: str,
+    name: str,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Create a model owned by ACCOUNT."""
+    model = _service(db, data_dir).create_model(account, name, now=_now(now))
+    console.print(f"model [bold]{model.name}[/] (id {model.id}) of account {account}")
+
+
+@round_app.command("open")
+def round_open(
+    number: int,
+    universe: Annotated[Path, typer.Option(help="CSV/parquet with the live ids (column id or ticker).")],
+    close: Annotated[str, typer.Option(help="Close time (ISO 8601).")],
+    kind: Annotated[RoundKind, typer.Option(help="Tournament kind.")] = RoundKind.CLASSIC,
+    target: Annotated[str, typer.Option(help="Target name.")] = "target",
+    horizon: Annotated[int, typer.Option(help="Scoring days until the round resolves.")] = 20,
+    late_close: Annotated[str | None, typer.Option(help="End of late submissions (ISO 8601).")] = None,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Open round NUMBER (idempotent)."""
+    table = _read_table(universe)
+    column = next((c for c in ("id", "ticker", "numerai_ticker") if c in table.columns), table.columns[0])
+    opened = _service(db, data_dir).open_round(
+        number,
+        universe=[str(i) for i in table[column]],
+        close_time=_time(close, "--close"),
+        now=_now(now),
+        kind=kind,
+        target_name=target,
+        horizon_days=horizon,
+        late_close_time=None if late_close is None else _time(late_close, "--late-close"),
+    )
+    console.print(
+        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, closes {opened.close_time}"
+    )
+
+
+@round_app.command("close")
+def round_close(
+    number: int, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
+):
+    """Close round NUMBER: freeze stakes at risk and build the meta models (idempotent)."""
+    closed = _service(db, data_dir).close_round(number, now=_now(now))
+    console.print(
+        f"round {closed.number} {closed.status.value}: {closed.n_contributors} submissions, "
+        f"{closed.n_staked_models} staked"
+    )
+
+
+def _round_day(service: TournamentService, number: int, day: int, path: Path) -> RoundDay:
+    """Read a day's market data: columns id, target (or the round's target name), optional
+    realized_return, exposure_* and feature_* columns."""
+    table = _read_table(path)
+    round_ = service.get_round(number)
+    target = round_.target_name if round_.target_name in table.columns else "target"
+    if "id" not in table.columns or target not in table.columns:
+        raise DataFormatError(f"{path} needs columns id and {round_.target_name!r} (or target)")
+    exposures = [c for c in table.columns if c.startswith("exposure_")]
+    features = [c for c in table.columns if c.startswith("feature_")]
+    return RoundDay(
+        day=day,
+        ids=table["id"].astype(str).to_numpy(),
+        target=table[target].to_numpy(dtype=float),
+        realized_returns=table["realized_return"].to_numpy(dtype=float)
+        if "realized_return" in table
+        else None,
+        exposures=table[exposures].to_numpy(dtype=float) if exposures else None,
+        features=table[features].to_numpy(dtype=float) if features else None,
+    )
+
+
+@round_app.command("score")
+def round_score(
+    number: int,
+    day: Annotated[int, typer.Option(help="Scoring day (1 … horizon).")],
+    data: Annotated[Path, typer.Option(help="CSV/parquet of the day's data (id, target, realized_return…).")],
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Score every submission of round NUMBER with the data known on DAY (idempotent)."""
+    service = _service(db, data_dir)
+    scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
+    console.print(f"round {number} day {day}: {len(scores)} scores")
+
+
+@round_app.command("resolve")
+def round_resolve(
+    number: int,
+    day: Annotated[int | None, typer.Option(help="Final day, when --data scores it now.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Final day's data, if not scored yet.")] = None,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Resolve round NUMBER: final scores, payouts and burns, releases (idempotent)."""
+    service = _service(db, data_dir)
+    final = None
+    if data is not None:
+        final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
+    payouts = service.resolve_round(number, now=_now(now), day=final)
+    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=f"round {number} resolved")
+    for payout in payouts:
+        table.add_row(
+            service.get_model(payout.model_id).name,
+            _tokens(payout.stake),
+            f"{payout.payout_fraction:+.4f}",
+            _tokens(payout.amount),
+        )
+    console.print(table)
+
+
+@round_app.command("list")
+def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
+    """List rounds and their state."""
+    table = Table("round", "kind", "status", "closes", "days scored", "submissions")
+    for r in _service(db, data_dir).list_rounds():
+        table.add_row(
+            str(r.number),
+            r.kind.value,
+            r.status.value,
+            r.close_time.isoformat(),
+            f"{r.days_scored}/{r.horizon_days}",
+            str(r.n_contributors),
+        )
+    console.print(table)
+
+
+def submit(
+    model: str,
+    file: Path,
+    round_number: Annotated[
+        int | None, typer.Option("--round", help="Round (default: the open one).")
+    ] = None,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Upload predictions of MODEL from FILE (CSV or parquet) — numerapi's upload_predictions."""
+    service = _service(db, data_dir)
+    moment = _now(now)
+    number = round_number if round_number is not None else service.current_round(now=moment).number
+    if not file.is_file():
+        raise InvalidInputError(f"no such file: {file}")
+    stored = service.submit(model, number, file.read_bytes(), now=moment, filename=file.name)
+    console.print(
+        f"submission {stored.id} of {model} for round {number}{' (late)' if stored.late else ''}: "
+        f"{stored.n_rows} rows, checksum {stored.checksum[:12]}"
+    )
+
+
+def _print_stake(service: TournamentService, model: str) -> None:
+    info = service.stake(model)
+    console.print(
+        f"{model}: stake {_tokens(info.total)} ({_tokens(info.at_risk)} at risk), "
+        f"pending release {_tokens(info.pending)}"
+    )
+
+
+@stake_app.command("increase")
+def stake_increase(
+    model: str,
+    amount: str,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Move AMOUNT tokens from the owner's wallet to MODEL's stake (counts from the next close)."""
+    service = _service(db, data_dir)
+    service.stake_increase(model, tokens_to_units(amount), now=_now(now))
+    _print_stake(service, model)
+
+
+@stake_app.command("decrease")
+def stake_decrease(
+    model: str,
+    amount: str,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    now: NowOption = None,
+) -> None:
+    """Request a decrease of MODEL's stake; released once the rounds holding it resolve."""
+    service = _service(db, data_dir)
+    service.stake_decrease(model, tokens_to_units(amount), now=_now(now))
+    _print_stake(service, model)
+
+
+@stake_app.command("get")
+def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
+    """Show MODEL's stake."""
+    _print_stake(_service(db, data_dir), model)
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(frame.index.name or "", *map(str, frame.columns), title=title)
+    for index, row in frame.iterrows():
+        cells = [f"{v:.4f}" if isinstance(v, float | np.floating) else str(v) for v in row.to_numpy()]
+        table.add_row(str(index), *cells)
+    console.print(table)
+
+
+def leaderboard(
+    wide: Annotated[bool, typer.Option("--all", help="Show every rolling column.")] = False,
+    db: DbOption = None,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+) -> None:
+    """Leaderboard over resolved rounds: latest and rolling CORR, MMC, TC, FNC, stake, returns."""
+    board = _service(db, data_dir).leaderboard()
+    if board.empty:
+        console.print("no resolved rounds yet")
+        return
+    if not wide:
+        keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
+        board = board[[c for c in keep if c in board.columns]]
+    if "stake" in board.columns:
+        board = board.assign(stake=[_tokens(int(v)) for v in board["stake"].fillna(0)])
+    _print_frame(board, "leaderboard (latest round; stake in tokens)")
+
+
+def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
+    """Per-round scores of MODEL and their summary."""
+    per_round, summary = _service(db, data_dir).diagnostics(model)
+    if per_round.empty:
+        console.print(f"{model} has no scored rounds yet")
+        return
+    per_round = per_round.drop(columns=["day", "stake", "late"], errors="ignore")
+    per_round = per_round.assign(payout=[_tokens(int(v)) for v in per_round["payout"]])
+    _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
+    _print_frame(summary, f"{model}: summary")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the tournament verbs to the ``kardashev`` command."""
+    app.add_typer(account_app, name="account")
+    app.add_typer(model_app, name="model")
+    app.add_typer(round_app, name="round")
+    app.add_typer(stake_app, name="stake")
+    app.command("submit")(submit)
+    app.command("leaderboard")(leaderboard)
+    app.command("diagnostics")(diagnostics)
