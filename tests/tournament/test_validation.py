@@ -361,3 +361,37 @@ def test_corrupted_parquet_only_raises_submission_errors(cut, flip):
     if data:
         data[flip % len(data)] ^= 0xFF
     _only_submission_errors(bytes(data[: max(4, len(data) - cut)]), "classic", LIVE_IDS)
+
+
+COLUMN_NAMES = ["id", "prediction", "ticker", "signal", "date", "data_type"]
+_odd_cells = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.booleans(),
+    st.binary(max_size=3),
+    st.sampled_from(LIVE_IDS[:3] + TICKERS[:3]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    columns=st.lists(
+        st.sampled_from(["id", "prediction", "ticker", "signal", "date", "data_type"]), max_size=3
+    ),
+    n_rows=st.integers(min_value=0, max_value=5),
+    data=st.data(),
+    kind=st.sampled_from(["classic", "signals"]),
+)
+def test_odd_dataframe_cells_only_raise_submission_errors(columns, n_rows, data, kind):
+    frame = pd.DataFrame({k: [data.draw(_odd_cells) for _ in range(n_rows)] for k in range(len(columns))})
+    frame.columns = columns
+    _only_submission_errors(frame, kind, LIVE_IDS if kind == "classic" else TICKERS)
+
+
+def test_undecodable_bytes_in_a_dataframe_are_reported_not_crashed():
+    frame = pd.DataFrame({"ticker": [b"\x80", *TICKERS[1:110]], "signal": np.arange(110.0)})
+    result = validate_signals(frame, universe=TICKERS)
+    assert result.dropped_tickers == ("b'\\x80'",) and result.n_submitted == 109
