@@ -41,10 +41,19 @@ def _case(name: str):
         previous -= previous.mean()
         config = OptimizerConfig(impact=0.5, spread=2e-4, signal_strength=6.0)
         return era, config, {"previous_weights": previous}
+    if name == "turnover_cap":  # both the gross and the turnover cap bind; many names not traded
+        era = make_era(seed=15, n_stocks=70, n_models=5, n_exposures=2)
+        previous = np.random.default_rng(15).normal(0, 0.01, 70)
+        previous -= previous.mean()
+        config = OptimizerConfig(max_turnover=0.8, spread=1e-4)
+        return era, config, {"previous_weights": previous}
+    if name == "medium":  # 400 names, 25 neutralities, 8-factor risk model
+        era = make_era(seed=16, n_stocks=400, n_models=20, n_exposures=25)
+        return era, OptimizerConfig(), {"risk_model": _risk_model(400, 8, 16)}
     raise ValueError(name)
 
 
-CASES = ["bounds_and_gross", "gross_only", "many_neutralities", "costs_vs_previous"]
+CASES = ["bounds_and_gross", "gross_only", "many_neutralities", "costs_vs_previous", "turnover_cap"]
 
 
 def _realized_return(gaussianized, stakes, era, config, options, method="auto") -> float:
@@ -68,7 +77,7 @@ def _central_differences(gaussianized, stakes, era, config, options, step=1e-5) 
     return result
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", [*CASES, "medium"])
 def test_tc_matches_central_differences_and_sums_to_zero(name: str) -> None:
     era, config, options = _case(name)
     stakes = era.stakes.copy()
@@ -80,14 +89,20 @@ def test_tc_matches_central_differences_and_sums_to_zero(name: str) -> None:
         assert (active.at_upper | active.at_lower).any() and active.gross
     if name == "gross_only":
         assert active.gross and not (active.at_upper | active.at_lower).any()
+    if name == "turnover_cap":
+        assert active.turnover and active.gross and active.at_previous.any()
     expected = _central_differences(gaussianize(era.predictions), stakes, era, config, options)
     np.testing.assert_allclose(result.tc, expected, rtol=1e-6, atol=1e-9 * np.abs(expected).max())
     assert abs(stakes @ result.tc) <= 1e-10 * (stakes @ np.abs(result.tc))
     assert result.realized_return == pytest.approx(era.returns @ result.weights)
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_tc_agrees_with_cvxpy_requires_grad(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "tolerance"),
+    [*((name, 0.05) for name in CASES), pytest.param("medium", 0.1, marks=pytest.mark.slow)],
+)
+def test_tc_agrees_with_cvxpy_requires_grad(name: str, tolerance: float) -> None:
+    """cvxpy/diffcp (SCS) is accurate to a few percent; at 400 names it is ~6% off the exact TC."""
     era, config, options = _case(name)
     stakes = era.stakes.copy()
     stakes[1] = 0.0
@@ -104,7 +119,7 @@ def test_tc_agrees_with_cvxpy_requires_grad(name: str) -> None:
     scale = np.abs(result.weights).sum()
     assert np.abs(weights - result.weights).sum() <= 1e-3 * scale
     error = np.linalg.norm(result.tc - reference) / np.linalg.norm(result.tc)
-    assert error <= 0.05, f"cvxpy/diffcp TC differs by {error:.1%}"
+    assert error <= tolerance, f"cvxpy/diffcp TC differs by {error:.1%}"
 
 
 @pytest.mark.parametrize("name", ["bounds_and_gross", "costs_vs_previous"])
