@@ -47,8 +47,11 @@ Name = Annotated[
 ]
 TokenAmount = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9]+(\.[0-9]{1,6})?$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
+    ),
 ]
+"""Tokens as an exact decimal string: at most 999,999,999.999999 per request."""
 Scope = Literal["read", "upload", "stake", "admin"]
 
 
