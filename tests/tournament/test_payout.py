@@ -150,8 +150,12 @@ def test_bad_inputs_raise_clear_errors():
         compute_payouts([1.5], {"corr": [0.1], "mmc": [0.0]}, config=config)
     with pytest.raises(InvalidInputError, match="shape"):
         compute_payouts([1, 2], {"corr": [0.1], "mmc": [0.0]}, config=config)
+    with pytest.raises(InvalidInputError, match="twice"):
+        compute_payouts([1], {"corr": [0.1], "CORR": [0.5], "mmc": [0.0]}, config=config)
     with pytest.raises(InvalidInputError, match="negative"):
         payout_factor(-1, 10)
+    empty = compute_payouts(np.zeros(0, dtype=np.int64), {"corr": [], "mmc": []}, config=config)
+    assert empty.payouts.shape == (0,) and empty.total_minted == 0 and empty.payout_factor == 1.0
 
 
 @settings(max_examples=200, deadline=None)

@@ -285,7 +285,12 @@ def combined_score(
     n_models
         Expected number of models (checked when given).
     """
-    columns = {str(name).strip().lower(): name for name in scores}
+    columns: dict[str, object] = {}
+    for name in scores:
+        key = str(name).strip().lower()
+        if key in columns:
+            raise InvalidInputError(f"score {key!r} is given twice ({columns[key]!r} and {name!r})")
+        columns[key] = name
     total: NDArray[np.float64] | None = None
     for name in config.scores_used:
         if name not in columns:

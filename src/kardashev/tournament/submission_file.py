@@ -48,7 +48,7 @@ def submission_error(code: str, message: str) -> SubmissionError:
 
 def examples(items: Iterable[object], count: int, n_examples: int) -> str:
     """``'a', 'b', …`` — the first ``n_examples`` items quoted, an ellipsis when there are more."""
-    shown = []
+    shown: list[str] = []
     for item in items:
         if len(shown) == n_examples:
             break
