@@ -285,7 +285,7 @@ def combined_score(
     n_models
         Expected number of models (checked when given).
     """
-    columns: dict[str, object] = {}
+    columns: dict[str, str] = {}
     for name in scores:
         key = str(name).strip().lower()
         if key in columns:
