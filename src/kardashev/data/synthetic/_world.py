@@ -147,8 +147,12 @@ class EraState:
 
 
 def _orthonormal_basis(matrix: np.ndarray) -> np.ndarray:
-    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
-    return u[:, s > s[0] * 1e-10]
+    """Orthonormal basis of the column space (via the small Gram matrix; drops dependent directions)."""
+    scale = np.maximum(np.linalg.norm(matrix, axis=0), 1e-12)
+    scaled = matrix / scale
+    eigenvalues, eigenvectors = np.linalg.eigh(scaled.T @ scaled)
+    keep = eigenvalues > eigenvalues.max() * 1e-10
+    return scaled @ (eigenvectors[:, keep] / np.sqrt(eigenvalues[keep]))
 
 
 def _zscore(x: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kardashev.data.binning import percentile_rank
+from kardashev.data.synthetic._blas import single_blas_thread
 from kardashev.data.synthetic._random import era_rng, hashed_normal, knot_process
 from kardashev.data.synthetic.market import EraData, SyntheticMarket
 from kardashev.errors import ConfigError
@@ -153,10 +154,13 @@ class Crowd:
         if key in self._cache:
             return self._cache[key]
         raw, uids = self._raw_signals(t)
-        ranks = percentile_rank(raw)  # copycat columns are noise here, and get weight 0
+        return self._average_of(percentile_rank(raw), t, uids)
+
+    def _average_of(self, ranks: np.ndarray, t: int, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cache and return the stake-weighted average rank of the non-copycat columns of ``ranks``."""
         weights = self.stakes * (np.asarray(self.archetypes) != "copycat")
         average = ranks @ (weights / weights.sum()) if weights.sum() > 0 else ranks.mean(axis=1)
-        self._remember(key, (average, uids))
+        self._remember(("average", t), (average, uids))
         return average, uids
 
     def _fill_copycats(self, ranks: np.ndarray, t: int, uids: np.ndarray) -> None:
@@ -181,8 +185,14 @@ class Crowd:
         ``era`` is an :class:`EraData`, an era index or label; rows are aligned with that era's ``ids``.
         """
         t = era.index if isinstance(era, EraData) else self.market._index(era)
+        with single_blas_thread():
+            return self._predictions(t)
+
+    def _predictions(self, t: int) -> np.ndarray:
         raw, uids = self._raw_signals(t)
         ranks = percentile_rank(raw)
+        if ("average", t) not in self._cache:
+            self._average_of(ranks, t, uids)  # next era's copycats will need it
         self._fill_copycats(ranks, t, uids)
         return ranks
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from kardashev.data.binning import bin_features, bin_targets
 from kardashev.data.synthetic import _world
+from kardashev.data.synthetic._blas import single_blas_thread
 from kardashev.data.synthetic._world import AlphaSource, EraState, MarketConfig
 from kardashev.errors import ConfigError, NotFoundError
 
@@ -188,6 +189,10 @@ class SyntheticMarket:
     def era(self, era: int | str) -> EraData:
         """Regenerate one era (by index ``0 … n_eras-1`` or label ``"0001"``)."""
         t = self._index(era)
+        with single_blas_thread():
+            return self._era(t)
+
+    def _era(self, t: int) -> EraData:
         state = self._state(t)
         raw = self._world.raw_features(state, self.feature_roles)
         features = bin_features(raw)

@@ -1,0 +1,168 @@
+"""Benchmark: generate, write and read a synthetic dataset with memory bounded by about one era.
+
+Each phase runs in a fresh Python process and reports its own peak RSS (``ru_maxrss``) above
+the RSS it had after imports. The reference is the size of the whole dataset held in memory
+(all eras of features, targets, predictions, exposures and returns), measured from one era;
+``--reference`` also loads the whole Classic file with ``pandas.read_parquet`` in a process of
+its own, for comparison.
+
+    .venv/bin/python bench/data.py                       # 5000 stocks × 500 eras × 50 models
+    .venv/bin/python bench/data.py --stocks 1000 --eras 50 --models 20 --reference
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _phase_generate(args: argparse.Namespace) -> dict:
+    from kardashev.data.synthetic import (
+        CrowdConfig,
+        MarketConfig,
+        generate_crowd,
+        generate_market,
+        write_dataset,
+    )
+
+    base = _rss_mb()
+    market = generate_market(MarketConfig(n_stocks=args.stocks, n_eras=args.eras, seed=args.seed))
+    crowd = generate_crowd(market, CrowdConfig(n_models=args.models, seed=args.seed))
+    era = market.era(0)
+    predictions = crowd.predictions(era)
+    arrays = {id(v): v for v in vars(era).values() if hasattr(v, "nbytes") and v is not era.factor_covariance}
+    era_bytes = sum(a.nbytes for a in arrays.values()) + predictions.nbytes
+    era_bytes += sum(len(str(i)) + 49 for i in era.ids)  # the ids as Python strings
+    del era, predictions
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 15 or done == total:
+            print(f"  generated {done}/{total} eras, {now - started:.0f} s", file=sys.stderr, flush=True)
+            last[0] = now
+
+    files = write_dataset(market, crowd, args.out, on_era=progress)
+    seconds = time.perf_counter() - started
+    disk = sum(p.stat().st_size for p in Path(args.out).iterdir())
+    return {
+        "seconds": seconds,
+        "base_mb": base,
+        "peak_mb": _peak_mb(),
+        "era_mb": era_bytes / 2**20,
+        "dataset_mb": era_bytes * args.eras / 2**20,
+        "disk_mb": disk / 2**20,
+        "rows": files.n_rows,
+    }
+
+
+def _phase_read(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from kardashev.data.numerai import iter_classic, iter_predictions
+
+    out = Path(args.out)
+    base = _rss_mb()
+    started = time.perf_counter()
+    checksum, rows = 0.0, 0
+    for (_, frame), (_, predictions) in zip(
+        iter_classic(out / "train.parquet"), iter_predictions(out / "predictions.parquet"), strict=True
+    ):
+        features = frame.filter(like="feature_").to_numpy()
+        target = frame["target"].to_numpy()
+        checksum += float(np.corrcoef(features.mean(axis=1), target)[0, 1])
+        checksum += float(predictions.iloc[:, 1:].to_numpy().mean())
+        rows += len(frame)
+    return {"seconds": time.perf_counter() - started, "base_mb": base, "peak_mb": _peak_mb(), "rows": rows}
+
+
+def _phase_reference(args: argparse.Namespace) -> dict:
+    import pandas as pd
+
+    base = _rss_mb()
+    started = time.perf_counter()
+    frame = pd.read_parquet(Path(args.out) / "train.parquet")
+    return {
+        "seconds": time.perf_counter() - started,
+        "base_mb": base,
+        "peak_mb": _peak_mb(),
+        "rows": len(frame),
+    }
+
+
+def _run_phase(phase: str, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--phase", phase, "--out", str(args.out)]
+    command += ["--stocks", str(args.stocks), "--eras", str(args.eras), "--models", str(args.models)]
+    command += ["--seed", str(args.seed)]
+    result = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stocks", type=int, default=5000)
+    parser.add_argument("--eras", type=int, default=500)
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="dataset folder (default: a temporary one)")
+    parser.add_argument("--reference", action="store_true", help="also load the whole file with pandas")
+    parser.add_argument("--phase", choices=["generate", "read", "reference"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phases = {"generate": _phase_generate, "read": _phase_read, "reference": _phase_reference}
+        print(json.dumps(phases[args.phase](args)))
+        return
+    temporary = args.out is None
+    if temporary:
+        args.out = Path(tempfile.mkdtemp(prefix="kardashev-bench-data-"))
+    try:
+        print(f"dataset: {args.stocks} stocks × {args.eras} eras × {args.models} models → {args.out}")
+        generated = _run_phase("generate", args)
+        read = _run_phase("read", args)
+        print(f"one era in memory          {generated['era_mb']:10.1f} MB")
+        print(f"whole dataset in memory    {generated['dataset_mb']:10.1f} MB   (reference)")
+        print(f"files on disk              {generated['disk_mb']:10.1f} MB   ({generated['rows']:,} rows)")
+        for name, result in (("generate + write", generated), ("read era by era", read)):
+            growth = result["peak_mb"] - result["base_mb"]
+            print(
+                f"{name:<18} {result['seconds']:7.1f} s   peak RSS {result['peak_mb']:7.1f} MB "
+                f"(+{growth:6.1f} MB over {result['base_mb']:.0f} MB after imports) = "
+                f"{growth / generated['era_mb']:5.1f} eras = {growth / generated['dataset_mb']:.4f} × dataset"
+            )
+        if args.reference:
+            whole = _run_phase("reference", args)
+            growth = whole["peak_mb"] - whole["base_mb"]
+            ratio = growth / max(read["peak_mb"] - read["base_mb"], 1e-9)
+            print(
+                f"{'pandas whole file':<18} {whole['seconds']:7.1f} s   peak RSS {whole['peak_mb']:7.1f} MB "
+                f"(+{growth:6.1f} MB, Classic file only) = {ratio:.1f} × the era-by-era reader's growth"
+            )
+    finally:
+        if temporary:
+            shutil.rmtree(args.out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
