@@ -20,7 +20,7 @@ is concave and piecewise quadratic in k + r (+1, +1) unknowns, with gradient
 ``(Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)`` — the primal residuals — and generalized Hessian
 ``−M``, ``M = Eᵀ diag(1/h_F) E + blockdiag(0, I_r, 0, 0)`` over the free set F
 (:mod:`kardashev.portfolio.kkt`). Each iteration solves ``(M + δI) d = ∇g`` (Jacobi-scaled,
-Cholesky, δ = 1e-10 for the directions no free name touches), then an exact line search on the
+Cholesky, a tiny δ for directions the free set makes dependent), then an exact line search on the
 monotone, piecewise-linear directional derivative ``φ'(t) = ∇g(z + t d)ᵀd`` (secant with the
 Illinois rule), keeping λ, τ ≥ 0 (a cap whose multiplier is 0 and whose constraint is slack
 leaves the system). Once the pieces are right, the full step lands exactly on the optimum, so
@@ -41,7 +41,7 @@ import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
 from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
-from kardashev.portfolio.pieces import separable_minimizer
+from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
@@ -55,7 +55,7 @@ from kardashev.portfolio.solution import (
 
 __all__ = ["solve_fast"]
 
-_REGULARIZATION = 1e-10
+_REGULARIZATION = 1e-13
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -68,20 +68,34 @@ def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoi
     return DualPoint(nu=np.zeros(k), mu=np.zeros(r))
 
 
-def _direction(M: np.ndarray, grad: np.ndarray) -> np.ndarray:
+def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
+    """Regularized Newton direction ``(M + δ·diag(M)) d = ∇g``.
+
+    Directions no free name touches (zero rows of M, e.g. a sector whose names are all held at
+    their bounds) get a scaled gradient step; the line search then finds how far to go. The
+    regularization shrinks with the residual so that the last steps are exact Newton steps.
+    """
     diag = np.diag(M)
-    top = float(diag.max()) if diag.size else 1.0
-    scale = 1.0 / np.sqrt(np.maximum(diag, 1e-12 * max(top, 1e-300)))
-    scaled = M * scale[:, None] * scale[None, :]
-    delta = _REGULARIZATION
+    top = float(diag.max()) if diag.size else 0.0
+    flat = diag <= 1e-14 * top
+    d = np.zeros_like(grad)
+    if top <= 0:
+        return grad.copy()
+    if np.any(flat):
+        d[flat] = grad[flat] / float(diag[~flat].mean())
+    keep = ~flat
+    sub = M[np.ix_(keep, keep)] if np.any(flat) else M
+    scale = 1.0 / np.sqrt(diag[keep])
+    scaled = sub * scale[:, None] * scale[None, :]
+    delta = _REGULARIZATION * min(1.0, residual)
+    identity = np.eye(scaled.shape[0])
     while True:
         try:
-            factor = scipy.linalg.cho_factor(
-                scaled + delta * np.eye(scaled.shape[0]), lower=False, check_finite=False
-            )
-            return scale * scipy.linalg.cho_solve(factor, scale * grad, check_finite=False)
+            factor = scipy.linalg.cho_factor(scaled + delta * identity, lower=False, check_finite=False)
+            d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
+            return d
         except np.linalg.LinAlgError:
-            delta *= 1e3
+            delta = max(delta * 1e3, 1e-14)
             if delta > 1.0:  # pragma: no cover - M is PSD, so this does not happen
                 raise SolverError("the Newton system could not be factored") from None
 
@@ -129,11 +143,13 @@ def solve_fast(problem: ScaledProblem, *, warm_start: PortfolioDuals | None = No
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     for iteration in range(cfg.max_iterations + 1):
         x = evaluation.x
-        if relative_residual(problem, point, x) <= cfg.tolerance:
+        gradient = dual_gradient(problem, point, x)
+        residual = relative_residual(problem, point, x, gradient)
+        if residual <= cfg.tolerance:
             return finalize(problem, point, evaluation, method="fast", iterations=iteration)
         if iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
             break
-        g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x)
+        g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = point.lam > 0 or g_lam > 0
         tau_in = has_turnover and (point.tau > 0 or g_tau > 0)
         free = evaluation.pieces.free
@@ -144,7 +160,7 @@ def solve_fast(problem: ScaledProblem, *, warm_start: PortfolioDuals | None = No
         for _ in range(3):
             E = constraint_columns(problem.Q, problem.V, free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-            d = _direction(reduced_matrix(E, inv_h, k, r), grad)
+            d = _direction(reduced_matrix(E, inv_h, k, r), grad, residual)
             d_lam = float(d[k + r]) if lam_in else 0.0
             d_tau = float(d[k + r + int(lam_in)]) if tau_in else 0.0
             # a multiplier at 0 that would turn negative leaves the system
@@ -200,7 +216,7 @@ def _slope(
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_minimizer(b - step * step_b, problem.h, problem.upper, kinks, lam, cost).x
+    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost)
     value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu))
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:

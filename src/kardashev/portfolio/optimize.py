@@ -29,9 +29,10 @@ their previous holding have derivative 0; weakly active constraints are treated 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kardashev.errors import ConfigError, SolverError
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
@@ -43,6 +44,12 @@ from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 __all__ = ["optimize"]
 
 _METHODS = ("auto", "fast", "generic")
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """Inspecting the loaded BLAS libraries takes milliseconds: do it once."""
+    return ThreadpoolController()
 
 
 def optimize(
@@ -96,7 +103,7 @@ def optimize(
         raise ConfigError(f"method must be one of {_METHODS}, got {method!r}")
     # the dense kernels are small (n × (k + r)): one BLAS thread is faster, and multi-threaded
     # OpenBLAS on small matrices collapses when the cores are shared
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _optimize(
             expected_returns,
             exposures=exposures,

@@ -44,6 +44,7 @@ __all__ = [
     "Pieces",
     "region_signs",
     "separable_minimizer",
+    "separable_x",
 ]
 
 REGION_LOW, KINK_LOW, REGION_MID, KINK_HIGH, REGION_HIGH, AT_LOWER, AT_UPPER = range(7)
@@ -156,3 +157,28 @@ def separable_minimizer(
     if np.any(zero_box):
         margin = np.where(zero_box, np.inf, margin)  # cannot move: never weakly active
     return Pieces(x=x, piece=piece, margin=margin, neighbour=neighbour)
+
+
+def separable_x(
+    b: np.ndarray, h: np.ndarray, upper: np.ndarray, x0: np.ndarray, lam: float, cost: float
+) -> np.ndarray:
+    """Only the minimizers of :func:`separable_minimizer` (cheaper; used in line searches).
+
+    Without a cost kink this is the soft threshold ``clip(sign(b)·max(|b| − λ, 0)/h, ±U)``;
+    with one, the sum ``min((b − σ₁)/h, p₁) + clip((b − σ₂)/h, p₁, p₂) + max((b − σ₃)/h, p₂)
+    − p₁ − p₂`` of the three monotone pieces, clipped.
+    """
+    if cost == 0:
+        x = np.maximum(np.abs(b) - lam, 0.0)
+        x /= h
+        x *= np.sign(b)
+    else:
+        p1 = np.minimum(x0, 0.0)
+        p2 = np.maximum(x0, 0.0)
+        s2 = np.sign(x0) * (lam - cost)
+        x = np.minimum((b + (lam + cost)) / h, p1)
+        x += np.clip((b - s2) / h, p1, p2)
+        x += np.maximum((b - (lam + cost)) / h, p2)
+        x -= p1
+        x -= p2
+    return np.clip(x, -upper, upper, out=x)

@@ -82,20 +82,17 @@ def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> tu
     return g_nu, g_mu, g_lam, g_tau
 
 
-def residual_scales(problem: ScaledProblem) -> tuple[float, float]:
-    """Scales of the equality and factor residuals: ‖U‖₂ and ‖U‖₂·‖V‖_F."""
-    x_scale = max(float(np.linalg.norm(problem.upper)), 1e-300)
-    v_scale = max(float(np.linalg.norm(problem.V)), 1.0)
-    return x_scale, x_scale * v_scale
-
-
-def relative_residual(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> float:
+def relative_residual(
+    problem: ScaledProblem, point: DualPoint, x: np.ndarray, gradient: tuple[np.ndarray, ...] | None = None
+) -> float:
     """Largest relative violation of primal feasibility and of complementarity of the caps."""
-    g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x)
-    x_scale, v_scale = residual_scales(problem)
+    g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x) if gradient is None else gradient
+    # relative to the size of the portfolio itself (caps may be loose); a zero portfolio has
+    # zero residuals
+    size = max(float(np.linalg.norm(x)), 1e-12 * problem.x_scale)
     parts = [
-        float(np.linalg.norm(g_nu)) / x_scale,
-        float(np.linalg.norm(g_mu)) / v_scale if g_mu.size else 0.0,
+        float(np.linalg.norm(g_nu)) / size,
+        float(np.linalg.norm(g_mu)) / (size * problem.v_scale / problem.x_scale) if g_mu.size else 0.0,
         (abs(g_lam) if point.lam > 0 else max(g_lam, 0.0)) / problem.gross,
     ]
     if problem.turnover is not None:
