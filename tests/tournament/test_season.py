@@ -233,3 +233,71 @@ def test_leaderboard_diagnostics_and_meta_model_release(service, market):
     with pytest.raises(StateError) as error:
         service.released_meta_model(3, config=strict)
     assert error.value.code == "not_releasable"
+
+
+def test_signals_rounds_apply_the_churn_rule_at_close(store, market):
+    import numpy as np
+    import pandas as pd
+
+    from kardashev.tournament import ChurnRule, PayoutConfig, RoundKind, ValidationConfig
+
+    from .conftest import rank_scorer
+
+    service = TournamentService(
+        store,
+        payout=PayoutConfig(churn_rule=ChurnRule(max_churn=0.15, max_turnover=0.25, lookback=5)),
+        scorer=rank_scorer,
+        validation=ValidationConfig(min_tickers=10),
+    )
+    service.create_account("ann", now=at(0), tokens=100 * TOKEN)
+    for name in ("steady", "flipper"):
+        service.create_model("ann", name, now=at(0))
+        service.stake_increase(name, 40 * TOKEN, now=at(0))
+    base = np.linspace(0, 1, market.ids.size)
+    for number, flip in ((1, False), (2, True)):
+        start = 3 * (number - 1)
+        service.open_round(
+            number,
+            universe=list(market.ids),
+            close_time=at(start + 1),
+            now=at(start),
+            kind=RoundKind.SIGNALS,
+            horizon_days=1,
+        )
+        for name in ("steady", "flipper"):
+            signal = base[::-1] if (flip and name == "flipper") else base
+            frame = pd.DataFrame({"numerai_ticker": market.ids, "signal": signal})
+            service.submit(name, number, frame, now=at(start + 0.5))
+        service.close_round(number, now=at(start + 1))
+        snapshots = service.stake_snapshots(round_number=number)
+        stakes = {service.get_model(s.model_id).name: s.stake for s in snapshots}
+        assert stakes["steady"] > 0
+        assert (stakes["flipper"] == 0) == flip  # reversed ranks: churn 2 ≥ 0.15
+        service.resolve_round(number, now=at(start + 2), day=market.day(1, seed=number))
+    assert not service.payouts(round_number=2, model="flipper")
+    assert service.audit().ok
+
+
+def test_bad_day_data_is_refused_without_side_effects(service, market):
+    import numpy as np
+
+    from kardashev.errors import InvalidInputError
+    from kardashev.tournament import RoundDay
+
+    service.create_account("ann", now=at(0))
+    service.create_model("ann", "m", now=at(0))
+    service.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0), horizon_days=2)
+    service.submit("m", 1, market.predictions(1.0, seed=1), now=at(0.5))
+    service.close_round(1, now=at(1))
+    good = market.day(1, seed=1)
+    bad_days = [
+        RoundDay(day=1, ids=good.ids, target=good.target[:-1]),
+        RoundDay(day=1, ids=np.concatenate([good.ids[:-1], good.ids[:1]]), target=good.target),
+        RoundDay(day=1, ids=good.ids, target=good.target, realized_returns=np.full(good.ids.size, np.nan)),
+        RoundDay(day=3, ids=good.ids, target=good.target),
+        RoundDay(day=1, ids=good.ids[:10], target=good.target[:10]),  # too few universe ids
+    ]
+    for bad in bad_days:
+        with pytest.raises(InvalidInputError):
+            service.score_round(1, bad, now=at(2))
+    assert service.get_round(1).days_scored == 0 and service.scores(round_number=1) == []

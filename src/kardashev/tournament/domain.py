@@ -221,3 +221,29 @@ class RoundDay:
     realized_returns: np.ndarray | None = None
     exposures: np.ndarray | None = None
     features: np.ndarray | None = None
+
+    def checked(self) -> RoundDay:
+        """The day's arrays as numpy, with matching lengths and unique ids (InvalidInputError if not)."""
+        ids = np.asarray([str(i) for i in np.asarray(self.ids).ravel()], dtype=object)
+        n = ids.size
+        if n == 0 or len(set(ids)) != n:
+            raise InvalidInputError("the day's ids must be non-empty and unique")
+        arrays: dict[str, np.ndarray | None] = {}
+        for name in ("target", "realized_returns", "exposures", "features"):
+            value = getattr(self, name)
+            if value is None:
+                arrays[name] = None
+                continue
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"day {self.day}: {name} is not numeric") from exc
+            one_d = name in ("target", "realized_returns")
+            if array.ndim == 0 or array.shape[0] != n or array.ndim > (1 if one_d else 2):
+                raise InvalidInputError(f"day {self.day}: {name} has shape {array.shape}, expected {n} rows")
+            if name != "target" and not np.isfinite(array).all():
+                raise InvalidInputError(f"day {self.day}: {name} has NaN or infinite values")
+            arrays[name] = array
+        if arrays["target"] is None:
+            raise InvalidInputError(f"day {self.day}: a target is required")
+        return RoundDay(day=int(self.day), ids=ids, **arrays)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from kardashev.errors import InvalidInputError
 from kardashev.tournament.domain import RoundDay, RoundKind
 
 __all__ = ["RoundScorer", "StandardScorer"]
@@ -72,10 +73,18 @@ class StandardScorer:
         stakes = np.asarray(stakes, dtype=np.float64)
         staked = stakes.sum() > 0
         scores: dict[str, np.ndarray] = {"corr": np.asarray(numerai_corr(predictions, target), dtype=float)}
-        meta_model = (
-            stake_weighted_meta_model(predictions, stakes) if staked else naive_meta_model(predictions)
-        )
-        scores["mmc"] = np.asarray(correlation_contribution(predictions, meta_model, target), dtype=float)
+        try:
+            meta_model = (
+                stake_weighted_meta_model(predictions, stakes) if staked else naive_meta_model(predictions)
+            )
+        except InvalidInputError as exc:  # the submissions cancel out: there is no meta model to add to
+            if exc.code != "constant_meta_model":
+                raise
+            meta_model = None
+        if meta_model is None:
+            scores["mmc"] = np.full(n_models, np.nan)
+        else:
+            scores["mmc"] = np.asarray(correlation_contribution(predictions, meta_model, target), dtype=float)
         if day.features is not None:
             scores["fnc"] = np.asarray(feature_neutral_corr(predictions, day.features, target), dtype=float)
         if kind is RoundKind.SIGNALS and day.exposures is not None:
@@ -90,7 +99,7 @@ class StandardScorer:
 
             config = self.optimizer_config if self.optimizer_config is not None else OptimizerConfig()
             returns = np.asarray(day.realized_returns, dtype=np.float64)
-            if staked:
+            if staked and meta_model is not None:
                 tc = true_contribution(
                     predictions, stakes, returns, day.exposures, config, bags=self.tc_bags, seed=0
                 )

@@ -10,7 +10,7 @@ are passed in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -231,7 +231,11 @@ class TournamentService(AccountsMixin, ReportsMixin):
             if now < round_.close_time:
                 raise StateError(f"round {number} closes at {round_.close_time}", code="round_not_closed")
             on_time = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
-            snapshots = [self._snapshot(repo, round_, s) for s in on_time]
+            escrowed: dict[int, int] = {}
+            for account, balance in repo.balances(prefix="at_risk:").items():
+                model_id = int(account.split(":")[2])
+                escrowed[model_id] = escrowed.get(model_id, 0) + balance
+            snapshots = [self._snapshot(repo, round_, s, escrowed.get(s.model_id, 0)) for s in on_time]
             postings = []
             for snap in snapshots:
                 if snap.at_risk > 0:
@@ -250,11 +254,17 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 loaded = self._load(repo, on_time, round_)
                 stakes = np.array([snap.stake for snap in snapshots], dtype=np.float64)
                 matrix = loaded.matrix.to_numpy()
-                naive = pd.Series(naive_meta_model(matrix), index=loaded.matrix.index)
-                naive_sha = repo.put_blob(encode_vector(naive, name="meta_model"), kind="meta_model")
-                if stakes.sum() > 0:
-                    meta = pd.Series(stake_weighted_meta_model(matrix, stakes), index=loaded.matrix.index)
-                    meta_sha = repo.put_blob(encode_vector(meta, name="meta_model"), kind="meta_model")
+                index = loaded.matrix.index
+                naive = _blend(lambda: naive_meta_model(matrix))
+                if naive is not None:
+                    naive_sha = repo.put_blob(
+                        encode_vector(pd.Series(naive, index=index), name="meta_model"), kind="meta_model"
+                    )
+                meta = _blend(lambda: stake_weighted_meta_model(matrix, stakes)) if stakes.sum() > 0 else None
+                if meta is not None:
+                    meta_sha = repo.put_blob(
+                        encode_vector(pd.Series(meta, index=index), name="meta_model"), kind="meta_model"
+                    )
             return repo.update_round(
                 replace(
                     round_,
@@ -267,15 +277,14 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 )
             )
 
-    def _snapshot(self, repo: TournamentRepository, round_: Round, submission: Submission) -> StakeSnapshot:
+    def _snapshot(
+        self, repo: TournamentRepository, round_: Round, submission: Submission, escrowed: int
+    ) -> StakeSnapshot:
         """Stake (free + escrowed elsewhere) and its escrow ``ceil(stake · cap)`` for this round."""
         model_id = submission.model_id
         if self._breaks_churn_rule(repo, round_, submission):
             return StakeSnapshot(round_number=round_.number, model_id=model_id, stake=0, at_risk=0)
         free = repo.balance(ledger.stake_account(model_id))
-        escrowed = sum(
-            v for k, v in repo.balances(prefix="at_risk:").items() if int(k.split(":")[2]) == model_id
-        )
         stake = free + escrowed
         cap = round(float(self.payout.cap) * FRACTION_SCALE)  # exact integer arithmetic from here
         at_risk = -(-stake * cap // FRACTION_SCALE)
@@ -320,6 +329,7 @@ class TournamentService(AccountsMixin, ReportsMixin):
             raise InvalidInputError(f"day must be in 1..{round_.horizon_days} for round {round_.number}")
         if round_.status is RoundStatus.RESOLVED or day.day <= round_.days_scored:
             return repo.list_scores(round_number=round_.number, day=int(day.day))
+        day = day.checked()
         submissions = repo.list_submissions(round_number=round_.number)
         scores: list[DailyScore] = []
         if submissions:
@@ -329,9 +339,11 @@ class TournamentService(AccountsMixin, ReportsMixin):
             loaded = self._load(repo, submissions, round_)
             ids = pd.Index([str(i) for i in day.ids])
             keep = ids.isin(loaded.matrix.index)
-            if keep.mean() < 0.8:
+            if keep.mean() < 0.8 or keep.sum() < 0.8 * len(loaded.matrix.index):
                 raise InvalidInputError(
-                    f"only {keep.sum()} of {len(ids)} scoring ids are in round {round_.number}'s universe"
+                    f"{keep.sum()} of the day's {len(ids)} ids match round {round_.number}'s universe of "
+                    f"{len(loaded.matrix.index)}: more than 20% of either would be lost",
+                    code="alignment",
                 )
             matrix = loaded.matrix.reindex(ids[keep]).to_numpy()
             stakes = np.array(
@@ -439,3 +451,13 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 kind="release",
                 now=now,
             )
+
+
+def _blend(build: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """A meta model, or None when the submissions cancel out into a constant (nothing to blend)."""
+    try:
+        return np.asarray(build(), dtype=np.float64)
+    except InvalidInputError as exc:
+        if exc.code != "constant_meta_model":
+            raise
+        return None

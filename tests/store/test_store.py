@@ -1,0 +1,111 @@
+"""The store: migrations on open, SQLite settings, blobs, API keys, ledger guards — on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from kardashev.errors import ConfigError, ConflictError, InsufficientBalanceError, NotFoundError, StateError
+from kardashev.store import BlobStore, create_database_engine, default_database_url, open_store
+from kardashev.store.models import Base
+from kardashev.tournament import ledger
+
+NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def test_open_migrates_once_and_reopens(db_url, data_dir):
+    first = open_store(db_url, data_dir=data_dir)
+    tables = set(inspect(first.engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    with first.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    with first() as repo:
+        repo.add_account("ann", now=NOW)
+    first.close()
+    again = open_store(db_url, data_dir=data_dir)  # upgrade is a no-op on a current schema
+    with again() as repo:
+        assert [a.name for a in repo.list_accounts()] == ["ann"]
+        assert repo.get_account("ann").created_at == NOW  # timestamps come back timezone-aware UTC
+    again.close()
+
+
+def test_sqlite_defaults_wal_and_foreign_keys(tmp_path):
+    store = open_store(None, data_dir=tmp_path / "kd")
+    assert store.engine.url.database == str(tmp_path / "kd" / "kardashev.db")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
+    assert default_database_url("x") == "sqlite:///x/kardashev.db"
+    with pytest.raises(ConfigError):
+        create_database_engine("mysql://nobody@nowhere/db")
+    with pytest.raises(ConfigError):
+        create_database_engine("not a url at all")
+
+
+def test_blobs_are_content_addressed_and_checked(tmp_path):
+    blobs = BlobStore(tmp_path / "blobs")
+    sha = blobs.put(b"hello")
+    assert blobs.put(b"hello") == sha and blobs.get(sha) == b"hello"
+    assert blobs.path(sha).parent.name == sha[:2]
+    assert not list(blobs.path(sha).parent.glob(".tmp-*"))
+    blobs.path(sha).write_bytes(b"tampered")
+    with pytest.raises(StateError, match="corrupted"):
+        blobs.get(sha)
+    with pytest.raises(NotFoundError):
+        blobs.get("0" * 64)
+    with pytest.raises(NotFoundError):
+        blobs.get("../../etc/passwd")
+
+
+def test_api_keys_store_only_the_hash(store):
+    with store() as repo:
+        ann = repo.add_account("ann", now=NOW)
+        bob = repo.add_account("bob", now=NOW)
+        key = repo.add_api_key(
+            key_id="kd_pub_1",
+            secret_hash="argon2$abc",
+            scopes=frozenset({"read", "upload"}),
+            account_id=ann.id,
+            now=NOW,
+        )
+        repo.add_api_key(
+            key_id="kd_pub_2", secret_hash="h2", scopes=frozenset({"admin"}), account_id=bob.id, now=NOW
+        )
+    assert key.scopes == frozenset({"read", "upload"}) and key.active
+    with pytest.raises(ConflictError), store() as repo:
+        repo.add_api_key(
+            key_id="kd_pub_1", secret_hash="x", scopes=frozenset(), account_id=bob.id, now=NOW
+        )
+    with store() as repo:
+        found = repo.get_api_key("kd_pub_1")
+        assert (found.secret_hash, found.account_id) == ("argon2$abc", ann.id)
+        assert [k.key_id for k in repo.list_api_keys(account_id=bob.id)] == ["kd_pub_2"]
+        revoked = repo.revoke_api_key("kd_pub_1", now=NOW + dt.timedelta(hours=1))
+        assert not revoked.active and revoked.revoked_at == NOW + dt.timedelta(hours=1)
+        assert (
+            repo.revoke_api_key("kd_pub_1", now=NOW + dt.timedelta(hours=2)).revoked_at == revoked.revoked_at
+        )
+        with pytest.raises(NotFoundError):
+            repo.get_api_key("nope")
+
+
+def test_ledger_refuses_overdraft_and_keeps_nothing(store):
+    with store() as repo:
+        repo.post(ledger.transfer(ledger.PAYOUT_POOL, "wallet:1", 100), kind="deposit", now=NOW)
+    with pytest.raises(InsufficientBalanceError, match="wallet:1"), store() as repo:
+        repo.post(ledger.transfer("wallet:1", "stake:1", 60), kind="stake_increase", now=NOW)
+        repo.post(ledger.transfer("wallet:1", "stake:2", 60), kind="stake_increase", now=NOW)
+    with store() as repo:  # the whole transaction rolled back, the first transfer included
+        assert repo.balances() == {ledger.PAYOUT_POOL: -100, "wallet:1": 100}
+        assert list(repo.ledger_entry_sums().values()) == [0]
+
+
+def test_database_refuses_a_negative_balance_even_bypassing_the_repository(store):
+    with store() as repo:
+        repo.post(ledger.transfer(ledger.PAYOUT_POOL, "wallet:1", 5), kind="deposit", now=NOW)
+    with pytest.raises(IntegrityError, match=r"(?i)check|constraint"), store.session() as session:
+        session.execute(text("UPDATE ledger_balances SET balance = -1 WHERE account = 'wallet:1'"))
