@@ -17,11 +17,11 @@ archetype              signal
 =====================  ==========================================================================
 
 ``true_value`` is each model's planted value to the fund, from the generator's knowledge: with
-``c_j`` its correlations with the latent directions, ``v`` each direction's information
-coefficient on the horizon's *residual* (fully neutralised) return (zero for risk exposures),
-and ``M`` the stake-weighted meta model of standardised signals,
-``true_value_j = c_j·v − corr(x_j, M)·(c_M·v)/sd(M)``: the part of its edge the meta model
-does not already hold, i.e. the expected direction of d(fund return)/d(stake_j). Correlations are
+``IC_j`` the information coefficient of its standardised signal ``x_j`` on the horizon's
+*residual* (fully neutralised) return, known from its loadings on the alpha sources, and ``M``
+the stake-weighted meta model, ``true_value_j = IC_j − cov(x_j, M)·IC_M / var(M)``: the part of
+its edge the meta model does not already hold, i.e. the expected direction of
+d(fund return)/d(stake_j). Correlations are
 taken after removing the risk-exposure directions (the fund neutralises them), so a pure factor bet
 is worth about 0 however well it scores on a partially neutral target.
 """
@@ -288,39 +288,45 @@ def generate_crowd(market: SyntheticMarket, config: CrowdConfig | None = None, /
 
 
 def _planted_value(market: SyntheticMarket, crowd: Crowd) -> np.ndarray:
-    """``true_value_j = c_j·v − corr(x_j, M) (c_M·v)/sd(M)`` (see the module docstring)."""
+    """``true_value_j = IC_j − cov(x_j, M)·IC_M / var(M)`` from the signals' known covariance.
+
+    Standardised signals ``x_i = c_i·latent + noise_i`` (``c_i`` loadings over latent directions,
+    noise split in a part fixed per stock and a fresh part); a copycat is last era's average of the
+    non-copycats, so it shares their directions (decayed by each source's lag-one autocorrelation)
+    and their fixed noise. Risk-exposure directions are dropped before covariances are taken (the
+    fund neutralises them); ``IC`` uses each direction's information coefficient on the residual return.
+    """
     horizon = market.config.horizon
-    acf = _source_autocorrelation(market, horizon)
+    acf = _source_autocorrelation(market, max(horizon, 2))
     n_sources = len(market.alpha_sources)
     strengths = np.array([s.strength for s in market.alpha_sources])
     value = np.zeros(len(crowd._directions))
-    value[:n_sources] = strengths * acf.sum(axis=1) / np.sqrt(horizon)
+    value[:n_sources] = strengths * acf[:, :horizon].sum(axis=1) / np.sqrt(horizon)
     loadings = np.array([s.loadings for s in crowd._specs])  # (m, L)
-    idio = np.array([s.static_noise**2 + s.fresh_noise**2 for s in crowd._specs])
+    static = np.array([s.static_noise**2 for s in crowd._specs])
+    fresh = np.array([s.fresh_noise**2 for s in crowd._specs])
+    variance = np.maximum(np.sum(loadings**2, axis=1) + static + fresh, 1e-12)
+    c = loadings / np.sqrt(variance)[:, None]
+    fixed, unique = static / variance, (static + fresh) / variance
+    lag_one = np.ones(len(crowd._directions))
+    lag_one[:n_sources] = acf[:, 1]
+    c[:, n_sources:] = 0.0  # the fund neutralises risk exposures: only the neutral part of a signal counts
     copy = np.asarray(crowd.archetypes) == "copycat"
     stakes = crowd.stakes
-    total = stakes.sum()
-    weights = stakes / total if total > 0 else np.full(stakes.shape, 1.0 / stakes.size)
-    lag_one = np.ones(len(crowd._directions))
-    lag_one[:n_sources] = acf[:, 1] if horizon > 1 else 1.0
-    corr, unique = loadings.copy(), idio.copy()
-    unique[copy] = 1.0
-    for _ in range(20):  # copycats copy the meta model of the others: iterate to a fixed point
-        variance = np.sum(corr**2, axis=1) + unique
-        c = corr / np.sqrt(variance)[:, None]
-        u = unique / variance
-        others = weights * ~copy
-        others = others / others.sum() if others.sum() > 0 else others
-        c_others = others @ c
-        sd_others = np.sqrt(c_others @ c_others + np.sum(others**2 * u))
-        copied = c_others / max(sd_others, 1e-12) * lag_one
-        corr[copy] = copied
-        unique[copy] = max(1.0 - copied @ copied, 0.0) + 0.09
-    variance = np.sum(corr**2, axis=1) + unique
-    c = corr / np.sqrt(variance)[:, None]
-    c[:, n_sources:] = 0.0  # the fund neutralises risk exposures: only the neutral part of a signal counts
-    u = unique / variance
-    c_meta = weights @ c
-    sd_meta = np.sqrt(c_meta @ c_meta + np.sum(weights**2 * u))
-    corr_with_meta = (c @ c_meta + weights * u) / sd_meta
-    return c @ value - corr_with_meta * (c_meta @ value) / sd_meta
+    weights = stakes / stakes.sum() if stakes.sum() > 0 else np.full(stakes.shape, 1.0 / stakes.size)
+    others = weights * ~copy
+    others = others / others.sum() if others.sum() > 0 else np.where(copy, 0.0, 1.0) / max((~copy).sum(), 1)
+    c_others = others @ c
+    sd_others = np.sqrt(max(c_others @ c_others + np.sum(others**2 * unique), 1e-12))
+    copy_scale = np.sqrt(1.0 + 0.3**2)  # a copycat adds fresh noise of sd 0.3 to the copied average
+    c_copy = c_others * lag_one / sd_others / copy_scale  # (L,) loadings of a standardised copycat
+    fixed_shared = others * fixed / sd_others / copy_scale  # cov(copycat, fixed noise of model i)
+    w_copy = weights[copy].sum()
+    c_meta = (weights * ~copy) @ c
+    cov_meta = c @ c_meta + weights * unique + w_copy * (c @ c_copy + fixed_shared)
+    cov_copy = c_copy @ c_meta + np.sum(weights * ~copy * fixed_shared) + w_copy / copy_scale**2
+    cov_copy = cov_copy + weights * (1.0 - 1.0 / copy_scale**2)  # a copycat's own fresh noise
+    cov_meta = np.where(copy, cov_copy, cov_meta)
+    information = np.where(copy, c_copy @ value, c @ value)
+    var_meta = max(float(weights @ cov_meta), 1e-12)
+    return information - cov_meta * float(weights @ information) / var_meta
