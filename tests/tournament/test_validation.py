@@ -147,6 +147,7 @@ def test_classic_constant_predictions():
         ("id,score", "'prediction'"),
         ("id,prediction,probability", "'probability'"),
         ("id,id,prediction", "'id'"),
+        (",id,prediction", "index=False"),
     ],
 )
 def test_classic_wrong_headers_name_the_columns(header, named):

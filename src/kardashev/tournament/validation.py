@@ -262,6 +262,8 @@ def validate_classic(
     if "id" not in columns or len(columns) != 2:
         extra = [name for name in columns if name not in ("id", value_column)]
         detail = f"unexpected {', '.join(map(repr, extra))}" if extra else "no 'id' column"
+        if "" in extra or any(name.startswith("unnamed") for name in extra):
+            detail += " (an unnamed column is usually a DataFrame index: write with index=False)"
         raise submission_error(
             "wrong_headers",
             f"Classic submissions have exactly the columns 'id' and {value_column!r}; {detail}",
