@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -65,25 +66,27 @@ SIGNALS_VALUE_COLUMNS = ("signal", "prediction")
 _SIGNALS_OPTIONAL_COLUMNS = ("date", "data_type")
 _CANONICAL_HEADER = "kardashev-submission-v1"
 
-ERROR_CODES: Mapping[str, str] = {
-    "empty_file": "the file has no rows",
-    "unreadable_file": "the file is neither readable CSV nor parquet",
-    "too_many_rows": "more rows than the configured maximum",
-    "wrong_headers": "the columns are not the ones the tournament expects",
-    "empty_ids": "an id / ticker cell is empty",
-    "duplicate_ids": "an id / ticker appears more than once",
-    "unknown_ids": "Classic: ids that are not in the round's live universe",
-    "missing_ids": "Classic: live ids without a prediction",
-    "non_numeric_values": "a prediction is not a number",
-    "nan_values": "a prediction is missing (NaN / empty)",
-    "out_of_range": "a prediction is outside [0, 1] (Classic) or not finite",
-    "constant_predictions": "every prediction has the same value",
-    "too_few_tickers": "Signals: fewer universe tickers than the minimum",
-    "invalid_dates": "Signals: a date cell is not a date",
-    "multiple_dates": "Signals: more than one date in a live submission",
-    "wrong_date": "Signals: the date is not the round's date",
-    "no_live_rows": "Signals: a data_type column without any 'live' row",
-}
+ERROR_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "empty_file": "the file has no rows",
+        "unreadable_file": "the file is neither readable CSV nor parquet",
+        "too_many_rows": "more rows than the configured maximum",
+        "wrong_headers": "the columns are not the ones the tournament expects",
+        "empty_ids": "an id / ticker cell is empty",
+        "duplicate_ids": "an id / ticker appears more than once",
+        "unknown_ids": "Classic: ids that are not in the round's live universe",
+        "missing_ids": "Classic: live ids without a prediction",
+        "non_numeric_values": "a prediction is not a number",
+        "nan_values": "a prediction is missing (NaN / empty)",
+        "out_of_range": "a prediction is outside [0, 1] (Classic) or not finite",
+        "constant_predictions": "every prediction has the same value",
+        "too_few_tickers": "Signals: fewer universe tickers than the minimum",
+        "invalid_dates": "Signals: a date cell is not a date",
+        "multiple_dates": "Signals: more than one date in a live submission",
+        "wrong_date": "Signals: the date is not the round's date",
+        "no_live_rows": "Signals: a data_type column without any 'live' row",
+    }
+)
 """Every ``SubmissionError.code`` this module raises, with what it means."""
 
 
