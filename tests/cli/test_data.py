@@ -40,3 +40,12 @@ def test_data_synth_rejects_bad_sizes(tmp_path):
     result = CliRunner().invoke(app, ["data", "synth", "--stocks", "5", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "--stocks" in result.output
+
+
+def test_data_synth_refuses_a_file_as_output(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    result = CliRunner().invoke(app, ["data", "synth", "--stocks", "40", "--eras", "2", "--out", str(target)])
+    assert result.exit_code != 0
+    assert "not a folder" in str(result.exception)
+    assert target.read_text() == "keep me"

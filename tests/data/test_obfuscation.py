@@ -92,6 +92,8 @@ def test_publish_streams_dataset_and_keeps_mapping_apart(obfuscator, tmp_path):
     assert sorted(private["id"]) == sorted(first.index)
     with pytest.raises(ConfigError, match="mapping"):
         obfuscator.publish([], out, mapping_path=out / "mapping.parquet")
+    with pytest.raises(ConfigError, match="mapping"):
+        obfuscator.publish([], out, mapping_path=out / "sub" / "mapping.parquet")
 
 
 def test_bad_raw_data_and_keys(obfuscator):

@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market, write_dataset
+from kardashev.errors import InvalidInputError
 
 __all__ = ["register"]
 
@@ -36,6 +37,8 @@ def synth(
 ) -> None:
     """Generate a synthetic market and crowd and write them as a Numerai-style dataset."""
     console = Console()
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"{out} exists and is not a folder")
     market = generate_market(
         MarketConfig(n_stocks=stocks, n_eras=eras, seed=seed, n_features=features, horizon=horizon)
     )

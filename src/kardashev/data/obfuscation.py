@@ -224,7 +224,7 @@ class Obfuscator:
         ``mapping_path`` (keep it, like the key, outside the published folder). Returns rows written."""
         out = Path(out_dir)
         mapping_path = Path(mapping_path)
-        if mapping_path.resolve().parent == out.resolve():
+        if out.resolve() in mapping_path.resolve().parents:
             raise ConfigError("the id mapping must not be written into the published folder")
         out.mkdir(parents=True, exist_ok=True)
         write_features_json(out / "features.json", {"all": list(self.feature_names)}, self.target_names)

@@ -34,6 +34,7 @@ from kardashev.data.numerai import (
 from kardashev.data.parquet import EraParquetWriter
 from kardashev.data.synthetic.crowd import Crowd
 from kardashev.data.synthetic.market import SyntheticMarket
+from kardashev.errors import InvalidInputError
 
 __all__ = ["DatasetFiles", "write_dataset"]
 
@@ -79,6 +80,8 @@ def write_dataset(
     ``"train"``. ``on_era(done, total)`` is called after each era (for a progress bar).
     """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     n_eras = market.n_eras
     first_validation = n_eras - round(validation_fraction * n_eras)
