@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kardashev.errors import ConfigError, InvalidInputError
 from kardashev.tournament.leaderboard import LeaderboardConfig, compute_leaderboard, rolling_scores
@@ -101,3 +103,31 @@ def test_bad_tables_and_configs():
     ):
         with pytest.raises(ConfigError):
             LeaderboardConfig(**bad)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.integers(min_value=1, max_value=12),
+            st.one_of(st.none(), st.floats(min_value=-1, max_value=1)),
+        ),
+        min_size=1,
+        max_size=25,
+        unique_by=lambda cell: (cell[0], cell[1]),
+    ),
+    window=st.integers(min_value=1, max_value=6),
+)
+def test_window_means_match_a_plain_loop(cells, window):
+    table = pd.DataFrame([{"model": m, "round": r, "corr": np.nan if v is None else v} for m, r, v in cells])
+    config = LeaderboardConfig(scores=("corr",), windows=(("w", window),), sort_by="last_round")
+    board = compute_leaderboard(table, config=config)
+    latest = max(r for _, r, _ in cells)
+    for model in board.index:
+        inside = [v for m, r, v in cells if m == model and r > latest - window and v is not None]
+        expected = sum(inside) / len(inside) if inside else np.nan
+        assert board.loc[model, "corr_w"] == pytest.approx(expected, nan_ok=True)
+        rounds = [r for m, r, _ in cells if m == model]
+        assert board.loc[model, "n_rounds_w"] == sum(r > latest - window for r in rounds)
+        assert board.loc[model, "last_round"] == max(rounds)
