@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import threading
@@ -80,18 +81,9 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("api")
-    clock = FakeClock(START)
-    settings = Settings(
-        database_url=f"sqlite:///{root / 'kardashev.db'}",
-        data_dir=root / "data",
-        max_upload_bytes=64 * 1024,
-        key_pepper="test-pepper",
-        meta_model_lag_rounds=1,
-        meta_model_min_models=2,
-    )
+@contextlib.contextmanager
+def running_server(settings: Settings, clock: FakeClock) -> Iterator[LiveServer]:
+    """The app for ``settings`` served by uvicorn on a free 127.0.0.1 port, with an operator admin key."""
     app = create_app(settings, clock=clock)
     context: ApiContext = app.state.context
     operator = context.service.create_account("operator", now=clock())
@@ -109,7 +101,11 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
             raise RuntimeError("the test API server did not start")
         time.sleep(0.02)
     live_server = LiveServer(
-        base_url=f"http://127.0.0.1:{port}", context=context, clock=clock, admin_key=admin_key, data_dir=root
+        base_url=f"http://127.0.0.1:{port}",
+        context=context,
+        clock=clock,
+        admin_key=admin_key,
+        data_dir=Path(settings.data_dir).parent,
     )
     try:
         yield live_server
@@ -119,6 +115,24 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+def make_settings(root: Path, *, database_url: str | None = None) -> Settings:
+    return Settings(
+        database_url=database_url or f"sqlite:///{root / 'kardashev.db'}",
+        data_dir=root / "data",
+        max_upload_bytes=64 * 1024,
+        key_pepper="test-pepper",
+        meta_model_lag_rounds=1,
+        meta_model_min_models=2,
+    )
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("api")
+    with running_server(make_settings(root), FakeClock(START)) as server:
+        yield server
 
 
 def universe(n: int = N_IDS) -> list[str]:

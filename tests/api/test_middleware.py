@@ -137,6 +137,7 @@ def test_logs_carry_the_request_id_and_no_secret_or_prediction(app_and_key, capl
         logger.setLevel(old_level)
     text = "\n".join(handler_lines)
     assert "[upload-42]" in text and "POST /v1/models/log_model/submissions 201" in text
+    assert f"key={key.public_id}" in text  # the public id is logged: it identifies, it does not authenticate
     assert key.secret not in text and "guessed-secret" not in text
     first_prediction = content.decode().splitlines()[1].split(",")[1]
     assert first_prediction not in text

@@ -4,7 +4,8 @@ Every request gets an id: the client's ``X-Request-ID`` when it is a short token
 otherwise a fresh random one. It is echoed in the ``X-Request-ID`` response header, stored in
 ``request.state.request_id`` (for error envelopes), put on every log record made while the request runs
 (``record.request_id``), and written in one access-log line per request. The access log holds the method,
-the path (never the query string or headers, so never a secret) and the status; bodies are never logged.
+the path (never the query string or headers, so never a secret), the status, the time taken and the public
+id of the API key when one was accepted; bodies are never logged.
 """
 
 from __future__ import annotations
@@ -88,11 +89,12 @@ class RequestIdMiddleware:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             access_logger.info(
-                "%s %s %s %.1fms",
+                "%s %s %s %.1fms key=%s",
                 scope.get("method"),
                 scope.get("path"),
                 status_holder["status"],
                 elapsed_ms,
+                scope["state"].get("key_id", "-"),
             )
             _REQUEST_ID.reset(token)
 
