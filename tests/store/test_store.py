@@ -21,7 +21,7 @@ def test_open_migrates_once_and_reopens(db_url, data_dir):
     tables = set(inspect(first.engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     with first.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     with first() as repo:
         repo.add_account("ann", now=NOW)
     first.close()
@@ -77,9 +77,7 @@ def test_api_keys_store_only_the_hash(store):
         )
     assert key.scopes == frozenset({"read", "upload"}) and key.active
     with pytest.raises(ConflictError), store() as repo:
-        repo.add_api_key(
-            key_id="kd_pub_1", secret_hash="x", scopes=frozenset(), account_id=bob.id, now=NOW
-        )
+        repo.add_api_key(key_id="kd_pub_1", secret_hash="x", scopes=frozenset(), account_id=bob.id, now=NOW)
     with store() as repo:
         found = repo.get_api_key("kd_pub_1")
         assert (found.secret_hash, found.account_id) == ("argon2$abc", ann.id)
@@ -109,3 +107,28 @@ def test_database_refuses_a_negative_balance_even_bypassing_the_repository(store
         repo.post(ledger.transfer(ledger.PAYOUT_POOL, "wallet:1", 5), kind="deposit", now=NOW)
     with pytest.raises(IntegrityError, match=r"(?i)check|constraint"), store.session() as session:
         session.execute(text("UPDATE ledger_balances SET balance = -1 WHERE account = 'wallet:1'"))
+
+
+def test_an_older_schema_is_upgraded_in_place_keeping_its_data(db_url, data_dir):
+    from alembic import command
+    from alembic.config import Config
+
+    from kardashev.store.engine import _MIGRATIONS
+
+    engine = create_database_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO accounts (name, created_at) VALUES ('old', :t)"), {"t": NOW})
+    engine.dispose()
+    store = open_store(db_url, data_dir=data_dir)
+    with store() as repo:
+        assert repo.get_account("old").name == "old"
+        repo.post(
+            ledger.transfer(ledger.PAYOUT_POOL, "wallet:1", 5), kind="deposit", now=NOW, idempotency_key="k"
+        )
+        assert repo.find_transaction_kind("k") == "deposit"
+    store.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from kardashev.errors import InsufficientBalanceError
 from kardashev.store import open_store
 from kardashev.tournament import TournamentService, tokens_to_units
@@ -97,4 +99,28 @@ def test_concurrent_closes_escrow_once(service: TournamentService, market):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert service.stake("a1").at_risk == 5 * TOKEN
     assert len(service.stake_snapshots(round_number=1)) == 1
+    assert service.audit().ok
+
+
+def test_idempotency_keys_make_retries_and_concurrent_duplicates_post_once(service: TournamentService):
+    from kardashev.errors import ConflictError
+
+    service.create_account("ann", now=at(0), tokens=100 * TOKEN)
+    service.create_model("ann", "a1", now=at(0))
+    service.stake_increase("a1", 10 * TOKEN, now=at(0), idempotency_key="req-1")
+    again = service.stake_increase("a1", 10 * TOKEN, now=at(0), idempotency_key="req-1")  # a retry
+    assert again.stake == 10 * TOKEN and service.wallet("ann") == 90 * TOKEN
+    results = run_together(
+        [
+            lambda: service.stake_increase("a1", 5 * TOKEN, now=at(0), idempotency_key="req-2")
+            for _ in range(4)
+        ]
+    )
+    assert all(isinstance(r, ConflictError) or r.stake == 15 * TOKEN for r in results)
+    assert service.stake("a1").stake == 15 * TOKEN
+    with pytest.raises(ConflictError):
+        service.stake_decrease("a1", 1 * TOKEN, now=at(0), idempotency_key="req-1")  # used by another kind
+    service.stake_decrease("a1", 3 * TOKEN, now=at(0), idempotency_key="req-3")
+    service.stake_decrease("a1", 3 * TOKEN, now=at(0), idempotency_key="req-3")
+    assert service.stake("a1").stake == 12 * TOKEN and service.wallet("ann") == 88 * TOKEN
     assert service.audit().ok

@@ -161,6 +161,8 @@ class LedgerTransactionRow(Base):
     round_number: Mapped[int | None] = mapped_column(ForeignKey("rounds.number"), nullable=True)
     memo: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    # A client's retry of the same request carries the same key: unique, so it posts once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
 
 
 class LedgerEntryRow(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
@@ -41,6 +42,11 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
         if moment.tzinfo is None
         else moment.astimezone(dt.timezone.utc)
     )
+
+
+def _is_id(key: object) -> bool:
+    """Integers (numpy ones too) are ids; strings are names."""
+    return isinstance(key, numbers.Integral) and not isinstance(key, bool)
 
 
 def _account(row: m.AccountRow) -> Account:
@@ -124,7 +130,7 @@ class SqlRepository:
         return _account(row)
 
     def get_account(self, account: int | str) -> Account:
-        column = m.AccountRow.id if isinstance(account, int) else m.AccountRow.name
+        column = m.AccountRow.id if _is_id(account) else m.AccountRow.name
         row = self.session.scalar(select(m.AccountRow).where(column == account))
         if row is None:
             raise NotFoundError(f"no account {account!r}")
@@ -139,7 +145,7 @@ class SqlRepository:
         return _model(row)
 
     def get_model(self, model: int | str) -> Model:
-        column = m.ModelRow.id if isinstance(model, int) else m.ModelRow.name
+        column = m.ModelRow.id if _is_id(model) else m.ModelRow.name
         row = self.session.scalar(select(m.ModelRow).where(column == model))
         if row is None:
             raise NotFoundError(f"no model {model!r}")
@@ -370,6 +376,7 @@ class SqlRepository:
         now: dt.datetime,
         round_number: int | None = None,
         memo: str = "",
+        idempotency_key: str | None = None,
     ) -> int:
         ledger.check_balanced(postings)
         deltas: dict[str, int] = {}
@@ -395,9 +402,18 @@ class SqlRepository:
                     f"{account} would go negative ({balance} units): "
                     f"not enough tokens for this {kind.replace('_', ' ')}"
                 )
-        transaction = m.LedgerTransactionRow(kind=kind, round_number=round_number, memo=memo, created_at=now)
-        self.session.add(transaction)
-        self.session.flush()
+        transaction = m.LedgerTransactionRow(
+            kind=kind, round_number=round_number, memo=memo, created_at=now, idempotency_key=idempotency_key
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(transaction)
+                self.session.flush()
+        except IntegrityError as exc:  # the same key committed concurrently: the retry must re-read
+            raise ConflictError(
+                f"a request with idempotency key {idempotency_key!r} is being or was processed",
+                code="duplicate_request",
+            ) from exc
         self.session.add_all(
             m.LedgerEntryRow(transaction_id=transaction.id, account=p.account, amount=p.amount)
             for p in postings
@@ -411,6 +427,13 @@ class SqlRepository:
                 .execution_options(synchronize_session=False)
             )
         return transaction.id
+
+    def find_transaction_kind(self, idempotency_key: str) -> str | None:
+        return self.session.scalar(
+            select(m.LedgerTransactionRow.kind).where(
+                m.LedgerTransactionRow.idempotency_key == idempotency_key
+            )
+        )
 
     def balance(self, account: str) -> int:
         value = self.session.scalar(

@@ -105,12 +105,17 @@ class TournamentRepository(Protocol):
         now: dt.datetime,
         round_number: int | None = None,
         memo: str = "",
+        idempotency_key: str | None = None,
     ) -> int:
         """Record a balanced transaction, updating balances under row locks.
 
         Raises InsufficientBalanceError (and writes nothing) if a non-system
-        account would go negative; returns the transaction id.
+        account would go negative, ConflictError (``duplicate_request``) if another
+        transaction already used ``idempotency_key``; returns the transaction id.
         """
+
+    def find_transaction_kind(self, idempotency_key: str) -> str | None:
+        """The kind of the transaction posted with this idempotency key, None if there is none."""
 
     def balance(self, account: str) -> int: ...
     def balances(self, *, prefix: str | None = None) -> dict[str, int]: ...

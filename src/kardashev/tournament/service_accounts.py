@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kardashev.errors import InvalidInputError, NotFoundError, StateError
+from kardashev.errors import ConflictError, InvalidInputError, NotFoundError, StateError
 from kardashev.tournament import ledger
 from kardashev.tournament.domain import (
     Account,
@@ -40,6 +40,21 @@ def _positive_units(amount: int) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInputError(f"amounts are positive integer units, got {amount!r}")
     return amount
+
+
+def _seen(repo: TournamentRepository, idempotency_key: str | None, kind: str) -> bool:
+    """True when this idempotency key was used already (for the same kind of request)."""
+    if idempotency_key is None:
+        return False
+    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInputError("an idempotency key is a string of 1 to 200 characters")
+    seen = repo.find_transaction_kind(idempotency_key)
+    if seen is not None and seen != kind:
+        raise ConflictError(
+            f"idempotency key {idempotency_key!r} was used for a {seen.replace('_', ' ')}",
+            code="duplicate_request",
+        )
+    return seen is not None
 
 
 @dataclass(frozen=True)
@@ -101,16 +116,23 @@ class AccountsMixin:
                 )
             return account
 
-    def deposit(self, account: int | str, amount: int, *, now: dt.datetime) -> int:
-        """Mint ``amount`` units into an account's wallet; returns the new wallet balance."""
+    def deposit(
+        self, account: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+    ) -> int:
+        """Mint ``amount`` units into an account's wallet; returns the new wallet balance.
+
+        With an ``idempotency_key`` a retried request posts once (see :meth:`stake_increase`).
+        """
         with self.unit_of_work() as repo:
             acc = repo.get_account(account)
             wallet = ledger.wallet_account(acc.id)
-            repo.post(
-                ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
-                kind="deposit",
-                now=as_utc(now),
-            )
+            if not _seen(repo, idempotency_key, "deposit"):
+                repo.post(
+                    ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
+                    kind="deposit",
+                    now=as_utc(now),
+                    idempotency_key=idempotency_key,
+                )
             return repo.balance(wallet)
 
     def create_model(self, account: int | str, name: str, *, now: dt.datetime) -> Model:
@@ -176,37 +198,51 @@ class AccountsMixin:
             return repo.revoke_api_key(key_id, now=as_utc(now))
 
     # ------------------------------------------------------------ stakes
-    def stake_increase(self, model: int | str, amount: int, *, now: dt.datetime) -> StakeInfo:
+    def stake_increase(
+        self, model: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+    ) -> StakeInfo:
         """Move ``amount`` units from the owner's wallet to the model's stake.
 
-        It counts from the next round to close (closed rounds keep their snapshot).
+        It counts from the next round to close (closed rounds keep their snapshot). A request
+        repeated with the same ``idempotency_key`` (a client's retry) changes nothing the
+        second time; a concurrent duplicate gets ConflictError (``duplicate_request``).
         """
         with self.unit_of_work() as repo:
             m = repo.get_model(model)
-            repo.post(
-                ledger.transfer(
-                    ledger.wallet_account(m.account_id), ledger.stake_account(m.id), _positive_units(amount)
-                ),
-                kind="stake_increase",
-                now=as_utc(now),
-            )
+            if not _seen(repo, idempotency_key, "stake_increase"):
+                repo.post(
+                    ledger.transfer(
+                        ledger.wallet_account(m.account_id),
+                        ledger.stake_account(m.id),
+                        _positive_units(amount),
+                    ),
+                    kind="stake_increase",
+                    now=as_utc(now),
+                    idempotency_key=idempotency_key,
+                )
             return self._stake_info(repo, m.id)
 
-    def stake_decrease(self, model: int | str, amount: int, *, now: dt.datetime) -> StakeInfo:
+    def stake_decrease(
+        self, model: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+    ) -> StakeInfo:
         """Take ``amount`` units out of the model's free stake.
 
         The tokens wait in ``pending:{model}`` until every closed round holding an escrow
         of this model resolves, then go back to the wallet (at once if there is none).
+        ``idempotency_key`` as for :meth:`stake_increase`.
         """
         now = as_utc(now)
         with self.unit_of_work() as repo:
             m = repo.get_model(model)
+            if _seen(repo, idempotency_key, "stake_decrease"):
+                return self._stake_info(repo, m.id)
             repo.post(
                 ledger.transfer(
                     ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
                 ),
                 kind="stake_decrease",
                 now=now,
+                idempotency_key=idempotency_key,
             )
             holding = [
                 int(k.split(":")[1])
