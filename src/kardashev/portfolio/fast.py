@@ -55,7 +55,7 @@ from kardashev.portfolio.solution import (
 
 __all__ = ["solve_fast"]
 
-_REGULARIZATION = 1e-13
+_REGULARIZATION = 1e-4
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -176,7 +176,7 @@ def solve_fast(problem: ScaledProblem, *, warm_start: PortfolioDuals | None = No
             step_b += problem.V @ d_mu
         t_lam = point.lam / -d_lam if d_lam < 0 else np.inf
         t_tau = point.tau / -d_tau if d_tau < 0 else np.inf
-        t_max = min(1.0, t_lam, t_tau)
+        t_max = min(t_lam, t_tau)
 
         slope = partial(
             _slope, problem=problem, b=evaluation.b, step_b=step_b, point=point, d_mu=d_mu, d_lam=d_lam
@@ -224,13 +224,22 @@ def _slope(
     return value
 
 
-def _line_search(slope, slope0: float, t_max: float) -> float:
-    """Largest-progress step on [0, t_max] for a concave φ with φ'(0) = slope0 > 0."""
-    hi = t_max
+def _line_search(slope, slope0: float, t_limit: float) -> float:
+    """Exact line search: the root of the monotone φ'(t) on [0, t_limit] for a concave φ.
+
+    Starts at the Newton step t = min(1, t_limit); if φ is still rising there (a direction the
+    free set does not curve), the step grows ×4 until φ' changes sign; then secant steps with
+    the Illinois rule on the bracket.
+    """
+    hi = min(1.0, t_limit)
     f_hi = slope(hi)
+    lo, f_lo = 0.0, slope0
+    while f_hi > 1e-6 * slope0 and hi < t_limit and hi < 1e8:
+        lo, f_lo = hi, f_hi
+        hi = min(4.0 * hi, t_limit)
+        f_hi = slope(hi)
     if f_hi >= 0 or slope0 <= 0:
         return hi
-    lo, f_lo = 0.0, slope0
     side = 0
     for _ in range(60):
         step = hi - f_hi * (hi - lo) / (f_hi - f_lo)

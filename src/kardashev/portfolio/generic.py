@@ -99,11 +99,22 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
     return np.asarray(p["x"].value, dtype=np.float64)
 
 
-def _classify(x: np.ndarray, problem: ScaledProblem, kinks: np.ndarray, tol: float) -> np.ndarray:
+def _classify(
+    x: np.ndarray,
+    problem: ScaledProblem,
+    kinks: np.ndarray,
+    tol: float,
+    *,
+    zero_kink: bool,
+    previous_kink: bool,
+) -> np.ndarray:
+    """Pieces of a candidate point; a kink can only hold a name where it has width (λ or c' > 0)."""
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)
     piece = np.where(x < p1, REGION_LOW, np.where(x < p2, REGION_MID, REGION_HIGH))
-    piece = np.where(np.abs(x - p2) <= tol, KINK_HIGH, piece)
-    piece = np.where(np.abs(x - p1) <= tol, KINK_LOW, piece)
+    holds_p1 = np.where(p1 == 0, zero_kink, previous_kink) | ((p1 == 0) & (p2 == 0) & previous_kink)
+    holds_p2 = np.where(p2 == 0, zero_kink, previous_kink) | ((p1 == 0) & (p2 == 0) & previous_kink)
+    piece = np.where((np.abs(x - p2) <= tol) & holds_p2, KINK_HIGH, piece)
+    piece = np.where((np.abs(x - p1) <= tol) & holds_p1, KINK_LOW, piece)
     piece = np.where(x >= problem.upper - tol, AT_UPPER, piece)
     piece = np.where(x <= -problem.upper + tol, AT_LOWER, piece)
     return piece.astype(np.int8)
@@ -141,10 +152,12 @@ def _kkt_on(
 def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, int]:
     x_scale = max(float(problem.upper.max()), 1e-300)
     kinks = problem.x0 if problem.has_costs else np.zeros(problem.n)
-    piece = _classify(candidate, problem, kinks, 1e-6 * x_scale)
     lam_on = float(np.abs(candidate).sum()) >= problem.gross * (1 - 1e-6)
     tau_on = problem.turnover is not None and (
         float(np.abs(candidate - problem.x0).sum()) >= problem.turnover * (1 - 1e-6)
+    )
+    piece = _classify(
+        candidate, problem, kinks, 1e-6 * x_scale, zero_kink=lam_on, previous_kink=problem.cost > 0 or tau_on
     )
     tol = 1e-9 * x_scale
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)

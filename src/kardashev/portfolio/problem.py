@@ -61,6 +61,7 @@ class ScaledProblem:
     config: OptimizerConfig
     x_scale: float  # ‖U‖₂, scale of the equality residual
     v_scale: float  # ‖U‖₂·max(1, ‖V‖_F), scale of the factor residual
+    size_scale: float  # min(‖U‖₂, G/√n, ‖q/h‖₂): a typical ‖x‖₂
 
     @property
     def has_costs(self) -> bool:
@@ -216,6 +217,8 @@ def build_problem(
             "portfolio: no tradable direction is neutral",
             code="no_neutral_portfolio",
         )
+    upper_norm = float(np.linalg.norm(upper))
+    gross_norm = config.gross_leverage * np.sqrt(n)  # ‖x‖₂ of an even portfolio at the gross cap
     return ScaledProblem(
         n=n,
         h=h,
@@ -237,6 +240,7 @@ def build_problem(
         factor_root=factor_root,
         impact_weights=impact_weights,
         config=config,
-        x_scale=max(float(np.linalg.norm(upper)), 1e-300),
-        v_scale=max(float(np.linalg.norm(upper)), 1e-300) * max(float(np.linalg.norm(V)), 1.0),
+        x_scale=max(upper_norm, 1e-300),
+        v_scale=max(upper_norm, 1e-300) * max(float(np.linalg.norm(V)), 1.0),
+        size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
     )

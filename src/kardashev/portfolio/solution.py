@@ -82,14 +82,28 @@ def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> tu
     return g_nu, g_mu, g_lam, g_tau
 
 
+_ZERO_PORTFOLIO = 1e-9
+_RESIDUAL_FLOOR = 1e-4
+
+
+def typical_size(problem: ScaledProblem) -> float:
+    """A typical ‖x‖₂: min(‖U‖₂, G/√n, ‖q/h‖₂) — capped, leveraged or unconstrained size."""
+    return problem.size_scale
+
+
+def is_zero_portfolio(problem: ScaledProblem, x: np.ndarray) -> bool:
+    """Whether x is the zero portfolio up to rounding (‖x‖ ≤ 1e-9 of a typical size)."""
+    return float(np.linalg.norm(x)) <= _ZERO_PORTFOLIO * typical_size(problem)
+
+
 def relative_residual(
     problem: ScaledProblem, point: DualPoint, x: np.ndarray, gradient: tuple[np.ndarray, ...] | None = None
 ) -> float:
     """Largest relative violation of primal feasibility and of complementarity of the caps."""
     g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x) if gradient is None else gradient
-    # relative to the size of the portfolio itself (caps may be loose); a zero portfolio has
-    # zero residuals
-    size = max(float(np.linalg.norm(x)), 1e-12 * problem.x_scale)
+    # relative to the size of the portfolio itself (caps may be loose), but at least 1e-4 of a
+    # typical size: a (nearly) zero optimum is then held to an absolute accuracy
+    size = max(float(np.linalg.norm(x)), _RESIDUAL_FLOOR * typical_size(problem))
     parts = [
         float(np.linalg.norm(g_nu)) / size,
         float(np.linalg.norm(g_mu)) / (size * problem.v_scale / problem.x_scale) if g_mu.size else 0.0,
@@ -162,7 +176,7 @@ def finalize(
     weights = x / n
     return PortfolioResult(
         weights=weights,
-        status="optimal" if np.any(x != 0) else "optimal_zero",
+        status="optimal_zero" if is_zero_portfolio(problem, x) else "optimal",
         method=method,
         iterations=iterations,
         objective=problem.natural_objective(weights),
