@@ -19,6 +19,7 @@ differences on the stakes through re-solves.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 
@@ -100,7 +101,8 @@ def cvxpy_gradient(alpha: np.ndarray, era: dict, config: OptimizerConfig, result
 
 
 def realized_return(gaussianized, stakes, era, config, method="fast") -> float:
-    """R(s) = rᵀ optimize(standardize(G s/Σs)) without stake validation (for finite differences)."""
+    """R(s) = rᵀ optimize(standardize(G s/Σs)), no stake validation, tolerance 1e-13 (finite differences)."""
+    config = dataclasses.replace(config, tolerance=1e-13)
     alpha = standardize(gaussianized @ (stakes / stakes.sum()))
     weights = optimize(
         alpha, exposures=era["exposures"], risk_model=era["risk_model"], config=config, method=method

@@ -61,7 +61,8 @@ def test_true_return_matches_cvxpy_and_a_one_model_meta_model() -> None:
         _, weights = reference_tc(gaussianized[:, [k]], np.ones(1), era.returns, era.exposures, config)
         assert np.abs(weights - result.weights[:, k]).sum() <= 1e-3 * np.abs(weights).sum()
         single = true_contribution(era.predictions[:, [k]], [1.0], era.returns, era.exposures, config)
-        assert single.realized_return == pytest.approx(result.gross_return[k], rel=1e-12)
+        # same problem, solved cold here and warm-started in true_return: equal to solver tolerance
+        assert single.realized_return == pytest.approx(result.gross_return[k], rel=1e-8)
     assert result.trading_cost.tolist() == [0.0, 0.0, 0.0]
 
 

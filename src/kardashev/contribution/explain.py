@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kardashev.contribution.inputs import prepare_era
+from kardashev.contribution.inputs import gaussianized_matrix, prepare_era
 from kardashev.contribution.solve import EraSolver
 from kardashev.contribution.true_contribution import blend_sensitivity
 from kardashev.errors import InvalidInputError, NotFoundError
-from kardashev.scoring import gaussianize
 
 __all__ = ["ContributionExplanation", "explain_contribution"]
 
@@ -199,7 +198,7 @@ def explain_contribution(
         predictions, stakes, realized_returns, exposures, previous_weights=previous_weights, adv=adv
     )
     position = _model_position(model, era.model_names, era.predictions.shape[1])
-    matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     solver = EraSolver(era, config, risk_model, method)
     point = blend_sensitivity(matrix @ (era.stakes / era.stakes.sum()), solver, era.realized_returns)
     difference = matrix[:, position] - point.blend

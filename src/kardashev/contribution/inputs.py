@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from kardashev.errors import AlignmentError, InvalidInputError
-from kardashev.metamodel import align_stakes, as_prediction_matrix, validate_stakes
+from kardashev.metamodel import align_stakes, as_prediction_matrix, gaussianize_predictions, validate_stakes
 
-__all__ = ["EraInputs", "prepare_era"]
+__all__ = ["EraInputs", "gaussianized_matrix", "prepare_era"]
 
 
 @dataclass(frozen=True)
@@ -151,3 +151,10 @@ def prepare_era(
     return EraInputs(
         matrix, stake_vector, returns, exposure_matrix, previous, liquidity, ids, model_names, exposure_names
     )
+
+
+def gaussianized_matrix(era: EraInputs, *, already_gaussianized: bool) -> np.ndarray:
+    """``G`` in float64: the predictions gaussianized column-wise, or as given when they already are."""
+    if already_gaussianized:
+        return np.asarray(era.predictions, dtype=np.float64)
+    return gaussianize_predictions(era.predictions)

@@ -34,12 +34,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kardashev.contribution.inputs import EraInputs, prepare_era
+from kardashev.contribution.inputs import EraInputs, gaussianized_matrix, prepare_era
 from kardashev.contribution.progress import progress_steps
 from kardashev.contribution.solve import EraSolver
 from kardashev.errors import InvalidInputError
 from kardashev.metamodel import standardize
-from kardashev.scoring import gaussianize
 
 __all__ = [
     "BlendSensitivity",
@@ -280,7 +279,7 @@ def true_contribution(
     era = prepare_era(
         predictions, stakes, realized_returns, exposures, previous_weights=previous_weights, adv=adv
     )
-    matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     solver = EraSolver(era, config, risk_model, method)
     fields = era_tc(matrix, era, solver, bags=bags, dropout=dropout, seed=seed, progress=progress)
     if era.labelled:

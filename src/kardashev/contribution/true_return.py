@@ -21,13 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kardashev.contribution.inputs import prepare_era
+from kardashev.contribution.inputs import gaussianized_matrix, prepare_era
 from kardashev.contribution.progress import progress_steps
 from kardashev.contribution.solve import EraSolver
 from kardashev.errors import InvalidInputError, KardashevError
 from kardashev.metamodel import standardize
 from kardashev.portfolio import OptimizerConfig
-from kardashev.scoring import gaussianize
 
 __all__ = ["TrueReturnResult", "trading_cost", "true_return"]
 
@@ -133,7 +132,7 @@ def true_return(
         previous_weights=previous_weights,
         adv=adv,
     )
-    matrix = era.predictions if gaussianized else gaussianize(era.predictions)
+    matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     config = OptimizerConfig() if config is None else config
     solver = EraSolver(era, config, risk_model, method)
     n_stocks = matrix.shape[0]

@@ -3,6 +3,7 @@
 from kardashev.metamodel.blend import (
     align_stakes,
     as_prediction_matrix,
+    gaussianize_predictions,
     meta_model_from_gaussianized,
     naive_meta_model,
     stake_weighted_meta_model,
@@ -13,6 +14,7 @@ from kardashev.metamodel.blend import (
 __all__ = [
     "align_stakes",
     "as_prediction_matrix",
+    "gaussianize_predictions",
     "meta_model_from_gaussianized",
     "naive_meta_model",
     "stake_weighted_meta_model",
