@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +78,28 @@ def _prepare(args: argparse.Namespace, data_dir: Path) -> tuple[dict[str, str], 
         return tokens, ids, number
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def _database(url: str | None, data_dir: Path) -> Iterator[str]:
+    """The database of the run: a SQLite file in ``data_dir``, or a fresh schema on the PostgreSQL
+    server at ``url`` (dropped afterwards, so the run leaves the server as it found it)."""
+    if url is None or not url.startswith("postgresql"):
+        yield url or f"sqlite:///{data_dir / 'load.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"kardashev_load_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _csv(ids: list[str], seed: int) -> bytes:
@@ -197,7 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     deadline = time.monotonic() + args.max_seconds
 
     data_dir = Path(tempfile.mkdtemp(prefix="kardashev-load-"))
-    args.db = args.db or f"sqlite:///{data_dir / 'load.db'}"
+    try:
+        with _database(args.db, data_dir) as url:
+            args.db = url
+            return _measure(args, data_dir, deadline)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace, data_dir: Path, deadline: float) -> int:
     server = None
     try:
         tokens, ids, number = _prepare(args, data_dir)
@@ -225,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"{len(models)} models in {args.accounts} accounts, {args.stocks} ids per file, "
-            f"concurrency {args.concurrency}, {args.workers} worker(s), database {args.db.split(':')[0]}"
+            f"concurrency {args.concurrency}, {args.workers} worker(s), database {args.db.split(':')[0]}, "
+            f"{os.cpu_count()} CPUs"
         )
         reference_models = models[: args.reference_uploads]
         reference = [[Upload(m, tokens[m], 0, _csv(ids, seed=i))] for i, m in enumerate(reference_models)]
@@ -260,8 +294,6 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        if not args.db.startswith("postgresql"):
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
