@@ -33,15 +33,13 @@ from kardashev.tournament.ledger import Posting
 __all__ = ["SqlRepository"]
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+def _utc(moment: dt.datetime) -> dt.datetime:
     """SQLite hands timestamps back naive: they were stored as UTC."""
-    if moment is None:
-        return None
-    return (
-        moment.replace(tzinfo=dt.timezone.utc)
-        if moment.tzinfo is None
-        else moment.astimezone(dt.timezone.utc)
-    )
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
+
+def _utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else _utc(moment)
 
 
 def _is_id(key: object) -> bool:
@@ -65,7 +63,7 @@ def _api_key(row: m.ApiKeyRow) -> ApiKey:
         frozenset(row.scopes.split()),
         row.account_id,
         _utc(row.created_at),
-        _utc(row.revoked_at),
+        _utc_or_none(row.revoked_at),
     )
 
 
@@ -86,7 +84,7 @@ _ROUND_TIMES = ("open_time", "close_time", "late_close_time", "resolve_time", "c
 
 def _round(row: m.RoundRow) -> Round:
     values = {name: getattr(row, name) for name in _ROUND_FIELDS}
-    values.update({name: _utc(getattr(row, name)) for name in _ROUND_TIMES})
+    values.update({name: _utc_or_none(getattr(row, name)) for name in _ROUND_TIMES})
     return Round(kind=RoundKind(row.kind), status=RoundStatus(row.status), **values)
 
 
@@ -274,6 +272,8 @@ class SqlRepository:
             .where(m.SubmissionRow.id == new_id)
             .execution_options(populate_existing=True)
         )
+        if row is None:  # pragma: no cover - the row was just written in this transaction
+            raise NotFoundError(f"submission {new_id} vanished")
         return _submission(row)
 
     def list_submissions(
@@ -484,7 +484,7 @@ class SqlRepository:
             query = query.where(m.PendingReleaseRow.released_at.is_(None))
         return [
             PendingRelease(
-                r.id, r.model_id, r.amount, _utc(r.requested_at), r.release_after_round, _utc(r.released_at)
+                r.id, r.model_id, r.amount, _utc(r.requested_at), r.release_after_round, _utc_or_none(r.released_at)
             )
             for r in self.session.scalars(query)
         ]
@@ -496,4 +496,4 @@ class SqlRepository:
             .values(released_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(getattr(result, "rowcount", 0))

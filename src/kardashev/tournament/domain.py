@@ -244,6 +244,7 @@ class RoundDay:
             if name != "target" and not np.isfinite(array).all():
                 raise InvalidInputError(f"day {self.day}: {name} has NaN or infinite values")
             arrays[name] = array
-        if arrays["target"] is None:
+        target = arrays.pop("target")
+        if target is None:
             raise InvalidInputError(f"day {self.day}: a target is required")
-        return RoundDay(day=int(self.day), ids=ids, **arrays)
+        return RoundDay(day=int(self.day), ids=ids, target=target, **arrays)

@@ -92,7 +92,12 @@ class TournamentService(AccountsMixin, ReportsMixin):
     ) -> Round:
         """Open round ``number``; re-opening with the same settings returns it unchanged."""
         now = as_utc(now)
-        kind = RoundKind(kind)
+        try:
+            kind = RoundKind(getattr(kind, "value", kind))
+        except ValueError as exc:
+            raise InvalidInputError(f"unknown tournament kind {kind!r}: use 'classic' or 'signals'") from exc
+        if isinstance(number, bool) or not isinstance(number, int | np.integer):
+            raise InvalidInputError(f"a round number is an integer, got {number!r}")
         open_time = as_utc(open_time) if open_time is not None else now
         close_time = as_utc(close_time)
         late_close_time = as_utc(late_close_time) if late_close_time else close_time + dt.timedelta(days=1)
