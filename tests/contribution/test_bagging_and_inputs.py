@@ -85,3 +85,12 @@ def test_bad_inputs_raise_clear_errors(smooth_optimizer) -> None:
     shifted = pd.Series(era.returns, index=[f"x{i}" for i in range(era.returns.size)])
     with pytest.raises(AlignmentError, match="realized returns are missing"):
         true_contribution(frame, era.stakes, shifted, pd.DataFrame(era.exposures, index=ids), None)
+
+
+def test_bags_with_a_progress_bar_and_a_generator_seed(smooth_optimizer) -> None:
+    era = make_era(seed=7, n_models=5)
+    args = (era.predictions, era.stakes, era.returns, era.exposures, None)
+    shown = true_contribution(*args, bags=3, seed=np.random.default_rng(3), progress=True)
+    quiet = true_contribution(*args, bags=3, seed=np.random.default_rng(3))
+    np.testing.assert_array_equal(shown.tc, quiet.tc)
+    assert shown.to_frame().columns.tolist() == ["tc", "exact_tc", "bag_tc_std"]

@@ -95,3 +95,25 @@ def test_frames_and_errors() -> None:
         true_return(constant, era.returns, era.exposures, None)
     kept = true_return(era.predictions, era.returns, era.exposures, None, keep_weights=False)
     assert kept.weights is None
+
+
+def test_previous_weights_missing_for_a_stock_mean_not_held() -> None:
+    era, previous, adv, config = _costly_era()
+    ids = pd.Index([f"s{i}" for i in range(60)])
+    predictions = pd.DataFrame(era.predictions, index=ids)
+    held = pd.Series(previous, index=ids).iloc[10:]  # the first 10 stocks are not held
+    as_frame = true_return(
+        predictions,
+        pd.Series(era.returns, index=ids),
+        pd.DataFrame(era.exposures, index=ids),
+        config,
+        previous_weights=held,
+        adv=pd.Series(adv, index=ids),
+        progress=True,
+    )
+    zeros = previous.copy()
+    zeros[:10] = 0.0
+    as_array = true_return(
+        era.predictions, era.returns, era.exposures, config, previous_weights=zeros, adv=adv
+    )
+    np.testing.assert_allclose(as_frame.net_return.to_numpy(), as_array.net_return, rtol=1e-8)

@@ -58,21 +58,18 @@ def _vector(
     values: object, name: str, ids: pd.Index | None, n_stocks: int, *, fill: float | None
 ) -> np.ndarray:
     if isinstance(values, pd.Series | pd.DataFrame) and ids is not None:
-        if isinstance(values, pd.DataFrame):
-            if values.shape[1] != 1:
-                raise InvalidInputError(
-                    f"{name} must be a Series or a one-column table", code="shape_mismatch"
-                )
-            values = values.iloc[:, 0]
-        if not values.index.is_unique:
+        if isinstance(values, pd.DataFrame) and values.shape[1] != 1:
+            raise InvalidInputError(f"{name} must be a Series or a one-column table", code="shape_mismatch")
+        series: pd.Series = values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values
+        if not series.index.is_unique:
             raise AlignmentError(f"{name} have duplicate stock ids", code="duplicate_ids")
-        missing = ids.difference(values.index)
+        missing = ids.difference(series.index)
         if len(missing) and fill is None:
             raise AlignmentError(
                 f"{name} are missing for {len(missing)} of {len(ids)} stocks (e.g. {list(missing[:5])})",
                 code="mismatched_ids",
             )
-        values = values.reindex(ids, fill_value=fill if fill is not None else np.nan)
+        values = series.reindex(ids, fill_value=fill if fill is not None else np.nan)
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -185,11 +184,9 @@ def _check_frame(predictions: pd.DataFrame) -> None:
         raise AlignmentError("predictions have duplicate model columns", code="duplicate_models")
 
 
-@overload
-def stake_weighted_meta_model(predictions: pd.DataFrame, stakes: object) -> pd.Series: ...
-@overload
-def stake_weighted_meta_model(predictions: np.ndarray, stakes: object) -> np.ndarray: ...
-def stake_weighted_meta_model(predictions, stakes):
+def stake_weighted_meta_model(
+    predictions: np.ndarray | pd.DataFrame, stakes: object
+) -> np.ndarray | pd.Series:
     """Kardashev's stake-weighted meta model for one era.
 
     Parameters
@@ -223,7 +220,7 @@ def stake_weighted_meta_model(predictions, stakes):
     return meta_model_from_gaussianized(gaussianize_predictions(matrix), stake_vector)
 
 
-def naive_meta_model(predictions):
+def naive_meta_model(predictions: np.ndarray | pd.DataFrame) -> np.ndarray | pd.Series:
     """The equal-weight meta model: :func:`stake_weighted_meta_model` with every stake 1."""
     n_models = predictions.shape[1] if np.ndim(predictions) == 2 else 1
     return stake_weighted_meta_model(predictions, np.ones(n_models))
