@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import statistics
 import time
 
@@ -73,6 +74,14 @@ def timed(function, repeats: int) -> tuple[float, object]:
         result = function()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def load_note() -> str:
+    """The machine's 1-minute load average (the CPU is shared: timings inflate under load)."""
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load average unknown"
 
 
 def cvxpy_gradient(alpha: np.ndarray, era: dict, config: OptimizerConfig, result, eps: float) -> tuple:
@@ -191,7 +200,7 @@ def main() -> None:
         f"active: {fast_result.active.counts()}"
     )
 
-    print("\n-- timings (median of repeats where stated) --")
+    print(f"\n-- timings (median of repeats where stated; {load_note()}) --")
     print(f"gaussianize {args.n_stocks}x{args.n_models}: {gaussianize_time * 1e3:.0f} ms")
     print(
         f"optimize + backward, fast path (median of {args.repeats}): {fast_time * 1e3:.1f} ms"
@@ -214,6 +223,7 @@ def main() -> None:
             f"(target <= 3 s); with gaussianization {bag_time + gaussianize_time:.3f} s"
         )
 
+    print(f"(after the timings: {load_note()})")
     print("\n-- gradient agreement (relative L2 error unless stated) --")
     start = time.perf_counter()
     reference_gradient = direct_kkt_gradient(alpha, era, config, fast_result)
