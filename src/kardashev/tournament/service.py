@@ -74,6 +74,16 @@ class TournamentService(AccountsMixin, ReportsMixin):
         self.validation = validation or ValidationConfig()
         self.payout = payout or PayoutConfig()
         self.scorer = scorer or StandardScorer()
+        self._universes: dict[str, list[str]] = {}  # content-addressed, so never stale
+
+    def _universe(self, repo: TournamentRepository, sha256: str) -> list[str]:
+        cached = self._universes.get(sha256)
+        if cached is None:
+            cached = [str(i) for i in decode_ids(repo.get_blob(sha256))]
+            if len(self._universes) >= 32:
+                self._universes.clear()
+            self._universes[sha256] = cached
+        return cached
 
     # ------------------------------------------------------------------ rounds
     def open_round(
@@ -193,7 +203,7 @@ class TournamentService(AccountsMixin, ReportsMixin):
             if now >= round_.late_close_time or round_.status is RoundStatus.RESOLVED:
                 raise StateError(f"round {round_.number} is closed for submissions", code="round_closed")
             late = now >= round_.close_time or round_.status is not RoundStatus.OPEN
-            universe = decode_ids(repo.get_blob(round_.universe_sha256))
+            universe = self._universe(repo, round_.universe_sha256)
             validated = validate_submission(
                 predictions,
                 kind=round_.kind,
