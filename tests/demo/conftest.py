@@ -80,7 +80,7 @@ def fake_report_data() -> ReportData:
         runtime_seconds=1.5,
         model_names=names,
         archetypes=ARCHETYPES,
-        simulation=SimulationResult(tracks=tracks, scores=scores, validation=validation),
+        simulation=SimulationResult(tracks=tracks, scores=scores, validation=validation, true_value=value),
         leaderboard=leaderboard,
         grades=grades,
         fund_grade=("no signal has significantly positive TC",),

@@ -36,9 +36,9 @@ class StakeDynamics:
         ``"softmax"`` (weights ∝ exp(z/temperature)) or ``"proportional"`` (weights ∝ max(z, 0)).
     """
 
-    fraction: float = 0.25
-    temperature: float = 0.5
-    window: int = 4
+    fraction: float = 0.1
+    temperature: float = 1.0
+    window: int = 8
     rule: str = "softmax"
 
     def __post_init__(self) -> None:

@@ -62,4 +62,7 @@ def grade_season(
         f"{fund.n_tested} models tested, "
         f"Newey–West lag {config.newey_west_lag} for the {horizon}-era overlapping targets",
     )
-    return out.sort_values(["grade", "TC mean"], ascending=[False, False]).reset_index(drop=True), lines
+    order = np.lexsort(
+        (-np.nan_to_num(out["TC mean"].to_numpy(), nan=-np.inf), -frame["grade"].fillna(0).to_numpy())
+    )
+    return out.iloc[order].reset_index(drop=True), lines

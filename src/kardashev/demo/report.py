@@ -126,7 +126,7 @@ class _Figures:
         self._first = True
 
     def __call__(self, figure: go.Figure, *, div_id: str) -> str:
-        figure.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50})
+        figure.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 90, "b": 50})
         out = figure.to_html(
             full_html=False, include_plotlyjs=self._first, div_id=div_id, config={"displaylogo": False}
         )
@@ -310,6 +310,7 @@ def _fund_table(data: ReportData) -> pd.DataFrame:
         first, second = track.half_sharpes()
         final = track.stakes[-1] if track.stakes.size else np.zeros(len(data.archetypes))
         total = final.sum() if final.sum() > 0 else 1.0
+        planted = data.simulation.planted_value(rule)
         rows.append(
             {
                 "payout rule": _RULE_LABELS.get(rule, rule),
@@ -320,6 +321,8 @@ def _fund_table(data: ReportData) -> pd.DataFrame:
                 "Sharpe 2nd half": second,
                 "final stake share: originals": float(final[originals].sum() / total),
                 "final stake share: unstaked original": float(final[unstaked].sum() / total),
+                "planted value of the stakes: start": float(planted[0]) if planted.size else float("nan"),
+                "planted value of the stakes: end": float(planted[-1]) if planted.size else float("nan"),
             }
         )
     return pd.DataFrame(rows)

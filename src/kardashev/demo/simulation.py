@@ -29,7 +29,6 @@ from kardashev.scoring import (
     correlation_contribution,
     feature_exposures,
     meta_portfolio_contribution,
-    neutralizer_basis,
     numerai_corr,
 )
 
@@ -82,6 +81,18 @@ class SimulationConfig:
             raise ConfigError(f"resolution_lag must be >= 0, got {self.resolution_lag}")
         if not self.bump > 0:
             raise ConfigError(f"bump must be > 0, got {self.bump}")
+
+
+def orthonormal_neutralizers(exposures: np.ndarray, *, rcond: float = 1e-10) -> np.ndarray:
+    """Orthonormal basis ``U`` of the span of ``[exposures, 1]`` (Signals' neutralizer convention).
+
+    MPC's neutralized weights ``s' − U(Uᵀ s')`` are a projection only when ``U`` is orthonormal; the
+    one-hot country and sector columns are collinear with the ones column, so the basis is taken from
+    an SVD keeping singular values above ``rcond · σ_max``.
+    """
+    augmented = np.column_stack([np.asarray(exposures, dtype=np.float64), np.ones(len(exposures))])
+    left, singular, _ = np.linalg.svd(augmented, full_matrices=False)
+    return left[:, singular > rcond * singular.max()]
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,14 @@ class SimulationResult:
     tracks: dict[str, FundTrack]
     scores: SeasonScores
     validation: ValidationResult | None
+    true_value: np.ndarray
+
+    def planted_value(self, rule: str) -> np.ndarray:
+        """Per era, the stake-weighted planted true value of the crowd under ``rule``'s stakes."""
+        stakes = self.tracks[rule].stakes
+        if stakes.size == 0:
+            return np.empty(0)
+        return (stakes / stakes.sum(axis=1, keepdims=True)) @ self.true_value
 
 
 @dataclass
@@ -243,7 +262,7 @@ class SeasonSimulator:
         per_era["tc"].append(tc)
         # MPC, the linear stand-in for TC: Signals' neutralized weights against an orthonormal basis of the
         # fund's exposures (and the ones column), uniform sample weights, scored on the same realized returns.
-        basis = neutralizer_basis(inputs.exposures).basis
+        basis = orthonormal_neutralizers(inputs.exposures)
         per_era["mpc"].append(
             np.asarray(
                 meta_portfolio_contribution(
@@ -333,4 +352,6 @@ class SeasonSimulator:
                 totals=totals,
                 n_eras=len(eras),
             )
-        return SimulationResult(tracks=tracks, scores=scores, validation=validation)
+        return SimulationResult(
+            tracks=tracks, scores=scores, validation=validation, true_value=self.true_value
+        )

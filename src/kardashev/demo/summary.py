@@ -9,6 +9,19 @@ from rich.table import Table
 
 __all__ = ["leaderboard_table", "print_summary"]
 
+_CONSOLE_COLUMNS = {
+    "rank": "#",
+    "model": "model",
+    "archetype": "archetype",
+    "stake now": "stake",
+    "corr_season": "CORR",
+    "mmc_season": "MMC",
+    "tc_season": "TC",
+    "tc_4r": "TC 4r",
+    "true_return_season": "True Ret.",
+    "return_season": "ret. on stake",
+    "grade": "grade",
+}
 _RULE_LABELS = {"static": "static stakes", "tc": "paid on TC", "corr": "paid on CORR", "mmc": "paid on MMC"}
 
 
@@ -36,26 +49,27 @@ def leaderboard_table(frame: pd.DataFrame, *, rows: int = 20, title: str = "Lead
 def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     """Print the leaderboard, the fund under each payout rule, the validation figures and the report path."""
     leaderboard: pd.DataFrame = result.leaderboard  # type: ignore[attr-defined]
-    shown = leaderboard.drop(
-        columns=[c for c in leaderboard.columns if c.endswith("last 4")], errors="ignore"
-    )
-    console.print(
-        leaderboard_table(shown, rows=rows, title=f"Leaderboard (top {min(rows, len(shown))} by TC)")
-    )
+    shown = leaderboard[[column for column in _CONSOLE_COLUMNS if column in leaderboard.columns]]
+    shown = shown.rename(columns=_CONSOLE_COLUMNS)
+    title = f"Leaderboard (top {min(rows, len(shown))} of {len(shown)}, ranked by TC over the last rounds)"
+    console.print(leaderboard_table(shown, rows=rows, title=title))
     if len(leaderboard) > rows:
         console.print(f"[dim]… {len(leaderboard) - rows} more models in the report.[/]")
 
     fund = Table(title="The fund under each payout rule (same market, same crowd)", header_style="bold cyan")
-    for column in ("payout rule", "total return", "Sharpe", "Sharpe 1st half", "Sharpe 2nd half"):
+    columns = ("payout rule", "mean return", "Sharpe", "Sharpe 1st half", "Sharpe 2nd half", "planted value")
+    for column in columns:
         fund.add_column(column, justify="left" if column == "payout rule" else "right")
     for rule, track in result.simulation.tracks.items():  # type: ignore[attr-defined]
         first, second = track.half_sharpes()
+        planted = result.simulation.planted_value(rule)  # type: ignore[attr-defined]
         fund.add_row(
             _RULE_LABELS.get(rule, rule),
-            f"{np.sum(track.returns):.4f}",
+            f"{np.mean(track.returns):.5f}",
             _cell(track.sharpe),
             _cell(first),
             _cell(second),
+            f"{planted[0]:+.4f} → {planted[-1]:+.4f}" if planted.size else "–",
         )
     console.print(fund)
 
