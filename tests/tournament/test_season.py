@@ -171,6 +171,8 @@ def test_rounds_refuse_wrong_states_and_bad_input(service, market):
         service.close_round(1, now=at(0.5))  # before its close time
     with pytest.raises(ConflictError):
         service.open_round(1, universe=list(market.ids)[:-1], close_time=at(1), now=at(0), horizon_days=2)
+    retried = service.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0.1), horizon_days=2)
+    assert retried.open_time == at(0)  # a retry later is the same step: nothing changes
     with pytest.raises(SubmissionError) as error:
         frame = market.predictions(1.0, seed=1).iloc[:-3]
         service.submit("m", 1, frame, now=at(0.2))

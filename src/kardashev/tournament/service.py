@@ -33,7 +33,7 @@ from kardashev.tournament.reports import ReportsMixin
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.round_scoring import RoundScorer, StandardScorer
 from kardashev.tournament.service_accounts import AccountsMixin, as_utc
-from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector
+from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector, sha256_hex
 from kardashev.tournament.validation import SubmissionSource, ValidationConfig, validate_submission
 
 __all__ = ["TournamentService"]
@@ -108,6 +108,7 @@ class TournamentService(AccountsMixin, ReportsMixin):
             raise InvalidInputError(f"unknown tournament kind {kind!r}: use 'classic' or 'signals'") from exc
         if isinstance(number, bool) or not isinstance(number, int | np.integer):
             raise InvalidInputError(f"a round number is an integer, got {number!r}")
+        explicit_open = open_time is not None
         open_time = as_utc(open_time) if open_time is not None else now
         close_time = as_utc(close_time)
         late_close_time = as_utc(late_close_time) if late_close_time else close_time + dt.timedelta(days=1)
@@ -140,26 +141,11 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 resolve_time=resolve_time,
                 status=RoundStatus.OPEN,
             )
-            from kardashev.tournament.tables import sha256_hex
-
             wanted = replace(wanted, universe_sha256=sha256_hex(data))
             if existing is not None:
-                same = (
-                    existing.kind,
-                    existing.universe_sha256,
-                    existing.target_name,
-                    existing.horizon_days,
-                    existing.open_time,
-                    existing.close_time,
-                ) == (
-                    wanted.kind,
-                    wanted.universe_sha256,
-                    wanted.target_name,
-                    wanted.horizon_days,
-                    wanted.open_time,
-                    wanted.close_time,
-                )
-                if not same:
+                fields = ["kind", "universe_sha256", "target_name", "horizon_days", "close_time"]
+                fields += ["open_time"] if explicit_open else []  # a retry at a later `now` is the same step
+                if any(getattr(existing, f) != getattr(wanted, f) for f in fields):
                     raise ConflictError(
                         f"round {number} exists already with other settings", code="round_exists"
                     )
