@@ -178,12 +178,14 @@ def run_diagnostics(context: ApiContext, upload: UploadedFile) -> schemas.Diagno
         if np.isfinite(target).sum() < 2:
             continue
         row: dict[str, float | str | None] = {"era": str(era), "n_rows": float(rows.sum())}
-        row["corr"] = finite_or_none(numerai_corr(predictions[rows], target))
+        row["corr"] = finite_or_none(float(numerai_corr(predictions[rows], target)))
         corr.append(np.nan if row["corr"] is None else row["corr"])
         if validation.features is not None:
             features = validation.features[rows]
-            row["fnc"] = finite_or_none(feature_neutral_corr(predictions[rows], features, target))
-            row["max_feature_exposure"] = finite_or_none(max_feature_exposure(predictions[rows], features))
+            row["fnc"] = finite_or_none(float(feature_neutral_corr(predictions[rows], features, target)))
+            row["max_feature_exposure"] = finite_or_none(
+                float(max_feature_exposure(predictions[rows], features))
+            )
             fnc.append(np.nan if row["fnc"] is None else row["fnc"])
             exposure.append(np.nan if row["max_feature_exposure"] is None else row["max_feature_exposure"])
         per_era.append(row)

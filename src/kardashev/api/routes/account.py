@@ -8,15 +8,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from kardashev.api import schemas
 from kardashev.api.auth import Principal, owned_model, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, tokens, units
 from kardashev.api.diagnostics import run_diagnostics
-from kardashev.api.uploads import read_upload
+from kardashev.api.uploads import UploadedFile, read_upload
 from kardashev.errors import InvalidInputError, NotFoundError
-from kardashev.tournament.domain import RoundStatus
+from kardashev.tournament.domain import Model, RoundStatus
 from kardashev.tournament.service_accounts import StakeInfo
 from kardashev.tournament.validation import read_submission_table
 
@@ -76,7 +77,7 @@ def _stake_out(context: ApiContext, info: StakeInfo, account_id: int) -> schemas
     )
 
 
-def _model(context: ApiContext, principal: Principal, model: str):  # -> Model
+def _model(context: ApiContext, principal: Principal, model: str) -> Model:
     with context.unit_of_work() as repo:
         return owned_model(repo, principal, model)
 
@@ -152,10 +153,12 @@ async def upload_predictions(
     found = _model(context, principal, model)
     number = _target_round(context, round_number)
     upload = await read_upload(request, max_bytes=context.settings.max_upload_bytes)
-    return await _run_sync(_store_submission, context, found.id, number, upload)
+    return await run_in_threadpool(_store_submission, context, found.id, number, upload)
 
 
-def _store_submission(context: ApiContext, model_id: int, round_number: int, upload) -> schemas.SubmissionOut:
+def _store_submission(
+    context: ApiContext, model_id: int, round_number: int, upload: UploadedFile
+) -> schemas.SubmissionOut:
     frame = read_submission_table(
         upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
     )
@@ -163,12 +166,6 @@ def _store_submission(context: ApiContext, model_id: int, round_number: int, upl
         model_id, round_number, frame, now=context.now(), filename=upload.filename
     )
     return schemas.SubmissionOut.model_validate(submission)
-
-
-async def _run_sync(function, *args):
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(function, *args)
 
 
 @router.get("/models/{model}/stake", response_model=schemas.StakeOut, responses=_AUTH_ERRORS)
@@ -268,4 +265,4 @@ async def diagnostics(
     The file is scored and discarded: nothing is stored."""
     _model(context, principal, model)
     upload = await read_upload(request, max_bytes=context.settings.max_upload_bytes)
-    return await _run_sync(run_diagnostics, context, upload)
+    return await run_in_threadpool(run_diagnostics, context, upload)
