@@ -12,7 +12,7 @@ covers fewer than ``1 - max_filtered_ratio`` of the era's rows scores NaN that e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +21,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import AlignmentError, InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
-from kardashev.scoring.contribution import contribution_scores, correlation_contribution, orthogonalize
+from kardashev.scoring.contribution import correlation_contribution
 from kardashev.scoring.correlation import numerai_corr, pearson_matrix
 from kardashev.scoring.exposure import max_feature_exposure, rms_feature_exposure
-from kardashev.scoring.neutralization import feature_neutral_corr, neutralizer_basis, variance_normalize
-from kardashev.scoring.ranking import gaussianize, pow15, tie_kept_rank_gauss_pow15
+from kardashev.scoring.neutralization import feature_neutral_corr, neutralizer_basis
+from kardashev.scoring.ranking import gaussianize, gaussianize_and_pow15, pow15, tie_kept_rank_gauss_pow15
 
 __all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
 
@@ -68,7 +68,7 @@ class EraScores:
     era: str
     model_names: tuple[str, ...]
     n_stocks: int
-    corr: NDArray[np.float64]
+    corr: NDArray[np.float64] | None = None
     mmc: NDArray[np.float64] | None = None
     bmc: NDArray[np.float64] | None = None
     fnc: NDArray[np.float64] | None = None
@@ -99,27 +99,36 @@ def _score_clean_columns(
     benchmark: NDArray[np.float64] | None,
     features: NDArray[np.float64] | None,
     target_pow15: bool,
+    wanted: frozenset[str],
 ) -> dict[str, NDArray[np.float64]]:
-    """All scores for NaN-free columns on NaN-free rows, vectorized over the columns."""
-    gauss = gaussianize(predictions)
-    powered = pow15(gauss)
+    """The wanted scores for NaN-free columns on NaN-free rows, vectorized over the columns.
+
+    Works on ``(n_models, n_stocks)`` rows (``gauss.T`` is contiguous) and uses dot products with a
+    centered vector instead of materializing centered or orthogonalized matrices.
+    """
+    gauss, powered = gaussianize_and_pow15(predictions)
+    gauss_rows, powered_rows = gauss.T, powered.T
     centered = targets - targets.mean()
     target_used = pow15(centered) if target_pow15 else centered
-    scores = {"corr": pearson_matrix(powered, target_used)[:, 0]}
+    scores: dict[str, NDArray[np.float64]] = {}
+    if "corr" in wanted:
+        scores["corr"] = _row_correlations(powered_rows, target_used)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
-            if reference is not None:
-                scores[name] = contribution_scores(orthogonalize(gauss, gaussianize(reference)), targets)
-    if meta_model is not None:
-        scores["cwmm"] = pearson_matrix(powered, meta_model)[:, 0]
-    if features is not None:
+            if name in wanted and reference is not None:
+                scores[name] = _row_contributions(gauss_rows, gaussianize(reference), targets)
+    if "cwmm" in wanted and meta_model is not None:
+        scores["cwmm"] = _row_correlations(powered_rows, meta_model)
+    if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
-        neutral = gauss - basis.project(gauss)
-        constant = np.all(gauss == 0.0, axis=0)  # a constant column gaussianizes to exact zeros
-        normalized = variance_normalize(neutral[:, ~constant])
+        constant = np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
+        neutral_rows = basis.residual_rows(gauss_rows[~constant] if constant.any() else gauss_rows)
+        # variance_normalize (ddof 0) before ranking again, as numerai-tools does
+        neutral_rows /= neutral_rows.std(axis=1, keepdims=True)
         fnc = np.full(predictions.shape[1], np.nan)
-        fnc[~constant] = pearson_matrix(tie_kept_rank_gauss_pow15(normalized), target_used)[:, 0]
+        fnc[~constant] = _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
         scores["fnc"] = fnc
+    if wanted & {"feature_exposure_max", "feature_exposure_rms"} and features is not None:
         exposures = np.abs(pearson_matrix(features, predictions))
         valid = ~np.isnan(exposures)
         count = valid.sum(axis=0)
@@ -129,7 +138,37 @@ def _score_clean_columns(
             scores["feature_exposure_rms"] = np.where(
                 count > 0, np.sqrt((filled**2).sum(axis=0) / count), np.nan
             )
-    return scores
+    return {name: values for name, values in scores.items() if name in wanted}
+
+
+def _row_correlations(rows: NDArray[np.float64], reference: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pearson correlation of each row ``(m, n)`` with ``reference`` ``(n,)``; NaN for a constant row.
+
+    ``r_j = x_j·c / (‖c‖ · sqrt(Σ x_j² - n x̄_j²))`` with ``c = reference - mean(reference)``.
+    """
+    n = rows.shape[1]
+    centered = reference - reference.mean()
+    means = rows.mean(axis=1)
+    sum_squares = np.einsum("ij,ij->i", rows, rows) - n * means**2
+    scale = np.abs(rows).max(axis=1, initial=0.0) ** 2 * n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = (rows @ centered) / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(centered @ centered))
+    result[sum_squares <= 16 * np.finfo(np.float64).eps * scale] = np.nan
+    return np.clip(result, -1.0, 1.0)
+
+
+def _row_contributions(
+    gauss_rows: NDArray[np.float64], reference: NDArray[np.float64], targets: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """MMC of each row against ``reference`` without forming the orthogonalized matrix.
+
+    ``c·(p - m (p·m)/(m·m)) / n = (c·p - (c·m)(p·m)/(m·m)) / n``, ``c`` the centered (×4 if in [0, 1]) target.
+    """
+    scaled = targets * 4 if targets.size and np.all((targets >= 0) & (targets <= 1)) else targets
+    centered = scaled - scaled.mean()
+    return (
+        gauss_rows @ centered - (centered @ reference) * (gauss_rows @ reference) / (reference @ reference)
+    ) / len(centered)
 
 
 def _score_one_column(
@@ -140,25 +179,50 @@ def _score_one_column(
     features: NDArray[np.float64] | None,
     target_pow15: bool,
     max_filtered_ratio: float,
+    wanted: frozenset[str],
 ) -> dict[str, float]:
-    """Scores of a column with NaN predictions, through the array core (its own rows)."""
+    """The wanted scores of a column with NaN predictions, through the array core (its own rows)."""
     ratio = {"max_filtered_ratio": max_filtered_ratio}
     scores: dict[str, float] = {}
     try:
-        scores["corr"] = float(numerai_corr(prediction, targets, target_pow15=target_pow15, **ratio))
+        if "corr" in wanted:
+            scores["corr"] = float(numerai_corr(prediction, targets, target_pow15=target_pow15, **ratio))
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
-            if reference is not None:
+            if name in wanted and reference is not None:
                 scores[name] = float(correlation_contribution(prediction, reference, targets, **ratio))
-        if meta_model is not None:
+        if "cwmm" in wanted and meta_model is not None:
             scores["cwmm"] = float(numerai_corr(prediction, meta_model, target_pow15=False, **ratio))
         if features is not None:
-            scores["fnc"] = float(feature_neutral_corr(prediction, features, targets, **ratio))
             rows = ~np.isnan(prediction)
-            scores["feature_exposure_max"] = float(max_feature_exposure(prediction[rows], features[rows]))
-            scores["feature_exposure_rms"] = float(rms_feature_exposure(prediction[rows], features[rows]))
+            if "fnc" in wanted:
+                scores["fnc"] = float(feature_neutral_corr(prediction, features, targets, **ratio))
+            if "feature_exposure_max" in wanted:
+                scores["feature_exposure_max"] = float(max_feature_exposure(prediction[rows], features[rows]))
+            if "feature_exposure_rms" in wanted:
+                scores["feature_exposure_rms"] = float(rms_feature_exposure(prediction[rows], features[rows]))
     except AlignmentError:
         return {}
     return scores
+
+
+def _wanted_metrics(
+    metrics: Collection[str] | None, *, meta_model: bool, benchmark: bool, features: bool
+) -> frozenset[str]:
+    available = {"corr"}
+    available |= {"mmc", "cwmm"} if meta_model else set()
+    available |= {"bmc"} if benchmark else set()
+    available |= {"fnc", "feature_exposure_max", "feature_exposure_rms"} if features else set()
+    if metrics is None:
+        return frozenset(available)
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise InvalidInputError(f"unknown metric(s) {unknown}; known: {list(METRICS)}")
+    needs = {"mmc": "meta_model", "cwmm": "meta_model", "bmc": "benchmark", "fnc": "features"}
+    needs |= {"feature_exposure_max": "features", "feature_exposure_rms": "features"}
+    missing = sorted(f"{m} (needs {needs[m]})" for m in set(metrics) - available)
+    if missing:
+        raise InvalidInputError(f"cannot compute {', '.join(missing)}")
+    return frozenset(metrics)
 
 
 def score_era(
@@ -170,6 +234,7 @@ def score_era(
     features: ArrayLike | None = None,
     model_names: Sequence[str] | None = None,
     era: str = "",
+    metrics: Collection[str] | None = None,
     target_pow15: bool = True,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> EraScores:
@@ -190,6 +255,8 @@ def score_era(
         One name per column (default ``model_0`` …).
     era
         Era label carried into the result.
+    metrics
+        Metrics to compute (names from :data:`METRICS`); default every metric the inputs allow.
     target_pow15
         Raise the centered target to the power 1.5 in CORR and FNC (``False`` for raw returns).
     max_filtered_ratio
@@ -231,22 +298,27 @@ def score_era(
         meta = None if meta is None else meta[rows]
         bench = None if bench is None else bench[rows]
         feature_matrix = None if feature_matrix is None else feature_matrix[rows]
-    wanted = ["corr"]
-    wanted += ["mmc", "cwmm"] if meta is not None else []
-    wanted += ["bmc"] if bench is not None else []
-    wanted += ["fnc", "feature_exposure_max", "feature_exposure_rms"] if feature_matrix is not None else []
-    result = {name: np.full(matrix.shape[1], np.nan) for name in wanted}
+    wanted = _wanted_metrics(
+        metrics, meta_model=meta is not None, benchmark=bench is not None, features=feature_matrix is not None
+    )
+    result = {name: np.full(matrix.shape[1], np.nan) for name in METRICS if name in wanted}
     has_nan = np.isnan(matrix).any(axis=0)
     clean = np.flatnonzero(~has_nan)
     if clean.size:
         scores = _score_clean_columns(
-            np.ascontiguousarray(matrix[:, clean]), target, meta, bench, feature_matrix, target_pow15
+            matrix if clean.size == matrix.shape[1] else matrix[:, clean],
+            target,
+            meta,
+            bench,
+            feature_matrix,
+            target_pow15,
+            wanted,
         )
         for name, values in scores.items():
             result[name][clean] = values
     for column in np.flatnonzero(has_nan):
         scores_one = _score_one_column(
-            matrix[:, column], target, meta, bench, feature_matrix, target_pow15, max_filtered_ratio
+            matrix[:, column], target, meta, bench, feature_matrix, target_pow15, max_filtered_ratio, wanted
         )
         for name, value in scores_one.items():
             result[name][column] = value
@@ -257,6 +329,7 @@ def score_eras(
     eras: Iterable[EraInput],
     *,
     model_names: Sequence[str] | None = None,
+    metrics: Collection[str] | None = None,
     target_pow15: bool = True,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
     show_progress: bool = False,
@@ -287,6 +360,7 @@ def score_eras(
             features=era.features,
             model_names=model_names,
             era=era.era,
+            metrics=metrics,
             target_pow15=target_pow15,
             max_filtered_ratio=max_filtered_ratio,
         ).to_frame()

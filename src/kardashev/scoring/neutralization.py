@@ -1,9 +1,15 @@
 """Neutralization against a set of neutralizers (features, factors) and the scores built on it.
 
 ``neutralize(X, N, proportion) = X - proportion·[N, 1]·β`` with ``β`` the minimum-norm least
-squares solution (``rcond = 1e-6``, as ``numpy.linalg.lstsq`` in numerai-tools). The projection is
-computed from one thin QR of ``[N, 1]`` followed by an SVD of the small ``R`` factor, so one
-:class:`NeutralizerBasis` serves any number of prediction columns.
+squares solution, as ``numpy.linalg.lstsq(..., rcond=1e-6)`` in numerai-tools: the projection of
+``X`` on the column space of ``[N, 1]``.
+
+It is computed from one small eigen-decomposition per neutralizer matrix, shared by any number of
+prediction columns: the columns of ``N`` are centered (which splits off the intercept exactly) and
+scaled to unit norm, ``S``; with ``SᵀS = V Λ Vᵀ`` and ``Λ`` truncated at ``rcond²·λ_max`` (singular
+values below ``rcond·σ_max``), the projection is ``mean(X) + S V Λ⁻¹ Vᵀ Sᵀ X``. Centering and scaling
+keep ``SᵀS`` as well conditioned as the correlation matrix of the neutralizers, so this agrees with
+``lstsq`` to ~1e-12 at a fraction of its cost (no QR or SVD of the tall matrix).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg import cho_solve, lapack
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
@@ -32,27 +39,38 @@ LSTSQ_RCOND = 1e-6
 
 @dataclass(frozen=True)
 class NeutralizerBasis:
-    """Orthonormal basis of the column space of ``[N, 1]`` (numerical rank only).
+    """A factored neutralizer matrix ``[N, 1]``; :meth:`project` gives ``[N, 1]β`` for any ``X``.
 
     Attributes
     ----------
-    basis
-        ``(n_stocks, rank)`` orthonormal columns ``U_r``; the projection of ``X`` is ``U_r U_rᵀ X``.
+    scaled
+        ``(n_stocks, k')`` centered, unit-norm non-constant neutralizer columns ``S``.
+    inverse_gram
+        ``(k', k')`` truncated pseudo-inverse ``V Λ⁻¹ Vᵀ`` of ``SᵀS``.
     """
 
-    basis: NDArray[np.float64]
+    scaled: NDArray[np.float64]
+    inverse_gram: NDArray[np.float64]
 
     @property
     def n_stocks(self) -> int:
-        return int(self.basis.shape[0])
+        return int(self.scaled.shape[0])
 
     def project(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``U_r U_rᵀ X`` for ``X`` of shape ``(n_stocks, k)``."""
-        return self.basis @ (self.basis.T @ values)
+        """Projection of each column of ``values`` ``(n_stocks, m)`` on the span of ``[N, 1]``."""
+        projection = self.scaled @ (self.inverse_gram @ (self.scaled.T @ values))
+        return projection + values.mean(axis=0)
+
+    def residual_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``X - projection(X)`` for ``X`` given transposed, as rows ``(m, n_stocks)`` (returned so)."""
+        coefficients = (rows @ self.scaled) @ self.inverse_gram
+        residual = rows - coefficients @ self.scaled.T
+        residual -= rows.mean(axis=1, keepdims=True)
+        return residual
 
 
 def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) -> NeutralizerBasis:
-    """Factor ``A = [N, 1]`` once: ``A = Q R``, ``R = U Σ Vᵀ``, keep ``σ > rcond·σ_max``, ``U_r = Q U[:, r]``.
+    """Factor ``[N, 1]`` once for :func:`neutralize` (see the module docstring for the method).
 
     Parameters
     ----------
@@ -68,15 +86,35 @@ def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) ->
     matrix, _ = as_matrix(neutralizers, name="neutralizers")
     if np.isnan(matrix).any():
         raise InvalidInputError("neutralizers contain NaN", code="nan_neutralizers")
-    augmented = np.hstack([matrix, np.ones((matrix.shape[0], 1))])
-    if augmented.shape[0] >= augmented.shape[1]:
-        q, r = np.linalg.qr(augmented)
-        u, singular, _ = np.linalg.svd(r)
-        left = q @ u
-    else:
-        left, singular, _ = np.linalg.svd(augmented, full_matrices=False)
-    keep = singular > rcond * singular.max(initial=0.0)
-    return NeutralizerBasis(basis=np.ascontiguousarray(left[:, keep]))
+    scaled = matrix - matrix.mean(axis=0)  # centered …
+    norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
+    scale = np.abs(matrix).max(axis=0, initial=0.0) * np.sqrt(matrix.shape[0])
+    varying = norms > np.finfo(np.float64).eps * 8 * scale
+    if not varying.all():
+        scaled = scaled[:, varying]
+    scaled /= norms[varying]  # … and of unit norm
+    gram = scaled.T @ scaled
+    inverse_gram = _well_conditioned_inverse(gram)
+    if inverse_gram is None:
+        eigenvalues, eigenvectors = np.linalg.eigh(gram)
+        keep = eigenvalues > rcond**2 * eigenvalues.max(initial=0.0)
+        kept_vectors = eigenvectors[:, keep]
+        inverse_gram = (kept_vectors / eigenvalues[keep]) @ kept_vectors.T
+    return NeutralizerBasis(scaled=np.ascontiguousarray(scaled), inverse_gram=inverse_gram)
+
+
+def _well_conditioned_inverse(gram: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Inverse of ``gram`` by Cholesky when its estimated condition number is far below the
+    truncation level (``1e9`` vs ``rcond⁻² = 1e12``), so no singular value would be cut; else None."""
+    if gram.shape[0] == 0:
+        return gram.copy()
+    factor, info = lapack.dpotrf(gram, lower=1)
+    if info != 0:
+        return None
+    reciprocal_condition, info = lapack.dpocon(factor, np.abs(gram).sum(axis=0).max(), uplo="L")
+    if info != 0 or not reciprocal_condition > 1e-9:
+        return None
+    return cho_solve((factor, True), np.eye(gram.shape[0]), check_finite=False)
 
 
 def _constant_columns(matrix: NDArray[np.float64]) -> NDArray[np.bool_]:
