@@ -40,7 +40,12 @@ class EraParquetWriter:
             frame = pd.DataFrame({f.name: pd.Series([], dtype=f.type.to_pandas_dtype()) for f in schema})
             metadata.update(pa.Schema.from_pandas(frame.set_index(index)).metadata or {})
         self.schema = schema.with_metadata(metadata)
-        self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        # statistics only where readers prune row groups: keeps the footer (held in memory until
+        # close, one entry per column per era) small
+        keys = [name for name in ("era", "date") if name in self.schema.names]
+        self._writer = pq.ParquetWriter(
+            self.path, self.schema, compression="zstd", write_statistics=keys or False
+        )
         self.n_rows = 0
 
     def write(self, columns: dict[str, object]) -> None:
