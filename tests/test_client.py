@@ -162,3 +162,28 @@ def test_admin_verbs_and_meta_model_download(tmp_path):
     assert json.loads(rec.requests[0].content) == {"name": "a", "deposit": "5"}
     assert json.loads(rec.requests[3].content) == {"day": 1, "ids": ["x"], "target": [0.5]}
     assert "s3cret" not in repr(client)
+
+
+def test_in_process_client_against_a_real_app(tmp_path):
+    import datetime as dt
+
+    from kardashev.api import Settings, create_app
+    from kardashev.api.auth import issue_api_key
+
+    app = create_app(Settings(data_dir=tmp_path))
+    service, now = app.state.context.service, dt.datetime.now(dt.timezone.utc)
+    account = service.create_account("inproc", now=now, tokens=3_000_000)
+    key, _ = issue_api_key(service, account.id, ["read", "stake"], pepper="", now=now)
+    service.create_model(account.id, "inproc_model", now=now)
+    try:
+        with KardashevClient.for_app(app, public_id=key.public_id, secret_key=key.secret) as client:
+            assert client.get_models() == {"inproc_model": service.get_model("inproc_model").id}
+            assert client.stake_increase("1.5", "inproc_model")["wallet_balance"] == "1.5"
+            with pytest.raises(errors.InsufficientBalanceError):
+                client.stake_increase("2", "inproc_model")
+            with pytest.raises(errors.PermissionDeniedError):
+                client.create_model("not_allowed")  # the key has no upload scope
+        with KardashevClient.for_app(app) as anonymous, pytest.raises(errors.AuthenticationError):
+            anonymous.get_account()
+    finally:
+        app.state.context.close()

@@ -90,6 +90,20 @@ class KardashevClient:
             headers["Authorization"] = f"Token {public_id}${secret_key}"
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
 
+    @classmethod
+    def for_app(
+        cls, app: Any, *, public_id: str | None = None, secret_key: str | None = None
+    ) -> KardashevClient:
+        """A client calling an application object in this process (no network; e.g. for a demo or a
+        notebook): ``KardashevClient.for_app(create_app(settings), public_id=..., secret_key=...)``."""
+        from starlette.testclient import TestClient
+
+        client = cls("http://kardashev.local", public_id=public_id, secret_key=secret_key)
+        headers = dict(client._http.headers)
+        client._http.close()
+        client._http = TestClient(app, base_url="http://kardashev.local", headers=headers)
+        return client
+
     def __repr__(self) -> str:
         return f"KardashevClient({str(self._http.base_url)!r})"
 
