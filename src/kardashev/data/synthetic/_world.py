@@ -134,16 +134,17 @@ class EraState:
     adv: np.ndarray  # (n,)
     alpha: np.ndarray  # (n, n_sources) exposure-neutral unit-variance latents
     last_shock: np.ndarray  # (n,) the specific shock of the week that ended at this era
-    basis_all: np.ndarray  # orthonormal basis of the exposures' column space
-    basis_market: np.ndarray  # orthonormal basis of country, sector and beta columns
+    n_market_columns: int  # country, sector and beta: the first columns of the exposures
 
     def residualize_all(self, y: np.ndarray) -> np.ndarray:
         """``y`` minus its least-squares projection on all exposures."""
-        return y - self.basis_all @ (self.basis_all.T @ y)
+        basis = _orthonormal_basis(self.exposures)
+        return y - basis @ (basis.T @ y)
 
     def residualize_market(self, y: np.ndarray) -> np.ndarray:
         """``y`` minus its least-squares projection on country, sector and beta."""
-        return y - self.basis_market @ (self.basis_market.T @ y)
+        basis = _orthonormal_basis(self.exposures[:, : self.n_market_columns])
+        return y - basis @ (basis.T @ y)
 
 
 def _orthonormal_basis(matrix: np.ndarray) -> np.ndarray:
@@ -317,7 +318,6 @@ class World:
         sigma = c.specific_volatility * np.exp(0.25 * vol_z - 0.15 * size)
         adv = 2.0e7 * np.exp(1.1 * size_raw + 0.3 * static(6 + (t + 10_000) // 13))
         basis_all = _orthonormal_basis(exposures)
-        basis_market = _orthonormal_basis(exposures[:, : self.n_market_columns])
         last_shock = self.shocks(t)[1]
         latent = np.empty((n, len(self.sources)))
         for k, source in enumerate(self.sources):
@@ -336,8 +336,7 @@ class World:
             adv=adv,
             alpha=latent,
             last_shock=last_shock,
-            basis_all=basis_all,
-            basis_market=basis_market,
+            n_market_columns=self.n_market_columns,
         )
 
     def weekly_return(self, previous: EraState, u: int) -> np.ndarray:
