@@ -181,28 +181,31 @@ class TournamentService(AccountsMixin, ReportsMixin):
         submit late: scored, not staked, not in the meta model.
         """
         now = as_utc(now)
-        with self.unit_of_work() as repo:
-            round_ = repo.get_round(int(round_number), for_share=True)
-            model_ = repo.get_model(model)
-            if now < round_.open_time:
-                raise StateError(f"round {round_.number} opens at {round_.open_time}", code="round_not_open")
-            if now >= round_.late_close_time or round_.status is RoundStatus.RESOLVED:
-                raise StateError(f"round {round_.number} is closed for submissions", code="round_closed")
-            late = now >= round_.close_time or round_.status is not RoundStatus.OPEN
+        with self.unit_of_work() as repo:  # short read: what the file is validated against
+            round_ = repo.get_round(int(round_number))
+            repo.get_model(model)
             universe = self._universe(repo, round_.universe_sha256)
-            validated = validate_submission(
-                predictions,
-                kind=round_.kind,
-                universe=list(universe),
-                config=self.validation,
-                filename=filename,
-                expected_date=expected_date,
-            )
-            values = pd.Series(validated.values, index=pd.Index(validated.ids, name="id"))
+        self._check_submission_window(round_, now)
+        # Parse, validate and write the blob outside the database transaction (no lock held);
+        # the file is content-addressed, so a failure below leaves at most an orphan file.
+        validated = validate_submission(
+            predictions,
+            kind=round_.kind,
+            universe=list(universe),
+            config=self.validation,
+            filename=filename,
+            expected_date=expected_date,
+        )
+        values = pd.Series(validated.values, index=pd.Index(validated.ids, name="id"))
+        data = encode_vector(values, name="prediction")
+        with self.unit_of_work() as repo:
+            round_ = repo.get_round(int(round_number), for_share=True)  # a close waits for us
+            model_ = repo.get_model(model)
+            self._check_submission_window(round_, now)
+            late = now >= round_.close_time or round_.status is not RoundStatus.OPEN
             existing = repo.list_submissions(round_number=round_.number, model_id=model_.id)
             if existing and existing[0].checksum == validated.checksum and existing[0].late == late:
                 return existing[0]  # the same content again (a retried upload): nothing changes
-            data = encode_vector(values, name="prediction")
             sha = repo.put_blob(data, kind="predictions")
             stored = repo.upsert_submission(
                 round_number=round_.number,
@@ -221,6 +224,13 @@ class TournamentService(AccountsMixin, ReportsMixin):
                     code="submission_locked",
                 )
             return stored
+
+    @staticmethod
+    def _check_submission_window(round_: Round, now: dt.datetime) -> None:
+        if now < round_.open_time:
+            raise StateError(f"round {round_.number} opens at {round_.open_time}", code="round_not_open")
+        if now >= round_.late_close_time or round_.status is RoundStatus.RESOLVED:
+            raise StateError(f"round {round_.number} is closed for submissions", code="round_closed")
 
     def close_round(self, number: int, *, now: dt.datetime) -> Round:
         """Freeze stakes (escrowing the largest possible burn) and build the meta models."""
