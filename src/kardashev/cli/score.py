@@ -46,10 +46,8 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(path, index=False)
-    elif suffix in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
     else:
-        raise DataFormatError(f"--out must end in .csv or .parquet, got {path.name}", code="bad_file")
+        frame.to_parquet(path, index=False)
 
 
 def score(
@@ -82,6 +80,8 @@ def score(
 ) -> None:
     """Score predictions era by era (CORR, MMC, BMC, FNC, CWMM, feature exposure) and summarize them."""
     console = Console()
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise DataFormatError(f"--out must end in .csv or .parquet, got {out.name}", code="bad_file")
     inputs = open_scoring_inputs(
         predictions,
         data,
