@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -24,7 +24,7 @@ from kardashev.demo.dynamics import StakeDynamics, reallocate_stakes, recent_mea
 from kardashev.demo.fund import EraInputs
 from kardashev.demo.scorer import DemoScorer, FundContext
 from kardashev.scoring import neutralize
-from kardashev.tournament import TournamentService
+from kardashev.tournament import TournamentService, ledger
 from kardashev.tournament.domain import UNITS_PER_TOKEN, RoundDay, RoundKind, tokens_to_units
 
 __all__ = ["EngineSeason", "SeasonLog", "partial_day"]
@@ -50,7 +50,7 @@ def partial_day(inputs: EraInputs, *, day: int, horizon: int, forward_return: np
         target=np.asarray(target, dtype=float),
         realized_returns=np.asarray(realized, dtype=float),
         exposures=inputs.exposures,
-        features=inputs.features,
+        features=inputs.features if day >= horizon else None,  # FNC on the final day only
     )
 
 
@@ -66,7 +66,6 @@ class SeasonLog:
     stake_decreases: int = 0
     minted_units: int = 0
     burned_units: int = 0
-    stake_totals: list[float] = field(default_factory=list)
 
     def lines(self) -> tuple[str, ...]:
         return (
@@ -132,6 +131,7 @@ class EngineSeason:
             int, tuple[int, EraInputs, FundContext | None]
         ] = {}  # round -> era, inputs, context
         self.model_ids: dict[str, int] = {}
+        self.model_accounts: dict[str, int] = {}
 
     def create_crowd(self, stakes: np.ndarray, *, now: dt.datetime, wallet_multiple: float = 3.0) -> None:
         """One account per model, wallet funded with ``wallet_multiple``× the mean stake; then its stake."""
@@ -142,6 +142,7 @@ class EngineSeason:
             )
             model = self.service.create_model(account.id, name, now=now)
             self.model_ids[name] = model.id
+            self.model_accounts[name] = account.id
             if stake > 0 and _units(float(stake)) > 0:
                 self.service.stake_increase(model.id, _units(float(stake)), now=now)
 
@@ -203,11 +204,22 @@ class EngineSeason:
     def pending_rounds(self) -> int:
         return len(self._pending)
 
+    def _ledger(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Free and total (free + at risk) stake per model in units, and every balance, in one query."""
+        balances = self.service.balances()
+        at_risk: dict[int, int] = {}
+        for account, amount in balances.items():
+            if account.startswith("at_risk:"):
+                model_id = int(account.rsplit(":", 1)[1])
+                at_risk[model_id] = at_risk.get(model_id, 0) + amount
+        ids = [self.model_ids[name] for name in self.names]
+        free = np.array([balances.get(ledger.stake_account(i), 0) for i in ids], dtype=np.int64)
+        total = free + np.array([at_risk.get(i, 0) for i in ids], dtype=np.int64)
+        return free, total, balances
+
     def stakes(self) -> np.ndarray:
         """Each model's total stake (free + at risk) in tokens."""
-        return np.array(
-            [self.service.stake(name).total / UNITS_PER_TOKEN for name in self.names], dtype=np.float64
-        )
+        return self._ledger()[1] / UNITS_PER_TOKEN
 
     def resolved_scores(self, metric: str) -> np.ndarray:
         """``(n_resolved_rounds, n_models)`` final-day ``metric`` of the resolved rounds, oldest first."""
@@ -231,26 +243,25 @@ class EngineSeason:
         if history.shape[0] == 0:
             return
         recent = recent_mean_scores(history, window=self.dynamics.window)
-        infos = [self.service.stake(name) for name in self.names]
-        totals = np.array([info.total for info in infos], dtype=np.float64) / UNITS_PER_TOKEN
+        free, total_units, balances = self._ledger()
+        totals = total_units / UNITS_PER_TOKEN
         targets = reallocate_stakes(totals, recent, self.dynamics)
-        minimum = max(1, UNITS_PER_TOKEN // 100)
-        for name, info, current, target in zip(self.names, infos, totals, targets, strict=True):
+        for k, (name, current, target) in enumerate(zip(self.names, totals, targets, strict=True)):
             delta = _units(abs(target - current))
-            if delta < minimum:
+            # stakers do not bother with changes under 1% of their stake (or a hundredth of a token)
+            if delta < max(UNITS_PER_TOKEN // 100, int(0.01 * total_units[k])):
                 continue
             if target > current:
-                wallet = self.service.wallet(f"{name}-owner")
+                wallet = balances.get(ledger.wallet_account(self.model_accounts[name]), 0)
                 amount = min(delta, wallet)
-                if amount >= minimum:
+                if amount > 0:
                     self.service.stake_increase(name, amount, now=now)
                     self.log.stake_increases += 1
             else:
-                amount = min(delta, info.stake)
-                if amount >= minimum:
+                amount = min(delta, int(free[k]))
+                if amount > 0:
                     self.service.stake_decrease(name, amount, now=now)
                     self.log.stake_decreases += 1
-        self.log.stake_totals.append(float(self.stakes().sum()))
 
     def final_scores(self) -> Mapping[str, np.ndarray]:
         """Per metric, ``(n_resolved_rounds, n_models)`` final scores (for grades and the leaderboard)."""
