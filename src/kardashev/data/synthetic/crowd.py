@@ -51,6 +51,7 @@ _STAKE_LOG_MEAN = {
     "noise": 4.8,
 }
 _S_STAKE, _S_STATIC, _S_FRESH, _S_WEIGHTS = 11, 12, 13, 14
+_CHUNK = 128  # models per block when building predictions (fixed: it orders the random draws)
 
 
 @dataclass(frozen=True)
@@ -133,28 +134,36 @@ class Crowd:
         """Number of models."""
         return len(self.model_names)
 
-    def _raw_signals(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def _ranks(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, m) ranks of every model's raw signal at era ``t`` (copycat columns are filled later).
+
+        Built ``_CHUNK`` models at a time, so temporaries stay a fraction of one era's predictions.
+        """
         truth = self.market.truth(t)
         uids = self.market._state(t).uids
         exposure_index = [truth.exposure_names.index(d) for d in self._directions[truth.alpha.shape[1] :]]
         latent = np.column_stack([truth.alpha, _standardize(truth.exposures[:, exposure_index])])
         loadings = np.column_stack([s.loadings for s in self._specs])  # (L, m)
-        signal = latent @ loadings
-        models = np.arange(self.n_models)
         static = np.array([s.static_noise for s in self._specs])
         fresh = np.array([s.fresh_noise for s in self._specs])
         seed = self.config.seed
-        noise_static = hashed_normal(seed, _S_STATIC, uids[:, None], models[None, :])
-        noise_fresh = era_rng(seed, _S_FRESH, t).standard_normal(signal.shape)
-        return signal + static * noise_static + fresh * noise_fresh, uids
+        fresh_rng = era_rng(seed, _S_FRESH, t)
+        ranks = np.empty((uids.shape[0], self.n_models))
+        for start in range(0, self.n_models, _CHUNK):
+            models = np.arange(start, min(start + _CHUNK, self.n_models))
+            raw = latent @ loadings[:, models]
+            raw += static[models] * hashed_normal(seed, _S_STATIC, uids[:, None], models[None, :])
+            raw += fresh[models] * fresh_rng.standard_normal((models.size, uids.shape[0])).T
+            ranks[:, models] = percentile_rank(raw)
+        return ranks, uids
 
     def _stake_weighted_average(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Stake-weighted average rank of the non-copycat models at era ``t`` (cached), and uids."""
         key = ("average", t)
         if key in self._cache:
             return self._cache[key]
-        raw, uids = self._raw_signals(t)
-        return self._average_of(percentile_rank(raw), t, uids)
+        ranks, uids = self._ranks(t)
+        return self._average_of(ranks, t, uids)
 
     def _average_of(self, ranks: np.ndarray, t: int, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cache and return the stake-weighted average rank of the non-copycat columns of ``ranks``."""
@@ -189,8 +198,7 @@ class Crowd:
             return self._predictions(t)
 
     def _predictions(self, t: int) -> np.ndarray:
-        raw, uids = self._raw_signals(t)
-        ranks = percentile_rank(raw)
+        ranks, uids = self._ranks(t)
         if ("average", t) not in self._cache:
             self._average_of(ranks, t, uids)  # next era's copycats will need it
         self._fill_copycats(ranks, t, uids)
