@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,59 @@ def test_fast_and_generic_agree(name):
     grad_fast, grad_generic = fast.vjp(g), generic.vjp(g)
     np.testing.assert_allclose(grad_fast, grad_generic, rtol=0, atol=1e-6 * np.abs(grad_fast).max())
     assert fast.objective == pytest.approx(generic.objective, rel=1e-8)
+
+
+def test_warm_start_converges_faster_to_the_same_point():
+    case = make_case(n=400, n_sectors=8, n_dense=4, n_factors=5, seed=3)
+    base = optimize(case.signal, **case.kwargs())
+    perturbed = case.signal + 0.05 * np.random.default_rng(4).standard_normal(case.signal.size)
+    cold = optimize(perturbed, **case.kwargs())
+    warm = optimize(perturbed, warm_start=base, **case.kwargs())
+    assert warm.iterations < cold.iterations
+    np.testing.assert_allclose(warm.weights, cold.weights, atol=1e-10 * np.abs(cold.weights).max())
+    g = np.ones(case.signal.size)
+    np.testing.assert_allclose(warm.vjp(g), cold.vjp(g), atol=1e-8 * np.abs(cold.vjp(g)).max())
+    # the duals alone work as a warm start too
+    assert optimize(perturbed, warm_start=base.duals, **case.kwargs()).iterations == warm.iterations
+
+
+def test_dependent_one_hots_get_zero_duals_and_the_rest_are_shadow_prices():
+    case = make_case(n=80, n_sectors=4, n_countries=3, n_dense=2, seed=6)
+    result = optimize(case.signal, **case.kwargs())
+    names = result.duals.exposure_names
+    assert names[0] == "dollar_neutral" and len(names) == 1 + case.exposures.shape[1]
+    # ones, 4 sectors and 3 countries span only 1 + 3 + 2 dimensions: two columns are dropped
+    assert np.sum(result.duals.equality == 0) == 2
+    # stationarity with the reported multipliers: α − 2γΣw − Aν ∈ λ∂|w| + bound normal cone
+    full = np.hstack([np.ones((80, 1)), case.exposures])
+    rm = case.risk_model
+    sigma_w = rm.factor_loadings @ (rm.factor_covariance @ (rm.factor_loadings.T @ result.weights))
+    sigma_w += rm.specific_variance * result.weights
+    reduced = (
+        result.alpha_scale * case.signal
+        - 2 * case.config.risk_aversion * sigma_w
+        - full @ result.duals.equality
+    )
+    free = result.active.free
+    scale = np.abs(result.alpha_scale * case.signal).max()
+    np.testing.assert_allclose(
+        reduced[free], result.duals.gross * np.sign(result.weights[free]), atol=1e-9 * scale
+    )
+    bound = result.active.at_upper | result.active.at_lower
+    np.testing.assert_allclose(
+        reduced[bound],
+        (result.duals.gross + result.duals.bounds[bound]) * np.sign(result.weights[bound]),
+        atol=1e-9 * scale,
+    )
+
+
+def test_liquidity_caps_and_defaults_make_constraints_active():
+    case = make_case(n=300, n_sectors=10, n_dense=5, n_factors=5, seed=8, adv=True)
+    result = optimize(case.signal, **case.kwargs())
+    counts = result.active.counts()
+    assert result.active.gross and counts["at_bound"] > 0.05 * 300 and counts["at_zero"] > 0.05 * 300
+    capped = dataclasses.replace(case.config, capital=1e9, max_adv_participation=0.01)
+    liquid = optimize(case.signal, **case.kwargs() | {"config": capped})
+    caps = np.minimum(capped.max_position / 300, 0.01 * case.adv / 1e9)
+    assert np.all(np.abs(liquid.weights) <= caps * (1 + 1e-12))
+    assert np.any(liquid.active.at_upper & (caps < capped.max_position / 300))

@@ -56,3 +56,10 @@ def test_weak_bound_detected():
     pieces = separable_minimizer(np.array([3.0]), np.ones(1), np.array([2.0]), np.zeros(1), 1.0, 0.0)
     assert pieces.x[0] == 2.0
     assert abs(pieces.margin[0]) < 1e-15  # exactly at the bound with zero multiplier
+
+
+def test_zero_kink_margin_is_the_whole_interval():
+    # x0 = 0: the kink at zero spans b ∈ [−λ, λ]; a name with b = 0 is deep inside it
+    pieces = separable_minimizer(np.array([0.0, 0.9]), np.ones(2), np.full(2, 5.0), np.zeros(2), 1.0, 0.0)
+    assert np.all(pieces.x == 0)
+    np.testing.assert_allclose(pieces.margin, [1.0, 0.1])

@@ -133,12 +133,17 @@ def _feasible(problem: ScaledProblem) -> bool:
     return outcome.status != 2
 
 
-def solve_fast(problem: ScaledProblem, *, warm_start: PortfolioDuals | None = None) -> PortfolioResult:
-    """Solve the scaled problem by dual Newton and build the result (exact backward included)."""
+def solve_fast(
+    problem: ScaledProblem, *, warm_start: PortfolioDuals | None = None, start: DualPoint | None = None
+) -> PortfolioResult:
+    """Solve the scaled problem by dual Newton and build the result (exact backward included).
+
+    ``warm_start`` are the multipliers of a previous result, ``start`` internal ones.
+    """
     cfg = problem.config
     k, r = problem.Q.shape[1], problem.V.shape[1]
     has_turnover = problem.turnover is not None
-    point = _start(problem, warm_start)
+    point = start if start is not None else _start(problem, warm_start)
     evaluation = evaluate(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     for iteration in range(cfg.max_iterations + 1):

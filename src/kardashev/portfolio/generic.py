@@ -12,12 +12,14 @@ after one or two rounds.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 import cvxpy as cp
 import numpy as np
 
 from kardashev.errors import InfeasibleError, SolverError
+from kardashev.portfolio.fast import solve_fast
 from kardashev.portfolio.kkt import PsdSolver, constraint_columns, reduced_matrix
 from kardashev.portfolio.pieces import (
     AT_LOWER,
@@ -149,7 +151,7 @@ def _kkt_on(
     return DualPoint(nu=z[:k], mu=z[k : k + r], lam=lam, tau=tau), x
 
 
-def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, int]:
+def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, int, bool]:
     x_scale = max(float(problem.upper.max()), 1e-300)
     kinks = problem.x0 if problem.has_costs else np.zeros(problem.n)
     lam_on = float(np.abs(candidate).sum()) >= problem.gross * (1 - 1e-6)
@@ -175,13 +177,19 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         turnover_excess = (
             0.0 if problem.turnover is None else float(np.abs(x - problem.x0).sum()) - problem.turnover
         )
+        # an inconsistent reduced system (a direction no free name spans) shows up here
+        equality_ok = (
+            float(np.linalg.norm(problem.Q.T @ x)) <= 1e-9 * problem.x_scale
+            and float(np.linalg.norm(problem.V.T @ x - point.mu)) <= 1e-9 * problem.v_scale
+        )
         primal_ok = (
-            np.all(np.abs(x) <= problem.upper + tol)
+            equality_ok
+            and np.all(np.abs(x) <= problem.upper + tol)
             and gross_excess <= 1e-9 * problem.gross
             and (problem.turnover is None or turnover_excess <= 1e-9 * problem.turnover)
         )
         if primal_ok and point.lam >= 0 and point.tau >= 0 and np.max(np.abs(closed.x - x)) <= 1e-7 * x_scale:
-            return point, round_
+            return point, round_, True
         new = piece.copy()
         # primal violations: a free name left its piece -> hold it at the boundary it crossed
         free = (piece == REGION_LOW) | (piece == REGION_MID) | (piece == REGION_HIGH)
@@ -201,11 +209,20 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         if np.array_equal(new, piece) and new_lam_on == lam_on and new_tau_on == tau_on:
             break
         piece, lam_on, tau_on = new, new_lam_on, new_tau_on
-    raise SolverError("the active-set polish of the generic solution did not converge", code="polish_failed")
+    return point, round_, False
 
 
 def solve_generic(problem: ScaledProblem) -> PortfolioResult:
-    """Solve with cvxpy/Clarabel, polish the active set exactly, build the result."""
+    """Solve with cvxpy/Clarabel, polish the active set exactly, build the result.
+
+    When the active constraints outnumber the free names (tiny problems: the multipliers are not
+    unique, so the dual-sign check of the polish can cycle), the polish hands its multipliers to
+    the dual Newton iteration of :mod:`kardashev.portfolio.fast` to finish.
+    """
     candidate = _candidate(problem)
-    point, rounds = _polish(problem, candidate)
+    point, rounds, converged = _polish(problem, candidate)
+    if not converged:
+        start = DualPoint(nu=point.nu, mu=point.mu, lam=max(point.lam, 0.0), tau=max(point.tau, 0.0))
+        finished = solve_fast(problem, start=start)
+        return dataclasses.replace(finished, method="generic", iterations=rounds + finished.iterations)
     return finalize(problem, point, evaluate(problem, point), method="generic", iterations=rounds)

@@ -126,13 +126,15 @@ def separable_minimizer(
     big = np.inf
     lo_end = np.where(piece == REGION_LOW, -big, np.where(piece == REGION_MID, t2, t4))
     hi_end = np.where(piece == REGION_LOW, t1, np.where(piece == REGION_MID, t3, big))
-    kink_lo = np.where(piece == KINK_LOW, t1, t3)
-    kink_hi = np.where(piece == KINK_LOW, t2, t4)
+    # where x⁰ = 0 both kinks sit at 0 and form one interval [θ₁, θ₄]
+    merged = p1 == p2
+    kink_lo = np.where(merged, t1, np.where(piece == KINK_LOW, t1, t3))
+    kink_hi = np.where(merged, t4, np.where(piece == KINK_LOW, t2, t4))
     at_kink = (piece == KINK_LOW) | (piece == KINK_HIGH)
     margin = np.where(at_kink, np.minimum(b - kink_lo, kink_hi - b), np.minimum(b - lo_end, hi_end - b))
-    below = piece == KINK_LOW
+    below = (piece == KINK_LOW) & ~merged
     enter_up = np.where(below, REGION_MID, REGION_HIGH)
-    enter_down = np.where(below, REGION_LOW, REGION_MID)
+    enter_down = np.where(below | merged, REGION_LOW, REGION_MID)
     neighbour = np.where(at_kink, np.where(kink_hi - b < b - kink_lo, enter_up, enter_down), piece).astype(
         np.int8
     )
