@@ -2,14 +2,17 @@
 
 ``neutralize(X, N, proportion) = X - proportion·[N, 1]·β`` with ``β`` the minimum-norm least
 squares solution, as ``numpy.linalg.lstsq(..., rcond=1e-6)`` in numerai-tools: the projection of
-``X`` on the column space of ``[N, 1]``.
+``X`` on the column space of ``[N, 1]``, leaving out directions whose singular value is below
+``rcond·σ_max``.
 
-It is computed from one small eigen-decomposition per neutralizer matrix, shared by any number of
-prediction columns: the columns of ``N`` are centered (which splits off the intercept exactly) and
-scaled to unit norm, ``S``; with ``SᵀS = V Λ Vᵀ`` and ``Λ`` truncated at ``rcond²·λ_max`` (singular
-values below ``rcond·σ_max``), the projection is ``mean(X) + S V Λ⁻¹ Vᵀ Sᵀ X``. Centering and scaling
-keep ``SᵀS`` as well conditioned as the correlation matrix of the neutralizers, so this agrees with
-``lstsq`` to ~1e-12 at a fraction of its cost (no QR or SVD of the tall matrix).
+One factorization per neutralizer matrix serves any number of prediction columns. Fast path: the
+columns of ``N`` are centered (which splits off the intercept exactly) and scaled to unit norm,
+``S``; the projection is ``mean(X) + S (SᵀS)⁻¹ Sᵀ X`` with ``SᵀS`` (k × k) inverted by Cholesky. It
+is taken only when ``lstsq`` would cut nothing: the condition number of ``[N, 1]ᵀ[N, 1]``, rebuilt
+exactly from the centered Gram matrix, the means and the norms, is estimated far below the cut
+(1e9 vs ``rcond⁻² = 1e12``). Otherwise (constant, duplicated, collinear or badly scaled columns)
+the exact path is a thin QR of ``[N, 1]`` and an SVD of its small ``R`` factor, truncated as
+``lstsq`` does.
 """
 
 from __future__ import annotations
@@ -41,31 +44,38 @@ LSTSQ_RCOND = 1e-6
 class NeutralizerBasis:
     """A factored neutralizer matrix ``[N, 1]``; :meth:`project` gives ``[N, 1]β`` for any ``X``.
 
+    The projection is ``mean(X)·[with_mean] + B W Bᵀ X``.
+
     Attributes
     ----------
-    scaled
-        ``(n_stocks, k')`` centered, unit-norm non-constant neutralizer columns ``S``.
-    inverse_gram
-        ``(k', k')`` truncated pseudo-inverse ``V Λ⁻¹ Vᵀ`` of ``SᵀS``.
+    basis
+        ``(n_stocks, r)`` columns ``B``: centered unit-norm neutralizers (fast path) or an orthonormal
+        basis of the kept singular directions of ``[N, 1]`` (exact path).
+    weights
+        ``(r, r)`` ``W``: ``(SᵀS)⁻¹`` (fast path) or the identity (exact path).
+    with_mean
+        Whether the intercept is handled by subtracting the mean (fast path).
     """
 
-    scaled: NDArray[np.float64]
-    inverse_gram: NDArray[np.float64]
+    basis: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    with_mean: bool
 
     @property
     def n_stocks(self) -> int:
-        return int(self.scaled.shape[0])
+        return int(self.basis.shape[0])
 
     def project(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Projection of each column of ``values`` ``(n_stocks, m)`` on the span of ``[N, 1]``."""
-        projection = self.scaled @ (self.inverse_gram @ (self.scaled.T @ values))
-        return projection + values.mean(axis=0)
+        """Projection of each column of ``values`` ``(n_stocks, m)`` on the kept span of ``[N, 1]``."""
+        projection = self.basis @ (self.weights @ (self.basis.T @ values))
+        return projection + values.mean(axis=0) if self.with_mean else projection
 
     def residual_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """``X - projection(X)`` for ``X`` given transposed, as rows ``(m, n_stocks)`` (returned so)."""
-        coefficients = (rows @ self.scaled) @ self.inverse_gram
-        residual = rows - coefficients @ self.scaled.T
-        residual -= rows.mean(axis=1, keepdims=True)
+        coefficients = (rows @ self.basis) @ self.weights
+        residual = rows - coefficients @ self.basis.T
+        if self.with_mean:
+            residual -= rows.mean(axis=1, keepdims=True)
         return residual
 
 
@@ -86,35 +96,61 @@ def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) ->
     matrix, _ = as_matrix(neutralizers, name="neutralizers")
     if np.isnan(matrix).any():
         raise InvalidInputError("neutralizers contain NaN", code="nan_neutralizers")
-    scaled = matrix - matrix.mean(axis=0)  # centered …
+    n = matrix.shape[0]
+    means = matrix.mean(axis=0)
+    scaled = matrix - means  # centered …
     norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
-    scale = np.abs(matrix).max(axis=0, initial=0.0) * np.sqrt(matrix.shape[0])
-    varying = norms > np.finfo(np.float64).eps * 8 * scale
-    if not varying.all():
-        scaled = scaled[:, varying]
-    scaled /= norms[varying]  # … and of unit norm
-    gram = scaled.T @ scaled
-    inverse_gram = _well_conditioned_inverse(gram)
-    if inverse_gram is None:
-        eigenvalues, eigenvectors = np.linalg.eigh(gram)
-        keep = eigenvalues > rcond**2 * eigenvalues.max(initial=0.0)
-        kept_vectors = eigenvectors[:, keep]
-        inverse_gram = (kept_vectors / eigenvalues[keep]) @ kept_vectors.T
-    return NeutralizerBasis(scaled=np.ascontiguousarray(scaled), inverse_gram=inverse_gram)
+    if n > matrix.shape[1] + 1 and np.all(norms > 0):
+        scaled /= norms  # … and of unit norm
+        gram = scaled.T @ scaled
+        inverse_gram = _fast_path_inverse(gram, means, norms, n, rcond)
+        if inverse_gram is not None:
+            return NeutralizerBasis(basis=scaled, weights=inverse_gram, with_mean=True)
+    return _exact_basis(matrix, rcond)
 
 
-def _well_conditioned_inverse(gram: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """Inverse of ``gram`` by Cholesky when its estimated condition number is far below the
-    truncation level (``1e9`` vs ``rcond⁻² = 1e12``), so no singular value would be cut; else None."""
-    if gram.shape[0] == 0:
-        return gram.copy()
-    factor, info = lapack.dpotrf(gram, lower=1)
+def _cholesky_inverse(
+    matrix: NDArray[np.float64], min_reciprocal_condition: float
+) -> NDArray[np.float64] | None:
+    """``matrix⁻¹`` by Cholesky if positive definite with estimated 1-norm ``rcond`` above the bound."""
+    factor, info = lapack.dpotrf(matrix, lower=1)
     if info != 0:
         return None
-    reciprocal_condition, info = lapack.dpocon(factor, np.abs(gram).sum(axis=0).max(), uplo="L")
-    if info != 0 or not reciprocal_condition > 1e-9:
+    reciprocal_condition, info = lapack.dpocon(factor, np.abs(matrix).sum(axis=0).max(), uplo="L")
+    if info != 0 or not reciprocal_condition > min_reciprocal_condition:
         return None
-    return cho_solve((factor, True), np.eye(gram.shape[0]), check_finite=False)
+    return cho_solve((factor, True), np.eye(matrix.shape[0]), check_finite=False)
+
+
+def _fast_path_inverse(
+    gram: NDArray[np.float64], means: NDArray[np.float64], norms: NDArray[np.float64], n: int, rcond: float
+) -> NDArray[np.float64] | None:
+    """``(SᵀS)⁻¹`` when ``lstsq`` on ``A = [N, 1]`` would keep every direction, else None.
+
+    ``AᵀA = [[D SᵀS D + n μμᵀ, n μ], [n μᵀ, n]]`` (``D`` the norms); its condition number must be
+    estimated below ``1e-3 · rcond⁻²`` (three orders of margin for the estimate).
+    """
+    k = gram.shape[0]
+    raw_gram = np.empty((k + 1, k + 1))
+    raw_gram[:k, :k] = norms[:, None] * gram * norms[None, :] + n * np.outer(means, means)
+    raw_gram[:k, k] = raw_gram[k, :k] = n * means
+    raw_gram[k, k] = n
+    if _cholesky_inverse(raw_gram, 1e3 * rcond**2) is None:
+        return None
+    return _cholesky_inverse(gram, 1e3 * rcond**2)
+
+
+def _exact_basis(matrix: NDArray[np.float64], rcond: float) -> NeutralizerBasis:
+    """Orthonormal basis of the singular directions of ``[N, 1]`` kept by ``lstsq(rcond)``."""
+    augmented = np.hstack([matrix, np.ones((matrix.shape[0], 1))])
+    if augmented.shape[0] >= augmented.shape[1]:
+        q, r = np.linalg.qr(augmented)
+        left, singular, _ = np.linalg.svd(r)
+        left = q @ left
+    else:
+        left, singular, _ = np.linalg.svd(augmented, full_matrices=False)
+    kept = left[:, singular > rcond * singular.max(initial=0.0)]
+    return NeutralizerBasis(basis=np.ascontiguousarray(kept), weights=np.eye(kept.shape[1]), with_mean=False)
 
 
 def _constant_columns(matrix: NDArray[np.float64]) -> NDArray[np.bool_]:
