@@ -222,14 +222,16 @@ def round_resolve(
 def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List rounds and their state."""
     table = Table("round", "kind", "status", "closes", "days scored", "submissions")
-    for r in _service(db, data_dir).list_rounds():
+    service = _service(db, data_dir)
+    for r in service.list_rounds():
+        n_submissions = len(service.list_submissions(round_number=r.number))
         table.add_row(
             str(r.number),
             r.kind.value,
             r.status.value,
             r.close_time.isoformat(),
             f"{r.days_scored}/{r.horizon_days}",
-            str(r.n_contributors),
+            str(n_submissions),
         )
     console.print(table)
 

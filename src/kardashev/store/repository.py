@@ -27,6 +27,7 @@ from kardashev.tournament.domain import (
     RoundStatus,
     StakeSnapshot,
     Submission,
+    units_to_tokens,
 )
 from kardashev.tournament.ledger import Posting
 
@@ -35,7 +36,11 @@ __all__ = ["SqlRepository"]
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     """SQLite hands timestamps back naive: they were stored as UTC."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return (
+        moment.replace(tzinfo=dt.timezone.utc)
+        if moment.tzinfo is None
+        else moment.astimezone(dt.timezone.utc)
+    )
 
 
 def _utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
@@ -399,8 +404,8 @@ class SqlRepository:
         for account, balance in new_balances.items():
             if balance < 0 and account != ledger.PAYOUT_POOL:
                 raise InsufficientBalanceError(
-                    f"{account} would go negative ({balance} units): "
-                    f"not enough tokens for this {kind.replace('_', ' ')}"
+                    f"not enough tokens for this {kind.replace('_', ' ')}: {account} holds "
+                    f"{units_to_tokens(current[account])} tokens, {units_to_tokens(-deltas[account])} needed"
                 )
         transaction = m.LedgerTransactionRow(
             kind=kind, round_number=round_number, memo=memo, created_at=now, idempotency_key=idempotency_key
@@ -484,7 +489,12 @@ class SqlRepository:
             query = query.where(m.PendingReleaseRow.released_at.is_(None))
         return [
             PendingRelease(
-                r.id, r.model_id, r.amount, _utc(r.requested_at), r.release_after_round, _utc_or_none(r.released_at)
+                r.id,
+                r.model_id,
+                r.amount,
+                _utc(r.requested_at),
+                r.release_after_round,
+                _utc_or_none(r.released_at),
             )
             for r in self.session.scalars(query)
         ]
