@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -194,8 +195,9 @@ class RiskModel:
     def n_factors(self) -> int:
         return int(self.factor_loadings.shape[1])
 
+    @cached_property
     def factor_root(self) -> np.ndarray:
-        """G = B·L with F = L Lᵀ (eigen-root, robust to a singular F), so BFBᵀ = G Gᵀ."""
+        """G = B·L with F = L Lᵀ (eigen-root, robust to a singular F), so BFBᵀ = G Gᵀ (cached)."""
         if self.n_factors == 0:
             return self.factor_loadings
         values, vectors = np.linalg.eigh(self.factor_covariance)

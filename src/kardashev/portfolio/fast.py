@@ -48,6 +48,7 @@ from kardashev.portfolio.solution import (
     DualPoint,
     dual_gradient,
     evaluate,
+    evaluate_positions,
     finalize,
     kink_positions,
     relative_residual,
@@ -144,26 +145,24 @@ def solve_fast(
     k, r = problem.Q.shape[1], problem.V.shape[1]
     has_turnover = problem.turnover is not None
     point = start if start is not None else _start(problem, warm_start)
-    evaluation = evaluate(problem, point)
+    b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     for iteration in range(cfg.max_iterations + 1):
-        x = evaluation.x
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
         if residual <= cfg.tolerance:
-            return finalize(problem, point, evaluation, method="fast", iterations=iteration)
+            return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
         if iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
             break
         g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = point.lam > 0 or g_lam > 0
         tau_in = has_turnover and (point.tau > 0 or g_tau > 0)
-        free = evaluation.pieces.free
         inv_h = 1.0 / problem.h[free]
         x_free = x[free]
         s = np.sign(x_free)
         t = np.sign(x_free - problem.x0[free])
         for _ in range(3):
-            E = constraint_columns(problem.Q, problem.V, free, s if lam_in else None, t if tau_in else None)
+            E = constraint_columns(problem.W, free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
             d = _direction(reduced_matrix(E, inv_h, k, r), grad, residual)
             d_lam = float(d[k + r]) if lam_in else 0.0
@@ -176,22 +175,18 @@ def solve_fast(
             else:
                 break
         d_nu, d_mu = d[:k], d[k : k + r]
-        step_b = problem.Q @ d_nu
-        if r:
-            step_b += problem.V @ d_mu
+        step_b = problem.W[:, : k + r] @ d[: k + r]
         t_lam = point.lam / -d_lam if d_lam < 0 else np.inf
         t_tau = point.tau / -d_tau if d_tau < 0 else np.inf
         t_max = min(t_lam, t_tau)
 
-        slope = partial(
-            _slope, problem=problem, b=evaluation.b, step_b=step_b, point=point, d_mu=d_mu, d_lam=d_lam
-        )
+        slope = partial(_slope, problem=problem, b=b, step_b=step_b, point=point, d_mu=d_mu, d_lam=d_lam)
         slope = partial(slope, d_tau=d_tau)
         step = _line_search(slope, float(grad @ d), t_max)
         lam = 0.0 if step >= t_lam else max(point.lam + step * d_lam, 0.0)
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
-        evaluation = evaluate(problem, point)
+        b, x, free = evaluate_positions(problem, point)
     if not _feasible(problem):
         raise InfeasibleError(
             "the constraints admit no portfolio: the turnover cap cannot reach a neutral, capped portfolio "
@@ -200,7 +195,7 @@ def solve_fast(
         )
     raise SolverError(
         f"dual Newton did not converge in {cfg.max_iterations} iterations "
-        f"(relative residual {relative_residual(problem, point, evaluation.x):.2e})",
+        f"(relative residual {relative_residual(problem, point, x):.2e})",
         code="not_converged",
     )
 

@@ -137,7 +137,7 @@ def _kkt_on(
     s, t = region_signs(piece[free], kinks[free])
     inv_h = 1.0 / problem.h[free]
     rhs_free = problem.q[free] - problem.cost * t
-    E = constraint_columns(problem.Q, problem.V, free, s if lam_on else None, t if tau_on else None)
+    E = constraint_columns(problem.W, free, s if lam_on else None, t if tau_on else None)
     fixed = ~free
     e = [-(problem.Q[fixed].T @ x[fixed]), -(problem.V[fixed].T @ x[fixed])]
     if lam_on:

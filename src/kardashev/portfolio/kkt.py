@@ -43,19 +43,25 @@ _PIVOT_TOLERANCE = 1e-11
 
 
 def constraint_columns(
-    Q: np.ndarray,
-    V: np.ndarray,
+    W: np.ndarray,
     free: np.ndarray,
     s: np.ndarray | None,
     t: np.ndarray | None,
 ) -> np.ndarray:
-    """E = [Q_F, V_F, s?, t?] of shape (|F|, k + r (+1) (+1))."""
-    blocks = [Q[free], V[free]]
+    """E = [Q_F, V_F, s?, t?] of shape (|F|, k + r (+1) (+1)).
+
+    ``W = [Q, V, 0, 0]`` is stored once per problem with two spare columns, so that E costs a
+    single row gather.
+    """
+    E = W[free]
+    column = W.shape[1] - 2
     if s is not None:
-        blocks.append(s[:, None])
+        E[:, column] = s
+        column += 1
     if t is not None:
-        blocks.append(t[:, None])
-    return np.hstack(blocks)
+        E[:, column] = t
+        column += 1
+    return E[:, :column]
 
 
 def reduced_matrix(E: np.ndarray, inv_h: np.ndarray, k: int, r: int) -> np.ndarray:

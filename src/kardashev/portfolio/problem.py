@@ -12,10 +12,10 @@ median curvature). Then ``ρ·n·J = ½ xᵀ(diag(h) + V Vᵀ)x − qᵀx + c̃ 
     h = ρ·(2/n)(γ d + κ λ),   V = √(ρ·2γ/n)·G,   q = ρ(α + 2κ λ x0 / n),   c̃ = ρ c,
     x0 = n·w0,   U_i = n·u_i,   gross cap n·L,   turnover cap n·T.
 
-A multiplier of the scaled problem equals ρ times the natural one (equalities, gross, turnover);
-bound multipliers are ρ/n... see :mod:`kardashev.portfolio.result`. The equality rows are
-replaced by an orthonormal basis ``Q`` of their span (pivoted QR, dependent rows dropped once):
-``Aᵀw = 0 ⇔ Qᵀx = 0``.
+Every multiplier of the scaled problem (equalities, gross, turnover, bounds) equals ρ times the
+natural one: the scaled Lagrangian is ρ·n times the natural one and each constraint is n times
+its natural form. The equality rows are replaced by a basis ``Q`` of their span (dependent rows
+dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class ScaledProblem:
     n: int
     h: np.ndarray  # (n,)
     V: np.ndarray  # (n, r)
-    Q: np.ndarray  # (n, k) orthonormal basis of the equality rows
+    Q: np.ndarray  # (n, k) basis of the equality rows
+    W: np.ndarray  # (n, k + r + 2) = [Q, V, 0, 0], rows gathered into the Newton systems
     basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
     q: np.ndarray  # (n,)
     x0: np.ndarray  # (n,)
@@ -94,13 +95,14 @@ def _vector(name: str, value: object, n: int) -> np.ndarray:
 
 
 def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A basis Q of span(A) (orthonormal up to rounding) and the map from Q- to A-multipliers.
+    """A basis Q of span(A) and the map from Q-multipliers to A-multipliers.
 
     Columns are scaled to unit norm; dependent ones (e.g. country and sector one-hots, which
-    both sum to the ones column) are dropped once. The rank is read from a pivoted Cholesky
-    factorization of the Gram matrix (``AᵀA = UᵀU``, then ``Q = A U⁻¹``: Cholesky-QR, 10× faster
-    than Householder here); if any pivot falls in the ambiguous range between clearly
-    dependent and clearly independent, a pivoted Householder QR decides instead.
+    both sum to the ones column) are dropped once. The rank and the kept columns are read from a
+    pivoted Cholesky factorization of the Gram matrix (10× faster than Householder QR here);
+    if any pivot falls in the ambiguous range between clearly dependent (≤ 1e-12) and clearly
+    independent (≥ 1e-8), a pivoted Householder QR (``scipy.linalg.qr(pivoting=True)``) decides
+    instead and its orthonormal Q is used.
     """
     n, k = exposures.shape
     if k == 0:
@@ -109,23 +111,25 @@ def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
     normalized = exposures * scale
     gram = normalized.T @ normalized
-    factor, piv, rank, _ = lapack.dpstrf(gram, tol=1e-12, lower=0)
+    _, piv, rank, _ = lapack.dpstrf(gram, tol=1e-12, lower=0)
     _, _, rank_strict, _ = lapack.dpstrf(gram, tol=1e-8, lower=0)
+    basis_map = np.zeros((k, rank))
     if rank == rank_strict:
+        # the independent normalized columns themselves are the basis (well conditioned enough:
+        # the Newton systems are Jacobi-scaled); ν_A = scale · ν_Q on the kept columns
         perm = piv[:rank] - 1
-        upper = np.triu(factor[:rank, :rank])
-        Q = scipy.linalg.solve_triangular(upper, normalized[:, perm].T, trans="T", check_finite=False).T
-    else:
-        Q, R, perm_all = scipy.linalg.qr(normalized, mode="economic", pivoting=True, check_finite=False)
-        diag = np.abs(np.diag(R))
-        rank = int(np.sum(diag > _RANK_TOLERANCE * max(diag[0], 1e-300)))
-        perm, upper, Q = perm_all[:rank], R[:rank, :rank], Q[:, :rank]
+        basis_map[perm, np.arange(rank)] = scale[perm]
+        return np.ascontiguousarray(normalized[:, perm]), basis_map
+    Q, R, perm_all = scipy.linalg.qr(normalized, mode="economic", pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > _RANK_TOLERANCE * max(diag[0], 1e-300)))
+    perm, upper = perm_all[:rank], R[:rank, :rank]
     # A[:, perm] · scale = Q · upper  ⇒  A-multipliers ν_A = scale · upper⁻¹ ν_Q on kept columns
     basis_map = np.zeros((k, rank))
     if rank:
         inverse = scipy.linalg.solve_triangular(upper, np.eye(rank), check_finite=False)
         basis_map[perm] = inverse * scale[perm, None]
-    return np.ascontiguousarray(Q), basis_map
+    return np.ascontiguousarray(Q[:, :rank]), basis_map
 
 
 def build_problem(
@@ -174,7 +178,7 @@ def build_problem(
         if risk_model.n_stocks != n:
             raise InvalidInputError(f"risk_model has {risk_model.n_stocks} stocks, expected_returns has {n}")
         specific = risk_model.specific_variance
-        factor_root = risk_model.factor_root()
+        factor_root = risk_model.factor_root
     else:
         specific = np.full(n, config.ridge_variance)
         factor_root = np.zeros((n, 0))
@@ -219,11 +223,15 @@ def build_problem(
         )
     upper_norm = float(np.linalg.norm(upper))
     gross_norm = config.gross_leverage * np.sqrt(n)  # ‖x‖₂ of an even portfolio at the gross cap
+    W = np.zeros((n, Q.shape[1] + V.shape[1] + 2))
+    W[:, : Q.shape[1]] = Q
+    W[:, Q.shape[1] : Q.shape[1] + V.shape[1]] = V
     return ScaledProblem(
         n=n,
         h=h,
         V=np.ascontiguousarray(V),
         Q=Q,
+        W=W,
         basis_map=basis_map,
         q=q,
         x0=x0,

@@ -16,6 +16,7 @@ a weakly binding gross or turnover cap as slack. Their number is reported in
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +30,14 @@ from kardashev.portfolio.pieces import (
     Pieces,
     region_signs,
     separable_minimizer,
+    separable_x,
 )
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.result import ActiveConstraints, PortfolioDuals, PortfolioResult
 
 __all__ = ["DualPoint", "Evaluation", "evaluate", "finalize"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,25 @@ def kink_positions(problem: ScaledProblem, cost: float) -> np.ndarray:
     return problem.x0 if cost > 0 else np.zeros(problem.n)
 
 
+def dual_b(problem: ScaledProblem, point: DualPoint) -> np.ndarray:
+    """b = q − Qν − Vμ (one product with W = [Q, V])."""
+    k, r = point.nu.size, point.mu.size
+    return problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
+
+
+def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cheaper :func:`evaluate` for the Newton loop: ``(b, x, free)`` only."""
+    b = dual_b(problem, point)
+    cost = problem.cost + point.tau
+    kinks = kink_positions(problem, cost)
+    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost)
+    free = (np.abs(x) < problem.upper) & (x != np.minimum(kinks, 0.0)) & (x != np.maximum(kinks, 0.0))
+    return b, x, free
+
+
 def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ)."""
-    b = problem.q - problem.Q @ point.nu
-    if problem.V.shape[1]:
-        b -= problem.V @ point.mu
+    b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost)
@@ -75,8 +93,10 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
 
 def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> tuple[np.ndarray, ...]:
     """Gradient of the dual function = primal residuals (Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
-    g_nu = problem.Q.T @ x
-    g_mu = problem.V.T @ x - point.mu
+    k, r = point.nu.size, point.mu.size
+    product = problem.W[:, : k + r].T @ x
+    g_nu = product[:k]
+    g_mu = product[k:] - point.mu
     g_lam = float(np.abs(x).sum() - problem.gross)
     g_tau = 0.0 if problem.turnover is None else float(np.abs(x - problem.x0).sum() - problem.turnover)
     return g_nu, g_mu, g_lam, g_tau
@@ -139,7 +159,7 @@ def finalize(
     turnover_weak = (not tau_on) and turnover_binding
     s, t = region_signs(region, evaluation.kinks[in_gradient])
     free_index = np.flatnonzero(in_gradient)
-    E = constraint_columns(problem.Q, problem.V, in_gradient, s if lam_on else None, t if tau_on else None)
+    E = constraint_columns(problem.W, in_gradient, s if lam_on else None, t if tau_on else None)
     inv_h = 1.0 / problem.h[in_gradient]
     k, r = problem.Q.shape[1], problem.V.shape[1]
     sensitivity = Sensitivity(n, free_index, inv_h, E, PsdSolver(reduced_matrix(E, inv_h, k, r)))
@@ -163,6 +183,11 @@ def finalize(
         gross_weakly_active=bool(gross_weak),
         turnover_weakly_active=bool(turnover_weak),
     )
+    if active.n_weakly_active:
+        logger.debug(
+            "%d weakly active constraint(s) at the optimum: the gradient treats them as inactive",
+            active.n_weakly_active,
+        )
     rho = problem.rho
     duals = PortfolioDuals(
         equality=problem.basis_map @ (point.nu / rho),
