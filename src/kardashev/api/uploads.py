@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from kardashev.errors import DataFormatError, PayloadTooLargeError
 
-__all__ = ["UPLOAD_MEDIA_TYPES", "UploadedFile", "read_body", "read_upload"]
+__all__ = ["UPLOAD_MEDIA_TYPES", "UPLOAD_OPENAPI_BODY", "UploadedFile", "read_body", "read_upload"]
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "application/parquet")
@@ -24,6 +24,25 @@ SNIFFED_TYPES = ("application/octet-stream",)
 MULTIPART_TYPE = "multipart/form-data"
 UPLOAD_MEDIA_TYPES = (*CSV_TYPES, *PARQUET_TYPES, *SNIFFED_TYPES, MULTIPART_TYPE)
 _PARQUET_MAGIC = b"PAR1"
+
+UPLOAD_OPENAPI_BODY: dict[str, object] = {
+    "requestBody": {
+        "required": True,
+        "description": "the predictions file: raw CSV / parquet body, or multipart form with field 'file'",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+"""OpenAPI ``requestBody`` of the upload endpoints (the handlers read the stream themselves)."""
 
 
 @dataclass(frozen=True)

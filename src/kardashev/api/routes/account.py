@@ -15,7 +15,7 @@ from kardashev.api.auth import Principal, owned_model, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, tokens, units
 from kardashev.api.diagnostics import run_diagnostics
-from kardashev.api.uploads import UploadedFile, read_upload
+from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, UploadedFile, read_upload
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Model, RoundStatus
 from kardashev.tournament.service_accounts import StakeInfo
@@ -37,23 +37,6 @@ _AUTH_ERRORS: dict[int | str, dict[str, object]] = {
 _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     **_AUTH_ERRORS,
     **{status: {"model": schemas.ErrorOut} for status in (400, 409, 413, 415)},
-}
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the predictions file: raw CSV / parquet body, or multipart form with field 'file'",
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-        },
-    }
 }
 
 
@@ -142,7 +125,7 @@ def _target_round(context: ApiContext, round_number: int | None) -> int:
     response_model=schemas.SubmissionOut,
     status_code=201,
     responses=_UPLOAD_ERRORS,
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=UPLOAD_OPENAPI_BODY,
 )
 async def upload_predictions(
     request: Request, context: Context, principal: Uploader, model: ModelRef, round_number: RoundQuery = None
@@ -256,7 +239,7 @@ def round_performances(
     "/models/{model}/diagnostics",
     response_model=schemas.DiagnosticsOut,
     responses={**_UPLOAD_ERRORS},
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=UPLOAD_OPENAPI_BODY,
 )
 async def diagnostics(
     request: Request, context: Context, principal: Uploader, model: ModelRef

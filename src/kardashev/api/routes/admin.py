@@ -12,9 +12,8 @@ from kardashev.api.auth import Principal, issue_api_key, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, round_out, tokens, units
 from kardashev.api.diagnostics import store_validation_data
-from kardashev.api.routes.account import _UPLOAD_BODY
 from kardashev.api.routes.public import ROUND_NUMBER
-from kardashev.api.uploads import read_upload
+from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, read_upload
 from kardashev.errors import NotFoundError
 from kardashev.tournament.domain import Account, RoundDay
 
@@ -203,7 +202,7 @@ def audit(context: Context, _: Admin) -> schemas.AuditOut:
     "/validation-data",
     response_model=schemas.ValidationDataOut,
     responses={**_ERRORS, 413: {"model": schemas.ErrorOut}, 415: {"model": schemas.ErrorOut}},
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=UPLOAD_OPENAPI_BODY,
 )
 async def put_validation_data(request: Request, context: Context, _: Admin) -> schemas.ValidationDataOut:
     """Replace the validation data used by diagnostics: a table with ``era``, ``id``, ``target`` and
