@@ -168,3 +168,11 @@ def test_weakly_active_bound_is_treated_as_inactive():
     np.testing.assert_allclose(result.weights, [0.5, -0.2], atol=1e-15)
     assert result.active.n_weakly_active == 1 and result.active.weakly_active[0]
     np.testing.assert_allclose(result.jacobian(), np.eye(2), atol=1e-12)  # as if the bound were slack
+
+
+def test_block_vjp_matches_columns():
+    case = make_case(n=50, seed=4)
+    result = optimize(case.signal, **case.kwargs())
+    block = np.random.default_rng(2).standard_normal((50, 3))
+    columns = np.column_stack([result.vjp(block[:, j]) for j in range(3)])
+    np.testing.assert_allclose(result.vjp(block), columns, rtol=1e-12, atol=1e-18)
