@@ -278,6 +278,10 @@ def test_other_account_reads_only_its_own_things(live, world):
     assert set(other.get_models()) == {world.other_model}
     owner = live.client(world.owner_full)
     assert world.other_model not in owner.get_models()
+    # a model created with the other account's key belongs to the other account
+    created = other.create_model("made_by_other")
+    assert created["account_id"] == live.context.service.get_account("other").id
+    assert "made_by_other" not in owner.get_models()
 
 
 def test_admin_key_of_a_plain_account_cannot_escalate(live, world):
