@@ -50,7 +50,8 @@ def app_and_key(tmp_path):
         (errors.ConflictError("x"), 409),
         (errors.StateError("x", code="round_closed"), 409),
         (errors.InsufficientBalanceError("x"), 409),
-        (errors.InfeasibleError("x"), 500),
+        (errors.InfeasibleError("x"), 422),
+        (errors.SolverError("x"), 500),
     ],
 )
 def test_status_table(error, status):

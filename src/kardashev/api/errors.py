@@ -44,7 +44,8 @@ ERROR_STATUS: tuple[tuple[type[errors.KardashevError], int], ...] = (
     (errors.DataFormatError, 422),
     (errors.SubmissionError, 422),
     (errors.InvalidInputError, 422),
-    (errors.OptimizationError, 500),
+    (errors.InfeasibleError, 422),  # the day's exposures / config admit no portfolio: fix the input
+    (errors.OptimizationError, 500),  # the solver failed: a server-side problem
 )
 
 # A few codes have a more precise HTTP status than their class.
