@@ -16,14 +16,18 @@ from tests.api.conftest import classic_csv, classic_frame, universe
 HORIZON = 2
 
 
-def _day(ids: list[str], day: int, seed: int) -> dict:
+def _day(ids: list[str], day: int, seed: int, *, returns: bool = False) -> dict:
     rng = np.random.default_rng(seed)
-    return {
+    body = {
         "day": day,
         "ids": ids,
         "target": rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], len(ids)).tolist(),
         "features": rng.integers(0, 5, (len(ids), 4)).astype(float).tolist(),
     }
+    if returns:  # realized returns and a neutrality matrix: the scorer adds TC
+        body["realized_returns"] = rng.normal(0, 0.02, len(ids)).tolist()
+        body["exposures"] = np.column_stack([np.ones(len(ids)), rng.normal(size=len(ids))]).tolist()
+    return body
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,8 @@ def season(live, tmp_path_factory):
         live.clock.advance(hours=2)
         admin.close_round(number)
         for day in range(1, HORIZON + 1):
-            admin.score_round(number, **_day(ids, day, seed=100 * number + day))
+            final_of_last = round_index == 1 and day == HORIZON
+            admin.score_round(number, **_day(ids, day, seed=100 * number + day, returns=final_of_last))
         live.clock.advance(days=HORIZON + 1)
         admin.resolve_round(number)
     close = live.clock() + dt.timedelta(hours=1)
@@ -109,6 +114,9 @@ def test_submissions_scores_and_payouts(live, season):
                 if r["metric"] == "corr" and r["day"] == HORIZON
             )
         )
+    # the last round's final day had realized returns: True Contribution was scored too
+    final = alice.submission_scores("alice_one", round_number=season["resolved"][1])
+    assert any(row["metric"] == "tc" and row["day"] == HORIZON for row in final)
     # an unstaked model has scores but no stake and no payout
     unstaked = alice.round_model_performances("alice_two")
     assert all(p["stake"] in (None, "0") and p["payout"] in (None, "0") for p in unstaked)
