@@ -54,14 +54,14 @@ def leaderboard_frame(
     true_return: np.ndarray | None = None,
     window: int = 4,
 ) -> pd.DataFrame:
-    """One row per model, ranked by TC over the last ``window`` rounds (best first).
+    """One row per model, ranked by mean TC over the season (best first).
 
     Columns: rank, model, archetype, the latest and rolling scores of the tournament leaderboard, the
     stake at the end of the season (tokens, free + at risk), the return on stake and the grade.
     """
     table = season_table(season, true_return=true_return)
     label = f"{window}r"
-    sort_by = f"tc_{label}" if "tc" in table.columns else None
+    sort_by = "tc_season" if "tc" in table.columns else None
     n_rounds = max(window, int(table["round"].nunique()) if len(table) else 1)
     board = compute_leaderboard(
         table, config=LeaderboardConfig(windows=((label, window), ("season", n_rounds)), sort_by=sort_by)

@@ -12,14 +12,11 @@ __all__ = ["leaderboard_table", "print_summary"]
 _CONSOLE_COLUMNS = {
     "rank": "#",
     "model": "model",
-    "archetype": "archetype",
     "stake now": "stake",
     "corr_season": "CORR",
     "mmc_season": "MMC",
     "tc_season": "TC",
-    "tc_4r": "TC 4r",
-    "true_return_season": "True Ret.",
-    "return_season": "ret. on stake",
+    "true_return_season": "True Return",
     "grade": "grade",
 }
 _RULE_LABELS = {"static": "static stakes", "tc": "paid on TC", "corr": "paid on CORR", "mmc": "paid on MMC"}
@@ -29,17 +26,16 @@ def _cell(value: object) -> str:
     if isinstance(value, float | np.floating):
         if not np.isfinite(value):
             return "–"
-        return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.4f}"
-    return str(value)
+        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:+.4f}"
+    return str(value).removeprefix("Type ")
 
 
 def leaderboard_table(frame: pd.DataFrame, *, rows: int = 20, title: str = "Leaderboard") -> Table:
     """The top ``rows`` of a leaderboard frame as a Rich table."""
     table = Table(title=title, header_style="bold cyan", row_styles=["", "dim"])
     for column in frame.columns:
-        table.add_column(
-            str(column), justify="left" if column in ("model", "archetype", "grade") else "right"
-        )
+        left = column in ("model", "archetype", "grade")
+        table.add_column(str(column), justify="left" if left else "right", no_wrap=column == "model")
     for _, row in frame.head(rows).iterrows():
         style = "bold red" if row.get("archetype") == "unstaked_original" else None
         table.add_row(*(_cell(value) for value in row.to_numpy()), style=style)
@@ -51,7 +47,7 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     leaderboard: pd.DataFrame = result.leaderboard  # type: ignore[attr-defined]
     shown = leaderboard[[column for column in _CONSOLE_COLUMNS if column in leaderboard.columns]]
     shown = shown.rename(columns=_CONSOLE_COLUMNS)
-    title = f"Leaderboard (top {min(rows, len(shown))} of {len(shown)}, ranked by TC over the last rounds)"
+    title = f"Leaderboard (top {min(rows, len(shown))} of {len(shown)} models, ranked by TC over the season)"
     console.print(leaderboard_table(shown, rows=rows, title=title))
     if len(leaderboard) > rows:
         console.print(f"[dim]… {len(leaderboard) - rows} more models in the report.[/]")
