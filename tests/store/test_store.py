@@ -132,3 +132,29 @@ def test_an_older_schema_is_upgraded_in_place_keeping_its_data(db_url, data_dir)
         )
         assert repo.find_transaction_kind("k") == "deposit"
     store.close()
+
+
+def test_readers_do_not_wait_for_a_writer_and_cannot_write(store):
+    import threading
+
+    with store() as repo:
+        repo.add_account("ann", now=NOW)
+    seen: list[object] = []
+    with store() as writer:  # holds the write transaction (SQLite: the database write lock)
+        writer.add_account("bob", now=NOW)
+
+        def read() -> None:
+            with store(read_only=True) as reader:
+                seen.append([a.name for a in reader.list_accounts()])
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "a reader waited for the writer"
+    assert seen == [["ann"]]  # the uncommitted account is invisible to the reader
+    if store.engine.dialect.name == "sqlite":
+        with (
+            pytest.raises(Exception, match=r"(?i)readonly|read-only|query_only"),
+            store(read_only=True) as reader,
+        ):
+            reader.add_account("eve", now=NOW)

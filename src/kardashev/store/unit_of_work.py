@@ -28,15 +28,21 @@ class Store:
         Directory of the content-addressed parquet blobs (shared by every worker).
     """
 
-    def __init__(self, engine: Engine, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, engine: Engine, data_dir: str | os.PathLike[str], *, read_engine: Engine | None = None
+    ) -> None:
         self.engine = engine
+        self.read_engine = read_engine
         self.data_dir = Path(data_dir)
         self.blobs = BlobStore(self.data_dir / "blobs")
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+        self._read_sessions = sessionmaker(bind=read_engine or engine, expire_on_commit=False, autoflush=True)
 
     @contextmanager
-    def __call__(self) -> Iterator[SqlRepository]:
-        with self._sessions() as session, session.begin():
+    def __call__(self, *, read_only: bool = False) -> Iterator[SqlRepository]:
+        """One transaction; ``read_only`` ones do not queue behind writers on SQLite."""
+        sessions = self._read_sessions if read_only else self._sessions
+        with sessions() as session, session.begin():
             yield SqlRepository(session, self.blobs)
 
     @contextmanager
@@ -47,6 +53,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -66,7 +74,9 @@ def open_store(
     ``url`` None means the embedded SQLite file ``data_dir/kardashev.db``. The caller reads
     ``KARDASHEV_DATABASE_URL`` (the CLI and API do) and passes it in.
     """
-    engine = create_database_engine(url or default_database_url(data_dir))
+    url = url or default_database_url(data_dir)
+    engine = create_database_engine(url)
     if migrate_schema:
         migrate(engine)
-    return Store(engine, data_dir)
+    read_engine = create_database_engine(url, read_only=True) if engine.dialect.name == "sqlite" else None
+    return Store(engine, data_dir, read_engine=read_engine)

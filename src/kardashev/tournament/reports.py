@@ -24,7 +24,7 @@ class ReportsMixin:
         Scores are each round's latest scored day (the final one once resolved); ``stake`` and
         ``payout`` are in units (0 for late and unstaked submissions).
         """
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             rounds = {r.number: r for r in repo.list_rounds()}
             models = {m.id: m.name for m in repo.list_models()}
             snapshots = {(s.round_number, s.model_id): s.stake for s in repo.list_stake_snapshots()}
@@ -62,7 +62,7 @@ class ReportsMixin:
     def diagnostics(self, model: int | str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A model's per-round scores (latest scored day of every round it entered, resolved or not)
         and their summary (mean, std, Sharpe, rounds) per metric."""
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             name = repo.get_model(model).name
         table = self.results(resolved_only=False)
         if table.empty or name not in set(table["model"]):
@@ -85,7 +85,7 @@ class ReportsMixin:
 
     def release_decision(self, round_number: int, *, config: ReleaseConfig | None = None) -> ReleaseDecision:
         """Whether the naive meta model of a round may be published now (lag, crowd size, accounts)."""
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             round_ = repo.get_round(int(round_number))
             latest = max(r.number for r in repo.list_rounds())
             on_time = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
@@ -107,7 +107,7 @@ class ReportsMixin:
                 f"the naive meta model of round {round_number} cannot be released: {decision.reason}",
                 code="not_releasable",
             )
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             sha = repo.get_round(int(round_number)).naive_meta_model_sha256
             if sha is None:
                 raise StateError(f"round {round_number} has no meta model", code="no_meta_model")

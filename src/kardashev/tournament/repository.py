@@ -136,6 +136,10 @@ class TournamentRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """Factory of transactions: ``with unit_of_work() as repo: ...`` commits or rolls back."""
+    """Factory of transactions: ``with unit_of_work() as repo: ...`` commits or rolls back.
 
-    def __call__(self) -> AbstractContextManager[TournamentRepository]: ...
+    ``read_only=True`` marks a transaction that only reads: the store may run it without
+    queueing behind writers (and refuses writes in it).
+    """
+
+    def __call__(self, *, read_only: bool = False) -> AbstractContextManager[TournamentRepository]: ...

@@ -181,7 +181,7 @@ class TournamentService(AccountsMixin, ReportsMixin):
         submit late: scored, not staked, not in the meta model.
         """
         now = as_utc(now)
-        with self.unit_of_work() as repo:  # short read: what the file is validated against
+        with self.unit_of_work(read_only=True) as repo:  # short read: what the file is validated against
             round_ = repo.get_round(int(round_number))
             repo.get_model(model)
             universe = self._universe(repo, round_.universe_sha256)

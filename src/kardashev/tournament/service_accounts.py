@@ -143,24 +143,24 @@ class AccountsMixin:
             return repo.add_model(repo.get_account(account).id, name, now=as_utc(now))
 
     def get_account(self, account: int | str) -> Account:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.get_account(account)
 
     def list_accounts(self) -> list[Account]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.list_accounts()
 
     def get_model(self, model: int | str) -> Model:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.get_model(model)
 
     def list_models(self, *, account: int | str | None = None) -> list[Model]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             account_id = None if account is None else repo.get_account(account).id
             return repo.list_models(account_id=account_id)
 
     def wallet(self, account: int | str) -> int:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.balance(ledger.wallet_account(repo.get_account(account).id))
 
     # ------------------------------------------------------------ API keys
@@ -186,11 +186,11 @@ class AccountsMixin:
             )
 
     def get_api_key(self, key_id: str) -> ApiKey:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.get_api_key(key_id)
 
     def list_api_keys(self, account: int | str) -> list[ApiKey]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.list_api_keys(account_id=repo.get_account(account).id)
 
     def revoke_api_key(self, key_id: str, *, now: dt.datetime) -> ApiKey:
@@ -264,7 +264,7 @@ class AccountsMixin:
             return self._stake_info(repo, m.id)
 
     def stake(self, model: int | str) -> StakeInfo:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return self._stake_info(repo, repo.get_model(model).id)
 
     @staticmethod
@@ -280,16 +280,16 @@ class AccountsMixin:
         )
 
     def pending_releases(self, model: int | str) -> list[PendingRelease]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.list_pending_releases(model_id=repo.get_model(model).id, unreleased_only=False)
 
     # ------------------------------------------------------------ queries
     def get_round(self, number: int) -> Round:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.get_round(int(number))
 
     def list_rounds(self) -> list[Round]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.list_rounds()
 
     def current_round(self, *, now: dt.datetime) -> Round:
@@ -307,18 +307,18 @@ class AccountsMixin:
     def list_submissions(
         self, *, round_number: int | None = None, model: int | str | None = None
     ) -> list[Submission]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             model_id = None if model is None else repo.get_model(model).id
             return repo.list_submissions(round_number=round_number, model_id=model_id)
 
     def submission_predictions(self, submission: Submission) -> pd.Series:
         """The stored (validated) predictions of a submission, indexed by id."""
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return decode_vector(repo.get_blob(submission.sha256))
 
     def meta_model(self, round_number: int, *, naive: bool = False) -> pd.Series:
         """The stake-weighted (or naive) meta model built at close (operator access, unreleased)."""
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             round_ = repo.get_round(int(round_number))
             sha = round_.naive_meta_model_sha256 if naive else round_.meta_model_sha256
             if sha is None:
@@ -330,29 +330,29 @@ class AccountsMixin:
     def scores(
         self, *, round_number: int | None = None, model: int | str | None = None, day: int | None = None
     ) -> list[DailyScore]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             model_id = None if model is None else repo.get_model(model).id
             return repo.list_scores(round_number=round_number, model_id=model_id, day=day)
 
     def stake_snapshots(
         self, *, round_number: int | None = None, model: int | str | None = None
     ) -> list[StakeSnapshot]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             model_id = None if model is None else repo.get_model(model).id
             return repo.list_stake_snapshots(round_number=round_number, model_id=model_id)
 
     def payouts(self, *, round_number: int | None = None, model: int | str | None = None) -> list[Payout]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             model_id = None if model is None else repo.get_model(model).id
             return repo.list_payouts(round_number=round_number, model_id=model_id)
 
     def balances(self) -> dict[str, int]:
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             return repo.balances()
 
     def audit(self) -> LedgerAudit:
         """Check the whole ledger (see :class:`LedgerAudit`)."""
-        with self.unit_of_work() as repo:
+        with self.unit_of_work(read_only=True) as repo:
             sums = repo.ledger_entry_sums()
             stored = {k: v for k, v in repo.balances().items() if v != 0}
             recomputed = {k: v for k, v in repo.ledger_account_sums().items() if v != 0}
