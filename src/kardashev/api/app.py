@@ -16,7 +16,7 @@ from kardashev.api.settings import Settings
 if TYPE_CHECKING:
     from kardashev.api.context import Clock
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env"]
 
 _DESCRIPTION = """
 Submit predictions, stake on them and follow their scores in a Kardashev tournament.
@@ -67,3 +67,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     include_routes(app)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for server processes (``kardashev serve --workers N``): logging set up with request ids
+    at ``$KARDASHEV_LOG_LEVEL``, settings from the ``KARDASHEV_*`` environment."""
+    import os
+
+    from kardashev.api.logs import configure_logging
+
+    configure_logging(os.environ.get("KARDASHEV_LOG_LEVEL", "INFO").upper())
+    return create_app(Settings.from_env())

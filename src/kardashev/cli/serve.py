@@ -49,9 +49,10 @@ def serve(
         os.environ["KARDASHEV_DATABASE_URL"] = settings.database_url
     os.environ["KARDASHEV_DATA_DIR"] = str(settings.data_dir)
     os.environ["KARDASHEV_MAX_UPLOAD_BYTES"] = str(settings.max_upload_bytes)
+    os.environ["KARDASHEV_LOG_LEVEL"] = log_level.upper()
     create_app(settings).state.context.close()  # migrate once before the workers start
     uvicorn.run(
-        "kardashev.api.app:create_app",
+        "kardashev.api.app:create_app_from_env",
         factory=True,
         host=host,
         port=port,
