@@ -6,6 +6,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kardashev.data.numerai import (
     META_MODEL_COLUMN,
@@ -223,3 +225,52 @@ def test_streaming_writer_round_trip(tmp_path):
         classic_writer(tmp_path / "v.parquet", ["x"], ["target"])
     write_features_json(tmp_path / "f.json", {"all": ["feature_x"]}, ["target"])
     assert read_features_json(tmp_path / "f.json")["all"] == ["feature_x"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.integers(1, 30), min_size=1, max_size=4),
+    st.integers(0, 2**31 - 1),
+)
+def test_classic_round_trip_property(tmp_path, era_sizes, seed):
+    rng = np.random.default_rng(seed)
+    path = tmp_path / f"p{seed}.parquet"
+    written = {}
+    with classic_writer(path, ["feature_a", "feature_b"], ["target", "target_b"]) as writer:
+        for e, size in enumerate(era_sizes):
+            ids = [f"ü{rng.integers(1e9)}_{i}" for i in range(size)]
+            columns = {
+                "id": ids,
+                "era": [f"{e + 1:04d}"] * size,
+                "data_type": ["train"] * size,
+                "feature_a": rng.integers(0, 5, size),
+                "feature_b": rng.integers(0, 5, size),
+                "target": rng.choice([0, 0.25, 0.5, 0.75, 1.0, np.nan], size),
+                "target_b": rng.random(size),
+            }
+            writer.write(columns)
+            written[f"{e + 1:04d}"] = columns
+    read = dict(iter_classic(path))
+    assert list(read) == list(written)
+    for era, frame in read.items():
+        expected = written[era]
+        assert frame.index.tolist() == expected["id"]
+        assert frame["feature_a"].tolist() == list(expected["feature_a"])
+        assert np.allclose(frame["target"], expected["target"].astype(np.float32), equal_nan=True)
+    some = list(written)[-1:]
+    assert read_classic(path, eras=some).index.tolist() == written[some[0]]["id"]
+
+
+def test_signals_by_date_without_era_column(tmp_path):
+    path = tmp_path / "s.parquet"
+    frame = pd.DataFrame(
+        {
+            "bloomberg_ticker": ["A US Equity", "B US Equity", "A US Equity"],
+            "date": [dt.date(2024, 1, 5), dt.date(2024, 1, 5), dt.date(2024, 1, 12)],
+            "signal": [0.1, 0.9, 0.5],
+        }
+    )
+    _write(path, frame)
+    assert [key for key, _ in iter_signals(path)] == ["2024-01-05", "2024-01-12"]
+    chosen = read_signals(path, dates=["2024-01-12"])
+    assert chosen["bloomberg_ticker"].tolist() == ["A US Equity"] and chosen["signal"].tolist() == [0.5]
