@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -195,11 +194,18 @@ class RiskModel:
     def n_factors(self) -> int:
         return int(self.factor_loadings.shape[1])
 
-    @cached_property
     def factor_root(self) -> np.ndarray:
-        """G = B·L with F = L Lᵀ (eigen-root, robust to a singular F), so BFBᵀ = G Gᵀ (cached)."""
+        """G = B·L with F = L Lᵀ (eigen-root, robust to a singular F), so BFBᵀ = G Gᵀ.
+
+        Computed once per risk model (the model is immutable) and cached.
+        """
+        cached = self.__dict__.get("_factor_root")
+        if cached is not None:
+            return cached
         if self.n_factors == 0:
-            return self.factor_loadings
-        values, vectors = np.linalg.eigh(self.factor_covariance)
-        root = vectors * np.sqrt(np.clip(values, 0.0, None))
-        return self.factor_loadings @ root
+            root = self.factor_loadings
+        else:
+            values, vectors = np.linalg.eigh(self.factor_covariance)
+            root = self.factor_loadings @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
+        object.__setattr__(self, "_factor_root", root)
+        return root

@@ -155,8 +155,8 @@ def solve_fast(
         if iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
             break
         g_nu, g_mu, g_lam, g_tau = gradient
-        lam_in = point.lam > 0 or g_lam > 0
-        tau_in = has_turnover and (point.tau > 0 or g_tau > 0)
+        lam_in = bool(point.lam > 0 or g_lam > 0)
+        tau_in = bool(has_turnover and (point.tau > 0 or g_tau > 0))
         inv_h = 1.0 / problem.h[free]
         x_free = x[free]
         s = np.sign(x_free)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -40,10 +41,12 @@ __all__ = ["solve_generic"]
 
 
 @lru_cache(maxsize=4)
-def _compiled(n: int, k: int, r: int, has_cost: bool, has_turnover: bool) -> tuple[cp.Problem, dict]:
+def _compiled(
+    n: int, k: int, r: int, has_cost: bool, has_turnover: bool
+) -> tuple[cp.Problem, dict[str, Any]]:
     """The parametrized scaled problem for one shape (cvxpy caches its compilation)."""
     x = cp.Variable(n)
-    p = {
+    p: dict[str, Any] = {
         "q": cp.Parameter(n),
         "sqrt_h": cp.Parameter(n, nonneg=True),
         "upper": cp.Parameter(n, nonneg=True),

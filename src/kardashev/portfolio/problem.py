@@ -178,7 +178,7 @@ def build_problem(
         if risk_model.n_stocks != n:
             raise InvalidInputError(f"risk_model has {risk_model.n_stocks} stocks, expected_returns has {n}")
         specific = risk_model.specific_variance
-        factor_root = risk_model.factor_root
+        factor_root = risk_model.factor_root()
     else:
         specific = np.full(n, config.ridge_variance)
         factor_root = np.zeros((n, 0))

@@ -91,7 +91,10 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
-def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> tuple[np.ndarray, ...]:
+Gradient = tuple[np.ndarray, np.ndarray, float, float]
+
+
+def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
     """Gradient of the dual function = primal residuals (Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
     k, r = point.nu.size, point.mu.size
     product = problem.W[:, : k + r].T @ x
@@ -117,14 +120,14 @@ def is_zero_portfolio(problem: ScaledProblem, x: np.ndarray) -> bool:
 
 
 def relative_residual(
-    problem: ScaledProblem, point: DualPoint, x: np.ndarray, gradient: tuple[np.ndarray, ...] | None = None
+    problem: ScaledProblem, point: DualPoint, x: np.ndarray, gradient: Gradient | None = None
 ) -> float:
     """Largest relative violation of primal feasibility and of complementarity of the caps."""
     g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x) if gradient is None else gradient
     # relative to the size of the portfolio itself (caps may be loose), but at least 1e-4 of a
     # typical size: a (nearly) zero optimum is then held to an absolute accuracy
     size = max(float(np.linalg.norm(x)), _RESIDUAL_FLOOR * typical_size(problem))
-    parts = [
+    parts: list[float] = [
         float(np.linalg.norm(g_nu)) / size,
         float(np.linalg.norm(g_mu)) / (size * problem.v_scale / problem.x_scale) if g_mu.size else 0.0,
         (abs(g_lam) if point.lam > 0 else max(g_lam, 0.0)) / problem.gross,
