@@ -69,5 +69,6 @@ def test_a_round_through_the_cli(cli, tmp_path):
     out = cli("round", "resolve", "1", now="2026-01-08T12:00:00").output
     assert "alpha" in out and "resolved" in out
     assert "alpha" in cli("leaderboard", now=None).output
-    assert "corr" in cli("diagnostics", "alpha", now=None).output
+    out = cli("diagnostics", "alpha", now=None).output
+    assert "corr" in out and "grade" in out
     assert "resolved" in cli("round", "list", now=None).output

@@ -227,6 +227,13 @@ def test_leaderboard_diagnostics_and_meta_model_release(service, market):
     assert list(per_round.index) == [1, 2, 3]
     assert summary.loc["corr", "mean"] == pytest.approx(per_round["corr"].mean())
 
+    from kardashev.tournament.grades import GradeConfig
+
+    grades = service.grades(config=GradeConfig(min_eras=2, target_horizon_eras=1))
+    assert {g.model for g in grades.models} == {"m0", "m1", "m2"}
+    m0_test = next(g for g in grades.models if g.model == "m0").type_i
+    assert m0_test.n_eras == 3 and m0_test.mean == pytest.approx(m0["corr"].mean())
+
     strict = ReleaseConfig(lag_rounds=1, min_contributors=3)
     assert not service.release_decision(3, config=strict).releasable  # newest round: lag not met
     assert not service.release_decision(2, config=ReleaseConfig(lag_rounds=1, min_contributors=4)).releasable

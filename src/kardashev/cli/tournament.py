@@ -329,7 +329,8 @@ def leaderboard(
 
 def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Per-round scores of MODEL and their summary."""
-    per_round, summary = _service(db, data_dir).diagnostics(model)
+    service = _service(db, data_dir)
+    per_round, summary = service.diagnostics(model)
     if per_round.empty:
         console.print(f"{model} has no scored rounds yet")
         return
@@ -337,6 +338,10 @@ def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAU
     per_round = per_round.assign(payout=[_tokens(int(v)) for v in per_round["payout"]])
     _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
     _print_frame(summary, f"{model}: summary")
+    found = [g for g in service.grades().models if g.model == model]
+    if found:
+        types = ", ".join(found[0].types) or "none yet"
+        console.print(f"Kardashev grade types passed (overlap-corrected t-tests): {types}")
 
 
 def register(app: typer.Typer) -> None:

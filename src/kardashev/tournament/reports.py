@@ -7,6 +7,7 @@ import pandas as pd
 
 from kardashev.errors import StateError
 from kardashev.tournament.domain import RoundStatus
+from kardashev.tournament.grades import GradeConfig, Grades, grade_models
 from kardashev.tournament.leaderboard import LeaderboardConfig, compute_leaderboard
 from kardashev.tournament.release import ReleaseConfig, ReleaseDecision, prepare_release, release_decision
 from kardashev.tournament.repository import UnitOfWork
@@ -58,6 +59,14 @@ class ReportsMixin:
         if table.empty:
             return compute_leaderboard(pd.DataFrame(columns=["model", "round"]), config=config)
         return compute_leaderboard(table.drop(columns=["day", "late"]), config=config)
+
+    def grades(self, *, config: GradeConfig | None = None) -> Grades:
+        """Kardashev grades (Types I–III per model, Type IV for the fund) from the resolved rounds'
+        final scores, one round per era (see :mod:`kardashev.tournament.grades`)."""
+        table = self.results(resolved_only=True)
+        if table.empty:
+            table = pd.DataFrame({"model": pd.Series(dtype=str), "round": pd.Series(dtype=int), "corr": []})
+        return grade_models(table.rename(columns={"round": "era"}), config=config)
 
     def diagnostics(self, model: int | str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A model's per-round scores (latest scored day of every round it entered, resolved or not)
