@@ -106,6 +106,7 @@ class DemoResult:
     config: DemoConfig
     report_path: Path
     database_url: str
+    database_label: str
     leaderboard: pd.DataFrame
     grades: pd.DataFrame
     fund_grade: tuple[str, ...]
@@ -138,7 +139,7 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
     console = console or Console()
     started = time.perf_counter()
     optimizer = config.optimizer or default_optimizer_config()
-    workspace = prepare_workspace(config.out, database_url=config.database_url)
+    workspace = prepare_workspace(config.out, database_url=config.database_url, now=now)
     market = generate_market(MarketConfig(n_stocks=config.n_stocks, n_eras=config.n_rounds, seed=config.seed))
     crowd = generate_crowd(market, CrowdConfig(n_models=config.n_models, seed=config.seed))
     horizon = int(market.config.horizon)
@@ -241,6 +242,7 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         config=config,
         report_path=report_path,
         database_url=workspace.database_url,
+        database_label=workspace.database_label,
         leaderboard=leaderboard,
         grades=grades,
         fund_grade=fund_grade,

@@ -90,7 +90,7 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
             f"(target ≥ 0.8; {beats} than CORR, MMC, MPC)"
         )
     console.print(
-        f"Report: [bold]{result.report_path}[/]  ·  database: {result.database_url}  ·  "  # type: ignore[attr-defined]
+        f"Report: [bold]{result.report_path}[/]  ·  {result.database_label}  ·  "  # type: ignore[attr-defined]
         f"ledger {'balanced' if result.ledger_ok else 'NOT balanced'}  ·  "  # type: ignore[attr-defined]
         f"{result.runtime_seconds:.0f} s"  # type: ignore[attr-defined]
     )

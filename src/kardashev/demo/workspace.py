@@ -2,7 +2,8 @@
 
 ``kardashev demo`` writes into ``--out`` (default ``./kardashev-demo``). The folder is marked as a demo
 folder; running the demo again into a marked folder replaces the previous run's database, blobs and
-report. A folder that exists, is not empty and is not marked is never touched (an error says so).
+report (with ``--db``, the blobs stay: the external database's earlier runs refer to them). A folder
+that exists, is not empty and is not marked is never touched (an error says so).
 With ``--db URL`` (e.g. PostgreSQL) the demo adds its accounts, models and rounds next to whatever is
 there: names carry a run tag and round numbers continue after the last existing round.
 """
@@ -62,8 +63,9 @@ def prepare_workspace(out: Path, *, database_url: str | None, now: dt.datetime |
             )
         for name in _OWN_FILES:
             (out / name).unlink(missing_ok=True)
-        for name in _OWN_FOLDERS:
-            shutil.rmtree(out / name, ignore_errors=True)
+        if database_url is None:  # blobs of an external database stay: its earlier runs refer to them
+            for name in _OWN_FOLDERS:
+                shutil.rmtree(out / name, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("Kardashev demo folder: `kardashev demo` replaces its contents.\n")
     if database_url is None:
