@@ -357,7 +357,7 @@ class World:
             stream = _S_FEATURE * 1000 + j
             persistent = knot_process(seed, stream, uids, t, 8.0 + (j % 5) * 6)
             if kind == "informative":
-                noise_sd = 1.5 + 0.5 * (j % 4)
+                noise_sd = 1.0 + 0.4 * (j % 4)
                 raw[:, j] = state.alpha[:, source_index[what]] + noise_sd * persistent
             elif kind == "risk":
                 column = state.exposures[:, self.exposure_names.index(what)]
