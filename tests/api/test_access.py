@@ -301,7 +301,7 @@ def test_public_endpoints_need_no_key(live, world, method, template):
 
 def test_meta_model_is_public_but_lagged(live, world):
     response = live.http("GET", f"/v1/meta-models/{world.round_number}")
-    _assert_error(response, 409, "meta_model_not_released")
+    _assert_error(response, 409, "not_releasable")
 
 
 def test_failed_stake_change_changes_nothing(live, world):

@@ -160,7 +160,7 @@ def test_meta_model_release_rule(live, season, tmp_path):
     # the open round has no meta model yet
     with pytest.raises(StateError) as info:
         anonymous.download_meta_model(season["current"])
-    assert info.value.code == "meta_model_not_released"
+    assert info.value.code == "not_releasable"
     assert second  # released too: lag 1 is met by the open round
     anonymous.download_meta_model(second)
 

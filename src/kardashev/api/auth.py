@@ -85,7 +85,7 @@ def authenticate(context: ApiContext, header: str | None) -> Principal:
     """
     public_id, secret = parse_authorization(header)
     pepper = context.settings.key_pepper
-    with context.unit_of_work() as repo:
+    with context.unit_of_work(read_only=True) as repo:
         try:
             key = repo.get_api_key(public_id)
         except NotFoundError:

@@ -61,7 +61,7 @@ def _stake_out(context: ApiContext, info: StakeInfo, account_id: int) -> schemas
 
 
 def _model(context: ApiContext, principal: Principal, model: str) -> Model:
-    with context.unit_of_work() as repo:
+    with context.unit_of_work(read_only=True) as repo:
         return owned_model(repo, principal, model)
 
 

@@ -84,7 +84,7 @@ def get_round(context: Context, number: Annotated[int, ROUND_NUMBER]) -> schemas
 )
 def round_universe(context: Context, number: Annotated[int, ROUND_NUMBER]) -> schemas.UniverseOut:
     """The live ids (Classic) or tickers (Signals) a submission to this round must cover."""
-    with context.unit_of_work() as repo:
+    with context.unit_of_work(read_only=True) as repo:
         round_ = repo.get_round(number)
         ids = decode_ids(repo.get_blob(round_.universe_sha256))
     return schemas.UniverseOut(round_number=round_.number, ids=[str(i) for i in ids])
