@@ -18,6 +18,7 @@ from kardashev.tournament import PayoutConfig, RoundDay, TournamentService, toke
 from .conftest import at, rank_scorer
 
 TOKEN = tokens_to_units(1)
+N_WORKERS = 2  # processes, each also submitting for its own model
 
 
 def _service(db_url: str, data_dir: Path) -> TournamentService:
@@ -34,7 +35,7 @@ def _worker(db_url: str, data_dir: Path, model: str, predictions, days: list[Rou
     try:
         service.submit(model, 1, predictions, now=at(0.5))
         deadline = time.monotonic() + 120
-        while len(service.list_submissions(round_number=1)) < 3:  # all workers submitted: go together
+        while len(service.list_submissions(round_number=1)) < N_WORKERS:  # all workers submitted: go together
             assert time.monotonic() < deadline, "the other workers never submitted"
             time.sleep(0.02)
         service.close_round(1, now=at(1))
@@ -49,20 +50,20 @@ def _worker(db_url: str, data_dir: Path, model: str, predictions, days: list[Rou
 @pytest.mark.slow
 def test_worker_processes_run_each_step_once(db_url, data_dir, market):
     service = _service(db_url, data_dir)
-    service.create_account("ann", now=at(0), tokens=300 * TOKEN)
-    for k in range(3):
+    service.create_account("ann", now=at(0), tokens=100 * N_WORKERS * TOKEN)
+    for k in range(N_WORKERS):
         service.create_model("ann", f"w{k}", now=at(0))
         service.stake_increase(f"w{k}", 100 * TOKEN, now=at(0))
     service.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0), horizon_days=2)
     days = [market.day(1, seed=1), market.day(2, seed=1)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=3, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=N_WORKERS, mp_context=context) as pool:
         futures = [
             pool.submit(_worker, db_url, data_dir, f"w{k}", market.predictions(1.0, seed=k), days)
-            for k in range(3)
+            for k in range(N_WORKERS)
         ]
         results = [future.result(timeout=240) for future in futures]
-    assert results[0] == results[1] == results[2]  # every worker returns the one stored settlement
+    assert all(r == results[0] for r in results)  # every worker returns the one stored settlement
     with service.unit_of_work.session() as session:  # type: ignore[attr-defined]
         kinds = list(
             session.scalars(select(LedgerTransactionRow.kind).where(LedgerTransactionRow.round_number == 1))
@@ -73,8 +74,10 @@ def test_worker_processes_run_each_step_once(db_url, data_dir, market):
     snapshots = service.stake_snapshots(round_number=1)
     assert len(snapshots) == len({s.model_id for s in snapshots})
     assert len(service.payouts(round_number=1)) == len([s for s in snapshots if s.stake > 0])
-    assert len(service.list_submissions(round_number=1)) == 3 and len(snapshots) == 3
-    assert len(service.scores(round_number=1)) == 2 * 2 * 3  # corr and mmc, 2 days, 3 models, once each
+    assert len(service.list_submissions(round_number=1)) == N_WORKERS == len(snapshots)
+    assert len(service.scores(round_number=1)) == 2 * 2 * N_WORKERS  # corr and mmc, 2 days, once each
     audit = service.audit()
-    assert audit.ok and audit.circulating == 300 * TOKEN + sum(p.amount for p in service.payouts())
+    assert audit.ok and audit.circulating == 100 * N_WORKERS * TOKEN + sum(
+        p.amount for p in service.payouts()
+    )
     service.unit_of_work.close()  # type: ignore[attr-defined]
