@@ -8,7 +8,7 @@ arrays) naming the field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,8 +75,6 @@ class OptimizerConfig:
         Relative size below which both a slack and its dual count as zero (weakly active).
     max_iterations
         Newton (fast path) or polish (generic path) iteration limit.
-    generic_solver
-        cvxpy solver name for the generic path.
     """
 
     risk_aversion: float = 1.0
@@ -95,7 +93,6 @@ class OptimizerConfig:
     tolerance: float = 1e-10
     degeneracy_tolerance: float = 1e-9
     max_iterations: int = 100
-    generic_solver: str = field(default="CLARABEL")
 
     def __post_init__(self) -> None:
         _positive("risk_aversion", self.risk_aversion)
@@ -123,10 +120,6 @@ class OptimizerConfig:
             raise ConfigError(f"OptimizerConfig.max_iterations must be an int, got {self.max_iterations!r}")
         if self.max_iterations < 1:
             raise ConfigError(f"OptimizerConfig.max_iterations must be >= 1, got {self.max_iterations}")
-        if not isinstance(self.generic_solver, str) or not self.generic_solver:
-            raise ConfigError(
-                f"OptimizerConfig.generic_solver must be a solver name, got {self.generic_solver!r}"
-            )
 
 
 def _finite_array(name: str, value: object, ndim: int) -> np.ndarray:

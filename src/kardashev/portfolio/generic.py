@@ -1,4 +1,4 @@
-"""Generic path: a cvxpy problem compiled once per shape (Clarabel), then an active-set polish.
+"""Generic path: Clarabel (interior point) on the conic form, then an exact active-set polish.
 
 An interior-point solution stops slightly inside the bounds, and no threshold on it picks the
 active set reliably (trap 1), so the solver's point is only a *candidate*. The polish takes the
@@ -13,11 +13,10 @@ after one or two rounds.
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
-from typing import Any
 
-import cvxpy as cp
+import clarabel
 import numpy as np
+import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
 from kardashev.portfolio.fast import solve_fast
@@ -40,68 +39,61 @@ from kardashev.portfolio.solution import DualPoint, evaluate, finalize
 __all__ = ["solve_generic"]
 
 
-@lru_cache(maxsize=4)
-def _compiled(
-    n: int, k: int, r: int, has_cost: bool, has_turnover: bool
-) -> tuple[cp.Problem, dict[str, Any]]:
-    """The parametrized scaled problem for one shape (cvxpy caches its compilation)."""
-    x = cp.Variable(n)
-    p: dict[str, Any] = {
-        "q": cp.Parameter(n),
-        "sqrt_h": cp.Parameter(n, nonneg=True),
-        "upper": cp.Parameter(n, nonneg=True),
-        "gross": cp.Parameter(nonneg=True),
-    }
-    objective = 0.5 * cp.sum_squares(cp.multiply(p["sqrt_h"], x)) - p["q"] @ x
-    constraints = [cp.abs(x) <= p["upper"], cp.norm1(x) <= p["gross"]]
-    if k:
-        p["Q"] = cp.Parameter((n, k))
-        constraints.append(p["Q"].T @ x == 0)
-    if r:
-        y = cp.Variable(r)
-        p["V"] = cp.Parameter((n, r))
-        constraints.append(y == p["V"].T @ x)
-        objective = objective + 0.5 * cp.sum_squares(y)
-    if has_cost or has_turnover:
-        p["x0"] = cp.Parameter(n)
-        trade = cp.Variable(n)  # a variable keeps ``cost · ‖x − x0‖₁`` DPP
-        constraints.append(trade == x - p["x0"])
-    if has_cost:
-        p["cost"] = cp.Parameter(nonneg=True)
-        objective = objective + p["cost"] * cp.norm1(trade)
-    if has_turnover:
-        p["turnover"] = cp.Parameter(nonneg=True)
-        constraints.append(cp.norm1(trade) <= p["turnover"])
-    p["x"] = x
-    return cp.Problem(cp.Minimize(objective), constraints), p
-
-
 def _candidate(problem: ScaledProblem) -> np.ndarray:
-    k, r = problem.Q.shape[1], problem.V.shape[1]
-    compiled, p = _compiled(problem.n, k, r, problem.cost > 0, problem.turnover is not None)
-    p["q"].value = problem.q
-    p["sqrt_h"].value = np.sqrt(problem.h)
-    p["upper"].value = problem.upper
-    p["gross"].value = problem.gross
-    if k:
-        p["Q"].value = problem.Q
-    if r:
-        p["V"].value = problem.V
-    if "x0" in p:
-        p["x0"].value = problem.x0
-    if "cost" in p:
-        p["cost"].value = problem.cost
-    if "turnover" in p:
-        p["turnover"].value = problem.turnover
-    try:
-        compiled.solve(solver=problem.config.generic_solver)
-    except cp.error.SolverError as error:
-        raise SolverError(f"{problem.config.generic_solver} failed: {error}") from None
-    if compiled.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-        raise InfeasibleError("the constraints admit no portfolio (reported by the generic solver)")
-    if compiled.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or p["x"].value is None:
-        raise SolverError(f"{problem.config.generic_solver} returned status {compiled.status!r}")
-    return np.asarray(p["x"].value, dtype=np.float64)
+    """Clarabel on the conic form of the scaled problem; returns the (inexact) positions.
+
+    Variables ``v = [x (n), y (r), a (n), e (n, only with costs or a turnover cap)]``::
+
+        min ½ xᵀdiag(h)x + ½‖y‖² − qᵀx + c·Σe
+        s.t. Qᵀx = 0,  Vᵀx − y = 0                          (zero cone)
+             ±x − a ≤ 0,  Σa ≤ G,  ±x ≤ U                   (nonnegative cone)
+             ±(x − x0) − e ≤ 0,  [Σe ≤ T]
+    """
+    n, k, r = problem.n, problem.Q.shape[1], problem.V.shape[1]
+    with_trade = problem.cost > 0 or problem.turnover is not None
+    n_var = 2 * n + r + (n if with_trade else 0)
+    eye = sparse.identity(n, format="csc")
+
+    def row(x=None, y=None, a=None, e=None, height: int = n) -> sparse.csc_matrix:
+        blocks = [x, y, a] + ([e] if with_trade else [])
+        widths = [n, r, n] + ([n] if with_trade else [])
+        parts = [
+            sparse.csc_matrix((height, width)) if block is None else sparse.csc_matrix(block)
+            for block, width in zip(blocks, widths, strict=True)
+        ]
+        return sparse.hstack(parts, format="csc")
+
+    equalities = [row(x=problem.Q.T, height=k), row(x=problem.V.T, y=-sparse.identity(r), height=r)]
+    ones = np.ones((1, n))
+    inequalities = [
+        row(x=eye, a=-eye),
+        row(x=-eye, a=-eye),
+        row(a=ones, height=1),
+        row(x=eye),
+        row(x=-eye),
+    ]
+    rhs = [np.zeros(n), np.zeros(n), [problem.gross], problem.upper, problem.upper]
+    if with_trade:
+        inequalities += [row(x=eye, e=-eye), row(x=-eye, e=-eye)]
+        rhs += [problem.x0, -problem.x0]
+        if problem.turnover is not None:
+            inequalities.append(row(e=ones, height=1))
+            rhs.append([problem.turnover])
+    matrix = sparse.vstack(equalities + inequalities, format="csc")
+    bound = np.concatenate([np.zeros(k + r)] + [np.asarray(part, dtype=float) for part in rhs])
+    diagonal = np.concatenate([problem.h, np.ones(r), np.zeros(n_var - n - r)])
+    quadratic = sparse.diags(diagonal, format="csc")
+    linear = np.concatenate([-problem.q, np.zeros(r + n), np.full(n, problem.cost) if with_trade else []])
+    cones = [clarabel.ZeroConeT(k + r), clarabel.NonnegativeConeT(matrix.shape[0] - k - r)]
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    solution = clarabel.DefaultSolver(quadratic, linear, matrix, bound, cones, settings).solve()
+    status = str(solution.status)
+    if "PrimalInfeasible" in status:
+        raise InfeasibleError("the constraints admit no portfolio (reported by Clarabel)")
+    if status not in ("Solved", "AlmostSolved"):
+        raise SolverError(f"Clarabel returned status {status}")
+    return np.asarray(solution.x[:n], dtype=np.float64)
 
 
 def _classify(
@@ -216,7 +208,7 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
 
 
 def solve_generic(problem: ScaledProblem) -> PortfolioResult:
-    """Solve with cvxpy/Clarabel, polish the active set exactly, build the result.
+    """Solve with Clarabel, polish the active set exactly, build the result.
 
     When the active constraints outnumber the free names (tiny problems: the multipliers are not
     unique, so the dual-sign check of the polish can cycle), the polish hands its multipliers to

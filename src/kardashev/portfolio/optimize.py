@@ -17,7 +17,7 @@ Solve paths (same result to ~1e-8, same gradient):
 
 * ``"fast"`` — semi-smooth Newton on the small dual (:mod:`kardashev.portfolio.fast`);
   covers every configuration of :class:`OptimizerConfig`.
-* ``"generic"`` — cvxpy/Clarabel compiled once per shape, then an exact active-set polish
+* ``"generic"`` — Clarabel (interior point) on the conic form, then an exact active-set polish
   (:mod:`kardashev.portfolio.generic`); the independent cross-check.
 * ``"auto"`` — fast; if it fails to converge (:class:`SolverError`), the generic path.
 
