@@ -310,3 +310,29 @@ def test_bad_day_data_is_refused_without_side_effects(service, market):
         with pytest.raises(InvalidInputError):
             service.score_round(1, bad, now=at(2))
     assert service.get_round(1).days_scored == 0 and service.scores(round_number=1) == []
+
+
+def test_a_final_day_without_the_scores_the_payout_rule_needs_is_refused(store, market):
+    from kardashev.errors import InvalidInputError
+    from kardashev.tournament import PayoutConfig, RoundDay
+
+    from .conftest import rank_scorer
+
+    service = TournamentService(store, scorer=rank_scorer, payout=PayoutConfig(score_multipliers={"tc": 1.0}))
+    service.create_account("ann", now=at(0), tokens=10 * TOKEN)
+    service.create_model("ann", "m", now=at(0))
+    service.stake_increase("m", 10 * TOKEN, now=at(0))
+    service.open_round(1, universe=list(market.ids), close_time=at(1), now=at(0), horizon_days=1)
+    service.submit("m", 1, market.predictions(1.0, seed=1), now=at(0.5))
+    service.close_round(1, now=at(1))
+    day = market.day(1, seed=1)
+    with pytest.raises(InvalidInputError) as error:
+        service.score_round(1, RoundDay(day=1, ids=day.ids, target=day.target), now=at(2))
+    assert error.value.code == "missing_scores" and service.get_round(1).days_scored == 0
+    # A rule that changed after scoring: nobody is paid or burned, every escrow comes back.
+    lenient = TournamentService(store, scorer=rank_scorer)  # pays on corr and mmc
+    lenient.score_round(1, day, now=at(2))
+    payouts = service.resolve_round(1, now=at(2))
+    assert [p.amount for p in payouts] == [0]
+    assert service.stake("m").total == 10 * TOKEN and service.stake("m").at_risk == 0
+    assert service.audit().ok

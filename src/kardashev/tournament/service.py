@@ -371,6 +371,13 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 features=None if day.features is None else np.asarray(day.features)[keep],
             )
             metrics = self.scorer(kind=round_.kind, predictions=matrix, stakes=stakes, day=trimmed)
+            missing = sorted(set(self.payout.scores_used) - set(metrics))
+            if day.day == round_.horizon_days and missing and stakes.sum() > 0:
+                raise InvalidInputError(
+                    f"the payout rule uses {', '.join(missing)} but the final day's scores lack it "
+                    "(TC and True Return need realized returns)",
+                    code="missing_scores",
+                )
             for metric, values in sorted(metrics.items()):
                 for submission, value in zip(submissions, np.asarray(values, dtype=float), strict=True):
                     scores.append(
@@ -423,6 +430,8 @@ class TournamentService(AccountsMixin, ReportsMixin):
             metric: np.array([values.get(s.model_id, np.nan) for s in snapshots])
             for metric, values in by_metric.items()
         }
+        for metric in self.payout.scores_used:  # a rule changed since scoring: those models are not paid
+            scores.setdefault(metric, np.full(len(snapshots), np.nan))
         result = compute_payouts(stakes.astype(np.int64), scores, config=self.payout)
         payouts, postings = [], []
         for snap, fraction, amount in zip(snapshots, result.payout_fraction, result.payouts, strict=True):
