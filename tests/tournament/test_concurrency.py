@@ -124,3 +124,14 @@ def test_idempotency_keys_make_retries_and_concurrent_duplicates_post_once(servi
     service.stake_decrease("a1", 3 * TOKEN, now=at(0), idempotency_key="req-3")
     assert service.stake("a1").stake == 12 * TOKEN and service.wallet("ann") == 88 * TOKEN
     assert service.audit().ok
+
+
+def test_concurrent_opens_of_one_round_all_succeed(service: TournamentService, market):
+    results = run_together(
+        [
+            lambda: service.open_round(7, universe=list(market.ids), close_time=at(1), now=at(0))
+            for _ in range(4)
+        ]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.universe_sha256 for r in results}) == 1 and [r.number for r in service.list_rounds()] == [7]

@@ -142,16 +142,17 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 status=RoundStatus.OPEN,
             )
             wanted = replace(wanted, universe_sha256=sha256_hex(data))
-            if existing is not None:
-                fields = ["kind", "universe_sha256", "target_name", "horizon_days", "close_time"]
-                fields += ["open_time"] if explicit_open else []  # a retry at a later `now` is the same step
-                if any(getattr(existing, f) != getattr(wanted, f) for f in fields):
-                    raise ConflictError(
-                        f"round {number} exists already with other settings", code="round_exists"
-                    )
-                return existing
-            repo.put_blob(data, kind="universe")
-            return repo.add_round(wanted)
+            if existing is None:
+                repo.put_blob(data, kind="universe")
+                try:
+                    return repo.add_round(wanted)
+                except ConflictError:  # opened concurrently by another worker: compare with theirs
+                    existing = repo.get_round(int(number))
+            fields = ["kind", "universe_sha256", "target_name", "horizon_days", "close_time"]
+            fields += ["open_time"] if explicit_open else []  # a retry at a later `now` is the same step
+            if any(getattr(existing, f) != getattr(wanted, f) for f in fields):
+                raise ConflictError(f"round {number} exists already with other settings", code="round_exists")
+            return existing
 
     def _find_round(self, repo: TournamentRepository, number: int) -> Round | None:
         from kardashev.errors import NotFoundError
