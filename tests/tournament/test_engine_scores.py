@@ -79,3 +79,48 @@ def test_synthetic_season_scores_match_the_engines(store):
     assert service.stake(unstaked).total == 0
     assert not service.payouts(model=unstaked)
     assert {s.metric for s in service.scores(model=unstaked)} >= {"corr", "mmc", "tc"}
+
+
+def test_signals_round_gets_alpha_and_mpc_from_the_engines(store):
+    from kardashev.scoring import alpha, meta_portfolio_contribution
+    from kardashev.tournament import RoundKind, ValidationConfig
+
+    market = generate_market(MarketConfig(n_stocks=60, n_eras=1, seed=5, n_features=20))
+    crowd = generate_crowd(market, CrowdConfig(n_models=4, seed=6))
+    service = TournamentService(
+        store,
+        scorer=StandardScorer(),
+        payout=PayoutConfig(score_multipliers={"corr": 0.5, "mpc": 1.0}),
+        validation=ValidationConfig(min_tickers=30),
+    )
+    service.create_account("crowd", now=at(0), tokens=tokens_to_units(10_000))
+    era = market.era(0)
+    service.open_round(
+        1, universe=list(era.ids), close_time=at(1), now=at(0), horizon_days=1, kind=RoundKind.SIGNALS
+    )
+    predictions = crowd.predictions(era)
+    for k, name in enumerate(crowd.model_names):
+        service.create_model("crowd", name, now=at(0))
+        service.stake_increase(name, tokens_to_units(100 * (k + 1)), now=at(0))
+        frame = pd.DataFrame({"ticker": era.ids, "signal": predictions[:, k]})
+        service.submit(name, 1, frame, now=at(0.5))
+    service.close_round(1, now=at(1))
+    day = RoundDay(day=1, ids=era.ids, target=era.targets[:, 0], exposures=era.exposures)
+    payouts = service.resolve_round(1, now=at(2), day=day)
+    stored = pd.DataFrame([vars(s) for s in service.scores(round_number=1)])
+    table = stored.pivot(index="model_id", columns="metric", values="value")
+    model_ids = [service.get_model(name).id for name in crowd.model_names]
+    ranked = np.column_stack(
+        [
+            service.submission_predictions(service.list_submissions(round_number=1, model=i)[0])
+            for i in model_ids
+        ]
+    )
+    weights = np.ones(len(era.ids))
+    np.testing.assert_allclose(
+        table.loc[model_ids, "alpha"], alpha(ranked, era.exposures, weights, era.targets[:, 0])
+    )
+    stakes = np.array([s.stake for s in service.stake_snapshots(round_number=1)], dtype=float)
+    expected = meta_portfolio_contribution(ranked, stakes, era.exposures, weights, era.targets[:, 0])
+    np.testing.assert_allclose(table.loc[model_ids, "mpc"], expected)
+    assert len(payouts) == 4 and service.audit().ok
