@@ -168,3 +168,29 @@ def test_inputs_are_not_mutated() -> None:
     score_era(**era)
     for key, original in copies.items():
         np.testing.assert_array_equal(era[key], original)
+
+
+def test_models_sharing_missing_stocks_are_scored_like_single_columns() -> None:
+    from kardashev.scoring import correlation_contribution, feature_neutral_corr, numerai_corr
+
+    era = _era(9)
+    predictions = era["predictions"][:, [0, 1, 3, 4]].copy()
+    predictions[:, 3] = era["predictions"][:, 0] * 2 + 1
+    shared = np.zeros(len(predictions), dtype=bool)
+    shared[[2, 7, 11, 30]] = True
+    predictions[shared, 0] = np.nan
+    predictions[shared, 1] = np.nan  # same pattern as model 0; model 2 has its own NaNs
+    scores = score_era(
+        predictions,
+        era["targets"],
+        meta_model=era["meta_model"],
+        features=era["features"],
+        metrics=["corr", "mmc", "fnc"],
+    )
+    for column in range(4):
+        prediction = predictions[:, column]
+        assert scores.corr[column] == pytest.approx(numerai_corr(prediction, era["targets"]), abs=TOLERANCE)
+        expected_mmc = correlation_contribution(prediction, era["meta_model"], era["targets"])
+        assert scores.mmc[column] == pytest.approx(expected_mmc, abs=TOLERANCE)
+        expected_fnc = feature_neutral_corr(prediction, era["features"], era["targets"])
+        assert scores.fnc[column] == pytest.approx(expected_fnc, abs=TOLERANCE, nan_ok=True)

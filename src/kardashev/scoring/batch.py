@@ -19,12 +19,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from kardashev.errors import AlignmentError, InvalidInputError
+from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
-from kardashev.scoring.contribution import correlation_contribution
-from kardashev.scoring.correlation import numerai_corr, pearson_matrix
-from kardashev.scoring.exposure import max_feature_exposure, rms_feature_exposure
-from kardashev.scoring.neutralization import feature_neutral_corr, neutralizer_basis
+from kardashev.scoring.correlation import pearson_matrix
+from kardashev.scoring.neutralization import neutralizer_basis
 from kardashev.scoring.ranking import gaussianize, gaussianize_and_pow15, pow15, tie_kept_rank_gauss_pow15
 
 __all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
@@ -100,15 +98,18 @@ def _score_clean_columns(
     features: NDArray[np.float64] | None,
     target_pow15: bool,
     wanted: frozenset[str],
+    target_mean: float | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """The wanted scores for NaN-free columns on NaN-free rows, vectorized over the columns.
 
     Works on ``(n_models, n_stocks)`` rows (``gauss.T`` is contiguous) and uses dot products with a
-    centered vector instead of materializing centered or orthogonalized matrices.
+    centered vector instead of materializing centered or orthogonalized matrices. ``target_mean``
+    is the mean CORR and FNC center the target with (numerai-tools centers over every known
+    target before dropping a model's missing rows); default the mean over these rows.
     """
     gauss, powered = gaussianize_and_pow15(predictions)
     gauss_rows, powered_rows = gauss.T, powered.T
-    centered = targets - targets.mean()
+    centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
     if "corr" in wanted:
@@ -169,40 +170,6 @@ def _row_contributions(
     return (
         gauss_rows @ centered - (centered @ reference) * (gauss_rows @ reference) / (reference @ reference)
     ) / len(centered)
-
-
-def _score_one_column(
-    prediction: NDArray[np.float64],
-    targets: NDArray[np.float64],
-    meta_model: NDArray[np.float64] | None,
-    benchmark: NDArray[np.float64] | None,
-    features: NDArray[np.float64] | None,
-    target_pow15: bool,
-    max_filtered_ratio: float,
-    wanted: frozenset[str],
-) -> dict[str, float]:
-    """The wanted scores of a column with NaN predictions, through the array core (its own rows)."""
-    ratio = {"max_filtered_ratio": max_filtered_ratio}
-    scores: dict[str, float] = {}
-    try:
-        if "corr" in wanted:
-            scores["corr"] = float(numerai_corr(prediction, targets, target_pow15=target_pow15, **ratio))
-        for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
-            if name in wanted and reference is not None:
-                scores[name] = float(correlation_contribution(prediction, reference, targets, **ratio))
-        if "cwmm" in wanted and meta_model is not None:
-            scores["cwmm"] = float(numerai_corr(prediction, meta_model, target_pow15=False, **ratio))
-        if features is not None:
-            rows = ~np.isnan(prediction)
-            if "fnc" in wanted:
-                scores["fnc"] = float(feature_neutral_corr(prediction, features, targets, **ratio))
-            if "feature_exposure_max" in wanted:
-                scores["feature_exposure_max"] = float(max_feature_exposure(prediction[rows], features[rows]))
-            if "feature_exposure_rms" in wanted:
-                scores["feature_exposure_rms"] = float(rms_feature_exposure(prediction[rows], features[rows]))
-    except AlignmentError:
-        return {}
-    return scores
 
 
 def _wanted_metrics(
@@ -302,26 +269,38 @@ def score_era(
         metrics, meta_model=meta is not None, benchmark=bench is not None, features=feature_matrix is not None
     )
     result = {name: np.full(matrix.shape[1], np.nan) for name in METRICS if name in wanted}
-    has_nan = np.isnan(matrix).any(axis=0)
-    clean = np.flatnonzero(~has_nan)
-    if clean.size:
-        scores = _score_clean_columns(
-            matrix if clean.size == matrix.shape[1] else matrix[:, clean],
-            target,
-            meta,
-            bench,
-            feature_matrix,
-            target_pow15,
-            wanted,
-        )
+    # models with the same missing stocks are scored together, each on the stocks it predicted
+    missing = np.isnan(matrix)
+    patterns: dict[bytes, list[int]] = {}
+    for column in range(matrix.shape[1]):
+        patterns.setdefault(np.packbits(missing[:, column]).tobytes(), []).append(column)
+    for columns in patterns.values():
+        present = ~missing[:, columns[0]]
+        if present.sum() / len(present) < 1 - max_filtered_ratio or present.sum() < 2:
+            continue  # covers too few of the era's stocks: NaN scores
+        if present.all():
+            scores = _score_clean_columns(
+                matrix if len(columns) == matrix.shape[1] else matrix[:, columns],
+                target,
+                meta,
+                bench,
+                feature_matrix,
+                target_pow15,
+                wanted,
+            )
+        else:
+            scores = _score_clean_columns(
+                matrix[np.ix_(present, columns)],
+                target[present],
+                None if meta is None else meta[present],
+                None if bench is None else bench[present],
+                None if feature_matrix is None else feature_matrix[present],
+                target_pow15,
+                wanted,
+                target_mean=float(target.mean()),
+            )
         for name, values in scores.items():
-            result[name][clean] = values
-    for column in np.flatnonzero(has_nan):
-        scores_one = _score_one_column(
-            matrix[:, column], target, meta, bench, feature_matrix, target_pow15, max_filtered_ratio, wanted
-        )
-        for name, value in scores_one.items():
-            result[name][column] = value
+            result[name][columns] = values
     return EraScores(era=str(era), model_names=names, n_stocks=int(matrix.shape[0]), **result)
 
 
