@@ -324,3 +324,26 @@ def test_failed_stake_change_changes_nothing(live, world):
     assert _owner_state(live, world) == before
     wallet = Decimal(live.client(world.owner_full).get_account()["wallet_balance"])
     assert wallet == Decimal(before[3]) / 1_000_000
+
+
+def test_every_request_body_has_the_size_limit(live, world):
+    too_big = {"ids": [f"x{i:06d}" for i in range(20_000)], "close_time": "2031-01-01T00:00:00Z"}
+    response = live.http("POST", "/v1/admin/rounds", key=live.admin_key, json=too_big)
+    _assert_error(response, 413, "payload_too_large")
+    assert response.json()["error"]["type"] == "PayloadTooLargeError"
+
+    def chunks():  # no Content-Length: refused while it streams
+        yield b'{"ids": ['
+        for i in range(20_000):
+            yield f'"y{i:06d}",'.encode()
+        yield b'"z"], "close_time": "2031-01-01T00:00:00Z"}'
+
+    response = live.http(
+        "POST",
+        "/v1/admin/rounds",
+        key=live.admin_key,
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    _assert_error(response, 413, "payload_too_large")
+    assert all(r.n_universe < 20_000 for r in live.context.service.list_rounds())

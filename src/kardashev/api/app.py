@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
-from kardashev.api.middleware import RequestIdMiddleware
+from kardashev.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from kardashev.api.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     include_routes(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app
 
 

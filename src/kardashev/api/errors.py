@@ -124,9 +124,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    type_name = {401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError"}.get(
-        status, "InvalidInputError" if 400 <= status < 500 else "KardashevError"
-    )
+    type_name = {
+        401: "AuthenticationError",
+        403: "PermissionDeniedError",
+        404: "NotFoundError",
+        413: "PayloadTooLargeError",
+    }.get(status, "InvalidInputError" if 400 <= status < 500 else "KardashevError")
     response = _response(request, status, code=code, message=message, type_name=type_name)
     if exc.headers:
         response.headers.update(exc.headers)

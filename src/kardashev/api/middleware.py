@@ -18,9 +18,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestContextFilter", "RequestIdMiddleware", "current_request_id"]
+__all__ = ["BodyLimitMiddleware", "RequestContextFilter", "RequestIdMiddleware", "current_request_id"]
 
 access_logger = logging.getLogger("kardashev.api.access")
 error_logger = logging.getLogger("kardashev.api")
@@ -99,22 +100,65 @@ class RequestIdMiddleware:
             _REQUEST_ID.reset(token)
 
 
-async def _send_internal_error(send: Send, request_id: str) -> None:
+async def _send_error(
+    send: Send, status: int, code: str, type_name: str, message: str, request_id: str
+) -> None:
     body = json.dumps(
-        {
-            "error": {
-                "code": "internal_error",
-                "type": "KardashevError",
-                "message": "internal server error; quote the request id when reporting it",
-                "request_id": request_id,
-            }
-        }
+        {"error": {"code": code, "type": type_name, "message": message, "request_id": request_id}}
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 500,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_internal_error(send: Send, request_id: str) -> None:
+    await _send_error(
+        send,
+        500,
+        "internal_error",
+        "KardashevError",
+        "internal server error; quote the request id when reporting it",
+        request_id,
+    )
+
+
+class BodyLimitMiddleware:
+    """Refuses any request body over ``max_bytes`` with a 413 error envelope: at once when
+    ``Content-Length`` announces more, else as soon as the streamed bytes pass the limit (the error is
+    raised from ``receive`` as an HTTP 413, which the app's handlers turn into the envelope)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+                await _send_error(
+                    send, 413, "payload_too_large", "PayloadTooLargeError", self._message(), request_id
+                )
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(status_code=413, detail=self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> str:
+        return f"request body is larger than the limit of {self.max_bytes} bytes"

@@ -33,7 +33,8 @@ class Settings:
     data_dir
         Directory of the content-addressed parquet files (predictions, meta models).
     max_upload_bytes
-        Largest accepted upload body; a larger one is refused with 413 while it streams in.
+        Largest accepted request body (uploads and JSON alike); a larger one is refused with 413 while
+        it streams in.
     max_upload_rows
         Most data rows an uploaded file may have (a small compressed parquet can hold many rows).
     key_pepper
