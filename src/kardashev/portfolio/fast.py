@@ -56,7 +56,12 @@ from kardashev.portfolio.solution import (
 
 __all__ = ["solve_fast"]
 
-_REGULARIZATION = 1e-4
+_REGULARIZATION = 1e-3
+# relative residuals below this are rounding: where the multipliers are not unique (more active
+# constraints than free names) Newton would otherwise wander along the optimal face
+_ROUNDING_FLOOR = 1e-12
+_STALL_ITERATIONS = 10
+_STALL_ACCEPT = 1e-8
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -88,7 +93,7 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
     sub = M[np.ix_(keep, keep)] if np.any(flat) else M
     scale = 1.0 / np.sqrt(diag[keep])
     scaled = sub * scale[:, None] * scale[None, :]
-    delta = _REGULARIZATION * min(1.0, residual)
+    delta = _REGULARIZATION * min(1.0, 1e2 * residual)
     identity = np.eye(scaled.shape[0])
     while True:
         try:
@@ -147,20 +152,28 @@ def solve_fast(
     point = start if start is not None else _start(problem, warm_start)
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
+    best = (np.inf, point, 0)
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
-        if residual <= cfg.tolerance:
+        if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
             return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
-        if iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
+        if residual < best[0]:
+            best = (residual, point, iteration)
+        stalled = iteration - best[2] >= _STALL_ITERATIONS
+        if stalled or iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
+            if best[0] <= _STALL_ACCEPT:
+                # stalled on a face of non-unique multipliers (far more active constraints than
+                # free names, e.g. a linear cost above the alpha spread): accurate to ~1e-8
+                point = best[1]
+                return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
             break
         g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = bool(point.lam > 0 or g_lam > 0)
         tau_in = bool(has_turnover and (point.tau > 0 or g_tau > 0))
+        s = np.sign(x[free])
+        t = np.sign(x[free] - problem.x0[free])
         inv_h = 1.0 / problem.h[free]
-        x_free = x[free]
-        s = np.sign(x_free)
-        t = np.sign(x_free - problem.x0[free])
         for _ in range(3):
             E = constraint_columns(problem.W, free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])

@@ -218,6 +218,9 @@ def solve_generic(problem: ScaledProblem) -> PortfolioResult:
     point, rounds, converged = _polish(problem, candidate)
     if not converged:
         start = DualPoint(nu=point.nu, mu=point.mu, lam=max(point.lam, 0.0), tau=max(point.tau, 0.0))
-        finished = solve_fast(problem, start=start)
+        try:
+            finished = solve_fast(problem, start=start)
+        except SolverError:  # the polish's multipliers may be a poor start: start afresh
+            finished = solve_fast(problem)
         return dataclasses.replace(finished, method="generic", iterations=rounds + finished.iterations)
     return finalize(problem, point, evaluate(problem, point), method="generic", iterations=rounds)
