@@ -36,7 +36,7 @@ from kardashev.demo.simulation import SeasonSimulator, SimulationConfig, Simulat
 from kardashev.demo.workspace import open_demo_store, prepare_workspace
 from kardashev.errors import ConfigError
 from kardashev.portfolio import OptimizerConfig
-from kardashev.tournament import TournamentService
+from kardashev.tournament import UNITS_PER_TOKEN, TournamentService
 from kardashev.tournament.payout import PayoutConfig
 
 __all__ = ["STAKE_RULES", "DemoConfig", "DemoResult", "default_optimizer_config", "run_demo"]
@@ -207,7 +207,8 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
     summary = (
         *season.log.lines(),
         f"ledger audit: {'balanced' if audit.ok else 'NOT balanced'} "
-        f"({audit.n_transactions} transactions; minted {audit.minted}, burned {audit.burned} units)",
+        f"({audit.n_transactions} transactions; {audit.minted / UNITS_PER_TOKEN:,.2f} tokens minted in all, "
+        f"deposits included; {audit.burned / UNITS_PER_TOKEN:,.2f} burned)",
         "stakers followed: "
         + (config.stake_rule.upper() if config.stake_rule != "none" else "nothing (static stakes)"),
     )
