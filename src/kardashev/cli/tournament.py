@@ -148,7 +148,8 @@ def round_close(
     number: int, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
 ):
     """Close round NUMBER: freeze stakes at risk and build the meta models (idempotent)."""
-    closed = _service(db, data_dir).close_round(number, now=_now(now))
+    with console.status(f"closing round {number}: stakes and meta models…"):
+        closed = _service(db, data_dir).close_round(number, now=_now(now))
     console.print(
         f"round {closed.number} {closed.status.value}: {closed.n_contributors} submissions, "
         f"{closed.n_staked_models} staked"
@@ -188,7 +189,8 @@ def round_score(
 ) -> None:
     """Score every submission of round NUMBER with the data known on DAY (idempotent)."""
     service = _service(db, data_dir)
-    scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
+    with console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…"):
+        scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
     console.print(f"round {number} day {day}: {len(scores)} scores")
 
 
@@ -206,7 +208,8 @@ def round_resolve(
     final = None
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
-    payouts = service.resolve_round(number, now=_now(now), day=final)
+    with console.status(f"resolving round {number}: final scores, payouts and burns…"):
+        payouts = service.resolve_round(number, now=_now(now), day=final)
     table = Table("model", "stake", "payout fraction", "payout (tokens)", title=f"round {number} resolved")
     for payout in payouts:
         table.add_row(
