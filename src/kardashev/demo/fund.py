@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kardashev.data.synthetic import EraData
 from kardashev.metamodel import meta_model_from_gaussianized
 from kardashev.portfolio import OptimizerConfig, RiskModel, optimize
 from kardashev.scoring import gaussianize
@@ -65,7 +66,7 @@ class EraInputs:
         return int(self.predictions.shape[1])
 
 
-def era_inputs(era_data: object, predictions: np.ndarray) -> EraInputs:
+def era_inputs(era_data: EraData, predictions: np.ndarray) -> EraInputs:
     """Collect one synthetic era's arrays and the crowd's predictions for it."""
     predictions = np.asarray(predictions, dtype=np.float64)
     risk_model = RiskModel(

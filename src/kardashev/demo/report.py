@@ -105,7 +105,8 @@ def _format(value: object) -> str:
     if isinstance(value, float | np.floating):
         if not np.isfinite(value):
             return "–"
-        return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+        number = float(value)
+        return f"{number:.4g}" if abs(number) >= 1e-3 or number == 0 else f"{number:.2e}"
     return str(value)
 
 
@@ -316,11 +317,15 @@ def _fund_table(data: ReportData) -> pd.DataFrame:
                 "payout rule": _RULE_LABELS.get(rule, rule),
                 "total return": float(np.sum(track.returns)),
                 "mean per era": float(np.mean(track.returns)) if len(track.returns) else float("nan"),
+                "std per era": float(np.std(track.returns)) if len(track.returns) else float("nan"),
                 "Sharpe (season)": track.sharpe,
                 "Sharpe 1st half": first,
                 "Sharpe 2nd half": second,
                 "final stake share: originals": float(final[originals].sum() / total),
                 "final stake share: unstaked original": float(final[unstaked].sum() / total),
+                "effective number of staked models (end)": float(1.0 / np.sum((final / total) ** 2))
+                if final.sum() > 0
+                else float("nan"),
                 "planted value of the stakes: start": float(planted[0]) if planted.size else float("nan"),
                 "planted value of the stakes: end": float(planted[-1]) if planted.size else float("nan"),
             }
@@ -397,7 +402,10 @@ def _exposure_table(data: ReportData, top: int = 15) -> pd.DataFrame:
 
 
 def _config_table(config: object) -> pd.DataFrame:
-    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(vars(config))
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        fields = dataclasses.asdict(config)
+    else:
+        fields = dict(vars(config))
     return pd.DataFrame({"option": list(fields), "value": [str(value) for value in fields.values()]})
 
 

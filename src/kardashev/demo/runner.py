@@ -24,7 +24,13 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
+from kardashev.data.synthetic import (
+    CrowdConfig,
+    MarketConfig,
+    SyntheticMarket,
+    generate_crowd,
+    generate_market,
+)
 from kardashev.demo.dynamics import StakeDynamics
 from kardashev.demo.fund import EraInputs, align_weights, era_inputs
 from kardashev.demo.grading import grade_season
@@ -259,7 +265,7 @@ def _engine_week(
     index: int,
     inputs: EraInputs | None,
     week: dt.datetime,
-    market: object,
+    market: SyntheticMarket,
     context: FundContext | None,
 ) -> None:
     if inputs is not None:

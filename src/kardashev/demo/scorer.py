@@ -53,7 +53,6 @@ class DemoScorer:
         if context.previous_weights is not None and len(context.previous_weights) != len(day.ids):
             context = FundContext(context.risk_model, context.adv, None)
         returns = np.asarray(day.realized_returns, dtype=np.float64)
-        options = {"risk_model": context.risk_model, "adv": context.adv}
         if np.asarray(stakes).sum() > 0:
             result = true_contribution(
                 predictions,
@@ -61,8 +60,9 @@ class DemoScorer:
                 returns,
                 day.exposures,
                 self.optimizer_config,
+                risk_model=context.risk_model,
+                adv=context.adv,
                 previous_weights=context.previous_weights,
-                **options,
             )
             scores["tc"] = np.asarray(result.tc, dtype=np.float64)
         return scores

@@ -24,9 +24,10 @@ _RULE_LABELS = {"static": "static stakes", "tc": "paid on TC", "corr": "paid on 
 
 def _cell(value: object) -> str:
     if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
+        number = float(value)
+        if not np.isfinite(number):
             return "–"
-        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:+.4f}"
+        return f"{number:,.0f}" if abs(number) >= 10 else f"{number:+.4f}"
     return str(value).removeprefix("Type ")
 
 
