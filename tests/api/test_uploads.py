@@ -204,6 +204,18 @@ def test_valid_uploads_csv_parquet_multipart_and_signals(live, setup):
     assert response.status_code == 201, response.text
 
 
+def test_same_predictions_in_another_format_change_nothing(live, setup):
+    frame = classic_frame(IDS, 21).sample(frac=1.0, random_state=0)  # another row order
+    first = _post(live, setup, classic_csv(IDS, 21))
+    assert first.status_code == 201, first.text
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    again = _post(live, setup, buffer.getvalue(), content_type="application/vnd.apache.parquet")
+    assert again.status_code == 201, again.text
+    assert again.json()["checksum"] == first.json()["checksum"]
+    assert again.json()["id"] == first.json()["id"] and again.json()["sha256"] == first.json()["sha256"]
+
+
 def test_multipart_without_file_field(live, setup, nothing_stored):
     response = live.http(
         "POST",

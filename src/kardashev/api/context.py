@@ -11,6 +11,7 @@ from fastapi import Request
 from kardashev.api.settings import Settings
 from kardashev.tournament.repository import UnitOfWork
 from kardashev.tournament.service import TournamentService
+from kardashev.tournament.validation import ValidationConfig
 
 __all__ = ["ApiContext", "Clock", "get_context", "utc_now"]
 
@@ -40,7 +41,7 @@ class ApiContext:
         store = open_store(
             settings.database_url, data_dir=settings.data_dir, migrate_schema=settings.create_schema
         )
-        service = TournamentService(store)
+        service = TournamentService(store, validation=ValidationConfig(max_rows=settings.max_upload_rows))
         return cls(
             settings=settings, service=service, unit_of_work=store, clock=clock or utc_now, resources=[store]
         )

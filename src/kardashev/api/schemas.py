@@ -124,7 +124,8 @@ class SubmissionOut(_Out):
     id: int
     round_number: int
     model_id: int
-    sha256: str = Field(description="checksum of the stored predictions")
+    sha256: str = Field(description="content address of the stored (validated) predictions")
+    checksum: str = Field(description="checksum of the submitted content: same predictions, same checksum")
     n_rows: int
     submitted_at: dt.datetime
     late: bool

@@ -19,7 +19,6 @@ from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, UploadedFile, read_upload
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Model, RoundStatus
 from kardashev.tournament.service_accounts import StakeInfo
-from kardashev.tournament.validation import read_submission_table
 
 __all__ = ["router"]
 
@@ -142,11 +141,10 @@ async def upload_predictions(
 def _store_submission(
     context: ApiContext, model_id: int, round_number: int, upload: UploadedFile
 ) -> schemas.SubmissionOut:
-    frame = read_submission_table(
-        upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
-    )
+    # The service parses and validates the bytes (kardashev.tournament.validation) and stores nothing
+    # for a rejected file; a retried upload of the same content is a no-op.
     submission = context.service.submit(
-        model_id, round_number, frame, now=context.now(), filename=upload.filename
+        model_id, round_number, upload.data, now=context.now(), filename=upload.filename
     )
     return schemas.SubmissionOut.model_validate(submission)
 
