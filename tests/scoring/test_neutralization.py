@@ -77,3 +77,13 @@ def test_errors() -> None:
         neutralize(np.array([1.0, 0.0, 2.0]), np.array([[1.0], [np.nan], [0.0]]))
     with pytest.raises(InvalidInputError, match="rows"):
         neutralize(np.ones(4), neutralizer_basis(rng.normal(size=(5, 2))))
+
+
+def test_fast_path_for_ordinary_features_exact_path_when_lstsq_truncates() -> None:
+    rng = np.random.default_rng(4)
+    features = rng.integers(0, 5, (500, 30)).astype(float)
+    assert neutralizer_basis(features).with_mean  # Cholesky of the small Gram matrix
+    duplicated = np.column_stack([features, features[:, :1]])
+    assert not neutralizer_basis(duplicated).with_mean  # lstsq would cut a direction: exact SVD path
+    badly_scaled = features * np.logspace(-4, 4, 30)
+    assert not neutralizer_basis(badly_scaled).with_mean

@@ -8,9 +8,9 @@ squares solution, as ``numpy.linalg.lstsq(..., rcond=1e-6)`` in numerai-tools: t
 One factorization per neutralizer matrix serves any number of prediction columns. Fast path: the
 columns of ``N`` are centered (which splits off the intercept exactly) and scaled to unit norm,
 ``S``; the projection is ``mean(X) + S (SᵀS)⁻¹ Sᵀ X`` with ``SᵀS`` (k × k) inverted by Cholesky. It
-is taken only when ``lstsq`` would cut nothing: the condition number of ``[N, 1]ᵀ[N, 1]``, rebuilt
-exactly from the centered Gram matrix, the means and the norms, is estimated far below the cut
-(1e9 vs ``rcond⁻² = 1e12``). Otherwise (constant, duplicated, collinear or badly scaled columns)
+is taken only when ``lstsq`` would cut nothing: an upper bound of the condition number of
+``[N, 1]ᵀ[N, 1]``, rebuilt from the centered Gram matrix, the means and the norms, is far below the
+cut (1e9 vs ``rcond⁻² = 1e12``). Otherwise (constant, duplicated, collinear or badly scaled columns)
 the exact path is a thin QR of ``[N, 1]`` and an SVD of its small ``R`` factor, truncated as
 ``lstsq`` does.
 """
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_solve, lapack
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
@@ -109,17 +108,21 @@ def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) ->
     return _exact_basis(matrix, rcond)
 
 
-def _cholesky_inverse(
-    matrix: NDArray[np.float64], min_reciprocal_condition: float
-) -> NDArray[np.float64] | None:
-    """``matrix⁻¹`` by Cholesky if positive definite with estimated 1-norm ``rcond`` above the bound."""
-    factor, info = lapack.dpotrf(matrix, lower=1)
-    if info != 0:
+def _cholesky_inverse(matrix: NDArray[np.float64], max_condition: float) -> NDArray[np.float64] | None:
+    """``matrix⁻¹`` via Cholesky ``matrix = L Lᵀ`` if positive definite and provably well conditioned.
+
+    ``κ₂(matrix) ≤ ‖matrix‖_F · ‖L⁻¹‖_F²`` must be below ``max_condition``; else None.
+    """
+    try:
+        lower = np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
         return None
-    reciprocal_condition, info = lapack.dpocon(factor, np.abs(matrix).sum(axis=0).max(), uplo="L")
-    if info != 0 or not reciprocal_condition > min_reciprocal_condition:
+    with np.errstate(all="ignore"):
+        lower_inverse = np.linalg.inv(lower)
+        condition_bound = np.linalg.norm(matrix) * np.einsum("ij,ij->", lower_inverse, lower_inverse)
+    if not condition_bound < max_condition:  # also rejects NaN / inf
         return None
-    return cho_solve((factor, True), np.eye(matrix.shape[0]), check_finite=False)
+    return lower_inverse.T @ lower_inverse
 
 
 def _fast_path_inverse(
@@ -127,17 +130,17 @@ def _fast_path_inverse(
 ) -> NDArray[np.float64] | None:
     """``(SᵀS)⁻¹`` when ``lstsq`` on ``A = [N, 1]`` would keep every direction, else None.
 
-    ``AᵀA = [[D SᵀS D + n μμᵀ, n μ], [n μᵀ, n]]`` (``D`` the norms); its condition number must be
-    estimated below ``1e-3 · rcond⁻²`` (three orders of margin for the estimate).
+    ``AᵀA = [[D SᵀS D + n μμᵀ, n μ], [n μᵀ, n]]`` (``D`` the norms); an upper bound of its condition
+    number must be below ``1e-3 · rcond⁻²``.
     """
     k = gram.shape[0]
     raw_gram = np.empty((k + 1, k + 1))
     raw_gram[:k, :k] = norms[:, None] * gram * norms[None, :] + n * np.outer(means, means)
     raw_gram[:k, k] = raw_gram[k, :k] = n * means
     raw_gram[k, k] = n
-    if _cholesky_inverse(raw_gram, 1e3 * rcond**2) is None:
+    if _cholesky_inverse(raw_gram, 1e-3 / rcond**2) is None:
         return None
-    return _cholesky_inverse(gram, 1e3 * rcond**2)
+    return _cholesky_inverse(gram, 1e-3 / rcond**2)
 
 
 def _exact_basis(matrix: NDArray[np.float64], rcond: float) -> NeutralizerBasis:
