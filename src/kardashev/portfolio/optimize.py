@@ -137,6 +137,7 @@ def _optimize(
         adv=adv,
         config=config if config is not None else OptimizerConfig(),
         exposure_names=exposure_names,
+        reuse=warm_start._problem if isinstance(warm_start, PortfolioResult) else None,  # type: ignore[arg-type]
     )
     if method == "generic":
         return solve_generic(problem)

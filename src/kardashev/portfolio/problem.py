@@ -132,6 +132,10 @@ def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(Q[:, :rank]), basis_map
 
 
+def _same(old: np.ndarray, new: np.ndarray) -> bool:
+    return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
+
+
 def build_problem(
     expected_returns: object,
     *,
@@ -141,8 +145,13 @@ def build_problem(
     adv: object | None,
     config: OptimizerConfig,
     exposure_names: tuple[str, ...] | None = None,
+    reuse: ScaledProblem | None = None,
 ) -> ScaledProblem:
-    """Validate the inputs and build the :class:`ScaledProblem`."""
+    """Validate the inputs and build the :class:`ScaledProblem`.
+
+    ``reuse`` is the problem of an earlier solve (a warm start): its equality basis and
+    stacked constraint rows are reused when the exposures (and factor rows) are unchanged.
+    """
     if not isinstance(config, OptimizerConfig):
         raise InvalidInputError(f"config must be an OptimizerConfig, got {type(config).__name__}")
     try:
@@ -210,7 +219,10 @@ def build_problem(
     x0 = n * previous
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
-    Q, basis_map = _equality_basis(exposures_full)
+    if reuse is not None and _same(reuse.exposures, exposures_full):
+        Q, basis_map = reuse.Q, reuse.basis_map  # same era re-solved (bagging): reuse
+    else:
+        Q, basis_map = _equality_basis(exposures_full)
     tradable = upper > 0
     n_tradable = int(tradable.sum())
     if n_tradable == 0 or (
@@ -223,9 +235,12 @@ def build_problem(
         )
     upper_norm = float(np.linalg.norm(upper))
     gross_norm = config.gross_leverage * np.sqrt(n)  # ‖x‖₂ of an even portfolio at the gross cap
-    W = np.zeros((n, Q.shape[1] + V.shape[1] + 2))
-    W[:, : Q.shape[1]] = Q
-    W[:, Q.shape[1] : Q.shape[1] + V.shape[1]] = V
+    if reuse is not None and reuse.Q is Q and _same(reuse.V, V):
+        W = reuse.W
+    else:
+        W = np.zeros((n, Q.shape[1] + V.shape[1] + 2))
+        W[:, : Q.shape[1]] = Q
+        W[:, Q.shape[1] : Q.shape[1] + V.shape[1]] = V
     return ScaledProblem(
         n=n,
         h=h,

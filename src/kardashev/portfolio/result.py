@@ -129,6 +129,7 @@ class PortfolioResult:
     alpha_scale: float
     residual: float
     _gradient: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    _problem: object = field(repr=False, default=None)  # the scaled problem, reused by warm starts
 
     def vjp(self, cotangent: object) -> np.ndarray:
         """Exact gradient of ``cotangentᵀ w*`` with respect to ``expected_returns``.

@@ -213,4 +213,5 @@ def finalize(
         alpha_scale=problem.alpha_scale,
         residual=relative_residual(problem, point, x),
         _gradient=gradient,
+        _problem=problem,
     )
