@@ -50,6 +50,7 @@ from kardashev.scoring.summary import (
     summarize,
     summarize_series,
 )
+from kardashev.scoring.tables import score_frame
 from kardashev.scoring.weights import stake_weight
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "rms_feature_exposure",
     "score_era",
     "score_eras",
+    "score_frame",
     "sharpe_ratio",
     "smart_sharpe",
     "stake_weight",
