@@ -117,3 +117,32 @@ def test_previous_weights_missing_for_a_stock_mean_not_held() -> None:
         era.predictions, era.returns, era.exposures, config, previous_weights=zeros, adv=adv
     )
     np.testing.assert_allclose(as_frame.net_return.to_numpy(), as_array.net_return, rtol=1e-8)
+
+
+def test_each_model_can_trade_from_its_own_previous_portfolio() -> None:
+    era, _, adv, config = _costly_era()
+    rng = np.random.default_rng(25)
+    own = rng.normal(0, 0.01, (60, 4))
+    own -= own.mean(axis=0)
+    result = true_return(era.predictions, era.returns, era.exposures, config, previous_weights=own, adv=adv)
+    for k in range(4):
+        alone = true_return(
+            era.predictions[:, [k]], era.returns, era.exposures, config, previous_weights=own[:, k], adv=adv
+        )
+        np.testing.assert_allclose(result.weights[:, k], alone.weights[:, 0], atol=1e-10)
+        assert result.net_return[k] == pytest.approx(alone.net_return[0], rel=1e-8)
+        assert result.turnover[k] == pytest.approx(np.abs(result.weights[:, k] - own[:, k]).sum())
+    ids = pd.Index([f"s{i}" for i in range(60)])
+    frame = true_return(
+        pd.DataFrame(era.predictions, index=ids, columns=list("abcd")),
+        pd.Series(era.returns, index=ids),
+        pd.DataFrame(era.exposures, index=ids),
+        config,
+        previous_weights=pd.DataFrame(own[:, :3], index=ids, columns=list("abc")),  # d held nothing
+        adv=pd.Series(adv, index=ids),
+    )
+    np.testing.assert_allclose(frame.net_return.to_numpy()[:3], result.net_return[:3], rtol=1e-8)
+    fresh = true_return(era.predictions[:, [3]], era.returns, era.exposures, config, adv=adv)
+    assert frame.net_return["d"] == pytest.approx(fresh.net_return[0], rel=1e-8)
+    with pytest.raises(InvalidInputError, match="shape"):
+        true_return(era.predictions, era.returns, era.exposures, config, previous_weights=own[:, :2])

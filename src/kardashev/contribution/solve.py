@@ -27,16 +27,18 @@ class EraSolver:
     risk_model: Any = None
     method: str = "auto"
 
-    def solve(self, alpha: np.ndarray, *, warm_start: Any = None) -> Any:
+    def solve(self, alpha: np.ndarray, *, warm_start: Any = None, previous_weights: Any = None) -> Any:
         """``optimize(alpha, …)`` with the era's exposures, risk model, holdings and liquidity.
 
         ``warm_start`` is a previous :class:`~kardashev.portfolio.PortfolioResult` of the same era
         (Newton starts from its multipliers: a faster start, the same answer).
+        ``previous_weights`` overrides the era's holdings (e.g. a model's own previous portfolio).
         """
+        held = self.era.previous_weights if previous_weights is None else previous_weights
         options: dict[str, Any] = {
             "exposures": self.era.exposures,
             "risk_model": self.risk_model,
-            "previous_weights": self.era.previous_weights,
+            "previous_weights": held,
             "adv": self.era.adv,
             "config": self.config,
             "method": self.method,

@@ -24,7 +24,7 @@ import pandas as pd
 from kardashev.contribution.inputs import gaussianized_matrix, prepare_era
 from kardashev.contribution.progress import progress_steps
 from kardashev.contribution.solve import EraSolver
-from kardashev.errors import InvalidInputError, KardashevError
+from kardashev.errors import AlignmentError, InvalidInputError, KardashevError
 from kardashev.metamodel import standardize
 from kardashev.portfolio import OptimizerConfig
 
@@ -75,7 +75,6 @@ def trading_cost(
         ``(n_stocks,)`` or ``(n_stocks, n_portfolios)``.
     previous_weights, adv
         ``(n_stocks,)`` or ``None`` (no previous holdings: the trade is the whole portfolio; no ADV:
-        uniform impact).
     config
         ``OptimizerConfig``: ``impact`` κ, ``spread`` c, ``impact_adv_scaled``.
 
@@ -85,11 +84,7 @@ def trading_cost(
         ``κ·Σ λ_i t_i² + c·Σ|t_i|`` with ``t = w − w0`` per portfolio (a float array, shape
         ``weights.shape[1:]``).
     """
-    trade = (
-        weights
-        if previous_weights is None
-        else weights - np.reshape(previous_weights, (-1,) + (1,) * (weights.ndim - 1))
-    )
+    trade = _trades(weights, previous_weights)
     impact_weights = np.ones(weights.shape[0])
     if adv is not None and config.impact_adv_scaled:
         impact_weights = np.median(adv) / adv  # adv > 0, as the optimizer requires
@@ -103,6 +98,42 @@ def trading_cost(
     return np.asarray(cost, dtype=np.float64)
 
 
+def _trades(weights: np.ndarray, previous_weights: np.ndarray | None) -> np.ndarray:
+    """``w − w0`` with shared (vector) or per-portfolio (same shape as ``weights``) holdings."""
+    if previous_weights is None:
+        return weights
+    previous = np.asarray(previous_weights, dtype=np.float64)
+    if previous.shape == weights.shape:
+        return weights - previous
+    return weights - np.reshape(previous, (-1,) + (1,) * (weights.ndim - 1))
+
+
+def _own_holdings(
+    previous_weights: object, ids: pd.Index | None, names: pd.Index | None, shape: tuple
+) -> np.ndarray:
+    """Per-model previous holdings as an aligned ``(n_stocks, n_models)`` matrix (missing: not held)."""
+    if isinstance(previous_weights, pd.DataFrame) and ids is not None and names is not None:
+        if not previous_weights.index.is_unique or not previous_weights.columns.is_unique:
+            raise AlignmentError(
+                "previous weights have duplicate stock ids or model columns", code="duplicate_ids"
+            )
+        previous_weights = previous_weights.reindex(index=ids, columns=names, fill_value=0.0)
+    try:
+        holdings = np.asarray(previous_weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"previous weights must be numbers: {exc}") from exc
+    if holdings.shape != shape:
+        raise InvalidInputError(
+            f"per-model previous weights must have shape {shape} (stocks, models), got {holdings.shape}",
+            code="shape_mismatch",
+        )
+    if not np.isfinite(holdings).all():
+        raise InvalidInputError(
+            "previous weights contain NaN or infinite values", code="invalid_previous_weights"
+        )
+    return holdings
+
+
 def true_return(
     predictions: np.ndarray | pd.DataFrame,
     realized_returns: np.ndarray | pd.Series,
@@ -110,7 +141,7 @@ def true_return(
     config: Any,
     *,
     risk_model: Any = None,
-    previous_weights: np.ndarray | pd.Series | None = None,
+    previous_weights: np.ndarray | pd.Series | pd.DataFrame | None = None,
     adv: np.ndarray | pd.Series | None = None,
     method: str = "auto",
     gaussianized: bool = False,
@@ -119,18 +150,27 @@ def true_return(
 ) -> TrueReturnResult:
     """Optimize every model's own signal under the fund's configuration and score it.
 
-    Inputs are as for :func:`~kardashev.contribution.true_contribution` (no stakes needed). A model
-    whose predictions are constant has no portfolio: :class:`~kardashev.errors.InvalidInputError`
-    naming it. A failed solve re-raises the optimizer's error with the model named.
+    Inputs are as for :func:`~kardashev.contribution.true_contribution` (no stakes needed), except
+    that ``previous_weights`` may also be per model — ``(n_stocks, n_models)``, or a DataFrame with
+    one column per model — so each signal trades from its own previous portfolio (a stock or model
+    missing from the frame: not held). A model whose predictions are constant has no portfolio:
+    :class:`~kardashev.errors.InvalidInputError` naming it. A failed solve re-raises the
+    optimizer's error with the model named.
     """
     n_models = np.shape(predictions)[1] if np.ndim(predictions) == 2 else 1
+    per_model = previous_weights is not None and np.ndim(previous_weights) == 2
     era = prepare_era(
         predictions,
         np.ones(n_models),
         realized_returns,
         exposures,
-        previous_weights=previous_weights,
+        previous_weights=None if per_model else previous_weights,
         adv=adv,
+    )
+    holdings = (
+        _own_holdings(previous_weights, era.ids, era.model_names, era.predictions.shape)
+        if per_model
+        else None
     )
     matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     config = OptimizerConfig() if config is None else config
@@ -142,13 +182,15 @@ def true_return(
     for k in progress_steps(range(n_models), total=n_models, description="True Return", enabled=progress):
         try:
             alpha = standardize(matrix[:, k])
-            warm = solver.solve(alpha, warm_start=warm)
+            own = None if holdings is None else holdings[:, k]
+            warm = solver.solve(alpha, warm_start=warm, previous_weights=own)
         except KardashevError as error:
             raise type(error)(f"model {names[k]!r}: {error.message}", code=error.code) from error
         weights[:, k] = warm.weights
     gross = era.realized_returns @ weights
-    costs = trading_cost(weights, era.previous_weights, era.adv, config)
-    trade = weights if era.previous_weights is None else weights - era.previous_weights[:, None]
+    held = holdings if holdings is not None else era.previous_weights
+    costs = trading_cost(weights, held, era.adv, config)
+    trade = _trades(weights, held)
     figures = {
         "gross_return": gross,
         "trading_cost": costs,
