@@ -290,7 +290,7 @@ def score_era(
             )
         else:
             scores = _score_clean_columns(
-                matrix[np.ix_(present, columns)],
+                matrix[np.ix_(present, np.asarray(columns))],
                 target[present],
                 None if meta is None else meta[present],
                 None if bench is None else bench[present],
