@@ -119,3 +119,13 @@ def test_liquidity_caps_and_defaults_make_constraints_active():
     caps = np.minimum(capped.max_position / 300, 0.01 * case.adv / 1e9)
     assert np.all(np.abs(liquid.weights) <= caps * (1 + 1e-12))
     assert np.any(liquid.active.at_upper & (caps < capped.max_position / 300))
+
+
+def test_pandas_inputs_keep_their_labels():
+    import pandas as pd
+
+    case = make_case(n=40, n_sectors=3, n_dense=1, seed=9)
+    frame = pd.DataFrame(case.exposures, columns=["tech", "energy", "banks", "beta"])
+    result = optimize(pd.Series(case.signal), exposures=frame, risk_model=case.risk_model)
+    assert result.duals.exposure_names == ("dollar_neutral", "tech", "energy", "banks", "beta")
+    np.testing.assert_allclose(result.weights, optimize(case.signal, **case.kwargs()).weights, rtol=1e-12)

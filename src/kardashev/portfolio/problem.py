@@ -165,6 +165,8 @@ def build_problem(
     columns = [np.ones((n, 1))] if config.dollar_neutral else []
     names = ["dollar_neutral"] if config.dollar_neutral else []
     if exposures is not None:
+        if exposure_names is None and hasattr(exposures, "columns"):  # a DataFrame: keep its labels
+            exposure_names = tuple(str(column) for column in exposures.columns)
         try:
             matrix = np.asarray(exposures, dtype=np.float64)
         except (TypeError, ValueError) as error:
