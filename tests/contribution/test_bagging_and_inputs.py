@@ -94,3 +94,8 @@ def test_bags_with_a_progress_bar_and_a_generator_seed(smooth_optimizer) -> None
     quiet = true_contribution(*args, bags=3, seed=np.random.default_rng(3))
     np.testing.assert_array_equal(shown.tc, quiet.tc)
     assert shown.to_frame().columns.tolist() == ["tc", "exact_tc", "bag_tc_std"]
+    figure = shown.figure(count=3)
+    assert len(figure.data[0].y) == 3
+    largest = np.argsort(-np.abs(shown.tc))[:3]
+    np.testing.assert_allclose(figure.data[0].y, shown.tc[largest])
+    np.testing.assert_allclose(figure.data[0].error_y.array, shown.bag_tc.std(axis=0)[largest])

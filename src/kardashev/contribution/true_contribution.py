@@ -107,6 +107,25 @@ class TCResult:
         frame.index.name = "model"
         return frame
 
+    def figure(self, count: int = 50) -> Any:
+        """A plotly bar chart of the ``count`` largest |TC| (error bars: std over draws when bagged)."""
+        import plotly.graph_objects as go
+
+        frame = self.to_frame()
+        frame = frame.iloc[np.argsort(-np.abs(frame["tc"].to_numpy()), kind="stable")[:count]]
+        errors = {"type": "data", "array": frame["bag_tc_std"]} if "bag_tc_std" in frame else None
+        title = f"True Contribution ({self.bags} stake-dropout draws)" if self.bags else "True Contribution"
+        return go.Figure(
+            go.Bar(x=[str(name) for name in frame.index], y=frame["tc"], error_y=errors),
+            layout={
+                "title": f"True Contribution ({self.bags} stake-dropout draws)"
+                if self.bags
+                else "True Contribution",
+                "xaxis_title": "model",
+                "yaxis_title": "TC = Σs·∂(rᵀw*)/∂s_k",
+            },
+        )
+
 
 def standardization_vjp(alpha: np.ndarray, scale: float, cotangent: np.ndarray) -> np.ndarray:
     """Pull a cotangent back through ``a = (m − mean m)/σ``.
