@@ -118,9 +118,7 @@ class TCResult:
         return go.Figure(
             go.Bar(x=[str(name) for name in frame.index], y=frame["tc"], error_y=errors),
             layout={
-                "title": f"True Contribution ({self.bags} stake-dropout draws)"
-                if self.bags
-                else "True Contribution",
+                "title": title,
                 "xaxis_title": "model",
                 "yaxis_title": "TC = Σs·∂(rᵀw*)/∂s_k",
             },
