@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,21 @@ ARCHETYPES = (
     *("noise",) * 2,
     "unstaked_original",
 )
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory):
+    """A tiny real demo run (market, crowd, engine season, validation, report), shared by the tests."""
+    import datetime as dt
+
+    from rich.console import Console
+
+    from kardashev.demo import DemoConfig, run_demo
+
+    out = tmp_path_factory.mktemp("tiny-demo") / "demo"
+    config = DemoConfig(n_stocks=150, n_models=14, n_rounds=8, seed=3, out=out, progress=False)
+    now = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    return run_demo(config, now=now, console=Console(file=io.StringIO(), width=120))
 
 
 @pytest.fixture

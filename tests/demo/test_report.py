@@ -45,3 +45,15 @@ def test_fund_table_reports_each_rule(fake_report_data) -> None:
         assert label in section
     sharpe = fake_report_data.simulation.tracks["tc"].sharpe
     assert np.isfinite(sharpe)
+
+
+def test_tiny_demo_result_is_consistent(tiny_demo) -> None:
+    """The real tiny run: ledger balanced, every model on the leaderboard, validation present."""
+    assert tiny_demo.ledger_ok
+    board = tiny_demo.leaderboard
+    assert len(board) == 14 and set(board["model"]) == set(tiny_demo.grades["model"])
+    validation = tiny_demo.simulation.validation
+    assert validation is not None and validation.n_eras == 8
+    assert np.isfinite(validation.spearman_loo["tc"])
+    html = tiny_demo.report_path.read_text(encoding="utf-8")
+    assert f"{validation.spearman_loo['tc']:.3f}" in html

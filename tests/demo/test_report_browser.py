@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from kardashev.demo.report import write_report
-
 _ERROR_HOOK = """<script>
 window.__errors = [];
 function __record(text) {
@@ -81,9 +79,9 @@ def _png_pixels(path: Path) -> tuple[int, int, bytes]:
 
 
 @pytest.mark.slow
-def test_report_renders_in_headless_chromium(fake_report_data, tmp_path) -> None:
+def test_report_renders_in_headless_chromium(tiny_demo, tmp_path) -> None:
     chromium = _chromium()
-    report = write_report(tmp_path / "report.html", fake_report_data)
+    report = tiny_demo.report_path
     html = report.read_text(encoding="utf-8")
     hooked = tmp_path / "report-hooked.html"
     hooked.write_text(html.replace("<head>", "<head>" + _ERROR_HOOK, 1), encoding="utf-8")

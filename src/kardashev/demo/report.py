@@ -317,6 +317,8 @@ def _fund_table(data: ReportData) -> pd.DataFrame:
                 "payout rule": _RULE_LABELS.get(rule, rule),
                 "total return": float(np.sum(track.returns)),
                 "mean per era": float(np.mean(track.returns)) if len(track.returns) else float("nan"),
+                "mean 1st half": track.half_means()[0],
+                "mean 2nd half": track.half_means()[1],
                 "std per era": float(np.std(track.returns)) if len(track.returns) else float("nan"),
                 "Sharpe (season)": track.sharpe,
                 "Sharpe 1st half": first,

@@ -122,6 +122,15 @@ class FundTrack:
             out[end - 1] = np.mean(chunk) / std if std > 0 else np.nan
         return out
 
+    def half_means(self) -> tuple[float, float]:
+        """Mean realized return per era in the first and in the second half of the season."""
+        half = len(self.returns) // 2
+        first, second = self.returns[:half], self.returns[half:]
+        return (
+            float(first.mean()) if len(first) else float("nan"),
+            float(second.mean()) if len(second) else float("nan"),
+        )
+
     def half_sharpes(self) -> tuple[float, float]:
         """Sharpe of the first and of the second half of the season."""
         half = len(self.returns) // 2

@@ -53,8 +53,19 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     if len(leaderboard) > rows:
         console.print(f"[dim]… {len(leaderboard) - rows} more models in the report.[/]")
 
-    fund = Table(title="The fund under each payout rule (same market, same crowd)", header_style="bold cyan")
-    columns = ("payout rule", "mean return", "Sharpe", "Sharpe 1st half", "Sharpe 2nd half", "planted value")
+    fund = Table(
+        title="The fund under each payout rule (same market, same crowd)",
+        header_style="bold cyan",
+    )
+    columns = (
+        "payout rule",
+        "mean return",
+        "mean, 2nd half",
+        "Sharpe",
+        "Sharpe, 1st half",
+        "Sharpe, 2nd half",
+        "planted value",
+    )
     for column in columns:
         fund.add_column(column, justify="left" if column == "payout rule" else "right")
     for rule, track in result.simulation.tracks.items():  # type: ignore[attr-defined]
@@ -63,6 +74,7 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
         fund.add_row(
             _RULE_LABELS.get(rule, rule),
             f"{np.mean(track.returns):.5f}",
+            f"{track.half_means()[1]:.5f}",
             _cell(track.sharpe),
             _cell(first),
             _cell(second),
