@@ -8,7 +8,7 @@ import pytest
 from numerai_tools import scoring as nt
 from numerai_tools import signals as nts
 
-from kardashev.errors import AlignmentError, DataFormatError
+from kardashev.errors import AlignmentError, DataFormatError, InvalidInputError
 from kardashev.scoring import frames
 
 from .conftest import Case, make_case
@@ -199,3 +199,39 @@ def test_inputs_are_not_mutated(case: Case) -> None:
     after = [case.predictions, case.targets, case.meta_model, case.features]
     for original, current in zip(before, after, strict=True):
         assert original.equals(current)
+
+
+@pytest.mark.parametrize("top_bottom", [5, 20])
+def test_top_bottom_variants(case: Case, top_bottom: int) -> None:
+    assert_series_close(
+        frames.numerai_corr(case.predictions, case.targets, top_bottom=top_bottom),
+        nt.numerai_corr(case.predictions, case.targets, top_bottom=top_bottom),
+    )
+    assert_series_close(
+        frames.correlation_contribution(case.predictions, case.meta_model, case.targets, top_bottom),
+        nt.correlation_contribution(case.predictions, case.meta_model, case.targets, top_bottom),
+    )
+    assert_series_close(
+        frames.neutral_contribution(
+            case.predictions, case.meta_model, case.features, case.targets, top_bottom
+        ),
+        nt.neutral_contribution(case.predictions, case.meta_model, case.features, case.targets, top_bottom),
+    )
+    assert_series_close(
+        frames.neutral_correlation(case.predictions, case.features, case.targets, top_bottom=top_bottom),
+        nt.neutral_correlation(case.predictions, case.features, case.targets, top_bottom=top_bottom),
+    )
+    predictions = case.predictions.dropna().sort_index()
+    features = case.features.loc[predictions.index]
+    assert_series_close(
+        frames.feature_neutral_corr(predictions, features, case.targets, top_bottom),
+        nt.feature_neutral_corr(predictions, features, case.targets, top_bottom),
+    )
+    name, value = frames.max_feature_correlation(predictions["signal"], features, top_bottom)
+    reference_name, reference_value = nt.max_feature_correlation(predictions["signal"], features, top_bottom)
+    assert name == reference_name and abs(value - reference_value) < TOLERANCE
+
+
+def test_top_bottom_larger_than_half_is_refused(case: Case) -> None:
+    with pytest.raises(InvalidInputError, match="top_bottom"):
+        frames.numerai_corr(case.predictions, case.targets, top_bottom=len(case.targets))

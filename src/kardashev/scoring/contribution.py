@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
+from kardashev.scoring.correlation import top_bottom_rows
 from kardashev.scoring.neutralization import NeutralizerBasis, neutralize, neutralizer_basis
 from kardashev.scoring.ranking import gaussianize
 
@@ -24,11 +25,13 @@ def orthogonalize(values: NDArray[np.float64], direction: NDArray[np.float64]) -
 
 
 def contribution_scores(
-    neutral_predictions: NDArray[np.float64], targets: NDArray[np.float64]
+    neutral_predictions: NDArray[np.float64], targets: NDArray[np.float64], *, top_bottom: int | None = None
 ) -> NDArray[np.float64]:
     """Covariance of orthogonalized predictions with the target: ``center(t)ᵀ P⊥ / n``.
 
     If every target lies in [0, 1] it is first multiplied by 4 (buckets −2 … 2 after centering).
+    With ``top_bottom = k`` each column only counts its ``k`` lowest and ``k`` highest rows:
+    ``Σ_sel center(t)·p⊥ / (2k)``.
 
     Parameters
     ----------
@@ -44,6 +47,13 @@ def contribution_scores(
     if targets.size and np.all((targets >= 0) & (targets <= 1)):
         targets = targets * 4
     centered = targets - targets.mean() if targets.size else targets
+    if top_bottom is not None and top_bottom > 0:
+        return np.array(
+            [
+                centered[rows] @ neutral_predictions[rows, j] / (2 * top_bottom)
+                for j, rows in enumerate(top_bottom_rows(neutral_predictions, top_bottom))
+            ]
+        )
     return (centered @ neutral_predictions) / len(centered)
 
 
@@ -52,6 +62,7 @@ def correlation_contribution(
     meta_model: ArrayLike,
     targets: ArrayLike,
     *,
+    top_bottom: int | None = None,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> NDArray[np.float64] | float:
     """MMC (or BMC with a benchmark in place of the meta model).
@@ -83,7 +94,7 @@ def correlation_contribution(
     p = gaussianize(matrix[keep])
     m = gaussianize(meta[keep])
     with np.errstate(invalid="ignore", divide="ignore"):
-        result = contribution_scores(orthogonalize(p, m), target[keep])
+        result = contribution_scores(orthogonalize(p, m), target[keep], top_bottom=top_bottom)
     return float(result[0]) if was_1d else result
 
 
@@ -93,6 +104,7 @@ def neutral_contribution(
     neutralizers: ArrayLike,
     targets: ArrayLike,
     *,
+    top_bottom: int | None = None,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> NDArray[np.float64] | float:
     """MMC after neutralizing both the predictions and the meta model against ``neutralizers``.
@@ -132,5 +144,5 @@ def neutral_contribution(
     p = neutralize(gaussianize(matrix[keep]), basis)
     m = neutralize(gaussianize(meta[keep]), basis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        result = contribution_scores(orthogonalize(p, m), target[keep])
+        result = contribution_scores(orthogonalize(p, m), target[keep], top_bottom=top_bottom)
     return float(result[0]) if was_1d else result

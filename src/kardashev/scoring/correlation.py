@@ -14,6 +14,7 @@ __all__ = [
     "numerai_corr",
     "pearson_correlation",
     "pearson_matrix",
+    "top_bottom_rows",
 ]
 
 
@@ -76,6 +77,7 @@ def numerai_corr(
     targets: ArrayLike,
     *,
     target_pow15: bool = True,
+    top_bottom: int | None = None,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> NDArray[np.float64] | float:
     """Numerai's canonical correlation CORR, per prediction column.
@@ -92,6 +94,9 @@ def numerai_corr(
         ``(n_stocks,)`` e.g. in [0, 1] or raw returns (then use ``target_pow15=False``).
     target_pow15
         Raise the centered targets to the signed power 1.5.
+    top_bottom
+        If given (``k``), correlate over each column's ``k`` lowest and ``k`` highest transformed
+        predictions only (ties broken by row order).
     max_filtered_ratio
         Largest fraction of rows that NaNs may remove.
 
@@ -113,8 +118,31 @@ def numerai_corr(
     centered = centered[keep]
     transformed = tie_kept_rank_gauss_pow15(matrix[keep])
     target_used = pow15(centered) if target_pow15 else centered
-    result = pearson_matrix(transformed, target_used)[:, 0]
+    if top_bottom is not None and top_bottom > 0:
+        result = np.array(
+            [
+                pearson_matrix(transformed[rows, j], target_used[rows])[0, 0]
+                for j, rows in enumerate(top_bottom_rows(transformed, top_bottom))
+            ]
+        )
+    else:
+        result = pearson_matrix(transformed, target_used)[:, 0]
     return float(result[0]) if was_1d else result
+
+
+def top_bottom_rows(values: NDArray[np.float64], top_bottom: int) -> list[NDArray[np.intp]]:
+    """Per column of ``values`` ``(n, m)``, the rows of its ``k`` lowest and ``k`` highest values, sorted.
+
+    Ties are broken by row order (a stable sort), as numerai-tools does on id-sorted data.
+    """
+    n = values.shape[0]
+    if not 0 < 2 * top_bottom <= n:
+        raise InvalidInputError(f"top_bottom={top_bottom} needs 2·top_bottom ≤ the {n} rows scored")
+    order = np.argsort(values, axis=0, kind="stable")
+    return [
+        np.sort(np.concatenate([order[:top_bottom, j], order[-top_bottom:, j]]))
+        for j in range(values.shape[1])
+    ]
 
 
 def correlation_with_meta_model(

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import as_matrix
-from kardashev.scoring.correlation import pearson_matrix
+from kardashev.scoring.correlation import pearson_matrix, top_bottom_rows
 
 __all__ = [
     "feature_exposures",
@@ -81,7 +81,9 @@ def rms_feature_exposure(predictions: ArrayLike, features: ArrayLike) -> NDArray
     return float(result[0]) if exposures.ndim == 1 else result
 
 
-def max_feature_correlation(prediction: ArrayLike, features: ArrayLike) -> tuple[int, float]:
+def max_feature_correlation(
+    prediction: ArrayLike, features: ArrayLike, *, top_bottom: int | None = None
+) -> tuple[int, float]:
     """The feature most correlated with one prediction: ``(feature index, |corr|)``.
 
     Parameters
@@ -90,13 +92,21 @@ def max_feature_correlation(prediction: ArrayLike, features: ArrayLike) -> tuple
         ``(n_stocks,)`` raw predictions, no NaN.
     features
         ``(n_stocks, n_features)``.
+    top_bottom
+        If given (``k``), only the rows of the ``k`` lowest and ``k`` highest predictions count.
 
     Raises
     ------
     InvalidInputError
         When every feature is constant (no correlation is defined).
     """
-    exposures = np.abs(feature_exposures(np.asarray(prediction, dtype=np.float64).reshape(-1), features))
+    values = np.asarray(prediction, dtype=np.float64).reshape(-1)
+    feature_matrix, _ = as_matrix(features, name="features")
+    if top_bottom is not None and top_bottom > 0:
+        _complete("prediction", values[:, None])
+        rows = top_bottom_rows(values[:, None], top_bottom)[0]
+        values, feature_matrix = values[rows], feature_matrix[rows]
+    exposures = np.abs(feature_exposures(values, feature_matrix))
     if np.isnan(exposures).all():
         raise InvalidInputError("no feature has a defined correlation with the prediction (all constant?)")
     best = int(np.nanargmax(exposures))

@@ -107,7 +107,7 @@ def numerai_corr(
     predictions: pd.DataFrame,
     targets: pd.Series,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
-    *,
+    top_bottom: int | None = None,
     target_pow15: bool = True,
 ) -> pd.Series:
     """CORR of each prediction column with the target (see :func:`kardashev.scoring.numerai_corr`)."""
@@ -116,7 +116,7 @@ def numerai_corr(
         [("targets", _series(targets, "targets")), ("predictions", predictions)], max_filtered_index_ratio
     )
     scores = _correlation.numerai_corr(
-        matrix, target, target_pow15=target_pow15, max_filtered_ratio=_ALL_ROWS
+        matrix, target, target_pow15=target_pow15, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
     return pd.Series(scores, index=predictions.columns)
 
@@ -125,6 +125,8 @@ def correlation_contribution(
     predictions: pd.DataFrame,
     meta_model: pd.Series,
     live_targets: pd.Series,
+    top_bottom: int | None = None,
+    *,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> pd.Series:
     """MMC (BMC with a benchmark as ``meta_model``) of each prediction column."""
@@ -137,7 +139,9 @@ def correlation_contribution(
         ],
         max_filtered_index_ratio,
     )
-    scores = _contribution.correlation_contribution(matrix, meta, target, max_filtered_ratio=_ALL_ROWS)
+    scores = _contribution.correlation_contribution(
+        matrix, meta, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
+    )
     return pd.Series(scores, index=predictions.columns)
 
 
@@ -146,6 +150,8 @@ def neutral_contribution(
     meta_model: pd.Series,
     neutralizers: pd.DataFrame,
     live_targets: pd.Series,
+    top_bottom: int | None = None,
+    *,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> pd.Series:
     """MMC after neutralizing predictions and meta model against ``neutralizers``."""
@@ -159,7 +165,9 @@ def neutral_contribution(
         ],
         max_filtered_index_ratio,
     )
-    scores = _contribution.neutral_contribution(matrix, meta, neutral, target, max_filtered_ratio=_ALL_ROWS)
+    scores = _contribution.neutral_contribution(
+        matrix, meta, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
+    )
     return pd.Series(scores, index=predictions.columns)
 
 
@@ -182,6 +190,7 @@ def neutral_correlation(
     neutralizers: pd.DataFrame,
     targets: pd.Series,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
+    top_bottom: int | None = None,
 ) -> pd.Series:
     """Pearson of the centered target with neutralized gaussianized predictions."""
     predictions = _frame(predictions, "predictions")
@@ -193,7 +202,9 @@ def neutral_correlation(
         ],
         max_filtered_index_ratio,
     )
-    scores = _neutralization.neutral_correlation(matrix, neutral, target, max_filtered_ratio=_ALL_ROWS)
+    scores = _neutralization.neutral_correlation(
+        matrix, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
+    )
     return pd.Series(scores, index=predictions.columns)
 
 
@@ -201,6 +212,8 @@ def feature_neutral_corr(
     predictions: pd.DataFrame,
     features: pd.DataFrame,
     targets: pd.Series,
+    top_bottom: int | None = None,
+    *,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> pd.Series:
     """FNC of each prediction column; a constant column scores NaN (numerai-tools asserts)."""
@@ -214,7 +227,7 @@ def feature_neutral_corr(
         max_filtered_index_ratio,
     )
     scores = _neutralization.feature_neutral_corr(
-        matrix, feature_matrix, target, max_filtered_ratio=_ALL_ROWS
+        matrix, feature_matrix, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
     return pd.Series(scores, index=predictions.columns)
 
@@ -245,14 +258,18 @@ def feature_exposures(
 
 
 def max_feature_correlation(
-    s: pd.Series, features: pd.DataFrame, max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO
+    s: pd.Series,
+    features: pd.DataFrame,
+    top_bottom: int | None = None,
+    *,
+    max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> tuple[str, float]:
     """``(feature name, |corr|)`` of the feature most correlated with the raw prediction ``s``."""
     features = _frame(features, "features")
     values, feature_matrix = _common(
         [("s", _series(s, "s")), ("features", features)], max_filtered_index_ratio
     )
-    best, value = _exposure.max_feature_correlation(values, feature_matrix)
+    best, value = _exposure.max_feature_correlation(values, feature_matrix, top_bottom=top_bottom)
     return str(features.columns[best]), value
 
 

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
-from kardashev.scoring.correlation import numerai_corr, pearson_matrix
+from kardashev.scoring.correlation import numerai_corr, pearson_matrix, top_bottom_rows
 from kardashev.scoring.ranking import gaussianize
 
 __all__ = [
@@ -212,6 +212,7 @@ def neutral_correlation(
     neutralizers: ArrayLike,
     targets: ArrayLike,
     *,
+    top_bottom: int | None = None,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> NDArray[np.float64] | float:
     """Correlation of neutralized gaussianized predictions with the centered target.
@@ -241,7 +242,16 @@ def neutral_correlation(
         max_filtered_ratio=max_filtered_ratio,
     )
     neutral = neutralize(gaussianize(matrix[keep]), neutralizer_matrix[keep])
-    result = pearson_matrix(neutral, centered[keep])[:, 0]
+    target = centered[keep]
+    if top_bottom is not None and top_bottom > 0:
+        result = np.array(
+            [
+                pearson_matrix(neutral[rows, j], target[rows])[0, 0]
+                for j, rows in enumerate(top_bottom_rows(neutral, top_bottom))
+            ]
+        )
+    else:
+        result = pearson_matrix(neutral, target)[:, 0]
     return float(result[0]) if was_1d else result
 
 
@@ -250,6 +260,7 @@ def feature_neutral_corr(
     features: ArrayLike | NeutralizerBasis,
     targets: ArrayLike,
     *,
+    top_bottom: int | None = None,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> NDArray[np.float64] | float:
     """FNC: ``numerai_corr(variance_normalize(neutralize(Φ⁻¹(tkr(p)), F)), t)``.
@@ -293,5 +304,7 @@ def feature_neutral_corr(
     constant = np.isnan(neutral[keep]).all(axis=0) if keep.any() else np.ones(matrix.shape[1], dtype=bool)
     result = np.full(matrix.shape[1], np.nan)
     if (~constant).any():
-        result[~constant] = numerai_corr(neutral[:, ~constant], target, max_filtered_ratio=max_filtered_ratio)
+        result[~constant] = numerai_corr(
+            neutral[:, ~constant], target, top_bottom=top_bottom, max_filtered_ratio=max_filtered_ratio
+        )
     return float(result[0]) if was_1d else result
