@@ -164,3 +164,11 @@ def test_meta_model_file_needs_one_value_column(dataset: dict[str, Path], tmp_pa
         open_scoring_inputs(
             dataset["predictions"], dataset["data"], meta_model_path=tmp_path / "meta.parquet"
         )
+
+
+def test_id_as_a_plain_parquet_column(dataset: dict[str, Path], tmp_path: Path) -> None:
+    read_table(dataset["data"]).to_parquet(tmp_path / "plain.parquet", index=False)
+    read_table(dataset["predictions"]).to_parquet(tmp_path / "predictions.parquet", index=False)
+    inputs = open_scoring_inputs(tmp_path / "predictions.parquet", tmp_path / "plain.parquet")
+    eras = list(inputs.iter_eras())
+    assert len(eras) == N_ERAS and not np.isnan(eras[0].predictions).any()

@@ -40,16 +40,19 @@ def _check_exists(path: Path) -> None:
         raise DataFormatError(f"{path.name}: expected a .parquet or .csv file", code="bad_file")
 
 
+def _parquet_index_columns(path: Path) -> list[str]:
+    """Columns a parquet file stores as the pandas index (restored as the index on read)."""
+    metadata = pq.read_schema(path).pandas_metadata or {}
+    return [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
+
+
 def _columns_of(path: Path) -> list[str]:
     _check_exists(path)
     try:
         if path.suffix.lower() == ".csv":
             return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        schema = pq.read_schema(path)
-        index_names = []
-        metadata = schema.pandas_metadata or {}
-        index_names = [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
-        return [name for name in schema.names if name not in index_names or name == "id"]
+        index_names = _parquet_index_columns(path)
+        return [name for name in pq.read_schema(path).names if name not in index_names or name == "id"]
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
 
@@ -78,7 +81,9 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.
                 dtype={"id": str, "era": str},  # keep "0001"-style labels
             )
         else:
-            frame = pd.read_parquet(path, columns=[c for c in columns if c != "id"] if columns else None)
+            index_names = _parquet_index_columns(path)
+            selected = None if columns is None else [c for c in columns if c not in index_names]
+            frame = pd.read_parquet(path, columns=selected)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
     if frame.index.name == "id":
@@ -247,7 +252,8 @@ class ScoringInputs:
             return
         from kardashev.data.parquet import iter_eras
 
-        parquet_columns = [c for c in columns if c not in ("id", "era")]
+        index_names = _parquet_index_columns(self.data_path)
+        parquet_columns = [c for c in columns if c != "era" and c not in index_names]
         for era, frame in iter_eras(self.data_path, columns=parquet_columns, eras=list(self.eras)):
             frame = frame.reset_index() if "id" not in frame.columns else frame
             yield str(era), _normalize_keys(frame)
