@@ -33,11 +33,28 @@ names. Dependent columns of :math:`E` (a sector whose names are all fixed, trap 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from functools import cache
+
 import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["PsdSolver", "Sensitivity", "constraint_columns", "reduced_matrix"]
+__all__ = ["PsdSolver", "Sensitivity", "constraint_columns", "reduced_matrix", "single_threaded_blas"]
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """Inspecting the loaded BLAS libraries takes milliseconds: do it once."""
+    return ThreadpoolController()
+
+
+def single_threaded_blas() -> AbstractContextManager:
+    """One BLAS thread: the dense kernels here are small (n × (k + r)), so threads only add
+    synchronization, and multi-threaded OpenBLAS on small matrices collapses when cores are shared."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
 
 _PIVOT_TOLERANCE = 1e-11
 

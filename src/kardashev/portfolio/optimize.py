@@ -29,27 +29,19 @@ their previous holding have derivative 0; weakly active constraints are treated 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Literal
-
-from threadpoolctl import ThreadpoolController
 
 from kardashev.errors import ConfigError, SolverError
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
 from kardashev.portfolio.fast import solve_fast
 from kardashev.portfolio.generic import solve_generic
+from kardashev.portfolio.kkt import single_threaded_blas
 from kardashev.portfolio.problem import build_problem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 
 __all__ = ["optimize"]
 
 _METHODS = ("auto", "fast", "generic")
-
-
-@cache
-def _blas_controller() -> ThreadpoolController:
-    """Inspecting the loaded BLAS libraries takes milliseconds: do it once."""
-    return ThreadpoolController()
 
 
 def optimize(
@@ -101,9 +93,7 @@ def optimize(
     """
     if method not in _METHODS:
         raise ConfigError(f"method must be one of {_METHODS}, got {method!r}")
-    # the dense kernels are small (n × (k + r)): one BLAS thread is faster, and multi-threaded
-    # OpenBLAS on small matrices collapses when the cores are shared
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _optimize(
             expected_returns,
             exposures=exposures,

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kardashev.portfolio.kkt import PsdSolver, Sensitivity, constraint_columns, reduced_matrix
+from kardashev.portfolio.kkt import (
+    PsdSolver,
+    Sensitivity,
+    constraint_columns,
+    reduced_matrix,
+    single_threaded_blas,
+)
 from kardashev.portfolio.pieces import (
     AT_LOWER,
     AT_UPPER,
@@ -169,7 +175,8 @@ def finalize(
     scale = problem.rho * problem.alpha_scale / n
 
     def gradient(cotangent: np.ndarray) -> np.ndarray:
-        return scale * sensitivity.apply(cotangent)
+        with single_threaded_blas():
+            return scale * sensitivity.apply(cotangent)
 
     at_kink = (pieces.piece == KINK_LOW) | (pieces.piece == KINK_HIGH)
     at_zero = at_kink & (x == 0)
