@@ -161,55 +161,57 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         optimizer_config=optimizer,
         config=SimulationConfig(dynamics=config.dynamics, resolution_lag=horizon, validate=config.validate),
     )
-    store = open_demo_store(workspace)
-    scorer = DemoScorer(optimizer_config=optimizer)
-    service = TournamentService(store, payout=_payout_config(config.stake_rule), scorer=scorer)
-    season = EngineSeason(
-        service,
-        model_names=model_names,
-        horizon=horizon,
-        metric=None if config.stake_rule == "none" else config.stake_rule,
-        dynamics=config.dynamics,
-        first_round=workspace.first_round(service),
-        run_tag=workspace.run_tag,
-        scorer=scorer,
-    )
-    season_start = dt.datetime.combine(market.date(0), dt.time(0, 0), tzinfo=dt.timezone.utc)
-    season.create_crowd(stakes, now=season_start - dt.timedelta(days=1))
-
-    with _progress(console, config.progress) as progress:
-        rounds_task = progress.add_task("season: rounds through the engine", total=config.n_rounds + horizon)
-        fund_task = progress.add_task(
-            "funds per payout rule" + (" + leave-one-out validation" if config.validate else ""),
-            total=config.n_rounds,
+    with open_demo_store(workspace) as store:
+        scorer = DemoScorer(optimizer_config=optimizer)
+        service = TournamentService(store, payout=_payout_config(config.stake_rule), scorer=scorer)
+        season = EngineSeason(
+            service,
+            model_names=model_names,
+            horizon=horizon,
+            metric=None if config.stake_rule == "none" else config.stake_rule,
+            dynamics=config.dynamics,
+            first_round=workspace.first_round(service),
+            run_tag=workspace.run_tag,
+            scorer=scorer,
         )
-        static_previous = None
-        for index, era in enumerate(market.iter_eras()):
-            inputs = era_inputs(era, crowd.predictions(era))
-            context = FundContext(inputs.risk_model, inputs.adv, align_weights(static_previous, inputs.ids))
-            simulator.step(inputs)
-            static_previous = simulator.holdings("static")
-            progress.advance(fund_task)
-            week = season_start + dt.timedelta(weeks=index)
-            _engine_week(season, index, inputs, week, market, context)
-            progress.advance(rounds_task)
-        for index in range(config.n_rounds, config.n_rounds + horizon):
-            week = season_start + dt.timedelta(weeks=index)
-            _engine_week(season, index, None, week, market, None)
-            progress.advance(rounds_task)
+        season_start = dt.datetime.combine(market.date(0), dt.time(0, 0), tzinfo=dt.timezone.utc)
+        season.create_crowd(stakes, now=season_start - dt.timedelta(days=1))
 
-    simulation = simulator.result()
-    grades, fund_grade = grade_season(
-        simulation.scores, model_names=model_names, archetypes=archetypes, horizon=horizon
-    )
-    leaderboard = leaderboard_frame(
-        season,
-        archetypes=archetypes,
-        model_names=model_names,
-        grades=grades,
-        true_return=simulation.scores.true_return,
-    )
-    audit = service.audit()
+        with _progress(console, config.progress) as progress:
+            n_weeks = config.n_rounds + horizon
+            rounds_task = progress.add_task("season: rounds through the engine", total=n_weeks)
+            fund_task = progress.add_task(
+                "funds per payout rule" + (" + leave-one-out validation" if config.validate else ""),
+                total=config.n_rounds,
+            )
+            static_previous = None
+            for index, era in enumerate(market.iter_eras()):
+                inputs = era_inputs(era, crowd.predictions(era))
+                held = align_weights(static_previous, inputs.ids)
+                context = FundContext(inputs.risk_model, inputs.adv, held)
+                simulator.step(inputs)
+                static_previous = simulator.holdings("static")
+                progress.advance(fund_task)
+                week = season_start + dt.timedelta(weeks=index)
+                _engine_week(season, index, inputs, week, market, context)
+                progress.advance(rounds_task)
+            for index in range(config.n_rounds, config.n_rounds + horizon):
+                week = season_start + dt.timedelta(weeks=index)
+                _engine_week(season, index, None, week, market, None)
+                progress.advance(rounds_task)
+
+        simulation = simulator.result()
+        grades, fund_grade = grade_season(
+            simulation.scores, model_names=model_names, archetypes=archetypes, horizon=horizon
+        )
+        leaderboard = leaderboard_frame(
+            season,
+            archetypes=archetypes,
+            model_names=model_names,
+            grades=grades,
+            true_return=simulation.scores.true_return,
+        )
+        audit = service.audit()
     summary = (
         *season.log.lines(),
         f"ledger audit: {'balanced' if audit.ok else 'NOT balanced'} "
