@@ -129,3 +129,20 @@ def test_pandas_inputs_keep_their_labels():
     result = optimize(pd.Series(case.signal), exposures=frame, risk_model=case.risk_model)
     assert result.duals.exposure_names == ("dollar_neutral", "tech", "energy", "banks", "beta")
     np.testing.assert_allclose(result.weights, optimize(case.signal, **case.kwargs()).weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["fast", "generic"])
+def test_nearly_dependent_and_empty_exposure_columns(method):
+    # a column 1e-5 away from another (the pivoted Householder QR decides its rank) and an
+    # all-zero column (a sector without names)
+    case = make_case(n=60, n_sectors=3, n_dense=2, seed=12)
+    noise = np.random.default_rng(13).standard_normal(60)
+    nearly = case.exposures[:, 3] + 1e-5 * noise
+    exposures = np.column_stack([case.exposures, nearly, np.zeros(60)])
+    result = optimize(case.signal, method=method, **case.kwargs() | {"exposures": exposures})
+    assert result.status == "optimal"
+    w = result.weights
+    assert np.abs(exposures.T @ w).max() <= 1e-10 * np.abs(w).sum()
+    assert result.duals.equality[-1] == 0.0  # the empty column carries no price
+    reference = optimize(case.signal, method="fast", **case.kwargs() | {"exposures": exposures})
+    np.testing.assert_allclose(w, reference.weights, atol=1e-8 * np.abs(w).max())
