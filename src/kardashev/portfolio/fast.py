@@ -19,15 +19,19 @@ function
 is concave and piecewise quadratic in k + r (+1, +1) unknowns, with gradient
 ``(Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)`` — the primal residuals — and generalized Hessian
 ``−M``, ``M = Eᵀ diag(1/h_F) E + blockdiag(0, I_r, 0, 0)`` over the free set F
-(:mod:`kardashev.portfolio.kkt`). Each iteration solves ``(M + δI) d = ∇g`` (Jacobi-scaled,
-Cholesky, a tiny δ for directions the free set makes dependent), then an exact line search on the
-monotone, piecewise-linear directional derivative ``φ'(t) = ∇g(z + t d)ᵀd`` (secant with the
-Illinois rule), keeping λ, τ ≥ 0 (a cap whose multiplier is 0 and whose constraint is slack
-leaves the system). Once the pieces are right, the full step lands exactly on the optimum, so
-convergence is finite in exact arithmetic; we stop when the relative primal residual is below
-``tolerance``. Not converging raises :class:`SolverError`, unless a linear feasibility check
-(HiGHS) proves the constraints infeasible (:class:`InfeasibleError`; only a turnover cap can
-make them so — the zero portfolio is otherwise feasible).
+(:mod:`kardashev.portfolio.kkt`). Each iteration solves ``(M + δI) d = ∇g`` (Jacobi-scaled
+Cholesky; δ = 1e-3·min(1, 100·residual) damps the directions the free set leaves (nearly)
+singular early on and vanishes near the solution; directions no free name touches get a scaled
+gradient step), then an exact line search on the monotone, piecewise-linear directional
+derivative ``φ'(t) = ∇g(z + t d)ᵀd`` (grows the step ×4 while φ still rises, then secant with
+the Illinois rule), keeping λ, τ ≥ 0 (a cap whose multiplier is 0 and whose constraint is slack
+leaves the system). Once the pieces are right the dual is quadratic on them, so we stop when the
+relative primal residual is below ``tolerance`` and take one last unregularized Newton step
+(:func:`_refine`), which lands on the optimum to rounding (residual ~1e-16). Typical runs: 5
+iterations cold, 3 warm-started (n = 5000, k + r = 81). Not converging raises
+:class:`SolverError`, unless a linear feasibility check (HiGHS) proves the constraints
+infeasible (:class:`InfeasibleError`; only a turnover cap can make them so — the zero portfolio
+is otherwise feasible).
 """
 
 from __future__ import annotations

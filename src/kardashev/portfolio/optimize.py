@@ -9,9 +9,12 @@ Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, ze
                Σ_i |w_i − w0_i| ≤ T     (optional turnover cap)
 
 Units: α (= ``alpha_scale · expected_returns``) in return per era, Σ = B F Bᵀ + diag(d) in
-return² per era (or ``ridge_variance·I``), γ dimensionless risk aversion, κ and c in return per
-unit of traded capital (λ_i = median(adv)/adv_i, dimensionless), u_i, L and T in fractions of
-capital. The problem is strictly convex because d > 0, so w* is unique and piecewise linear in α.
+return² per era (or ``ridge_variance·I``), γ dimensionless risk aversion, c in return per unit of
+traded capital (a half-spread), κ in return per (fraction of capital traded)² (λ_i =
+median(adv)/adv_i, dimensionless), u_i, L and T in fractions of capital. The problem is strictly
+convex because d > 0, so w* is unique and piecewise linear in α. Internally positions are
+scaled by n (x = n·w, :mod:`kardashev.portfolio.problem`): natural weights are ~1/n, and
+tolerances are relative.
 
 Solve paths (same result to ~1e-8, same gradient):
 
