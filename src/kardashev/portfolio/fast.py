@@ -44,17 +44,19 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
-from kardashev.portfolio.kkt import PsdSolver, constraint_columns, reduced_matrix
+from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
     DualPoint,
+    ReducedSystem,
     dual_gradient,
     evaluate,
     evaluate_positions,
     finalize,
     kink_positions,
+    reduced_system,
     relative_residual,
 )
 
@@ -161,8 +163,9 @@ def solve_fast(
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
-            point = _refine(problem, point, x, free, gradient, residual)
-            return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
+            point, system = _refine(problem, point, x, free, gradient, residual)
+            evaluation = evaluate(problem, point)
+            return finalize(problem, point, evaluation, method="fast", iterations=iteration, system=system)
         if residual < best[0]:
             best = (residual, point, iteration)
         stalled = iteration - best[2] >= _STALL_ITERATIONS
@@ -225,29 +228,32 @@ def _refine(
     free: np.ndarray,
     gradient: tuple[np.ndarray, np.ndarray, float, float],
     residual: float,
-) -> DualPoint:
+) -> tuple[DualPoint, ReducedSystem | None]:
     """One unregularized Newton step on the converged pieces (exact on them, ~1e-16 residual).
 
     The regularized steps stop at ``tolerance``; on the right pieces the dual is quadratic, so a
-    plain step solves it exactly. Kept only if the residual drops.
+    plain step solves it exactly. Kept only if the residual drops. Returns the factored system
+    too, for the backward.
     """
     if residual <= 1e-14:
-        return point
+        return point, None
     k, r = point.nu.size, point.mu.size
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
-    s = np.sign(x[free])
-    t = np.sign(x[free] - problem.x0[free])
-    E = constraint_columns(problem.W, free, s if lam_in else None, t if tau_in else None)
+    s = np.sign(x[free]) if lam_in else None
+    t = np.sign(x[free] - problem.x0[free]) if tau_in else None
+    system = reduced_system(problem, free, s, t)
     g_nu, g_mu, g_lam, g_tau = gradient
     grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-    d = PsdSolver(reduced_matrix(E, 1.0 / problem.h[free], k, r)).solve(grad)
+    d = system.solver.solve(grad)
     lam = point.lam + (float(d[k + r]) if lam_in else 0.0)
     tau = point.tau + (float(d[k + r + int(lam_in)]) if tau_in else 0.0)
     if lam < 0 or tau < 0:
-        return point
+        return point, None
     candidate = DualPoint(nu=point.nu + d[:k], mu=point.mu + d[k : k + r], lam=lam, tau=tau)
     _, x_new, _ = evaluate_positions(problem, candidate)
-    return candidate if relative_residual(problem, candidate, x_new) < residual else point
+    if relative_residual(problem, candidate, x_new) < residual:
+        return candidate, system
+    return point, None
 
 
 def _slope(

@@ -41,7 +41,7 @@ from kardashev.portfolio.pieces import (
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.result import ActiveConstraints, PortfolioDuals, PortfolioResult
 
-__all__ = ["DualPoint", "Evaluation", "evaluate", "finalize"]
+__all__ = ["DualPoint", "Evaluation", "ReducedSystem", "evaluate", "finalize", "reduced_system"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +143,51 @@ def relative_residual(
     return max(parts)
 
 
+@dataclass(frozen=True)
+class ReducedSystem:
+    """A factored reduced KKT system (:mod:`kardashev.portfolio.kkt`) and what it was built on."""
+
+    free: np.ndarray  # (n,) bool
+    s: np.ndarray | None  # gross-cap row on the free names, if in the system
+    t: np.ndarray | None  # turnover row, if in the system
+    E: np.ndarray
+    solver: PsdSolver
+
+    def matches(self, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None) -> bool:
+        if not np.array_equal(self.free, free):
+            return False
+        for mine, theirs in ((self.s, s), (self.t, t)):
+            if mine is None or theirs is None:
+                if mine is not theirs:
+                    return False
+            elif not np.array_equal(mine, theirs):
+                return False
+        return True
+
+
+def reduced_system(
+    problem: ScaledProblem, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None
+) -> ReducedSystem:
+    """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set."""
+    E = constraint_columns(problem.W, free, s, t)
+    M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
+    return ReducedSystem(free=free, s=s, t=t, E=E, solver=PsdSolver(M))
+
+
 def finalize(
-    problem: ScaledProblem, point: DualPoint, evaluation: Evaluation, *, method: str, iterations: int
+    problem: ScaledProblem,
+    point: DualPoint,
+    evaluation: Evaluation,
+    *,
+    method: str,
+    iterations: int,
+    system: ReducedSystem | None = None,
 ) -> PortfolioResult:
-    """Build the result at converged multipliers, with the exact backward."""
+    """Build the result at converged multipliers, with the exact backward.
+
+    ``system`` is the factorization of the last Newton step; it is reused when it was built on
+    the same free set and rows (the usual case), so the backward costs one small solve.
+    """
     cfg = problem.config
     n = problem.n
     pieces = evaluation.pieces
@@ -167,11 +208,11 @@ def finalize(
     )
     turnover_weak = (not tau_on) and turnover_binding
     s, t = region_signs(region, evaluation.kinks[in_gradient])
-    free_index = np.flatnonzero(in_gradient)
-    E = constraint_columns(problem.W, in_gradient, s if lam_on else None, t if tau_on else None)
+    rows_s, rows_t = (s if lam_on else None), (t if tau_on else None)
+    if system is None or not system.matches(in_gradient, rows_s, rows_t):
+        system = reduced_system(problem, in_gradient, rows_s, rows_t)
     inv_h = 1.0 / problem.h[in_gradient]
-    k, r = problem.Q.shape[1], problem.V.shape[1]
-    sensitivity = Sensitivity(n, free_index, inv_h, E, PsdSolver(reduced_matrix(E, inv_h, k, r)))
+    sensitivity = Sensitivity(n, np.flatnonzero(in_gradient), inv_h, system.E, system.solver)
     scale = problem.rho * problem.alpha_scale / n
 
     def gradient(cotangent: np.ndarray) -> np.ndarray:
