@@ -23,7 +23,11 @@ __all__ = ["DemoScorer", "FundContext"]
 
 @dataclass(frozen=True)
 class FundContext:
-    """What the fund's optimizer knows about an era besides the round's data."""
+    """What the fund's optimizer knows about an era besides the round's data.
+
+    In the demo, ``previous_weights`` are the holdings of the in-memory static-stake fund before the era
+    (the engine does not trade), so the engine's TC and the validation fund's TC share their trading costs.
+    """
 
     risk_model: RiskModel | None
     adv: np.ndarray | None

@@ -12,7 +12,7 @@ recent resolved score (:func:`kardashev.demo.dynamics.reallocate_stakes`) throug
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -175,7 +175,9 @@ class EngineSeason:
         self.service.close_round(number, now=close_time)
         self._pending[number] = (era_index, inputs, context)
 
-    def score_due(self, *, now_index: int, now: dt.datetime, forward_return) -> None:
+    def score_due(
+        self, *, now_index: int, now: dt.datetime, forward_return: Callable[[int, int], np.ndarray]
+    ) -> None:
         """Score (and resolve) every pending round whose next scoring day has come by era ``now_index``.
 
         ``forward_return(era_index, weeks)`` gives the total return of an era's stocks over ``weeks``.
