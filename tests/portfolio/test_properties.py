@@ -60,7 +60,7 @@ def _interval(value, at, width):
     return np.where(at, -width, width * np.sign(value)), np.where(at, width, width * np.sign(value))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_kkt_conditions_hold(problem):
     signal, exposures, risk_model, previous, adv, config = problem
@@ -120,7 +120,7 @@ def test_kkt_conditions_hold(problem):
     assert eigenvalues.min() >= -1e-9 * size and eigenvalues.max() <= size * (1 + 1e-9)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_fast_and_generic_paths_agree(problem):
     signal, exposures, risk_model, previous, adv, config = problem
@@ -133,7 +133,8 @@ def test_fast_and_generic_paths_agree(problem):
     inputs = {"exposures": exposures, "risk_model": risk_model, "previous_weights": previous, "adv": adv}
     fast = optimize(signal, method="fast", config=config, **inputs)
     generic = optimize(signal, method="generic", config=config, **inputs)
-    scale = max(np.abs(fast.weights).max(), 1e-300)
+    cap = config.max_position * config.gross_leverage / n
+    scale = max(np.abs(fast.weights).max(), 1e-6 * cap)  # a zero optimum is compared absolutely
     np.testing.assert_allclose(fast.weights, generic.weights, atol=1e-8 * scale)
     if fast.active.n_weakly_active == 0:
         cotangent = np.random.default_rng(0).standard_normal(n)
