@@ -176,3 +176,33 @@ def test_block_vjp_matches_columns():
     block = np.random.default_rng(2).standard_normal((50, 3))
     columns = np.column_stack([result.vjp(block[:, j]) for j in range(3)])
     np.testing.assert_allclose(result.vjp(block), columns, rtol=1e-12, atol=1e-18)
+
+
+@pytest.mark.parametrize("trial", range(6))
+def test_random_mid_size_problems(trial):
+    """Fast vs generic and central differences on random mid-size problems and options."""
+    rng = np.random.default_rng(100 + trial)
+    options = {
+        "n_sectors": int(rng.integers(0, 12)),
+        "n_countries": int(rng.integers(0, 4)),
+        "n_dense": int(rng.integers(0, 10)),
+        "n_factors": int(rng.integers(0, 8)),
+        "previous": trial % 2 == 1,
+        "adv": trial % 3 == 0,
+        "signal_strength": float(rng.uniform(0.5, 8)),
+        "max_position": float(rng.uniform(1.2, 5)),
+    }
+    if options["previous"]:
+        options |= {"impact": 1e-5, "spread": 1e-7, "max_turnover": float(rng.uniform(0.6, 1.5))}
+    case = make_case(n=int(rng.integers(150, 500)), seed=200 + trial, **options)
+    fast = optimize(case.signal, method="fast", **case.kwargs())
+    generic = optimize(case.signal, method="generic", **case.kwargs())
+    scale = np.abs(fast.weights).max()
+    np.testing.assert_allclose(fast.weights, generic.weights, atol=1e-8 * scale)
+    cotangent, direction = rng.standard_normal((2, case.signal.size))
+    exact = direction @ fast.vjp(cotangent)
+    kwargs = case.kwargs() | {"config": tight(case.config)}
+    step = 1e-6
+    plus = optimize(case.signal + step * direction, **kwargs).weights
+    minus = optimize(case.signal - step * direction, **kwargs).weights
+    assert abs(cotangent @ (plus - minus) / (2 * step) - exact) <= 1e-6 * abs(exact)
