@@ -106,7 +106,9 @@ def _format(value: object) -> str:
         if not np.isfinite(value):
             return "–"
         number = float(value)
-        return f"{number:.4g}" if abs(number) >= 1e-3 or number == 0 else f"{number:.2e}"
+        if abs(number) < 1e-12:  # rounding noise of quantities that are 0 by construction
+            return "0"
+        return f"{number:.4g}" if abs(number) >= 1e-3 else f"{number:.2e}"
     return str(value)
 
 
