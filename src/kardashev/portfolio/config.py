@@ -168,11 +168,12 @@ class RiskModel:
             )
         if np.any(specific <= 0):
             raise InvalidInputError("risk_model.specific_variance must be strictly positive")
-        tolerance = 1e-12 * max(1.0, float(np.abs(covariance).max()))
+        covariance_scale = float(np.abs(covariance).max()) if covariance.size else 0.0
+        tolerance = 1e-12 * max(1.0, covariance_scale)
         if not np.allclose(covariance, covariance.T, rtol=1e-8, atol=tolerance):
             raise InvalidInputError("risk_model.factor_covariance must be symmetric")
         if n_factors and np.linalg.eigvalsh((covariance + covariance.T) / 2).min() < -1e-10 * max(
-            1e-300, np.abs(covariance).max()
+            1e-300, covariance_scale
         ):
             raise InvalidInputError("risk_model.factor_covariance must be positive semidefinite")
         object.__setattr__(self, "factor_loadings", loadings)
