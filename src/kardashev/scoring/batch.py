@@ -125,7 +125,9 @@ def _score_clean_columns(
         constant = np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
         neutral_rows = basis.residual_rows(gauss_rows[~constant] if constant.any() else gauss_rows)
         # variance_normalize (ddof 0) before ranking again, as numerai-tools does
-        neutral_rows /= neutral_rows.std(axis=1, keepdims=True)
+        means = neutral_rows.mean(axis=1)
+        variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
+        neutral_rows /= np.sqrt(np.maximum(variances, 0.0))[:, None]
         fnc = np.full(predictions.shape[1], np.nan)
         fnc[~constant] = _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
         scores["fnc"] = fnc
@@ -272,8 +274,11 @@ def score_era(
     # models with the same missing stocks are scored together, each on the stocks it predicted
     missing = np.isnan(matrix)
     patterns: dict[bytes, list[int]] = {}
-    for column in range(matrix.shape[1]):
-        patterns.setdefault(np.packbits(missing[:, column]).tobytes(), []).append(column)
+    if missing.any():
+        for column, pattern in enumerate(np.packbits(missing, axis=0).T):
+            patterns.setdefault(pattern.tobytes(), []).append(column)
+    else:
+        patterns[b""] = list(range(matrix.shape[1]))
     for columns in patterns.values():
         present = ~missing[:, columns[0]]
         if present.sum() / len(present) < 1 - max_filtered_ratio or present.sum() < 2:
