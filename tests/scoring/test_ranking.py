@@ -106,3 +106,40 @@ def test_ranks_inside_unit_interval_and_sum(values: list[float]) -> None:
     ranks = tie_kept_rank(np.array(values))
     assert np.all((ranks > 0) & (ranks < 1))
     assert np.isclose(ranks.sum(), len(values) / 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=True, width=64),
+            st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, -1e-300]),
+        ),
+        min_size=2,
+        max_size=60,
+    ),
+    st.integers(0, 3),
+)
+def test_exact_ranks_with_near_equal_signed_zero_and_infinite_values(
+    values: list[float], nudges: int
+) -> None:
+    """Values one ulp apart, ±0 and ±inf rank exactly as pandas ranks them (both sort paths)."""
+    x = np.array(values, dtype=np.float64)
+    for _ in range(nudges):  # add neighbours one ulp away: they differ only in the lowest bits
+        with np.errstate(over="ignore"):  # nextafter(max float) overflows to inf, which is fine here
+            x = np.concatenate([x, np.nextafter(x[: len(values)], np.inf)])
+    matrix = np.column_stack([x, x[::-1], -x])
+    expected = pd.DataFrame(matrix).rank(method="average").to_numpy()
+    np.testing.assert_array_equal(tie_kept_rank(matrix), (expected - 0.5) / len(x))
+
+
+def test_packed_sort_falls_back_only_when_near_equal_values_are_out_of_order() -> None:
+    from kardashev.scoring.ranking import _packed_order_and_ties
+
+    one_up = np.nextafter(1.0, 2.0)
+    in_order = _packed_order_and_ties(np.array([[1.0, 1.0, 0.5, one_up]]))
+    assert in_order is not None
+    order, ties = in_order
+    assert order[0].tolist() == [2, 0, 1, 3] and ties[0].tolist() == [False, True, False]
+    assert _packed_order_and_ties(np.array([[one_up, 1.0, 0.5]])) is None  # caller uses argsort
+    np.testing.assert_array_equal(tie_kept_rank([one_up, 1.0, 0.5]), [5 / 6, 1 / 2, 1 / 6])

@@ -53,6 +53,57 @@ def _restore(rows: NDArray[np.float64], was_1d: bool) -> NDArray[np.float64]:
     return rows[0] if was_1d else rows.T
 
 
+# above this many values the packed sort is memory-bound and no faster than argsort
+_PACKED_SORT_LIMIT = 4_000_000
+
+
+def _order_and_ties(
+    rows: NDArray[np.floating], has_nan: NDArray[np.bool_]
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Argsort of each row and whether each sorted value equals the next one."""
+    if rows.dtype == np.float64 and rows.size <= _PACKED_SORT_LIMIT and not has_nan.any():
+        packed = _packed_order_and_ties(rows)
+        if packed is not None:
+            return packed
+    order = np.argsort(rows, axis=1)
+    sorted_values = np.sort(rows, axis=1)  # cheaper than gathering with `order`; same sequence
+    return order, sorted_values[:, 1:] == sorted_values[:, :-1]  # NaN never equals NaN
+
+
+def _packed_order_and_ties(rows: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.bool_]] | None:
+    """Sort each row with one integer sort instead of an argsort plus a sort.
+
+    Each float is mapped to an order-preserving unsigned 64-bit key whose lowest
+    ``b = ⌈log₂ n⌉`` bits are replaced by the value's position, so sorting the keys yields the
+    permutation. Values that differ only in those dropped bits land next to each other ordered by
+    position; the exact values are compared wherever neighbouring keys agree, and if any pair is out
+    of order (values within ~2⁻⁴⁰ relative of each other) the caller falls back to an argsort (None).
+    """
+    n = rows.shape[1]
+    bits = np.uint64(max(1, (n - 1).bit_length()))
+    low_mask = (np.uint64(1) << bits) - np.uint64(1)
+    keys = (rows + 0.0).view(np.uint64)  # a new array; + 0.0 turns -0.0 into +0.0
+    # flip every bit of negatives and only the sign bit of positives: unsigned order = float order
+    flip = (keys.view(np.int64) >> np.int64(63)).view(np.uint64)
+    flip |= np.uint64(1 << 63)
+    keys ^= flip
+    del flip
+    keys &= ~low_mask
+    keys |= np.arange(n, dtype=np.uint64)
+    keys.sort(axis=1)
+    order = (keys & low_mask).astype(np.intp)
+    keys >>= bits
+    candidates = keys[:, 1:] == keys[:, :-1]
+    ties = np.zeros_like(candidates)
+    suspect = np.flatnonzero(candidates.any(axis=1))
+    if suspect.size:
+        values = np.take_along_axis(rows[suspect], order[suspect], axis=1)
+        if np.any(values[:, 1:] < values[:, :-1]):
+            return None
+        ties[suspect] = values[:, 1:] == values[:, :-1]
+    return order, ties
+
+
 def _sorted_average_ranks(
     rows: NDArray[np.floating],
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.bool_]]:
@@ -77,14 +128,11 @@ def _sorted_average_ranks(
         ``(m,)`` whether the row contains a NaN.
     """
     n = rows.shape[1]
-    order = np.argsort(rows, axis=1)
     has_nan = np.isnan(rows).any(axis=1)
     no_ties = (np.zeros(0, dtype=np.intp), np.zeros((0, n), dtype=np.float64))
     if n < 2:
-        return order, *no_ties, has_nan
-    sorted_values = np.sort(rows, axis=1)  # cheaper than gathering with `order`; same sequence
-    ties = sorted_values[:, 1:] == sorted_values[:, :-1]  # NaN never equals NaN
-    del sorted_values
+        return np.zeros(rows.shape, dtype=np.intp), *no_ties, has_nan
+    order, ties = _order_and_ties(rows, has_nan)
     tied_rows = np.flatnonzero(ties.any(axis=1))
     if tied_rows.size == 0:
         return order, *no_ties, has_nan
