@@ -62,7 +62,7 @@ def _order_and_ties(
 ) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
     """Argsort of each row and whether each sorted value equals the next one."""
     if rows.dtype == np.float64 and rows.size <= _PACKED_SORT_LIMIT and not has_nan.any():
-        packed = _packed_order_and_ties(rows)
+        packed = _packed_order_and_ties(cast(NDArray[np.float64], rows))
         if packed is not None:
             return packed
     order = np.argsort(rows, axis=1)
