@@ -10,8 +10,11 @@ columns of ``N`` are centered (which splits off the intercept exactly) and scale
 ``S``; the projection is ``mean(X) + S (SᵀS)⁻¹ Sᵀ X`` with ``SᵀS`` (k × k) inverted by Cholesky. It
 is taken only when ``lstsq`` would cut nothing: an upper bound of the condition number of
 ``[N, 1]ᵀ[N, 1]``, rebuilt from the centered Gram matrix, the means and the norms, is far below the
-cut (1e9 vs ``rcond⁻² = 1e12``). Otherwise (constant, duplicated, collinear or badly scaled columns)
-the exact path is a thin QR of ``[N, 1]`` and an SVD of its small ``R`` factor, truncated as
+cut (1e9 vs ``rcond⁻² = 1e12``). When ``N`` holds small integers (features in 0…4) the Gram
+matrix and column sums are computed exactly in float32 (every partial sum is an integer below
+``2²⁴``), the centering is folded into the small matrices and ``N`` itself is the basis.
+Otherwise (constant, duplicated, collinear or badly scaled columns) the exact path is a thin QR
+of ``[N, 1]`` and an SVD of its small ``R`` factor, truncated as
 ``lstsq`` does.
 """
 
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg import lapack
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
@@ -43,22 +47,26 @@ LSTSQ_RCOND = 1e-6
 class NeutralizerBasis:
     """A factored neutralizer matrix ``[N, 1]``; :meth:`project` gives ``[N, 1]β`` for any ``X``.
 
-    The projection is ``mean(X)·[with_mean] + B W Bᵀ X``.
+    The projection is ``mean(X)·[with_mean] + B̃ W B̃ᵀ X`` with ``B̃ = B - 1·centersᵀ``.
 
     Attributes
     ----------
     basis
-        ``(n_stocks, r)`` columns ``B``: centered unit-norm neutralizers (fast path) or an orthonormal
-        basis of the kept singular directions of ``[N, 1]`` (exact path).
+        ``(n_stocks, r)`` columns ``B``: the neutralizers themselves (fast path on small integers,
+        centered implicitly by ``centers``), centered unit-norm neutralizers (fast path otherwise)
+        or an orthonormal basis of the kept singular directions of ``[N, 1]`` (exact path).
     weights
-        ``(r, r)`` ``W``: ``(SᵀS)⁻¹`` (fast path) or the identity (exact path).
+        ``(r, r)`` ``W``: ``(B̃ᵀB̃)⁻¹`` (fast path) or the identity (exact path).
     with_mean
         Whether the intercept is handled by subtracting the mean (fast path).
+    centers
+        ``(r,)`` column means subtracted from ``B`` implicitly, or None (``B`` used as is).
     """
 
     basis: NDArray[np.float64]
     weights: NDArray[np.float64]
     with_mean: bool
+    centers: NDArray[np.float64] | None = None
 
     @property
     def n_stocks(self) -> int:
@@ -66,15 +74,29 @@ class NeutralizerBasis:
 
     def project(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """Projection of each column of ``values`` ``(n_stocks, m)`` on the kept span of ``[N, 1]``."""
-        projection = self.basis @ (self.weights @ (self.basis.T @ values))
-        return projection + values.mean(axis=0) if self.with_mean else projection
+        inner = self.basis.T @ values
+        if self.centers is not None:
+            inner -= np.outer(self.centers, values.sum(axis=0))
+        coefficients = self.weights @ inner
+        projection = self.basis @ coefficients
+        shift = values.mean(axis=0) if self.with_mean else np.zeros(values.shape[1])
+        if self.centers is not None:
+            shift -= self.centers @ coefficients
+        return projection + shift if self.with_mean or self.centers is not None else projection
 
     def residual_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """``X - projection(X)`` for ``X`` given transposed, as rows ``(m, n_stocks)`` (returned so)."""
-        coefficients = (rows @ self.basis) @ self.weights
-        residual = rows - coefficients @ self.basis.T
-        if self.with_mean:
-            residual -= rows.mean(axis=1, keepdims=True)
+        inner = rows @ self.basis
+        if self.centers is not None:
+            inner -= np.outer(rows.sum(axis=1), self.centers)
+        coefficients = inner @ self.weights
+        residual = coefficients @ self.basis.T
+        np.subtract(rows, residual, out=residual)
+        if self.with_mean or self.centers is not None:
+            shift = rows.mean(axis=1) if self.with_mean else np.zeros(rows.shape[0])
+            if self.centers is not None:
+                shift -= coefficients @ self.centers
+            residual -= shift[:, None]
         return residual
 
 
@@ -95,34 +117,71 @@ def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) ->
     matrix, _ = as_matrix(neutralizers, name="neutralizers")
     if np.isnan(matrix).any():
         raise InvalidInputError("neutralizers contain NaN", code="nan_neutralizers")
-    n = matrix.shape[0]
-    means = matrix.mean(axis=0)
-    scaled = matrix - means  # centered …
-    norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
-    if n > matrix.shape[1] + 1 and np.all(norms > 0):
-        scaled /= norms  # … and of unit norm
-        gram = scaled.T @ scaled
-        inverse_gram = _fast_path_inverse(gram, means, norms, n, rcond)
-        if inverse_gram is not None:
-            return NeutralizerBasis(basis=scaled, weights=inverse_gram, with_mean=True)
+    n, k = matrix.shape
+    if n > k + 1:
+        integer_gram = _small_integer_gram(matrix)
+        if integer_gram is not None:
+            sums, cross = integer_gram
+            # n·(centered Gram) = n·FᵀF - s sᵀ is an integer below 2⁵³: exact; one rounding in / n
+            centered_gram = (n * cross - np.outer(sums, sums)) / n
+            norms = np.sqrt(np.diagonal(centered_gram))
+            means = sums / n
+            if np.all(norms > 0):
+                gram = centered_gram / np.outer(norms, norms)
+                inverse_gram = _fast_path_inverse(gram, means, norms, n, rcond)
+                if inverse_gram is not None:
+                    weights = inverse_gram / np.outer(norms, norms)
+                    return NeutralizerBasis(basis=matrix, weights=weights, with_mean=True, centers=means)
+        else:
+            means = matrix.mean(axis=0)
+            scaled = matrix - means  # centered …
+            norms = np.sqrt(np.einsum("ij,ij->j", scaled, scaled))
+            if np.all(norms > 0):
+                scaled /= norms  # … and of unit norm
+                gram = scaled.T @ scaled
+                inverse_gram = _fast_path_inverse(gram, means, norms, n, rcond)
+                if inverse_gram is not None:
+                    return NeutralizerBasis(basis=scaled, weights=inverse_gram, with_mean=True)
     return _exact_basis(matrix, rcond)
 
 
-def _cholesky_inverse(matrix: NDArray[np.float64], max_condition: float) -> NDArray[np.float64] | None:
-    """``matrix⁻¹`` via Cholesky ``matrix = L Lᵀ`` if positive definite and provably well conditioned.
+# float32 sums of integer products are exact while every partial sum stays below 2²⁴
+_FLOAT32_EXACT = 2**24
 
-    ``κ₂(matrix) ≤ ‖matrix‖_F · ‖L⁻¹‖_F²`` must be below ``max_condition``; else None.
+
+def _small_integer_gram(
+    matrix: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Column sums ``s`` and Gram matrix ``FᵀF`` of ``F`` computed exactly in float32, or None.
+
+    Exact when every entry is an integer in ``[-M, M]`` (``M ≤ 127``) and ``n·M² < 2²⁴``: then every
+    product and every partial sum, in any order, is an integer below ``2²⁴`` and so exact in float32
+    (also ``n·FᵀF`` and ``s sᵀ`` stay below ``2⁵³`` in float64). None when that cannot be guaranteed.
     """
-    try:
-        lower = np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
+    n = matrix.shape[0]
+    if n == 0 or n >= _FLOAT32_EXACT:
         return None
-    with np.errstate(all="ignore"):
-        lower_inverse = np.linalg.inv(lower)
-        condition_bound = np.linalg.norm(matrix) * np.einsum("ij,ij->", lower_inverse, lower_inverse)
-    if not condition_bound < max_condition:  # also rejects NaN / inf
+    with np.errstate(invalid="ignore"):
+        small = matrix.astype(np.int8)  # out-of-range or fractional values fail the comparison below
+    if not np.array_equal(small, matrix):
         return None
-    return lower_inverse.T @ lower_inverse
+    largest = int(np.abs(small.astype(np.int16)).max(initial=0))
+    if n * largest * largest >= _FLOAT32_EXACT:
+        return None
+    single = small.astype(np.float32)
+    sums = small.sum(axis=0, dtype=np.int64).astype(np.float64)
+    return sums, (single.T @ single).astype(np.float64)
+
+
+def _inverse_cholesky_factor(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """``L⁻¹`` for the Cholesky factor ``L`` of ``matrix`` (LAPACK potrf + trtri), None if not PD."""
+    lower, info = lapack.dpotrf(matrix, lower=1, clean=1)
+    if info != 0:
+        return None
+    lower_inverse, info = lapack.dtrtri(lower, lower=1, overwrite_c=1)
+    if info != 0 or not np.all(np.isfinite(lower_inverse)):
+        return None
+    return np.asarray(lower_inverse)
 
 
 def _fast_path_inverse(
@@ -130,17 +189,30 @@ def _fast_path_inverse(
 ) -> NDArray[np.float64] | None:
     """``(SᵀS)⁻¹`` when ``lstsq`` on ``A = [N, 1]`` would keep every direction, else None.
 
-    ``AᵀA = [[D SᵀS D + n μμᵀ, n μ], [n μᵀ, n]]`` (``D`` the norms); an upper bound of its condition
-    number must be below ``1e-3 · rcond⁻²``.
+    ``SᵀS`` is the Gram matrix of the centered unit-norm neutralizers. With ``D`` the norms and
+    ``C = D SᵀS D`` the centered Gram matrix, ``AᵀA = [[C + n μμᵀ, n μ], [n μᵀ, n]]``, positive
+    definite with ``tr((AᵀA)⁻¹) = tr(C⁻¹) + 1/n + μᵀC⁻¹μ`` (Schur complement of ``n``), so one
+    Cholesky of ``SᵀS`` gives both condition bounds ``κ₂(M) ≤ ‖M‖_F·tr(M⁻¹)``, which must be
+    below ``1e-3 · rcond⁻²`` for ``SᵀS`` and for ``AᵀA``.
     """
+    max_condition = 1e-3 / rcond**2
+    lower_inverse = _inverse_cholesky_factor(gram)
+    if lower_inverse is None:
+        return None
     k = gram.shape[0]
     raw_gram = np.empty((k + 1, k + 1))
     raw_gram[:k, :k] = norms[:, None] * gram * norms[None, :] + n * np.outer(means, means)
     raw_gram[:k, k] = raw_gram[k, :k] = n * means
     raw_gram[k, k] = n
-    if _cholesky_inverse(raw_gram, 1e-3 / rcond**2) is None:
+    with np.errstate(all="ignore"):
+        column_norms = np.einsum("ij,ij->j", lower_inverse, lower_inverse)  # diagonal of (SᵀS)⁻¹
+        scaled_means = lower_inverse @ (means / norms)
+        raw_trace = column_norms @ norms**-2.0 + 1.0 / n + scaled_means @ scaled_means
+        gram_bound = np.linalg.norm(gram) * column_norms.sum()
+        raw_bound = np.linalg.norm(raw_gram) * raw_trace
+    if not (gram_bound < max_condition and raw_bound < max_condition):  # also rejects NaN / inf
         return None
-    return _cholesky_inverse(gram, 1e-3 / rcond**2)
+    return lower_inverse.T @ lower_inverse
 
 
 def _exact_basis(matrix: NDArray[np.float64], rcond: float) -> NeutralizerBasis:
