@@ -23,7 +23,13 @@ from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
 from kardashev.scoring.correlation import pearson_matrix
 from kardashev.scoring.neutralization import neutralizer_basis
-from kardashev.scoring.ranking import gaussianize, gaussianize_and_pow15, pow15, tie_kept_rank_gauss_pow15
+from kardashev.scoring.ranking import (
+    gaussianize,
+    gaussianize_and_pow15,
+    pow15,
+    sort_rows,
+    tie_kept_rank_gauss_pow15,
+)
 
 __all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
 
@@ -107,19 +113,30 @@ def _score_clean_columns(
     is the mean CORR and FNC center the target with (numerai-tools centers over every known
     target before dropping a model's missing rows); default the mean over these rows.
     """
-    gauss, powered = gaussianize_and_pow15(predictions)
-    gauss_rows, powered_rows = gauss.T, powered.T
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
-    if "corr" in wanted:
-        scores["corr"] = _row_correlations(powered_rows, target_used)
+    sorted_rows = sort_rows(np.ascontiguousarray(predictions.T))
+    if sorted_rows is not None:  # one sort; CORR in sorted order, no powered matrix
+        gauss_rows = sorted_rows.gauss_rows()
+        if "corr" in wanted:
+            scores["corr"] = sorted_rows.pow15_correlations(target_used)
+        powered_rows = None
+    else:
+        gauss, powered = gaussianize_and_pow15(predictions)
+        gauss_rows, powered_rows = gauss.T, powered.T
+        if "corr" in wanted:
+            scores["corr"] = _row_correlations(powered_rows, target_used)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
             if name in wanted and reference is not None:
                 scores[name] = _row_contributions(gauss_rows, gaussianize(reference), targets)
     if "cwmm" in wanted and meta_model is not None:
-        scores["cwmm"] = _row_correlations(powered_rows, meta_model)
+        scores["cwmm"] = (
+            sorted_rows.pow15_correlations(meta_model)
+            if powered_rows is None and sorted_rows is not None
+            else _row_correlations(powered_rows, meta_model)
+        )
     if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
         constant = np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
@@ -129,7 +146,12 @@ def _score_clean_columns(
         variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
         neutral_rows /= np.sqrt(np.maximum(variances, 0.0))[:, None]
         fnc = np.full(predictions.shape[1], np.nan)
-        fnc[~constant] = _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
+        sorted_neutral = sort_rows(neutral_rows)
+        fnc[~constant] = (
+            sorted_neutral.pow15_correlations(target_used)
+            if sorted_neutral is not None
+            else _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
+        )
         scores["fnc"] = fnc
     if wanted & {"feature_exposure_max", "feature_exposure_rms"} and features is not None:
         exposures = np.abs(pearson_matrix(features, predictions))

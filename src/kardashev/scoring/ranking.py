@@ -15,6 +15,7 @@ of ``O(n·n_models)`` times. Inputs are never modified.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import numpy as np
@@ -228,6 +229,81 @@ def _gaussian_transforms(
             out[nan_rows] = nan_gauss if transform is None else transform(nan_gauss)
         results.append(_restore(out, was_1d))
     return results[0], results[1]
+
+
+@dataclass(frozen=True)
+class SortedRows:
+    """How each row of a NaN-free ``(m, n)`` matrix sorts, for gaussianized scores without a scatter.
+
+    Attributes
+    ----------
+    order
+        ``(m, n)`` argsort of each row.
+    tied_rows
+        ``(k,)`` rows with ties; every other row has the ranks ``1 … n`` in sorted order.
+    tied_codes
+        ``(k, n)`` position in ``table`` of the average rank at each sorted position of the tied rows.
+    table
+        ``(2n - 1,)`` ``Φ⁻¹((r - 0.5) / n)`` for every possible average rank ``r = 1, 1.5, …, n``
+        (the untied ranks ``1 … n`` are ``table[0::2]``).
+    """
+
+    order: NDArray[np.intp]
+    tied_rows: NDArray[np.intp]
+    tied_codes: NDArray[np.intp]
+    table: NDArray[np.float64]
+
+    def gauss_rows(self) -> NDArray[np.float64]:
+        """``(m, n)`` gaussianized rows: ``Φ⁻¹(tie_kept_rank(x))`` row by row."""
+        untied = self.table[0::2]
+        out = np.empty(self.order.shape)
+        np.put_along_axis(out, self.order, np.broadcast_to(untied, self.order.shape), axis=1)
+        if self.tied_rows.size:
+            tied_out = np.empty(self.tied_codes.shape)
+            np.put_along_axis(tied_out, self.order[self.tied_rows], self.table[self.tied_codes], axis=1)
+            out[self.tied_rows] = tied_out
+        return out
+
+    def pow15_correlations(self, reference: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Pearson correlation of each row's ``pow15(Φ⁻¹(tkr(x)))`` with ``reference`` ``(n,)``.
+
+        Computed in sorted order, ``r_j = Σ_p v_p c[order_jp] / (‖c‖ · sqrt(Σ v_p² - n v̄²))`` with
+        ``v`` the powered table values at the sorted positions and ``c = reference - mean``; the
+        transformed matrix is never formed. NaN for a constant row, clipped to [-1, 1].
+        """
+        n = self.order.shape[1]
+        powered = pow15(self.table)
+        untied = powered[0::2]
+        centered = reference - reference.mean()
+        gathered = centered[self.order]
+        dots = gathered @ untied
+        sums = np.full(self.order.shape[0], untied.sum())
+        squares = np.full(self.order.shape[0], untied @ untied)
+        largest = np.full(self.order.shape[0], np.abs(untied).max(initial=0.0))
+        if self.tied_rows.size:
+            values = powered[self.tied_codes]
+            dots[self.tied_rows] = np.einsum("ij,ij->i", gathered[self.tied_rows], values)
+            sums[self.tied_rows] = values.sum(axis=1)
+            squares[self.tied_rows] = np.einsum("ij,ij->i", values, values)
+            largest[self.tied_rows] = np.abs(values).max(axis=1, initial=0.0)
+        sum_squares = squares - n * (sums / n) ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = dots / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(centered @ centered))
+        result[sum_squares <= 16 * np.finfo(np.float64).eps * largest**2 * n] = np.nan
+        return np.clip(result, -1.0, 1.0)
+
+
+def sort_rows(rows: NDArray[np.floating]) -> SortedRows | None:
+    """:class:`SortedRows` of ``rows`` ``(m, n)``; None when a row has a NaN or ``n < 2``."""
+    n = rows.shape[1]
+    if n < 2:
+        return None
+    order, tied_rows, tied_sorted_ranks, has_nan = _sorted_average_ranks(rows)
+    if has_nan.any():
+        return None
+    table = ndtri((np.arange(2, 2 * n + 1, dtype=np.float64) / 2.0 - 0.5) / float(n))
+    tied_codes = (tied_sorted_ranks * 2.0 - 2.0).astype(np.intp)
+    return SortedRows(order=order, tied_rows=tied_rows, tied_codes=tied_codes, table=table)
 
 
 def gaussianize(values: ArrayLike) -> NDArray[np.float64]:
