@@ -116,7 +116,7 @@ def _score_clean_columns(
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
-    sorted_rows = sort_rows(np.ascontiguousarray(predictions.T))
+    sorted_rows = sort_rows(predictions.T)
     if sorted_rows is not None:  # one sort; CORR in sorted order, no powered matrix
         gauss_rows = sorted_rows.gauss_rows()
         if "corr" in wanted:
@@ -139,8 +139,16 @@ def _score_clean_columns(
         )
     if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
-        constant = np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
-        neutral_rows = basis.residual_rows(gauss_rows[~constant] if constant.any() else gauss_rows)
+        constant = (
+            sorted_rows.constant_rows()
+            if sorted_rows is not None
+            else np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
+        )
+        # gauss_rows is not used after this: the residual may overwrite it
+        owned = sorted_rows is not None and not constant.any()
+        neutral_rows = basis.residual_rows(
+            gauss_rows[~constant] if constant.any() else gauss_rows, overwrite=owned
+        )
         # variance_normalize (ddof 0) before ranking again, as numerai-tools does
         means = neutral_rows.mean(axis=1)
         variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, as_matrix, complete_rows
@@ -84,16 +84,28 @@ class NeutralizerBasis:
             shift -= self.centers @ coefficients
         return projection + shift if self.with_mean or self.centers is not None else projection
 
-    def residual_rows(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``X - projection(X)`` for ``X`` given transposed, as rows ``(m, n_stocks)`` (returned so)."""
+    def residual_rows(self, rows: NDArray[np.float64], *, overwrite: bool = False) -> NDArray[np.float64]:
+        """``X - projection(X)`` for ``X`` given transposed, as rows ``(m, n_stocks)`` (returned so).
+
+        With ``overwrite`` a C-contiguous float64 ``rows`` may be overwritten by the result (one
+        ``gemm`` accumulating into it instead of a product and a subtraction).
+        """
+        row_sums = rows.sum(axis=1)
         inner = rows @ self.basis
         if self.centers is not None:
-            inner -= np.outer(rows.sum(axis=1), self.centers)
+            inner -= np.outer(row_sums, self.centers)
         coefficients = inner @ self.weights
-        residual = coefficients @ self.basis.T
-        np.subtract(rows, residual, out=residual)
+        basis = self.basis
+        if overwrite and rows.dtype == np.float64 and rows.flags.c_contiguous and basis.dtype == np.float64:
+            # Rᵀ = Xᵀ - B Cᵀ as a Fortran-ordered gemm on the transposed views (no copies)
+            residual = blas.dgemm(
+                -1.0, basis.T, coefficients.T, beta=1.0, c=rows.T, trans_a=1, overwrite_c=1
+            ).T
+        else:
+            residual = coefficients @ basis.T
+            np.subtract(rows, residual, out=residual)
         if self.with_mean or self.centers is not None:
-            shift = rows.mean(axis=1) if self.with_mean else np.zeros(rows.shape[0])
+            shift = row_sums / rows.shape[1] if self.with_mean else np.zeros(rows.shape[0])
             if self.centers is not None:
                 shift -= coefficients @ self.centers
             residual -= shift[:, None]

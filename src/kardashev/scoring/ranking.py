@@ -83,7 +83,8 @@ def _packed_order_and_ties(rows: NDArray[np.float64]) -> tuple[NDArray[np.intp],
     n = rows.shape[1]
     bits = np.uint64(max(1, (n - 1).bit_length()))
     low_mask = (np.uint64(1) << bits) - np.uint64(1)
-    keys = (rows + 0.0).view(np.uint64)  # a new array; + 0.0 turns -0.0 into +0.0
+    # a new C-ordered array (also from a transposed view); + 0.0 turns -0.0 into +0.0
+    keys = np.add(rows, 0.0, out=np.empty(rows.shape)).view(np.uint64)
     # flip every bit of negatives and only the sign bit of positives: unsigned order = float order
     flip = (keys.view(np.int64) >> np.int64(63)).view(np.uint64)
     flip |= np.uint64(1 << 63)
@@ -92,7 +93,8 @@ def _packed_order_and_ties(rows: NDArray[np.float64]) -> tuple[NDArray[np.intp],
     keys &= ~low_mask
     keys |= np.arange(n, dtype=np.uint64)
     keys.sort(axis=1)
-    order = (keys & low_mask).astype(np.intp)
+    order = np.empty(keys.shape, dtype=np.intp)
+    np.bitwise_and(keys, low_mask, out=order.view(np.uint64))
     keys >>= bits
     candidates = keys[:, 1:] == keys[:, :-1]
     ties = np.zeros_like(candidates)
@@ -128,25 +130,46 @@ def _sorted_average_ranks(
     has_nan
         ``(m,)`` whether the row contains a NaN.
     """
+    order, tied_rows, tied_codes, has_nan = _sorted_rank_codes(rows)
+    # the mean of the ordinal ranks start+1 … end+1 is a half-integer: exactly representable
+    return order, tied_rows, (tied_codes + 2) / 2.0, has_nan
+
+
+def _sorted_rank_codes(
+    rows: NDArray[np.floating],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp], NDArray[np.bool_]]:
+    """As :func:`_sorted_average_ranks` with the ranks of tied rows as codes ``2·rank - 2``."""
     n = rows.shape[1]
     has_nan = np.isnan(rows).any(axis=1)
-    no_ties = (np.zeros(0, dtype=np.intp), np.zeros((0, n), dtype=np.float64))
+    no_ties = (np.zeros(0, dtype=np.intp), np.zeros((0, n), dtype=np.intp))
     if n < 2:
         return np.zeros(rows.shape, dtype=np.intp), *no_ties, has_nan
     order, ties = _order_and_ties(rows, has_nan)
     tied_rows = np.flatnonzero(ties.any(axis=1))
     if tied_rows.size == 0:
         return order, *no_ties, has_nan
-    row_ties = ties[tied_rows]
-    positions = np.arange(n)
-    starts_run = np.ones((tied_rows.size, n), dtype=bool)
-    starts_run[:, 1:] = ~row_ties
-    ends_run = np.ones((tied_rows.size, n), dtype=bool)
-    ends_run[:, :-1] = ~row_ties
-    run_start = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
-    run_end = np.minimum.accumulate(np.where(ends_run, positions, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    # the mean of the ordinal ranks start+1 … end+1 is a half-integer: exactly representable
-    return order, tied_rows, (run_start + run_end + 2) / 2.0, has_nan
+    return order, tied_rows, _tied_codes(ties[tied_rows]), has_nan
+
+
+def _tied_codes(row_ties: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """``start + end`` of the run of equal values around each sorted position (``2·rank - 2``).
+
+    ``row_ties`` ``(k, n - 1)`` says whether each sorted value equals the next one. Runs are
+    numbered by a cumulative sum over the flattened rows (every row starts a run), so each
+    position looks up its run's first and last positions.
+    """
+    k, n = row_ties.shape[0], row_ties.shape[1] + 1
+    starts = np.ones((k, n), dtype=bool)
+    np.logical_not(row_ties, out=starts[:, 1:])
+    flat = starts.ravel()
+    run_first = np.flatnonzero(flat)
+    run_last = np.empty_like(run_first)
+    run_last[:-1] = run_first[1:] - 1
+    run_last[-1] = flat.size - 1
+    run_code = run_first % n + run_last % n
+    run_index = np.cumsum(flat, dtype=np.intp)
+    run_index -= 1
+    return run_code[run_index].reshape(k, n)
 
 
 def _scatter_sorted(
@@ -255,14 +278,19 @@ class SortedRows:
 
     def gauss_rows(self) -> NDArray[np.float64]:
         """``(m, n)`` gaussianized rows: ``Φ⁻¹(tie_kept_rank(x))`` row by row."""
-        untied = self.table[0::2]
-        out = np.empty(self.order.shape)
-        np.put_along_axis(out, self.order, np.broadcast_to(untied, self.order.shape), axis=1)
+        m, n = self.order.shape
+        flat_index = self.order + np.arange(0, m * n, n)[:, None]
+        out = np.empty(m * n)
+        out[flat_index] = self.table[0::2]
         if self.tied_rows.size:
-            tied_out = np.empty(self.tied_codes.shape)
-            np.put_along_axis(tied_out, self.order[self.tied_rows], self.table[self.tied_codes], axis=1)
-            out[self.tied_rows] = tied_out
-        return out
+            out[flat_index[self.tied_rows]] = self.table[self.tied_codes]
+        return out.reshape(m, n)
+
+    def constant_rows(self) -> NDArray[np.bool_]:
+        """``(m,)`` whether each row is constant (all its values tie)."""
+        constant = np.zeros(self.order.shape[0], dtype=bool)
+        constant[self.tied_rows] = self.tied_codes[:, 0] == self.tied_codes[:, -1]
+        return constant
 
     def pow15_correlations(self, reference: NDArray[np.float64]) -> NDArray[np.float64]:
         """Pearson correlation of each row's ``pow15(Φ⁻¹(tkr(x)))`` with ``reference`` ``(n,)``.
@@ -298,11 +326,10 @@ def sort_rows(rows: NDArray[np.floating]) -> SortedRows | None:
     n = rows.shape[1]
     if n < 2:
         return None
-    order, tied_rows, tied_sorted_ranks, has_nan = _sorted_average_ranks(rows)
+    order, tied_rows, tied_codes, has_nan = _sorted_rank_codes(rows)
     if has_nan.any():
         return None
     table = ndtri((np.arange(2, 2 * n + 1, dtype=np.float64) / 2.0 - 0.5) / float(n))
-    tied_codes = (tied_sorted_ranks * 2.0 - 2.0).astype(np.intp)
     return SortedRows(order=order, tied_rows=tied_rows, tied_codes=tied_codes, table=table)
 
 
