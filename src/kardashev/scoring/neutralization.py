@@ -127,11 +127,11 @@ def neutralizer_basis(neutralizers: ArrayLike, *, rcond: float = LSTSQ_RCOND) ->
     :class:`NeutralizerBasis`
     """
     matrix, _ = as_matrix(neutralizers, name="neutralizers")
-    if np.isnan(matrix).any():
-        raise InvalidInputError("neutralizers contain NaN", code="nan_neutralizers")
     n, k = matrix.shape
+    integer_gram = _small_integer_gram(matrix) if n > k + 1 else None  # None for any NaN
+    if integer_gram is None and np.isnan(matrix).any():
+        raise InvalidInputError("neutralizers contain NaN", code="nan_neutralizers")
     if n > k + 1:
-        integer_gram = _small_integer_gram(matrix)
         if integer_gram is not None:
             sums, cross = integer_gram
             # n·(centered Gram) = n·FᵀF - s sᵀ is an integer below 2⁵³: exact; one rounding in / n
@@ -177,12 +177,12 @@ def _small_integer_gram(
         small = matrix.astype(np.int8)  # out-of-range or fractional values fail the comparison below
     if not np.array_equal(small, matrix):
         return None
-    largest = int(np.abs(small.astype(np.int16)).max(initial=0))
+    largest = max(-int(small.min(initial=0)), int(small.max(initial=0)))
     if n * largest * largest >= _FLOAT32_EXACT:
         return None
     single = small.astype(np.float32)
-    sums = small.sum(axis=0, dtype=np.int64).astype(np.float64)
-    return sums, (single.T @ single).astype(np.float64)
+    sums = np.ones(n, dtype=np.float32) @ single  # partial sums below n·M < 2²⁴: exact
+    return sums.astype(np.float64), (single.T @ single).astype(np.float64)
 
 
 def _inverse_cholesky_factor(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:
@@ -224,7 +224,11 @@ def _fast_path_inverse(
         raw_bound = np.linalg.norm(raw_gram) * raw_trace
     if not (gram_bound < max_condition and raw_bound < max_condition):  # also rejects NaN / inf
         return None
-    return lower_inverse.T @ lower_inverse
+    inverse, info = lapack.dlauum(lower_inverse, lower=1)  # L⁻ᵀL⁻¹, lower triangle
+    if info != 0:
+        return None
+    inverse = np.tril(inverse)
+    return inverse + np.tril(inverse, -1).T
 
 
 def _exact_basis(matrix: NDArray[np.float64], rcond: float) -> NeutralizerBasis:
