@@ -87,3 +87,52 @@ def test_fast_path_for_ordinary_features_exact_path_when_lstsq_truncates() -> No
     assert not neutralizer_basis(duplicated).with_mean  # lstsq would cut a direction: exact SVD path
     badly_scaled = features * np.logspace(-4, 4, 30)
     assert not neutralizer_basis(badly_scaled).with_mean
+
+
+def test_small_integer_gram_is_exact_and_refused_when_it_could_round() -> None:
+    from kardashev.scoring.neutralization import _small_integer_gram
+
+    rng = np.random.default_rng(5)
+    features = rng.integers(0, 5, (3000, 40))
+    sums, gram = _small_integer_gram(features.astype(float))
+    np.testing.assert_array_equal(sums, features.sum(axis=0))
+    np.testing.assert_array_equal(gram, features.T.astype(np.int64) @ features)
+    signed = rng.integers(-3, 4, (200, 7))
+    np.testing.assert_array_equal(_small_integer_gram(signed.astype(float))[1], signed.T @ signed)
+    fractional = features.astype(float)
+    fractional[7, 3] = 2.5
+    assert _small_integer_gram(fractional) is None
+    out_of_int8 = features.astype(float)
+    out_of_int8[0, 0] = 300.0
+    assert _small_integer_gram(out_of_int8) is None
+    with_nan = features.astype(float)
+    with_nan[1, 1] = np.nan
+    assert _small_integer_gram(with_nan) is None
+    # n·M² = 2000·100² ≥ 2²⁴: a float32 partial sum could round
+    large = rng.integers(0, 101, (2000, 3)).astype(float)
+    large[0, 0] = 100.0
+    assert _small_integer_gram(large) is None
+    assert _small_integer_gram(large[:1600]) is not None  # 1600·100² < 2²⁴
+
+
+@pytest.mark.parametrize("kind", ["integer", "float", "integer_collinear"])
+def test_fast_paths_match_lstsq_and_residual_rows_may_overwrite(kind: str) -> None:
+    rng = np.random.default_rng(6)
+    n, k = 400, 25
+    neutralizers = rng.integers(0, 5, (n, k)).astype(float)
+    if kind == "float":
+        neutralizers += rng.normal(scale=0.1, size=(n, k))
+    elif kind == "integer_collinear":
+        neutralizers[:, 4] = neutralizers[:, 2]
+    basis = neutralizer_basis(neutralizers)
+    assert (basis.centers is not None) == (kind == "integer")
+    assert basis.with_mean == (kind != "integer_collinear")
+    values = rng.normal(size=(n, 9))
+    expected = _lstsq_neutralize(values, neutralizers)
+    np.testing.assert_allclose(neutralize(values, basis), expected, atol=1e-11)
+    rows = np.ascontiguousarray(values.T)
+    residual = basis.residual_rows(rows)
+    np.testing.assert_allclose(residual, expected.T, atol=1e-11)
+    np.testing.assert_array_equal(rows, values.T)  # not overwritten by default
+    overwritten = basis.residual_rows(rows, overwrite=True)
+    np.testing.assert_allclose(overwritten, residual, atol=1e-13)

@@ -143,3 +143,29 @@ def test_packed_sort_falls_back_only_when_near_equal_values_are_out_of_order() -
     assert order[0].tolist() == [2, 0, 1, 3] and ties[0].tolist() == [False, True, False]
     assert _packed_order_and_ties(np.array([[one_up, 1.0, 0.5]])) is None  # caller uses argsort
     np.testing.assert_array_equal(tie_kept_rank([one_up, 1.0, 0.5]), [5 / 6, 1 / 2, 1 / 6])
+
+
+@pytest.mark.parametrize("kind", ["ties", "continuous", "constant"])
+def test_sorted_rows_match_the_element_wise_transforms(kind: str) -> None:
+    from kardashev.scoring.ranking import sort_rows
+
+    rng = np.random.default_rng(11)
+    n, m = 300, 6
+    x = rng.integers(0, 7, (n, m)) / 6.0 if kind == "ties" else rng.normal(size=(n, m))
+    if kind == "constant":
+        x[:, 2] = 0.3
+    reference = rng.normal(size=n)
+    sorted_rows = sort_rows(x.T)  # a transposed view is accepted
+    assert sorted_rows is not None
+    np.testing.assert_array_equal(sorted_rows.gauss_rows(), gaussianize(x).T)
+    np.testing.assert_array_equal(sorted_rows.constant_rows(), np.ptp(x, axis=0) == 0)
+    powered = tie_kept_rank_gauss_pow15(x)
+    expected = [
+        np.nan if np.ptp(powered[:, j]) == 0 else np.corrcoef(powered[:, j], reference)[0, 1]
+        for j in range(m)
+    ]
+    np.testing.assert_allclose(sorted_rows.pow15_correlations(reference), expected, atol=1e-13)
+    with_nan = x.T.copy()
+    with_nan[0, 0] = np.nan
+    assert sort_rows(with_nan) is None
+    assert sort_rows(x[:1].T) is None

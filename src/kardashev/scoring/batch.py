@@ -12,8 +12,9 @@ covers fewer than ``1 - max_filtered_ratio`` of the era's rows scores NaN that e
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -117,26 +118,22 @@ def _score_clean_columns(
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
     sorted_rows = sort_rows(predictions.T)
+    powered_correlations: Callable[[NDArray[np.float64]], NDArray[np.float64]]
     if sorted_rows is not None:  # one sort; CORR in sorted order, no powered matrix
         gauss_rows = sorted_rows.gauss_rows()
-        if "corr" in wanted:
-            scores["corr"] = sorted_rows.pow15_correlations(target_used)
-        powered_rows = None
+        powered_correlations = sorted_rows.pow15_correlations
     else:
         gauss, powered = gaussianize_and_pow15(predictions)
-        gauss_rows, powered_rows = gauss.T, powered.T
-        if "corr" in wanted:
-            scores["corr"] = _row_correlations(powered_rows, target_used)
+        gauss_rows = gauss.T
+        powered_correlations = partial(_row_correlations, powered.T)
+    if "corr" in wanted:
+        scores["corr"] = powered_correlations(target_used)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
             if name in wanted and reference is not None:
                 scores[name] = _row_contributions(gauss_rows, gaussianize(reference), targets)
     if "cwmm" in wanted and meta_model is not None:
-        scores["cwmm"] = (
-            sorted_rows.pow15_correlations(meta_model)
-            if powered_rows is None and sorted_rows is not None
-            else _row_correlations(powered_rows, meta_model)
-        )
+        scores["cwmm"] = powered_correlations(meta_model)
     if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
         constant = (
