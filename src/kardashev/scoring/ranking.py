@@ -56,6 +56,8 @@ def _restore(rows: NDArray[np.float64], was_1d: bool) -> NDArray[np.float64]:
 
 # above this many values the packed sort is memory-bound and no faster than argsort
 _PACKED_SORT_LIMIT = 4_000_000
+# values per block of rows processed together (1 MiB of float64: stays in the L2 cache)
+_BLOCK_VALUES = 1 << 17
 
 
 def _order_and_ties(
@@ -80,30 +82,38 @@ def _packed_order_and_ties(rows: NDArray[np.float64]) -> tuple[NDArray[np.intp],
     position; the exact values are compared wherever neighbouring keys agree, and if any pair is out
     of order (values within ~2⁻⁴⁰ relative of each other) the caller falls back to an argsort (None).
     """
-    n = rows.shape[1]
+    m, n = rows.shape
     bits = np.uint64(max(1, (n - 1).bit_length()))
     low_mask = (np.uint64(1) << bits) - np.uint64(1)
-    # a new C-ordered array (also from a transposed view); + 0.0 turns -0.0 into +0.0
-    keys = np.add(rows, 0.0, out=np.empty(rows.shape)).view(np.uint64)
-    # flip every bit of negatives and only the sign bit of positives: unsigned order = float order
-    flip = (keys.view(np.int64) >> np.int64(63)).view(np.uint64)
-    flip |= np.uint64(1 << 63)
-    keys ^= flip
-    del flip
-    keys &= ~low_mask
-    keys |= np.arange(n, dtype=np.uint64)
-    keys.sort(axis=1)
-    order = np.empty(keys.shape, dtype=np.intp)
-    np.bitwise_and(keys, low_mask, out=order.view(np.uint64))
-    keys >>= bits
-    candidates = keys[:, 1:] == keys[:, :-1]
-    ties = np.zeros_like(candidates)
-    suspect = np.flatnonzero(candidates.any(axis=1))
-    if suspect.size:
-        values = np.take_along_axis(rows[suspect], order[suspect], axis=1)
-        if np.any(values[:, 1:] < values[:, :-1]):
-            return None
-        ties[suspect] = values[:, 1:] == values[:, :-1]
+    positions = np.arange(n, dtype=np.uint64)
+    order = np.empty((m, n), dtype=np.intp)
+    ties = np.zeros((m, n - 1), dtype=bool)
+    block = max(1, _BLOCK_VALUES // n)  # rows per block: every pass below stays in cache
+    key_buffer = np.empty((min(block, m), n))
+    flip_buffer = np.empty((min(block, m), n), dtype=np.uint64)
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        # + 0.0 turns -0.0 into +0.0 (also copies a transposed view into C order)
+        keys = np.add(rows[start:stop], 0.0, out=key_buffer[: stop - start]).view(np.uint64)
+        # flip every bit of negatives and only the sign bit of positives: unsigned order = float order
+        flip = flip_buffer[: stop - start]
+        np.right_shift(keys.view(np.int64), np.int64(63), out=flip.view(np.int64))
+        flip |= np.uint64(1 << 63)
+        keys ^= flip
+        keys &= ~low_mask
+        keys |= positions
+        keys.sort(axis=1)
+        block_order = order[start:stop]
+        np.bitwise_and(keys, low_mask, out=block_order.view(np.uint64))
+        keys >>= bits
+        candidates = np.equal(keys[:, 1:], keys[:, :-1], out=ties[start:stop])
+        suspect = np.flatnonzero(candidates.any(axis=1))
+        candidates[:] = False
+        if suspect.size:
+            values = np.take_along_axis(rows[start:stop][suspect], block_order[suspect], axis=1)
+            if np.any(values[:, 1:] < values[:, :-1]):
+                return None
+            candidates[suspect] = values[:, 1:] == values[:, :-1]
     return order, ties
 
 
@@ -303,14 +313,13 @@ class SortedRows:
         powered = pow15(self.table)
         untied = powered[0::2]
         centered = reference - reference.mean()
-        gathered = centered[self.order]
-        dots = gathered @ untied
+        dots = centered[self.order] @ untied
         sums = np.full(self.order.shape[0], untied.sum())
         squares = np.full(self.order.shape[0], untied @ untied)
         largest = np.full(self.order.shape[0], np.abs(untied).max(initial=0.0))
         if self.tied_rows.size:
             values = powered[self.tied_codes]
-            dots[self.tied_rows] = np.einsum("ij,ij->i", gathered[self.tied_rows], values)
+            dots[self.tied_rows] = np.einsum("ij,ij->i", centered[self.order[self.tied_rows]], values)
             sums[self.tied_rows] = values.sum(axis=1)
             squares[self.tied_rows] = np.einsum("ij,ij->i", values, values)
             largest[self.tied_rows] = np.abs(values).max(axis=1, initial=0.0)
