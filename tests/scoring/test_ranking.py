@@ -146,7 +146,7 @@ def test_packed_sort_falls_back_only_when_near_equal_values_are_out_of_order() -
 
 
 @pytest.mark.parametrize("kind", ["ties", "continuous", "constant"])
-def test_sorted_rows_match_the_element_wise_transforms(kind: str) -> None:
+def test_sorted_rows_match_the_element_wise_transforms(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from kardashev.scoring.ranking import sort_rows
 
     rng = np.random.default_rng(11)
@@ -165,6 +165,15 @@ def test_sorted_rows_match_the_element_wise_transforms(kind: str) -> None:
         for j in range(m)
     ]
     np.testing.assert_allclose(sorted_rows.pow15_correlations(reference), expected, atol=1e-13)
+    # fused, block by block (blocks of one row here): the same numbers
+    monkeypatch.setattr("kardashev.scoring.ranking._BLOCK_VALUES", n)
+    fused = sort_rows(x.T, gauss=True, pow15_references=(reference, 2 * reference))
+    assert fused is not None
+    np.testing.assert_array_equal(fused.gauss_rows(), gaussianize(x).T)
+    np.testing.assert_array_equal(fused.order, sorted_rows.order)
+    np.testing.assert_array_equal(fused.tied_rows, sorted_rows.tied_rows)
+    np.testing.assert_allclose(fused.correlations[0], expected, atol=1e-13)
+    np.testing.assert_allclose(fused.correlations[1], expected, atol=1e-13)
     with_nan = x.T.copy()
     with_nan[0, 0] = np.nan
     assert sort_rows(with_nan) is None

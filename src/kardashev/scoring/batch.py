@@ -117,17 +117,20 @@ def _score_clean_columns(
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
-    sorted_rows = sort_rows(predictions.T)
+    # one sort; CORR in sorted order (no powered matrix), fused with gaussianizing block by block
+    sorted_rows = sort_rows(predictions.T, gauss=True, pow15_references=(target_used,))
     powered_correlations: Callable[[NDArray[np.float64]], NDArray[np.float64]]
-    if sorted_rows is not None:  # one sort; CORR in sorted order, no powered matrix
+    if sorted_rows is not None:
         gauss_rows = sorted_rows.gauss_rows()
         powered_correlations = sorted_rows.pow15_correlations
+        if "corr" in wanted:
+            scores["corr"] = sorted_rows.correlations[0]
     else:
         gauss, powered = gaussianize_and_pow15(predictions)
         gauss_rows = gauss.T
         powered_correlations = partial(_row_correlations, powered.T)
-    if "corr" in wanted:
-        scores["corr"] = powered_correlations(target_used)
+        if "corr" in wanted:
+            scores["corr"] = powered_correlations(target_used)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
             if name in wanted and reference is not None:
@@ -151,9 +154,9 @@ def _score_clean_columns(
         variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
         neutral_rows /= np.sqrt(np.maximum(variances, 0.0))[:, None]
         fnc = np.full(predictions.shape[1], np.nan)
-        sorted_neutral = sort_rows(neutral_rows)
+        sorted_neutral = sort_rows(neutral_rows, pow15_references=(target_used,))
         fnc[~constant] = (
-            sorted_neutral.pow15_correlations(target_used)
+            sorted_neutral.correlations[0]
             if sorted_neutral is not None
             else _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
         )

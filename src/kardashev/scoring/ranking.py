@@ -15,6 +15,7 @@ of ``O(n·n_models)`` times. Inputs are never modified.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -279,22 +280,26 @@ class SortedRows:
     table
         ``(2n - 1,)`` ``Φ⁻¹((r - 0.5) / n)`` for every possible average rank ``r = 1, 1.5, …, n``
         (the untied ranks ``1 … n`` are ``table[0::2]``).
+    gauss
+        ``(m, n)`` gaussianized rows ``Φ⁻¹(tie_kept_rank(x))`` if asked of :func:`sort_rows`.
+    correlations
+        One ``(m,)`` array per reference given to :func:`sort_rows`: see :meth:`pow15_correlations`.
     """
 
     order: NDArray[np.intp]
     tied_rows: NDArray[np.intp]
     tied_codes: NDArray[np.intp]
     table: NDArray[np.float64]
+    gauss: NDArray[np.float64] | None = None
+    correlations: tuple[NDArray[np.float64], ...] = ()
 
     def gauss_rows(self) -> NDArray[np.float64]:
         """``(m, n)`` gaussianized rows: ``Φ⁻¹(tie_kept_rank(x))`` row by row."""
-        m, n = self.order.shape
-        flat_index = self.order + np.arange(0, m * n, n)[:, None]
-        out = np.empty(m * n)
-        out[flat_index] = self.table[0::2]
-        if self.tied_rows.size:
-            out[flat_index[self.tied_rows]] = self.table[self.tied_codes]
-        return out.reshape(m, n)
+        if self.gauss is not None:
+            return self.gauss
+        out = np.empty(self.order.shape)
+        _scatter_gauss(out, self.order, self.tied_rows, self.tied_codes, self.table)
+        return out
 
     def constant_rows(self) -> NDArray[np.bool_]:
         """``(m,)`` whether each row is constant (all its values tie)."""
@@ -309,37 +314,114 @@ class SortedRows:
         ``v`` the powered table values at the sorted positions and ``c = reference - mean``; the
         transformed matrix is never formed. NaN for a constant row, clipped to [-1, 1].
         """
-        n = self.order.shape[1]
-        powered = pow15(self.table)
-        untied = powered[0::2]
         centered = reference - reference.mean()
-        dots = centered[self.order] @ untied
-        sums = np.full(self.order.shape[0], untied.sum())
-        squares = np.full(self.order.shape[0], untied @ untied)
-        largest = np.full(self.order.shape[0], np.abs(untied).max(initial=0.0))
-        if self.tied_rows.size:
-            values = powered[self.tied_codes]
-            dots[self.tied_rows] = np.einsum("ij,ij->i", centered[self.order[self.tied_rows]], values)
-            sums[self.tied_rows] = values.sum(axis=1)
-            squares[self.tied_rows] = np.einsum("ij,ij->i", values, values)
-            largest[self.tied_rows] = np.abs(values).max(axis=1, initial=0.0)
-        sum_squares = squares - n * (sums / n) ** 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = dots / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(centered @ centered))
-        result[sum_squares <= 16 * np.finfo(np.float64).eps * largest**2 * n] = np.nan
-        return np.clip(result, -1.0, 1.0)
+        powered = pow15(self.table)
+        dots = _pow15_dots(centered, self.order, self.tied_rows, self.tied_codes, powered)
+        return _pow15_correlations(dots, centered, self.tied_codes, self.tied_rows, powered)
 
 
-def sort_rows(rows: NDArray[np.floating]) -> SortedRows | None:
-    """:class:`SortedRows` of ``rows`` ``(m, n)``; None when a row has a NaN or ``n < 2``."""
-    n = rows.shape[1]
+def _scatter_gauss(
+    out: NDArray[np.float64],
+    order: NDArray[np.intp],
+    tied_rows: NDArray[np.intp],
+    tied_codes: NDArray[np.intp],
+    table: NDArray[np.float64],
+) -> None:
+    """Write the gaussianized values of sorted rows back at their original positions in ``out``."""
+    m, n = order.shape
+    flat_index = order + np.arange(0, m * n, n)[:, None]
+    flat = out.reshape(-1)
+    flat[flat_index] = table[0::2]
+    if tied_rows.size:
+        flat[flat_index[tied_rows]] = table[tied_codes]
+
+
+def _pow15_dots(
+    centered: NDArray[np.float64],
+    order: NDArray[np.intp],
+    tied_rows: NDArray[np.intp],
+    tied_codes: NDArray[np.intp],
+    powered: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``Σ_p v_p c[order_jp]`` for each row ``j`` (``v`` the powered table values in sorted order)."""
+    dots = np.take(centered, order) @ powered[0::2]
+    if tied_rows.size:
+        dots[tied_rows] = np.einsum("ij,ij->i", np.take(centered, order[tied_rows]), powered[tied_codes])
+    return dots
+
+
+def _pow15_correlations(
+    dots: NDArray[np.float64],
+    centered: NDArray[np.float64],
+    tied_codes: NDArray[np.intp],
+    tied_rows: NDArray[np.intp],
+    powered: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Correlations from :func:`_pow15_dots` and each row's sum and sum of squares of ``v``."""
+    m, n = dots.shape[0], centered.shape[0]
+    untied = powered[0::2]
+    sums = np.full(m, untied.sum())
+    squares = np.full(m, untied @ untied)
+    largest = np.full(m, np.abs(untied).max(initial=0.0))
+    if tied_rows.size:
+        values = powered[tied_codes]
+        sums[tied_rows] = values.sum(axis=1)
+        squares[tied_rows] = np.einsum("ij,ij->i", values, values)
+        largest[tied_rows] = np.abs(values).max(axis=1, initial=0.0)
+    sum_squares = squares - n * (sums / n) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = dots / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(centered @ centered))
+    result[sum_squares <= 16 * np.finfo(np.float64).eps * largest**2 * n] = np.nan
+    return np.clip(result, -1.0, 1.0)
+
+
+def sort_rows(
+    rows: NDArray[np.floating], *, gauss: bool = False, pow15_references: Sequence[NDArray[np.float64]] = ()
+) -> SortedRows | None:
+    """:class:`SortedRows` of ``rows`` ``(m, n)``; None when a row has a NaN or ``n < 2``.
+
+    Rows are processed in cache-sized blocks; with ``gauss`` the gaussianized rows, and for each
+    of ``pow15_references`` the correlations of :meth:`SortedRows.pow15_correlations`, are computed
+    block by block while the block's order is still in cache.
+    """
+    m, n = rows.shape
     if n < 2:
         return None
-    order, tied_rows, tied_codes, has_nan = _sorted_rank_codes(rows)
-    if has_nan.any():
-        return None
     table = ndtri((np.arange(2, 2 * n + 1, dtype=np.float64) / 2.0 - 0.5) / float(n))
-    return SortedRows(order=order, tied_rows=tied_rows, tied_codes=tied_codes, table=table)
+    powered = pow15(table)
+    centered = [reference - reference.mean() for reference in pow15_references]
+    order = np.empty((m, n), dtype=np.intp)
+    gauss_out = np.empty((m, n)) if gauss else None
+    dots = [np.empty(m) for _ in centered]
+    tied_rows: list[NDArray[np.intp]] = []
+    tied_codes: list[NDArray[np.intp]] = []
+    block = max(1, _BLOCK_VALUES // n)
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        block_order, block_tied, block_codes, has_nan = _sorted_rank_codes(rows[start:stop])
+        if has_nan.any():
+            return None
+        order[start:stop] = block_order
+        if gauss_out is not None:
+            _scatter_gauss(gauss_out[start:stop], block_order, block_tied, block_codes, table)
+        for reference, reference_dots in zip(centered, dots, strict=True):
+            reference_dots[start:stop] = _pow15_dots(reference, block_order, block_tied, block_codes, powered)
+        tied_rows.append(block_tied + start)
+        tied_codes.append(block_codes)
+    all_tied = np.concatenate(tied_rows)
+    all_codes = np.concatenate(tied_codes) if all_tied.size else np.zeros((0, n), dtype=np.intp)
+    correlations = tuple(
+        _pow15_correlations(reference_dots, reference, all_codes, all_tied, powered)
+        for reference, reference_dots in zip(centered, dots, strict=True)
+    )
+    return SortedRows(
+        order=order,
+        tied_rows=all_tied,
+        tied_codes=all_codes,
+        table=table,
+        gauss=gauss_out,
+        correlations=correlations,
+    )
 
 
 def gaussianize(values: ArrayLike) -> NDArray[np.float64]:
