@@ -12,9 +12,8 @@ covers fewer than ``1 - max_filtered_ratio`` of the era's rows scores NaN that e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -117,26 +116,27 @@ def _score_clean_columns(
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
-    # one sort; CORR in sorted order (no powered matrix), fused with gaussianizing block by block
-    sorted_rows = sort_rows(predictions.T, gauss=True, pow15_references=(target_used,))
-    powered_correlations: Callable[[NDArray[np.float64]], NDArray[np.float64]]
-    if sorted_rows is not None:
-        gauss_rows = sorted_rows.gauss_rows()
-        powered_correlations = sorted_rows.pow15_correlations
+    # one sort; CORR (and CWMM) in sorted order, no powered matrix; gaussianized block by block
+    cwmm_reference = meta_model if "cwmm" in wanted and meta_model is not None else None
+    references = (target_used,) if cwmm_reference is None else (target_used, cwmm_reference)
+    sorted_rows = sort_rows(predictions.T, gauss=True, pow15_references=references)
+    if sorted_rows is not None and sorted_rows.gauss is not None:
+        gauss_rows = sorted_rows.gauss
         if "corr" in wanted:
             scores["corr"] = sorted_rows.correlations[0]
+        if cwmm_reference is not None:
+            scores["cwmm"] = sorted_rows.correlations[1]
     else:
         gauss, powered = gaussianize_and_pow15(predictions)
         gauss_rows = gauss.T
-        powered_correlations = partial(_row_correlations, powered.T)
         if "corr" in wanted:
-            scores["corr"] = powered_correlations(target_used)
+            scores["corr"] = _row_correlations(powered.T, target_used)
+        if cwmm_reference is not None:
+            scores["cwmm"] = _row_correlations(powered.T, cwmm_reference)
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
             if name in wanted and reference is not None:
                 scores[name] = _row_contributions(gauss_rows, gaussianize(reference), targets)
-    if "cwmm" in wanted and meta_model is not None:
-        scores["cwmm"] = powered_correlations(meta_model)
     if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
         constant = (

@@ -267,12 +267,12 @@ def _gaussian_transforms(
 
 @dataclass(frozen=True)
 class SortedRows:
-    """How each row of a NaN-free ``(m, n)`` matrix sorts, for gaussianized scores without a scatter.
+    """What scoring needs from sorting each row of a NaN-free ``(m, n)`` matrix (see :func:`sort_rows`).
 
     Attributes
     ----------
-    order
-        ``(m, n)`` argsort of each row.
+    n_rows
+        ``m``.
     tied_rows
         ``(k,)`` rows with ties; every other row has the ranks ``1 … n`` in sorted order.
     tied_codes
@@ -281,146 +281,93 @@ class SortedRows:
         ``(2n - 1,)`` ``Φ⁻¹((r - 0.5) / n)`` for every possible average rank ``r = 1, 1.5, …, n``
         (the untied ranks ``1 … n`` are ``table[0::2]``).
     gauss
-        ``(m, n)`` gaussianized rows ``Φ⁻¹(tie_kept_rank(x))`` if asked of :func:`sort_rows`.
+        ``(m, n)`` gaussianized rows ``Φ⁻¹(tie_kept_rank(x))`` if asked for, else None.
     correlations
-        One ``(m,)`` array per reference given to :func:`sort_rows`: see :meth:`pow15_correlations`.
+        One ``(m,)`` array per reference ``c`` given to :func:`sort_rows`: the Pearson correlation
+        of each row's ``pow15(Φ⁻¹(tkr(x)))`` with ``c`` (NaN for a constant row, clipped to [-1, 1]).
     """
 
-    order: NDArray[np.intp]
+    n_rows: int
     tied_rows: NDArray[np.intp]
     tied_codes: NDArray[np.intp]
     table: NDArray[np.float64]
-    gauss: NDArray[np.float64] | None = None
-    correlations: tuple[NDArray[np.float64], ...] = ()
-
-    def gauss_rows(self) -> NDArray[np.float64]:
-        """``(m, n)`` gaussianized rows: ``Φ⁻¹(tie_kept_rank(x))`` row by row."""
-        if self.gauss is not None:
-            return self.gauss
-        out = np.empty(self.order.shape)
-        _scatter_gauss(out, self.order, self.tied_rows, self.tied_codes, self.table)
-        return out
+    gauss: NDArray[np.float64] | None
+    correlations: tuple[NDArray[np.float64], ...]
 
     def constant_rows(self) -> NDArray[np.bool_]:
         """``(m,)`` whether each row is constant (all its values tie)."""
-        constant = np.zeros(self.order.shape[0], dtype=bool)
+        constant = np.zeros(self.n_rows, dtype=bool)
         constant[self.tied_rows] = self.tied_codes[:, 0] == self.tied_codes[:, -1]
         return constant
-
-    def pow15_correlations(self, reference: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Pearson correlation of each row's ``pow15(Φ⁻¹(tkr(x)))`` with ``reference`` ``(n,)``.
-
-        Computed in sorted order, ``r_j = Σ_p v_p c[order_jp] / (‖c‖ · sqrt(Σ v_p² - n v̄²))`` with
-        ``v`` the powered table values at the sorted positions and ``c = reference - mean``; the
-        transformed matrix is never formed. NaN for a constant row, clipped to [-1, 1].
-        """
-        centered = reference - reference.mean()
-        powered = pow15(self.table)
-        dots = _pow15_dots(centered, self.order, self.tied_rows, self.tied_codes, powered)
-        return _pow15_correlations(dots, centered, self.tied_codes, self.tied_rows, powered)
-
-
-def _scatter_gauss(
-    out: NDArray[np.float64],
-    order: NDArray[np.intp],
-    tied_rows: NDArray[np.intp],
-    tied_codes: NDArray[np.intp],
-    table: NDArray[np.float64],
-) -> None:
-    """Write the gaussianized values of sorted rows back at their original positions in ``out``."""
-    m, n = order.shape
-    flat_index = order + np.arange(0, m * n, n)[:, None]
-    flat = out.reshape(-1)
-    flat[flat_index] = table[0::2]
-    if tied_rows.size:
-        flat[flat_index[tied_rows]] = table[tied_codes]
-
-
-def _pow15_dots(
-    centered: NDArray[np.float64],
-    order: NDArray[np.intp],
-    tied_rows: NDArray[np.intp],
-    tied_codes: NDArray[np.intp],
-    powered: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """``Σ_p v_p c[order_jp]`` for each row ``j`` (``v`` the powered table values in sorted order)."""
-    dots = np.take(centered, order) @ powered[0::2]
-    if tied_rows.size:
-        dots[tied_rows] = np.einsum("ij,ij->i", np.take(centered, order[tied_rows]), powered[tied_codes])
-    return dots
-
-
-def _pow15_correlations(
-    dots: NDArray[np.float64],
-    centered: NDArray[np.float64],
-    tied_codes: NDArray[np.intp],
-    tied_rows: NDArray[np.intp],
-    powered: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Correlations from :func:`_pow15_dots` and each row's sum and sum of squares of ``v``."""
-    m, n = dots.shape[0], centered.shape[0]
-    untied = powered[0::2]
-    sums = np.full(m, untied.sum())
-    squares = np.full(m, untied @ untied)
-    largest = np.full(m, np.abs(untied).max(initial=0.0))
-    if tied_rows.size:
-        values = powered[tied_codes]
-        sums[tied_rows] = values.sum(axis=1)
-        squares[tied_rows] = np.einsum("ij,ij->i", values, values)
-        largest[tied_rows] = np.abs(values).max(axis=1, initial=0.0)
-    sum_squares = squares - n * (sums / n) ** 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result = dots / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(centered @ centered))
-    result[sum_squares <= 16 * np.finfo(np.float64).eps * largest**2 * n] = np.nan
-    return np.clip(result, -1.0, 1.0)
 
 
 def sort_rows(
     rows: NDArray[np.floating], *, gauss: bool = False, pow15_references: Sequence[NDArray[np.float64]] = ()
 ) -> SortedRows | None:
-    """:class:`SortedRows` of ``rows`` ``(m, n)``; None when a row has a NaN or ``n < 2``.
+    """Sort each row of ``rows`` ``(m, n)`` once and score it in sorted order; None when a row has
+    a NaN or ``n < 2``.
 
-    Rows are processed in cache-sized blocks; with ``gauss`` the gaussianized rows, and for each
-    of ``pow15_references`` the correlations of :meth:`SortedRows.pow15_correlations`, are computed
-    block by block while the block's order is still in cache.
+    Rows are processed in cache-sized blocks; while a block's argsort is in cache its gaussianized
+    values are scattered back (with ``gauss``) and, for each reference ``c``, the correlation with
+    ``pow15(Φ⁻¹(tkr(x)))`` is computed in sorted order without forming the transformed matrix:
+    ``r_j = Σ_p v_p c̃[order_jp] / (‖c̃‖ · sqrt(Σ v_p² - n v̄²))``, ``v`` the powered table values at
+    the sorted positions and ``c̃ = c - mean(c)``.
     """
     m, n = rows.shape
     if n < 2:
         return None
     table = ndtri((np.arange(2, 2 * n + 1, dtype=np.float64) / 2.0 - 0.5) / float(n))
     powered = pow15(table)
+    untied_powered = powered[0::2]
     centered = [reference - reference.mean() for reference in pow15_references]
-    order = np.empty((m, n), dtype=np.intp)
     gauss_out = np.empty((m, n)) if gauss else None
     dots = [np.empty(m) for _ in centered]
+    # per row: Σ v, Σ v², max |v| of the powered values (the same for every untied row)
+    sums = np.full(m, untied_powered.sum())
+    squares = np.full(m, untied_powered @ untied_powered)
+    largest = np.full(m, np.abs(untied_powered).max(initial=0.0))
     tied_rows: list[NDArray[np.intp]] = []
     tied_codes: list[NDArray[np.intp]] = []
     block = max(1, _BLOCK_VALUES // n)
+    offsets = np.arange(0, block * n, n)[:, None]
     for start in range(0, m, block):
         stop = min(start + block, m)
-        block_order, block_tied, block_codes, has_nan = _sorted_rank_codes(rows[start:stop])
+        order, block_tied, codes, has_nan = _sorted_rank_codes(rows[start:stop])
         if has_nan.any():
             return None
-        order[start:stop] = block_order
+        values = powered[codes] if block_tied.size else None
         if gauss_out is not None:
-            _scatter_gauss(gauss_out[start:stop], block_order, block_tied, block_codes, table)
+            flat_index = order + offsets[: stop - start]
+            flat = gauss_out[start:stop].reshape(-1)
+            flat[flat_index] = table[0::2]
+            if block_tied.size:
+                flat[flat_index[block_tied]] = table[codes]
         for reference, reference_dots in zip(centered, dots, strict=True):
-            reference_dots[start:stop] = _pow15_dots(reference, block_order, block_tied, block_codes, powered)
-        tied_rows.append(block_tied + start)
-        tied_codes.append(block_codes)
-    all_tied = np.concatenate(tied_rows)
-    all_codes = np.concatenate(tied_codes) if all_tied.size else np.zeros((0, n), dtype=np.intp)
-    correlations = tuple(
-        _pow15_correlations(reference_dots, reference, all_codes, all_tied, powered)
-        for reference, reference_dots in zip(centered, dots, strict=True)
-    )
+            reference_dots[start:stop] = np.take(reference, order) @ untied_powered
+            if values is not None:
+                gathered = np.take(reference, order[block_tied])
+                reference_dots[start + block_tied] = np.einsum("ij,ij->i", gathered, values)
+        if values is not None:
+            sums[start + block_tied] = values.sum(axis=1)
+            squares[start + block_tied] = np.einsum("ij,ij->i", values, values)
+            largest[start + block_tied] = np.abs(values).max(axis=1, initial=0.0)
+            tied_rows.append(block_tied + start)
+            tied_codes.append(codes)
+    sum_squares = squares - n * (sums / n) ** 2
+    constant = sum_squares <= 16 * np.finfo(np.float64).eps * largest**2 * n
+    correlations = []
+    for reference, reference_dots in zip(centered, dots, strict=True):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = reference_dots / (np.sqrt(np.maximum(sum_squares, 0.0)) * np.sqrt(reference @ reference))
+        result[constant] = np.nan
+        correlations.append(np.clip(result, -1.0, 1.0))
     return SortedRows(
-        order=order,
-        tied_rows=all_tied,
-        tied_codes=all_codes,
+        n_rows=m,
+        tied_rows=np.concatenate(tied_rows) if tied_rows else np.zeros(0, dtype=np.intp),
+        tied_codes=np.concatenate(tied_codes) if tied_codes else np.zeros((0, n), dtype=np.intp),
         table=table,
         gauss=gauss_out,
-        correlations=correlations,
+        correlations=tuple(correlations),
     )
 
 
