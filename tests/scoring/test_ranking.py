@@ -162,9 +162,13 @@ def test_sorted_rows_match_the_element_wise_transforms(kind: str, monkeypatch: p
     ]
     for block_values in (n, 4 * n, 1 << 17):  # blocks of 1, 4 (the last one shorter) and all rows
         monkeypatch.setattr("kardashev.scoring.ranking._BLOCK_VALUES", block_values)
-        sorted_rows = sort_rows(x.T, gauss=True, pow15_references=(reference, 2 * reference))  # a view
+        gauss_references = np.column_stack([reference, reference**2])
+        sorted_rows = sort_rows(  # a transposed view is accepted
+            x.T, gauss=True, pow15_references=(reference, 2 * reference), gauss_references=gauss_references
+        )
         assert sorted_rows is not None and sorted_rows.gauss is not None
         np.testing.assert_array_equal(sorted_rows.gauss, gaussianize(x).T)
+        np.testing.assert_allclose(sorted_rows.gauss_dots, gaussianize(x).T @ gauss_references, atol=1e-12)
         np.testing.assert_array_equal(sorted_rows.constant_rows(), np.ptp(x, axis=0) == 0)
         np.testing.assert_allclose(sorted_rows.correlations[0], expected, atol=1e-13)
         np.testing.assert_allclose(sorted_rows.correlations[1], expected, atol=1e-13)

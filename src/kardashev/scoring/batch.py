@@ -116,12 +116,22 @@ def _score_clean_columns(
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
     scores: dict[str, NDArray[np.float64]] = {}
+    # MMC / BMC: dots of the gaussianized rows with the centered target and each reference
+    contribution_target = _contribution_target(targets)
+    contribution_references = {
+        name: gaussianize(reference)
+        for name, reference in (("mmc", meta_model), ("bmc", benchmark))
+        if name in wanted and reference is not None
+    }
+    gauss_references = np.column_stack([contribution_target, *contribution_references.values()])
     # one sort; CORR (and CWMM) in sorted order, no powered matrix; gaussianized block by block
     cwmm_reference = meta_model if "cwmm" in wanted and meta_model is not None else None
     references = (target_used,) if cwmm_reference is None else (target_used, cwmm_reference)
-    sorted_rows = sort_rows(predictions.T, gauss=True, pow15_references=references)
-    if sorted_rows is not None and sorted_rows.gauss is not None:
-        gauss_rows = sorted_rows.gauss
+    sorted_rows = sort_rows(
+        predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
+    )
+    if sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
+        gauss_rows, gauss_dots = sorted_rows.gauss, sorted_rows.gauss_dots
         if "corr" in wanted:
             scores["corr"] = sorted_rows.correlations[0]
         if cwmm_reference is not None:
@@ -129,14 +139,16 @@ def _score_clean_columns(
     else:
         gauss, powered = gaussianize_and_pow15(predictions)
         gauss_rows = gauss.T
+        gauss_dots = gauss_rows @ gauss_references
         if "corr" in wanted:
             scores["corr"] = _row_correlations(powered.T, target_used)
         if cwmm_reference is not None:
             scores["cwmm"] = _row_correlations(powered.T, cwmm_reference)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for name, reference in (("mmc", meta_model), ("bmc", benchmark)):
-            if name in wanted and reference is not None:
-                scores[name] = _row_contributions(gauss_rows, gaussianize(reference), targets)
+        for column, (name, reference) in enumerate(contribution_references.items(), start=1):
+            scores[name] = _row_contributions(
+                gauss_dots[:, 0], gauss_dots[:, column], contribution_target, reference
+            )
     if "fnc" in wanted and features is not None:
         basis = neutralizer_basis(features)
         constant = (
@@ -190,17 +202,24 @@ def _row_correlations(rows: NDArray[np.float64], reference: NDArray[np.float64])
     return np.clip(result, -1.0, 1.0)
 
 
+def _contribution_target(targets: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The target MMC / BMC use: ×4 if in [0, 1] (bucket targets), centered."""
+    scaled = targets * 4 if targets.size and np.all((targets >= 0) & (targets <= 1)) else targets
+    return scaled - scaled.mean()
+
+
 def _row_contributions(
-    gauss_rows: NDArray[np.float64], reference: NDArray[np.float64], targets: NDArray[np.float64]
+    target_dots: NDArray[np.float64],
+    reference_dots: NDArray[np.float64],
+    centered: NDArray[np.float64],
+    reference: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """MMC of each row against ``reference`` without forming the orthogonalized matrix.
 
-    ``c·(p - m (p·m)/(m·m)) / n = (c·p - (c·m)(p·m)/(m·m)) / n``, ``c`` the centered (×4 if in [0, 1]) target.
+    ``c·(p - m (p·m)/(m·m)) / n = (c·p - (c·m)(p·m)/(m·m)) / n``, ``c`` the centered (×4 if in [0, 1])
+    target; ``target_dots`` are ``c·p`` and ``reference_dots`` ``m·p`` for each row ``p``.
     """
-    scaled = targets * 4 if targets.size and np.all((targets >= 0) & (targets <= 1)) else targets
-    centered = scaled - scaled.mean()
-    dots = gauss_rows @ np.column_stack([centered, reference])  # one pass over the matrix
-    return (dots[:, 0] - (centered @ reference) * dots[:, 1] / (reference @ reference)) / len(centered)
+    return (target_dots - (centered @ reference) * reference_dots / (reference @ reference)) / len(centered)
 
 
 def _wanted_metrics(

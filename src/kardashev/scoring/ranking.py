@@ -285,6 +285,8 @@ class SortedRows:
     correlations
         One ``(m,)`` array per reference ``c`` given to :func:`sort_rows`: the Pearson correlation
         of each row's ``pow15(Φ⁻¹(tkr(x)))`` with ``c`` (NaN for a constant row, clipped to [-1, 1]).
+    gauss_dots
+        ``(m, r)`` products ``gauss @ gauss_references`` if references were given, else None.
     """
 
     n_rows: int
@@ -293,6 +295,7 @@ class SortedRows:
     table: NDArray[np.float64]
     gauss: NDArray[np.float64] | None
     correlations: tuple[NDArray[np.float64], ...]
+    gauss_dots: NDArray[np.float64] | None = None
 
     def constant_rows(self) -> NDArray[np.bool_]:
         """``(m,)`` whether each row is constant (all its values tie)."""
@@ -302,7 +305,11 @@ class SortedRows:
 
 
 def sort_rows(
-    rows: NDArray[np.floating], *, gauss: bool = False, pow15_references: Sequence[NDArray[np.float64]] = ()
+    rows: NDArray[np.floating],
+    *,
+    gauss: bool = False,
+    pow15_references: Sequence[NDArray[np.float64]] = (),
+    gauss_references: NDArray[np.float64] | None = None,
 ) -> SortedRows | None:
     """Sort each row of ``rows`` ``(m, n)`` once and score it in sorted order; None when a row has
     a NaN or ``n < 2``.
@@ -311,7 +318,8 @@ def sort_rows(
     values are scattered back (with ``gauss``) and, for each reference ``c``, the correlation with
     ``pow15(Φ⁻¹(tkr(x)))`` is computed in sorted order without forming the transformed matrix:
     ``r_j = Σ_p v_p c̃[order_jp] / (‖c̃‖ · sqrt(Σ v_p² - n v̄²))``, ``v`` the powered table values at
-    the sorted positions and ``c̃ = c - mean(c)``.
+    the sorted positions and ``c̃ = c - mean(c)``. ``gauss_references`` ``(n, r)`` (with ``gauss``)
+    are multiplied by each block of gaussianized rows while it is in cache.
     """
     m, n = rows.shape
     if n < 2:
@@ -320,7 +328,8 @@ def sort_rows(
     powered = pow15(table)
     untied_powered = powered[0::2]
     centered = [reference - reference.mean() for reference in pow15_references]
-    gauss_out = np.empty((m, n)) if gauss else None
+    gauss_out = np.empty((m, n)) if gauss or gauss_references is not None else None
+    gauss_dots = None if gauss_references is None else np.empty((m, gauss_references.shape[1]))
     dots = [np.empty(m) for _ in centered]
     # per row: Σ v, Σ v², max |v| of the powered values (the same for every untied row)
     sums = np.full(m, untied_powered.sum())
@@ -342,6 +351,8 @@ def sort_rows(
             flat[flat_index] = table[0::2]
             if block_tied.size:
                 flat[flat_index[block_tied]] = table[codes]
+            if gauss_dots is not None and gauss_references is not None:
+                np.matmul(gauss_out[start:stop], gauss_references, out=gauss_dots[start:stop])
         for reference, reference_dots in zip(centered, dots, strict=True):
             reference_dots[start:stop] = np.take(reference, order) @ untied_powered
             if values is not None:
@@ -368,6 +379,7 @@ def sort_rows(
         table=table,
         gauss=gauss_out,
         correlations=tuple(correlations),
+        gauss_dots=gauss_dots,
     )
 
 
