@@ -172,7 +172,13 @@ def test_sorted_rows_match_the_element_wise_transforms(kind: str, monkeypatch: p
         np.testing.assert_array_equal(sorted_rows.constant_rows(), np.ptp(x, axis=0) == 0)
         np.testing.assert_allclose(sorted_rows.correlations[0], expected, atol=1e-13)
         np.testing.assert_allclose(sorted_rows.correlations[1], expected, atol=1e-13)
+        halved = sort_rows(x.T * 2.0, pow15_references=(reference,), divisors=np.full(m, 2.0))
+        assert halved is not None
+        np.testing.assert_allclose(halved.correlations[0], expected, atol=1e-13)
     with_nan = x.T.copy()
     with_nan[0, 0] = np.nan
     assert sort_rows(with_nan) is None
+    zero_row = x.T.copy()
+    zero_row[1] = 0.0
+    assert sort_rows(zero_row, divisors=np.zeros(m)) is None  # 0/0 is NaN
     assert sort_rows(x[:1].T) is None

@@ -161,17 +161,17 @@ def _score_clean_columns(
         neutral_rows = basis.residual_rows(
             gauss_rows[~constant] if constant.any() else gauss_rows, overwrite=owned
         )
-        # variance_normalize (ddof 0) before ranking again, as numerai-tools does
+        # variance_normalize (ddof 0) before ranking again, as numerai-tools does (divided block by block)
         means = neutral_rows.mean(axis=1)
         variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
-        neutral_rows /= np.sqrt(np.maximum(variances, 0.0))[:, None]
+        deviations = np.sqrt(np.maximum(variances, 0.0))
         fnc = np.full(predictions.shape[1], np.nan)
-        sorted_neutral = sort_rows(neutral_rows, pow15_references=(target_used,))
-        fnc[~constant] = (
-            sorted_neutral.correlations[0]
-            if sorted_neutral is not None
-            else _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
-        )
+        sorted_neutral = sort_rows(neutral_rows, pow15_references=(target_used,), divisors=deviations)
+        if sorted_neutral is not None:
+            fnc[~constant] = sorted_neutral.correlations[0]
+        else:
+            neutral_rows /= deviations[:, None]
+            fnc[~constant] = _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
         scores["fnc"] = fnc
     if wanted & {"feature_exposure_max", "feature_exposure_rms"} and features is not None:
         exposures = np.abs(pearson_matrix(features, predictions))

@@ -310,6 +310,7 @@ def sort_rows(
     gauss: bool = False,
     pow15_references: Sequence[NDArray[np.float64]] = (),
     gauss_references: NDArray[np.float64] | None = None,
+    divisors: NDArray[np.float64] | None = None,
 ) -> SortedRows | None:
     """Sort each row of ``rows`` ``(m, n)`` once and score it in sorted order; None when a row has
     a NaN or ``n < 2``.
@@ -319,7 +320,8 @@ def sort_rows(
     ``pow15(Φ⁻¹(tkr(x)))`` is computed in sorted order without forming the transformed matrix:
     ``r_j = Σ_p v_p c̃[order_jp] / (‖c̃‖ · sqrt(Σ v_p² - n v̄²))``, ``v`` the powered table values at
     the sorted positions and ``c̃ = c - mean(c)``. ``gauss_references`` ``(n, r)`` (with ``gauss``)
-    are multiplied by each block of gaussianized rows while it is in cache.
+    are multiplied by each block of gaussianized rows while it is in cache. With ``divisors`` ``(m,)``
+    the rows sorted are ``rows / divisors[:, None]`` (divided block by block).
     """
     m, n = rows.shape
     if n < 2:
@@ -339,9 +341,14 @@ def sort_rows(
     tied_codes: list[NDArray[np.intp]] = []
     block = max(1, _BLOCK_VALUES // n)
     offsets = np.arange(0, block * n, n)[:, None]
+    divided = None if divisors is None else np.empty((min(block, m), n))
     for start in range(0, m, block):
         stop = min(start + block, m)
-        order, block_tied, codes, has_nan = _sorted_rank_codes(rows[start:stop])
+        block_rows = rows[start:stop]
+        if divisors is not None and divided is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                block_rows = np.divide(block_rows, divisors[start:stop, None], out=divided[: stop - start])
+        order, block_tied, codes, has_nan = _sorted_rank_codes(block_rows)
         if has_nan.any():
             return None
         values = powered[codes] if block_tied.size else None
