@@ -8,9 +8,9 @@ import pytest
 from numerai_tools.scoring import meta_portfolio_contribution as numerai_mpc
 
 from kardashev.contribution import compare_contributions, explain_contribution, true_contribution
-from kardashev.contribution.compare import orthonormal_neutralizers
 from kardashev.errors import NotFoundError
 from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring import orthonormal_neutralizers
 
 from .conftest import make_era
 

@@ -9,8 +9,9 @@ from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, 
 from kardashev.demo.dynamics import StakeDynamics
 from kardashev.demo.fund import era_inputs
 from kardashev.demo.runner import default_optimizer_config
-from kardashev.demo.simulation import SeasonSimulator, SimulationConfig, orthonormal_neutralizers
+from kardashev.demo.simulation import SeasonSimulator, SimulationConfig
 from kardashev.errors import ConfigError
+from kardashev.scoring import orthonormal_neutralizers
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_orthonormal_neutralizers_span_exposures_and_ones() -> None:
     rng = np.random.default_rng(0)
     sector = np.eye(3)[rng.integers(0, 3, 50)]  # one-hots sum to the ones column: collinear
     exposures = np.column_stack([sector, rng.normal(size=50)])
-    basis = orthonormal_neutralizers(exposures)
+    basis = orthonormal_neutralizers(exposures, add_intercept=True)
     assert basis.shape == (50, 4)
     np.testing.assert_allclose(basis.T @ basis, np.eye(4), atol=1e-12)
     residual = exposures - basis @ (basis.T @ exposures)

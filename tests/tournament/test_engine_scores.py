@@ -82,7 +82,12 @@ def test_synthetic_season_scores_match_the_engines(store):
 
 
 def test_signals_round_gets_alpha_and_mpc_from_the_engines(store):
-    from kardashev.scoring import alpha, meta_portfolio_contribution
+    from kardashev.scoring import (
+        alpha,
+        meta_portfolio_contribution,
+        neutralized_weights,
+        orthonormal_neutralizers,
+    )
     from kardashev.tournament import RoundKind, ValidationConfig
 
     market = generate_market(MarketConfig(n_stocks=60, n_eras=1, seed=5, n_features=20))
@@ -117,10 +122,14 @@ def test_signals_round_gets_alpha_and_mpc_from_the_engines(store):
         ]
     )
     weights = np.ones(len(era.ids))
+    # Signals' formulas take an orthonormal neutralizer basis of [exposures, 1], not raw exposures.
+    neutralizers = orthonormal_neutralizers(era.exposures, weights, add_intercept=True)
+    neutral = neutralized_weights(ranked, neutralizers, weights)
+    np.testing.assert_allclose(era.exposures.T @ neutral, 0, atol=1e-9)
     np.testing.assert_allclose(
-        table.loc[model_ids, "alpha"], alpha(ranked, era.exposures, weights, era.targets[:, 0])
+        table.loc[model_ids, "alpha"], alpha(ranked, neutralizers, weights, era.targets[:, 0])
     )
     stakes = np.array([s.stake for s in service.stake_snapshots(round_number=1)], dtype=float)
-    expected = meta_portfolio_contribution(ranked, stakes, era.exposures, weights, era.targets[:, 0])
+    expected = meta_portfolio_contribution(ranked, stakes, neutralizers, weights, era.targets[:, 0])
     np.testing.assert_allclose(table.loc[model_ids, "mpc"], expected)
     assert len(payouts) == 4 and service.audit().ok

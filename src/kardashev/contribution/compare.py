@@ -18,15 +18,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from scipy.stats import spearmanr
 
 from kardashev.contribution.inputs import prepare_era
 from kardashev.contribution.true_contribution import TCResult, true_contribution
 from kardashev.errors import InvalidInputError
-from kardashev.scoring import meta_portfolio_contribution
+from kardashev.scoring import meta_portfolio_contribution, orthonormal_neutralizers
 
-__all__ = ["ContributionComparison", "compare_contributions", "orthonormal_neutralizers"]
+__all__ = ["ContributionComparison", "compare_contributions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,24 +70,6 @@ class ContributionComparison:
                 "yaxis_title": "TC (through the optimizer)",
             },
         )
-
-
-def orthonormal_neutralizers(exposures: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
-    """``N`` spanning the exposures' columns with ``Nᵀ diag(v) N = I`` (dependent columns dropped).
-
-    Parameters
-    ----------
-    exposures
-        ``(n_stocks, k)``.
-    sample_weights
-        ``v``, ``(n_stocks,)``, > 0.
-    """
-    root = np.sqrt(sample_weights)
-    weighted = exposures * root[:, None]
-    basis, triangular, _ = scipy.linalg.qr(weighted, mode="economic", pivoting=True)
-    diagonal = np.abs(np.diag(triangular))
-    rank = int((diagonal > 1e-10 * diagonal[0]).sum()) if diagonal.size and diagonal[0] > 0 else 0
-    return basis[:, :rank] / root[:, None]
 
 
 def compare_contributions(

@@ -30,6 +30,7 @@ from kardashev.scoring import (
     feature_exposures,
     meta_portfolio_contribution,
     numerai_corr,
+    orthonormal_neutralizers,
 )
 
 __all__ = [
@@ -81,18 +82,6 @@ class SimulationConfig:
             raise ConfigError(f"resolution_lag must be >= 0, got {self.resolution_lag}")
         if not self.bump > 0:
             raise ConfigError(f"bump must be > 0, got {self.bump}")
-
-
-def orthonormal_neutralizers(exposures: np.ndarray, *, rcond: float = 1e-10) -> np.ndarray:
-    """Orthonormal basis ``U`` of the span of ``[exposures, 1]`` (Signals' neutralizer convention).
-
-    MPC's neutralized weights ``s' − U(Uᵀ s')`` are a projection only when ``U`` is orthonormal; the
-    one-hot country and sector columns are collinear with the ones column, so the basis is taken from
-    an SVD keeping singular values above ``rcond · σ_max``.
-    """
-    augmented = np.column_stack([np.asarray(exposures, dtype=np.float64), np.ones(len(exposures))])
-    left, singular, _ = np.linalg.svd(augmented, full_matrices=False)
-    return left[:, singular > rcond * singular.max()]
 
 
 @dataclass(frozen=True)
@@ -271,7 +260,7 @@ class SeasonSimulator:
         per_era["tc"].append(tc)
         # MPC, the linear stand-in for TC: Signals' neutralized weights against an orthonormal basis of the
         # fund's exposures (and the ones column), uniform sample weights, scored on the same realized returns.
-        basis = orthonormal_neutralizers(inputs.exposures)
+        basis = orthonormal_neutralizers(inputs.exposures, add_intercept=True)
         per_era["mpc"].append(
             np.asarray(
                 meta_portfolio_contribution(

@@ -34,7 +34,12 @@ from kardashev.scoring.neutralization import (
     variance_normalize,
 )
 from kardashev.scoring.ranking import gaussianize, pow15, tie_kept_rank, tie_kept_rank_gauss_pow15
-from kardashev.scoring.signals import alpha, meta_portfolio_contribution, neutralized_weights
+from kardashev.scoring.signals import (
+    alpha,
+    meta_portfolio_contribution,
+    neutralized_weights,
+    orthonormal_neutralizers,
+)
 from kardashev.scoring.summary import (
     DIAGNOSTIC_KEYS,
     ScoreSummary,
@@ -87,6 +92,7 @@ __all__ = [
     "newey_west_t_statistic",
     "numerai_corr",
     "orthogonalize",
+    "orthonormal_neutralizers",
     "pairwise_correlations",
     "pearson_correlation",
     "pearson_matrix",

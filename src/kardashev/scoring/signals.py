@@ -7,6 +7,7 @@ Both turn each signal into portfolio-like weights ``w = (s' - N(Nᵀ(v∘s')))�
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import InvalidInputError
@@ -14,7 +15,55 @@ from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_arr
 from kardashev.scoring.contribution import orthogonalize
 from kardashev.scoring.ranking import tie_kept_rank_gauss_pow15
 
-__all__ = ["alpha", "meta_portfolio_contribution", "neutralized_weights"]
+__all__ = ["alpha", "meta_portfolio_contribution", "neutralized_weights", "orthonormal_neutralizers"]
+
+
+def orthonormal_neutralizers(
+    exposures: ArrayLike,
+    sample_weights: ArrayLike | None = None,
+    *,
+    add_intercept: bool = False,
+    rcond: float = 1e-10,
+) -> NDArray[np.float64]:
+    """Neutralizer matrix ``N`` for Signals' scores from raw exposures: ``Nᵀ diag(v) N = I``.
+
+    Signals' neutralized weights ``s' - N(Nᵀ(v∘s'))`` are a (``v``-weighted) projection only when
+    ``N`` is orthonormal in that sense; raw exposure columns (country and sector one-hots, which are
+    collinear with the ones column, beta, size …) are not. ``N`` spans the columns of ``exposures``
+    (plus the ones column when ``add_intercept``); dependent directions are dropped by a pivoted QR
+    of ``diag(√v)·X`` with a relative cut ``rcond`` on its diagonal.
+
+    Parameters
+    ----------
+    exposures
+        ``X``, ``(n_stocks, k)``, finite.
+    sample_weights
+        ``v``, ``(n_stocks,)``, finite and > 0; default all ones.
+
+    Returns
+    -------
+    ``(n_stocks, rank)`` array ``N``.
+    """
+    matrix, _ = as_matrix(exposures, name="exposures")
+    n_stocks = matrix.shape[0]
+    if add_intercept:
+        matrix = np.column_stack([matrix, np.ones(n_stocks)])
+    if not np.all(np.isfinite(matrix)):
+        raise InvalidInputError("exposures must be finite (found NaN or inf)")
+    weights = (
+        np.ones(n_stocks)
+        if sample_weights is None
+        else as_float_array(sample_weights, name="sample_weights", ndim=(1,))
+    )
+    if weights.shape != (n_stocks,) or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+        raise InvalidInputError(f"sample_weights must be {n_stocks} finite positive numbers")
+    if matrix.shape[1] == 0:
+        return np.zeros((n_stocks, 0))
+    root = np.sqrt(weights)
+    basis, triangular, _ = scipy.linalg.qr(matrix * root[:, None], mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(triangular))
+    rank = int((diagonal > rcond * diagonal[0]).sum()) if diagonal.size and diagonal[0] > 0 else 0
+    return basis[:, :rank] / root[:, None]
 
 
 def neutralized_weights(

@@ -40,7 +40,8 @@ class StandardScorer:
     Always CORR and MMC (against the stake-weighted meta model of the day's on-time staked
     submissions, or the naive one if nothing is staked); FNC when the day has features; TC
     and True Return (net of trading costs) when it has realized returns; for Signals rounds with
-    exposures also alpha and MPC (exposures as neutralizers, equal sample weights).
+    exposures also alpha and MPC (an orthonormal basis of the exposures and the ones column as
+    neutralizers, equal sample weights).
 
     Attributes
     ----------
@@ -66,6 +67,7 @@ class StandardScorer:
             feature_neutral_corr,
             meta_portfolio_contribution,
             numerai_corr,
+            orthonormal_neutralizers,
         )
 
         n_models = predictions.shape[1]
@@ -89,9 +91,11 @@ class StandardScorer:
             scores["fnc"] = np.asarray(feature_neutral_corr(predictions, day.features, target), dtype=float)
         if kind is RoundKind.SIGNALS and day.exposures is not None:
             weights = np.ones(target.size)
-            scores["alpha"] = np.asarray(alpha(predictions, day.exposures, weights, target), dtype=float)
+            # Signals' formulas need N with Nᵀdiag(v)N = I: an orthonormal basis of [exposures, 1].
+            neutralizers = orthonormal_neutralizers(day.exposures, weights, add_intercept=True)
+            scores["alpha"] = np.asarray(alpha(predictions, neutralizers, weights, target), dtype=float)
             if staked:
-                mpc = meta_portfolio_contribution(predictions, stakes, day.exposures, weights, target)
+                mpc = meta_portfolio_contribution(predictions, stakes, neutralizers, weights, target)
                 scores["mpc"] = np.asarray(mpc, dtype=float)
         if self.compute_tc and day.realized_returns is not None:
             from kardashev.contribution import true_contribution, true_return
