@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import numbers
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
@@ -14,6 +13,18 @@ from sqlalchemy.orm import Session
 from kardashev.errors import ConflictError, InsufficientBalanceError, NotFoundError
 from kardashev.store import models as m
 from kardashev.store.blobs import BlobStore
+from kardashev.store.convert import (
+    ROUND_FIELDS,
+    ROUND_TIMES,
+    is_id,
+    to_account,
+    to_api_key,
+    to_model,
+    to_round,
+    to_submission,
+    utc,
+    utc_or_none,
+)
 from kardashev.tournament import ledger
 from kardashev.tournament.domain import (
     Account,
@@ -23,8 +34,6 @@ from kardashev.tournament.domain import (
     Payout,
     PendingRelease,
     Round,
-    RoundKind,
-    RoundStatus,
     StakeSnapshot,
     Submission,
     units_to_tokens,
@@ -32,79 +41,6 @@ from kardashev.tournament.domain import (
 from kardashev.tournament.ledger import Posting
 
 __all__ = ["SqlRepository"]
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back naive: they were stored as UTC."""
-    return (
-        moment.replace(tzinfo=dt.timezone.utc)
-        if moment.tzinfo is None
-        else moment.astimezone(dt.timezone.utc)
-    )
-
-
-def _utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else _utc(moment)
-
-
-def _is_id(key: object) -> bool:
-    """Integers (numpy ones too) are ids; strings are names."""
-    return isinstance(key, numbers.Integral) and not isinstance(key, bool)
-
-
-def _account(row: m.AccountRow) -> Account:
-    return Account(row.id, row.name, _utc(row.created_at))
-
-
-def _model(row: m.ModelRow) -> Model:
-    return Model(row.id, row.account_id, row.name, _utc(row.created_at))
-
-
-def _api_key(row: m.ApiKeyRow) -> ApiKey:
-    return ApiKey(
-        row.id,
-        row.key_id,
-        row.secret_hash,
-        frozenset(row.scopes.split()),
-        row.account_id,
-        _utc(row.created_at),
-        _utc_or_none(row.revoked_at),
-    )
-
-
-_ROUND_FIELDS = (
-    "number",
-    "universe_sha256",
-    "n_universe",
-    "target_name",
-    "horizon_days",
-    "days_scored",
-    "meta_model_sha256",
-    "naive_meta_model_sha256",
-    "n_staked_models",
-    "n_contributors",
-)
-_ROUND_TIMES = ("open_time", "close_time", "late_close_time", "resolve_time", "closed_at", "resolved_at")
-
-
-def _round(row: m.RoundRow) -> Round:
-    values = {name: getattr(row, name) for name in _ROUND_FIELDS}
-    values.update({name: _utc_or_none(getattr(row, name)) for name in _ROUND_TIMES})
-    return Round(kind=RoundKind(row.kind), status=RoundStatus(row.status), **values)
-
-
-def _submission(row: m.SubmissionRow) -> Submission:
-    return Submission(
-        row.id,
-        row.round_number,
-        row.model_id,
-        row.sha256,
-        row.checksum,
-        row.n_rows,
-        _utc(row.submitted_at),
-        bool(row.late),
-        row.filename,
-    )
 
 
 class SqlRepository:
@@ -130,35 +66,35 @@ class SqlRepository:
     def add_account(self, name: str, *, now: dt.datetime) -> Account:
         row = m.AccountRow(name=name, created_at=now)
         self._add(row, f"account {name!r}")
-        return _account(row)
+        return to_account(row)
 
     def get_account(self, account: int | str) -> Account:
-        column = m.AccountRow.id if _is_id(account) else m.AccountRow.name
+        column = m.AccountRow.id if is_id(account) else m.AccountRow.name
         row = self.session.scalar(select(m.AccountRow).where(column == account))
         if row is None:
             raise NotFoundError(f"no account {account!r}")
-        return _account(row)
+        return to_account(row)
 
     def list_accounts(self) -> list[Account]:
-        return [_account(r) for r in self.session.scalars(select(m.AccountRow).order_by(m.AccountRow.id))]
+        return [to_account(r) for r in self.session.scalars(select(m.AccountRow).order_by(m.AccountRow.id))]
 
     def add_model(self, account_id: int, name: str, *, now: dt.datetime) -> Model:
         row = m.ModelRow(account_id=account_id, name=name, created_at=now)
         self._add(row, f"model {name!r}")
-        return _model(row)
+        return to_model(row)
 
     def get_model(self, model: int | str) -> Model:
-        column = m.ModelRow.id if _is_id(model) else m.ModelRow.name
+        column = m.ModelRow.id if is_id(model) else m.ModelRow.name
         row = self.session.scalar(select(m.ModelRow).where(column == model))
         if row is None:
             raise NotFoundError(f"no model {model!r}")
-        return _model(row)
+        return to_model(row)
 
     def list_models(self, *, account_id: int | None = None) -> list[Model]:
         query = select(m.ModelRow).order_by(m.ModelRow.id)
         if account_id is not None:
             query = query.where(m.ModelRow.account_id == account_id)
-        return [_model(r) for r in self.session.scalars(query)]
+        return [to_model(r) for r in self.session.scalars(query)]
 
     def add_api_key(
         self, *, key_id: str, secret_hash: str, scopes: frozenset[str], account_id: int, now: dt.datetime
@@ -171,7 +107,7 @@ class SqlRepository:
             created_at=now,
         )
         self._add(row, f"API key {key_id!r}")
-        return _api_key(row)
+        return to_api_key(row)
 
     def _api_key_row(self, key_id: str) -> m.ApiKeyRow:
         row = self.session.scalar(select(m.ApiKeyRow).where(m.ApiKeyRow.key_id == key_id))
@@ -180,27 +116,27 @@ class SqlRepository:
         return row
 
     def get_api_key(self, key_id: str) -> ApiKey:
-        return _api_key(self._api_key_row(key_id))
+        return to_api_key(self._api_key_row(key_id))
 
     def list_api_keys(self, *, account_id: int | None = None) -> list[ApiKey]:
         query = select(m.ApiKeyRow).order_by(m.ApiKeyRow.id)
         if account_id is not None:
             query = query.where(m.ApiKeyRow.account_id == account_id)
-        return [_api_key(r) for r in self.session.scalars(query)]
+        return [to_api_key(r) for r in self.session.scalars(query)]
 
     def revoke_api_key(self, key_id: str, *, now: dt.datetime) -> ApiKey:
         row = self._api_key_row(key_id)
         if row.revoked_at is None:
             row.revoked_at = now
             self.session.flush()
-        return _api_key(row)
+        return to_api_key(row)
 
     # ------------------------------------------------------------ rounds
     def add_round(self, round_: Round) -> Round:
-        values = {name: getattr(round_, name) for name in (*_ROUND_FIELDS, *_ROUND_TIMES)}
+        values = {name: getattr(round_, name) for name in (*ROUND_FIELDS, *ROUND_TIMES)}
         row = m.RoundRow(kind=round_.kind.value, status=round_.status.value, **values)
         self._add(row, f"round {round_.number}")
-        return _round(row)
+        return to_round(row)
 
     def get_round(self, number: int, *, for_update: bool = False, for_share: bool = False) -> Round:
         query = select(m.RoundRow).where(m.RoundRow.number == number)
@@ -211,13 +147,13 @@ class SqlRepository:
         row = self.session.scalar(query.execution_options(populate_existing=True))
         if row is None:
             raise NotFoundError(f"no round {number}")
-        return _round(row)
+        return to_round(row)
 
     def list_rounds(self) -> list[Round]:
-        return [_round(r) for r in self.session.scalars(select(m.RoundRow).order_by(m.RoundRow.number))]
+        return [to_round(r) for r in self.session.scalars(select(m.RoundRow).order_by(m.RoundRow.number))]
 
     def update_round(self, round_: Round) -> Round:
-        values = {name: getattr(round_, name) for name in (*_ROUND_FIELDS, *_ROUND_TIMES) if name != "number"}
+        values = {name: getattr(round_, name) for name in (*ROUND_FIELDS, *ROUND_TIMES) if name != "number"}
         self.session.execute(
             update(m.RoundRow)
             .where(m.RoundRow.number == round_.number)
@@ -279,7 +215,7 @@ class SqlRepository:
         )
         if row is None:  # pragma: no cover - the row was just written in this transaction
             raise NotFoundError(f"submission {new_id} vanished")
-        return _submission(row)
+        return to_submission(row)
 
     def list_submissions(
         self, *, round_number: int | None = None, model_id: int | None = None
@@ -289,7 +225,9 @@ class SqlRepository:
             query = query.where(m.SubmissionRow.round_number == round_number)
         if model_id is not None:
             query = query.where(m.SubmissionRow.model_id == model_id)
-        return [_submission(r) for r in self.session.scalars(query.execution_options(populate_existing=True))]
+        return [
+            to_submission(r) for r in self.session.scalars(query.execution_options(populate_existing=True))
+        ]
 
     # ------------------------------------------------------------ stakes, scores, payouts
     def add_stake_snapshots(self, snapshots: Sequence[StakeSnapshot]) -> None:
@@ -477,7 +415,7 @@ class SqlRepository:
         )
         self.session.add(row)
         self.session.flush()
-        return PendingRelease(row.id, model_id, amount, _utc(requested_at), release_after_round, None)
+        return PendingRelease(row.id, model_id, amount, utc(requested_at), release_after_round, None)
 
     def list_pending_releases(
         self, *, model_id: int | None = None, unreleased_only: bool = True
@@ -492,9 +430,9 @@ class SqlRepository:
                 r.id,
                 r.model_id,
                 r.amount,
-                _utc(r.requested_at),
+                utc(r.requested_at),
                 r.release_after_round,
-                _utc_or_none(r.released_at),
+                utc_or_none(r.released_at),
             )
             for r in self.session.scalars(query)
         ]
