@@ -15,8 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from kardashev.demo.figures import (
+    RULE_LABELS,
+    archetype_color,
+    cumulative_scores_figure,
+    fund_figure,
+    rank_figure,
+    rank_frame,
+    stake_share_figure,
+)
 from kardashev.demo.simulation import SimulationResult
 
 __all__ = ["SECTION_IDS", "ReportData", "render_report", "write_report"]
@@ -32,23 +40,6 @@ SECTION_IDS = (
     "exposures",
     "optimizer",
 )
-
-_ARCHETYPE_COLORS = {
-    "consensus": "#1f77b4",
-    "original": "#2ca02c",
-    "unstaked_original": "#d62728",
-    "factor_bet": "#9467bd",
-    "technical": "#ff7f0e",
-    "copycat": "#8c564b",
-    "noise": "#7f7f7f",
-}
-_RULE_COLORS = {"static": "#7f7f7f", "tc": "#d62728", "corr": "#1f77b4", "mmc": "#2ca02c"}
-_RULE_LABELS = {
-    "static": "static stakes",
-    "tc": "paid on TC",
-    "corr": "paid on CORR",
-    "mmc": "paid on MMC",
-}
 
 
 @dataclass(frozen=True)
@@ -95,10 +86,6 @@ class ReportData:
     season_summary: tuple[str, ...] = ()
 
 
-def _color(archetype: str) -> str:
-    return _ARCHETYPE_COLORS.get(archetype, "#17becf")
-
-
 def _format(value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
@@ -137,174 +124,6 @@ class _Figures:
         return out
 
 
-def _archetype_means(values: np.ndarray, archetypes: tuple[str, ...]) -> dict[str, np.ndarray]:
-    kinds = np.asarray(archetypes)
-    return {
-        kind: np.nanmean(values[:, kinds == kind], axis=1)
-        for kind in dict.fromkeys(archetypes)
-        if values.size
-    }
-
-
-def _cumulative_figure(data: ReportData) -> go.Figure:
-    scores = data.simulation.scores
-    panels = (
-        ("CORR", scores.corr),
-        ("MMC", scores.mmc),
-        ("TC", scores.tc),
-        ("True Return (after costs)", scores.true_return),
-    )
-    figure = make_subplots(rows=2, cols=2, subplot_titles=[name for name, _ in panels])
-    eras = list(scores.eras)
-    for index, (_name, values) in enumerate(panels):
-        row, col = divmod(index, 2)
-        for kind, mean in _archetype_means(values, data.archetypes).items():
-            figure.add_trace(
-                go.Scatter(
-                    x=eras,
-                    y=np.cumsum(np.nan_to_num(mean)),
-                    mode="lines",
-                    name=kind,
-                    legendgroup=kind,
-                    showlegend=index == 0,
-                    line={"color": _color(kind)},
-                ),
-                row=row + 1,
-                col=col + 1,
-            )
-    figure.update_layout(height=650, title="Cumulative score per archetype (mean over its models)")
-    return figure
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(-np.nan_to_num(values, nan=-np.inf), kind="stable")
-    ranks = np.empty(len(values), dtype=int)
-    ranks[order] = np.arange(1, len(values) + 1)
-    return ranks
-
-
-def _rank_frame(data: ReportData) -> pd.DataFrame:
-    scores = data.simulation.scores
-    tc = np.nanmean(scores.tc, axis=0)
-    corr = np.nanmean(scores.corr, axis=0)
-    tc_rank, corr_rank = _ranks(tc), _ranks(corr)
-    n_models = len(tc)
-    return pd.DataFrame(
-        {
-            "model": data.model_names,
-            "archetype": data.archetypes,
-            "mean TC": tc,
-            "mean CORR": corr,
-            "TC rank": tc_rank,
-            "CORR rank": corr_rank,
-            "high TC, low CORR": (tc_rank <= max(1, n_models // 4)) & (corr_rank > n_models // 2),
-        }
-    )
-
-
-def _rank_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = go.Figure()
-    for kind, group in frame.groupby("archetype", sort=False):
-        figure.add_trace(
-            go.Scatter(
-                x=group["CORR rank"],
-                y=group["TC rank"],
-                mode="markers",
-                name=str(kind),
-                text=group["model"],
-                marker={
-                    "color": _color(str(kind)),
-                    "size": np.where(group["high TC, low CORR"], 14, 8),
-                    "symbol": np.where(group["high TC, low CORR"], "star", "circle"),
-                    "line": {"width": 1, "color": "#333"},
-                },
-                hovertemplate="%{text}<br>CORR rank %{x}<br>TC rank %{y}<extra></extra>",
-            )
-        )
-    n_models = len(frame)
-    figure.add_shape(
-        type="rect",
-        x0=n_models / 2,
-        x1=n_models + 0.5,
-        y0=0.5,
-        y1=max(1, n_models // 4) + 0.5,
-        line={"color": "#d62728", "dash": "dot"},
-        fillcolor="rgba(214,39,40,0.06)",
-    )
-    figure.update_xaxes(title="CORR rank (1 = best)", autorange="reversed")
-    figure.update_yaxes(title="TC rank (1 = best)", autorange="reversed")
-    figure.update_layout(height=520, title="TC rank vs CORR rank (stars: top-quartile TC, bottom-half CORR)")
-    return figure
-
-
-def _fund_figures(data: ReportData, window: int) -> go.Figure:
-    tracks = data.simulation.tracks
-    figure = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Cumulative realized return", f"Rolling Sharpe ({window} eras)"),
-    )
-    for rule, track in tracks.items():
-        color = _RULE_COLORS.get(rule)
-        label = _RULE_LABELS.get(rule, rule)
-        eras = list(track.eras)
-        figure.add_trace(
-            go.Scatter(
-                x=eras, y=track.cumulative_return, name=label, legendgroup=rule, line={"color": color}
-            ),
-            row=1,
-            col=1,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=eras,
-                y=track.rolling_sharpe(window),
-                name=label,
-                legendgroup=rule,
-                showlegend=False,
-                line={"color": color},
-            ),
-            row=1,
-            col=2,
-        )
-    figure.update_layout(
-        height=430, title="The fund's portfolio under each payout rule (same market, same crowd)"
-    )
-    return figure
-
-
-def _stake_share_figure(data: ReportData) -> go.Figure:
-    tracks = {rule: track for rule, track in data.simulation.tracks.items() if rule != "static"}
-    figure = make_subplots(
-        rows=1, cols=max(1, len(tracks)), subplot_titles=[_RULE_LABELS.get(rule, rule) for rule in tracks]
-    )
-    kinds = np.asarray(data.archetypes)
-    for column, (_rule, track) in enumerate(tracks.items(), start=1):
-        if track.stakes.size == 0:
-            continue
-        totals = track.stakes.sum(axis=1)
-        for kind in dict.fromkeys(data.archetypes):
-            share = track.stakes[:, kinds == kind].sum(axis=1) / totals
-            figure.add_trace(
-                go.Scatter(
-                    x=list(track.eras),
-                    y=share,
-                    name=kind,
-                    legendgroup=kind,
-                    showlegend=column == 1,
-                    stackgroup=f"s{column}",
-                    line={"color": _color(kind), "width": 0.5},
-                ),
-                row=1,
-                col=column,
-            )
-    figure.update_yaxes(range=[0, 1], tickformat=".0%")
-    figure.update_layout(
-        height=400, title="Share of stake per archetype as stakers follow the score they are paid on"
-    )
-    return figure
-
-
 def _fund_table(data: ReportData) -> pd.DataFrame:
     rows = []
     unstaked = np.asarray(data.archetypes) == "unstaked_original"
@@ -316,7 +135,7 @@ def _fund_table(data: ReportData) -> pd.DataFrame:
         planted = data.simulation.planted_value(rule)
         rows.append(
             {
-                "payout rule": _RULE_LABELS.get(rule, rule),
+                "payout rule": RULE_LABELS.get(rule, rule),
                 "total return": float(np.sum(track.returns)),
                 "mean per era": float(np.mean(track.returns)) if len(track.returns) else float("nan"),
                 "mean 1st half": track.half_means()[0],
@@ -370,7 +189,7 @@ def _validation_html(data: ReportData, figures: _Figures) -> str:
                 mode="markers",
                 name=kind,
                 text=np.asarray(validation.model_names)[mask],
-                marker={"color": _color(kind), "size": 9},
+                marker={"color": archetype_color(kind), "size": 9},
                 hovertemplate="%{text}<br>LOO %{x:.4g}<br>TC %{y:.4g}<extra></extra>",
             )
         )
@@ -434,7 +253,7 @@ def render_report(data: ReportData) -> str:
     """The report as one self-contained HTML page."""
     figures = _Figures()
     window = max(3, min(8, len(data.simulation.scores.eras) // 3))
-    rank_frame = _rank_frame(data)
+    ranks_table = rank_frame(data)
     fund_table = _fund_table(data)
     settings = "".join(
         f"<li><b>{html.escape(str(name))}</b>: {html.escape(_format(value))}</li>"
@@ -442,7 +261,7 @@ def render_report(data: ReportData) -> str:
     )
     season = "".join(f"<li>{html.escape(line)}</li>" for line in data.season_summary)
     fund_grade = "".join(f"<li>{html.escape(line)}</li>" for line in data.fund_grade)
-    marked = rank_frame[rank_frame["high TC, low CORR"]].sort_values("TC rank")
+    marked = ranks_table[ranks_table["high TC, low CORR"]].sort_values("TC rank")
     sections = {
         "summary": (
             "Summary",
@@ -452,19 +271,19 @@ def render_report(data: ReportData) -> str:
         "validation": ("Validation against the planted truth", _validation_html(data, figures)),
         "cumulative-scores": (
             "Cumulative CORR, MMC, TC and True Return per archetype",
-            figures(_cumulative_figure(data), div_id="cumulative-figure"),
+            figures(cumulative_scores_figure(data), div_id="cumulative-figure"),
         ),
         "tc-vs-corr": (
             "TC rank vs CORR rank",
-            figures(_rank_figure(rank_frame), div_id="rank-figure")
+            figures(rank_figure(ranks_table), div_id="rank-figure")
             + "<p>Models ranked in the top quarter by TC but the bottom half by CORR:</p>"
             + (_table(marked.drop(columns=["high TC, low CORR"])) if len(marked) else "<p>none</p>"),
         ),
         "fund": (
             "The fund under each payout rule",
-            figures(_fund_figures(data, window), div_id="fund-figure")
+            figures(fund_figure(data, window), div_id="fund-figure")
             + _table(fund_table)
-            + figures(_stake_share_figure(data), div_id="stake-share-figure"),
+            + figures(stake_share_figure(data), div_id="stake-share-figure"),
         ),
         "grades": (
             "Kardashev grades",
