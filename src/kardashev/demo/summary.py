@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,7 +17,7 @@ _CONSOLE_COLUMNS = {
     "corr_season": "CORR",
     "mmc_season": "MMC",
     "tc_season": "TC",
-    "true_return_season": "True Return",
+    "true_return_season": "TrueRet",
     "grade": "grade",
 }
 _RULE_LABELS = {"static": "static stakes", "tc": "paid on TC", "corr": "paid on CORR", "mmc": "paid on MMC"}
@@ -27,16 +28,27 @@ def _cell(value: object) -> str:
         number = float(value)
         if not np.isfinite(number):
             return "–"
-        return f"{number:,.0f}" if abs(number) >= 10 else f"{number:+.4f}"
+        if abs(number) >= 10:
+            return f"{number:,.0f}"
+        return f"{number:+.4f}"
     return str(value).removeprefix("Type ")
 
 
 def leaderboard_table(frame: pd.DataFrame, *, rows: int = 20, title: str = "Leaderboard") -> Table:
     """The top ``rows`` of a leaderboard frame as a Rich table."""
-    table = Table(title=title, header_style="bold cyan", row_styles=["", "dim"])
+    table = Table(
+        title=title,
+        header_style="bold cyan",
+        row_styles=["", "dim"],
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for column in frame.columns:
         left = column in ("model", "archetype", "grade")
-        table.add_column(str(column), justify="left" if left else "right", no_wrap=column == "model")
+        table.add_column(
+            str(column), justify="left" if left else "right", no_wrap=column == "model", overflow="fold"
+        )
     for _, row in frame.head(rows).iterrows():
         style = "bold red" if row.get("archetype") == "unstaked_original" else None
         table.add_row(*(_cell(value) for value in row.to_numpy()), style=style)
@@ -56,6 +68,9 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     fund = Table(
         title="The fund under each payout rule (same market, same crowd)",
         header_style="bold cyan",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
     columns = (
         "payout rule",
@@ -67,18 +82,23 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
         "planted value",
     )
     for column in columns:
-        fund.add_column(column, justify="left" if column == "payout rule" else "right")
+        fund.add_column(
+            column,
+            justify="left" if column == "payout rule" else "right",
+            no_wrap=column == "planted value",
+            overflow="fold",
+        )
     for rule, track in result.simulation.tracks.items():  # type: ignore[attr-defined]
         first, second = track.half_sharpes()
         planted = result.simulation.planted_value(rule)  # type: ignore[attr-defined]
         fund.add_row(
             _RULE_LABELS.get(rule, rule),
-            f"{np.mean(track.returns):.5f}",
-            f"{track.half_means()[1]:.5f}",
-            _cell(track.sharpe),
-            _cell(first),
-            _cell(second),
-            f"{planted[0]:+.4f} → {planted[-1]:+.4f}" if planted.size else "–",
+            f"{np.mean(track.returns):.4f}",
+            f"{track.half_means()[1]:.4f}",
+            f"{track.sharpe:+.2f}",
+            f"{first:+.2f}",
+            f"{second:+.2f}",
+            f"{planted[0]:+.3f}→{planted[-1]:+.3f}" if planted.size else "–",
         )
     console.print(fund)
 
