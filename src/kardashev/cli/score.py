@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -80,6 +81,8 @@ def score(
 ) -> None:
     """Score predictions era by era (CORR, MMC, BMC, FNC, CWMM, feature exposure) and summarize them."""
     console = Console()
+    if not console.is_terminal:  # piped or logged: no terminal to wrap at, print every digit
+        console = Console(width=max(console.width, 140))
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise DataFormatError(f"--out must end in .csv or .parquet, got {out.name}", code="bad_file")
     inputs = open_scoring_inputs(
@@ -117,11 +120,14 @@ def score(
         title=f"{predictions.name} on {data.name} (target {inputs.target_name!r}, means over eras)",
         caption="t(NW): Newey-West t-statistic of CORR; maxDD: max drawdown of cumulative CORR; "
         "FeatX: mean per-era max |feature corr|",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("model", style="bold")
+    table.add_column("model", style="bold", no_wrap=True)
     shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
     for _, header in shown:
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", overflow="fold")
     for model, row in summary.iterrows():
         table.add_row(str(model), *(_format(row[column], header) for column, header in shown))
     console.print(table)
