@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from kardashev.cli.tables import compact_table, output_console
 from kardashev.errors import DataFormatError
 from kardashev.scoring import diagnostics, score_era, summarize
 from kardashev.scoring.io import open_scoring_inputs
@@ -80,9 +79,7 @@ def score(
     ),
 ) -> None:
     """Score predictions era by era (CORR, MMC, BMC, FNC, CWMM, feature exposure) and summarize them."""
-    console = Console()
-    if not console.is_terminal:  # piped or logged: no terminal to wrap at, print every digit
-        console = Console(width=max(console.width, 140))
+    console = output_console()
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise DataFormatError(f"--out must end in .csv or .parquet, got {out.name}", code="bad_file")
     inputs = open_scoring_inputs(
@@ -116,18 +113,14 @@ def score(
             progress.advance(task)
     per_era = pd.concat(tables, ignore_index=True)
     summary = summarize(per_era, target_horizon_eras=horizon)
-    table = Table(
+    shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
+    table = compact_table(
+        "model",
+        *(header for _, header in shown),
         title=f"{predictions.name} on {data.name} (target {inputs.target_name!r}, means over eras)",
         caption="t(NW): Newey-West t-statistic of CORR; maxDD: max drawdown of cumulative CORR; "
         "FeatX: mean per-era max |feature corr|",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
     )
-    table.add_column("model", style="bold", no_wrap=True)
-    shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
-    for _, header in shown:
-        table.add_column(header, justify="right", overflow="fold")
     for model, row in summary.iterrows():
         table.add_row(str(model), *(_format(row[column], header) for column, header in shown))
     console.print(table)

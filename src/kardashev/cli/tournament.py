@@ -16,9 +16,9 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from kardashev.cli.tables import compact_table, output_console
 from kardashev.errors import DataFormatError, InvalidInputError
 from kardashev.tournament import (
     RoundDay,
@@ -30,7 +30,7 @@ from kardashev.tournament import (
 
 __all__ = ["register"]
 
-console = Console()
+console = output_console()
 
 DbOption = Annotated[
     str | None,
@@ -305,7 +305,7 @@ def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(frame.index.name or "", *map(str, frame.columns), title=title)
+    table = compact_table(frame.index.name or "", *map(str, frame.columns), title=title)
     for index, row in frame.iterrows():
         cells = [f"{v:.4f}" if isinstance(v, float | np.floating) else str(v) for v in row.to_numpy()]
         table.add_row(str(index), *cells)
