@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,19 +86,10 @@ def _database(url: str | None, data_dir: Path) -> Iterator[str]:
     if url is None or not url.startswith("postgresql"):
         yield url or f"sqlite:///{data_dir / 'load.db'}"
         return
-    from sqlalchemy import create_engine, text
+    from kardashev.store.engine import scratch_schema
 
-    schema = f"kardashev_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(url, prefix="kardashev_load") as schema_url:
+        yield schema_url
 
 
 def _csv(ids: list[str], seed: int) -> bytes:

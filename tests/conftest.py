@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +37,7 @@ def _postgres_problem() -> str | None:
 
 def _postgres_schema() -> Iterator[str]:
     """A fresh schema on the server; yields a URL whose search_path points at it."""
-    from sqlalchemy import create_engine, text
+    from kardashev.store.engine import scratch_schema
 
     problem = _postgres_problem()
     if problem is not None:
@@ -46,17 +45,8 @@ def _postgres_schema() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(message + " — under CI this is a failure, not a skip")
         pytest.skip(message)
-    schema = f"kdtest_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL, prefix="kdtest") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
