@@ -56,7 +56,12 @@ def risk_model_of(era: Era) -> RiskModel | None:
     """The portfolio layer's :class:`RiskModel` of the era's risk arrays (``None`` without one)."""
     if era.risk is None:
         return None
-    return RiskModel(era.risk.factor_loadings, era.risk.factor_covariance, era.risk.specific_variance)
+    risk = era.risk
+    return RiskModel(
+        factor_loadings=risk.factor_loadings,
+        factor_covariance=risk.factor_covariance,
+        specific_variance=risk.specific_variance,
+    )
 
 
 def score_era_all(
