@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kardashev.data.era import Era
-from kardashev.errors import InvalidInputError, StateError
+from kardashev.errors import BusyError, InvalidInputError
 from kardashev.metamodel import meta_model_or_none
 from kardashev.scoring.registry import gaussianize_predictions
 from kardashev.tournament.domain import Round, Submission
@@ -61,8 +61,8 @@ def fingerprint(submissions: Sequence[Submission]) -> tuple[tuple[int, str, bool
     return tuple(sorted((s.id, s.checksum, s.late) for s in submissions))
 
 
-def busy(number: int) -> StateError:
-    return StateError(
+def busy(number: int) -> BusyError:
+    return BusyError(
         f"round {number} kept changing while it was being processed; try again", code="round_busy"
     )
 
