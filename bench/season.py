@@ -361,9 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     model_rounds = args.models * args.rounds
-    print(
-        f"\none scoring day: {args.rounds} rounds x {args.models} models x {args.stocks} stocks in {day_s:.1f} s"
-    )
+    size = f"{args.rounds} rounds x {args.models} models x {args.stocks} stocks"
+    print(f"\none scoring day: {size} in {day_s:.1f} s")
     print(f"  per round-day: median {np.median(round_days):.2f} s, max {max(round_days):.2f} s")
     for name, seconds in timings.items():
         print(f"  {name:24s} {seconds:8.2f} s  {seconds / args.rounds:7.3f} s per round-day")
