@@ -50,8 +50,9 @@ def graphql_context(request: Request, api: ApiContext) -> GraphQLContext:
     )
 
 
-def _bad_request(message: str) -> JSONResponse:
-    return JSONResponse({"data": None, "errors": [{"message": message}]}, status_code=400)
+def _bad_request(message: str) -> DataFormatError:
+    """Not a GraphQL request at all: the REST error envelope, 400."""
+    return DataFormatError(message, code="malformed_request")
 
 
 @router.post("/graphql", summary="numerapi-compatible GraphQL endpoint")
@@ -62,14 +63,14 @@ async def graphql(request: Request, api: Context) -> JSONResponse:
     try:
         payload: Any = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        return _bad_request("the request body is not JSON")
+        raise _bad_request("the request body is not JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return _bad_request("send a JSON object with a 'query' string")
+        raise _bad_request("send a JSON object with a 'query' string")
     variables, operation = payload.get("variables"), payload.get("operationName")
     if variables is not None and not isinstance(variables, dict):
-        return _bad_request("'variables' must be an object")
+        raise _bad_request("'variables' must be an object")
     if operation is not None and not isinstance(operation, str):
-        return _bad_request("'operationName' must be a string")
+        raise _bad_request("'operationName' must be a string")
     context = graphql_context(request, api)
     result = await run_in_threadpool(execute, context, payload["query"], variables, operation)
     return JSONResponse(result)

@@ -14,12 +14,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from kardashev.api.errors import status_for
 from kardashev.api.graphql.access import GraphQLContext
 from kardashev.api.graphql.mutations import Mutation
 from kardashev.api.graphql.queries import Query
+from kardashev.api.graphql.types import SCALARS
 from kardashev.errors import KardashevError
 
 __all__ = ["SCHEMA", "execute"]
@@ -38,10 +40,11 @@ class _Schema(strawberry.Schema):
 SCHEMA = _Schema(
     query=Query,
     mutation=Mutation,
+    config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[
-        QueryDepthLimiter(max_depth=8),
-        MaxAliasesLimiter(max_alias_count=20),
-        MaxTokensLimiter(max_token_count=2000),
+        lambda: QueryDepthLimiter(max_depth=8),
+        lambda: MaxAliasesLimiter(max_alias_count=20),
+        lambda: MaxTokensLimiter(max_token_count=2000),
     ],
 )
 

@@ -14,8 +14,10 @@ from typing import NewType
 import strawberry
 
 __all__ = [
+    "SCALARS",
     "Account",
     "AccountLeaderboardEntry",
+    "LowerBool",
     "AccountProfile",
     "ApiToken",
     "CreatedId",
@@ -43,17 +45,36 @@ __all__ = [
 ]
 
 # numerapi's ``stake_drain`` declares ``$drain: bool!`` (lower case): a scalar of that name lets it validate.
-LowerBool = strawberry.scalar(
-    NewType("LowerBool", bool),
-    name="bool",
-    description="A boolean (the type name numerapi's stake_drain declares).",
-    serialize=bool,
-    parse_value=lambda value: bool(value) if isinstance(value, bool) else _not_bool(value),
-)
+LowerBool = NewType("LowerBool", bool)
 
 
-def _not_bool(value: object) -> bool:
-    raise ValueError(f"expected true or false, got {value!r}")
+def _parse_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _utc_iso(moment: dt.datetime) -> str:
+    """ISO 8601 with an explicit UTC offset (stored times without one are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).isoformat()
+
+
+SCALARS: dict[object, object] = {
+    dt.datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date and time, ISO 8601 in UTC.",
+        serialize=_utc_iso,
+        parse_value=dt.datetime.fromisoformat,
+    ),
+    LowerBool: strawberry.scalar(
+        name="bool",
+        description="A boolean (the type name numerapi's stake_drain declares).",
+        serialize=bool,
+        parse_value=_parse_bool,
+    )
+}
 
 
 @strawberry.enum(name="RoundStatus")
