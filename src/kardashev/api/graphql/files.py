@@ -149,8 +149,9 @@ class Staging:
         if now >= staged.expires:
             raise PermissionDeniedError("this upload URL has expired; ask for a new one", code="url_expired")
         _, path = self._paths(token)
-        if not _write_exclusive(path.with_suffix(".part"), data):
+        if not _write_exclusive(path.with_suffix(".used"), b""):  # the one PUT this URL takes
             raise ConflictError("this upload URL was used already", code="upload_used")
+        _write_exclusive(path.with_suffix(".part"), data)
         os.replace(path.with_suffix(".part"), path)
         return staged
 
@@ -174,11 +175,12 @@ class Staging:
         except FileNotFoundError:  # taken concurrently by another request
             raise NotFoundError("this upload was used already", code="upload_not_found") from None
         path.unlink(missing_ok=True)
+        path.with_suffix(".used").unlink(missing_ok=True)
         return staged, data
 
     def _remove(self, token: str) -> None:
         meta, path = self._paths(token)
-        for file in (meta, path, path.with_suffix(".part")):
+        for file in (meta, path, path.with_suffix(".part"), path.with_suffix(".used")):
             file.unlink(missing_ok=True)
 
     def sweep(self, *, now: dt.datetime) -> None:
