@@ -77,7 +77,9 @@ class Season:
 
 def _play_round(live, admin, *, kind: str, ids: list[str], uploads, resolve: bool, days: int) -> int:
     close = live.clock() + dt.timedelta(hours=1)
-    number = admin.open_round(ids=ids, close_time=close.isoformat(), horizon_days=HORIZON, kind=kind)["number"]
+    number = admin.open_round(ids=ids, close_time=close.isoformat(), horizon_days=HORIZON, kind=kind)[
+        "number"
+    ]
     for upload in uploads:
         upload()
     live.clock.advance(hours=2)
@@ -107,18 +109,27 @@ def season(tmp_path_factory) -> Iterator[Season]:
 def _season(live: LiveServer, root: Path, real_now: dt.datetime) -> Season:
     service, now = live.context.service, live.clock()
     admin = live.client(live.admin_key)
-    accounts = {name: service.create_account(name, now=now, tokens=100_000_000) for name in ("alice", "bob", "sam")}
+    accounts = {
+        name: service.create_account(name, now=now, tokens=100_000_000) for name in ("alice", "bob", "sam")
+    }
     keys = {name: live.new_key(account.id, ["read", "upload", "stake"]) for name, account in accounts.items()}
     for scope in ("read", "upload", "stake"):
         keys[f"alice_{scope}"] = live.new_key(accounts["alice"].id, [scope])
     model_ids = {}
-    for owner, name in (("alice", "alice_one"), ("alice", "alice_two"), ("bob", "bob_one"), ("sam", "sam_one")):
+    for owner, name in (
+        ("alice", "alice_one"),
+        ("alice", "alice_two"),
+        ("bob", "bob_one"),
+        ("sam", "sam_one"),
+    ):
         model_ids[name] = str(service.create_model(accounts[owner].id, name, now=now).id)
     for name, amount in (("alice_one", 10_000_000), ("bob_one", 20_500_000), ("sam_one", 5_000_000)):
         service.stake_increase(int(model_ids[name]), amount, now=now)
     folder = root / "files"
     folder.mkdir()
-    season = Season(live=live, keys=keys, model_ids=model_ids, resolved={}, running=0, current={}, folder=folder)
+    season = Season(
+        live=live, keys=keys, model_ids=model_ids, resolved={}, running=0, current={}, folder=folder
+    )
     alice, bob, sam = season.classic("alice"), season.classic("bob"), season.signals("sam")
     ids = universe()
 
@@ -127,7 +138,9 @@ def _season(live: LiveServer, root: Path, real_now: dt.datetime) -> Season:
         classic_frame(ids, seed).to_csv(path, index=False)
         return [
             lambda: alice.upload_predictions(str(path), model_id=model_ids["alice_one"]),
-            lambda: alice.upload_predictions(df=classic_frame(ids, seed + 1), model_id=model_ids["alice_two"]),
+            lambda: alice.upload_predictions(
+                df=classic_frame(ids, seed + 1), model_id=model_ids["alice_two"]
+            ),
             lambda: bob.upload_predictions(df=classic_frame(ids, seed + 2), model_id=model_ids["bob_one"]),
         ]
 

@@ -23,7 +23,9 @@ CALLS = {
     ),
     "upload_diagnostics": (
         "upload",
-        lambda api, ids: api.upload_diagnostics(df=classic_frame(VALIDATION_IDS, 1), model_id=ids["alice_one"]),
+        lambda api, ids: api.upload_diagnostics(
+            df=classic_frame(VALIDATION_IDS, 1), model_id=ids["alice_one"]
+        ),
     ),
     "stake_increase": ("stake", lambda api, ids: api.stake_increase("1", ids["alice_one"])),
     "stake_decrease": ("stake", lambda api, ids: api.stake_decrease("1", ids["alice_one"])),
@@ -36,17 +38,17 @@ PRIVATE_QUERIES = {
     "model": ("query($m: String!) { model(modelId: $m) { name } }", {"m": "alice_one"}),
     "submissions": ("query($m: String) { submissions(modelId: $m) { id } }", {"m": "alice_one"}),
     "upload_auth": (
-        "query { submission_upload_auth(filename: \"p.csv\", tournament: 8, modelId: \"alice_one\") { url } }",
+        'query { submission_upload_auth(filename: "p.csv", tournament: 8, modelId: "alice_one") { url } }',
         {},
     ),
-    "download_auth": ("query { submissionDownloadAuth(id: \"1\") { url } }", {}),
+    "download_auth": ('query { submissionDownloadAuth(id: "1") { url } }', {}),
     "payouts": ("query { pendingModelPayouts(tournament: 8) { actual { roundNumber } } }", {}),
     "change_stake": (
-        "mutation { v2ChangeStake(value: \"1\", type: \"increase\", modelId: \"alice_one\", tournamentNumber: 8)"
+        'mutation { v2ChangeStake(value: "1", type: "increase", modelId: "alice_one", tournamentNumber: 8)'
         " { status } }",
         {},
     ),
-    "create_submission": ("mutation { create_submission(filename: \"x/p.csv\", tournament: 8) { id } }", {}),
+    "create_submission": ('mutation { create_submission(filename: "x/p.csv", tournament: 8) { id } }', {}),
 }
 
 
@@ -120,7 +122,8 @@ def test_another_accounts_submission_and_upload_look_missing(season, tmp_path):
         bob.download_submission(submission_id=submission_id, dest_path=str(tmp_path / "x.csv"))
     # an upload slot issued to alice cannot be used by bob's key
     auth = alice.raw_query(
-        'query { submission_upload_auth(filename: "p.csv", tournament: 8, modelId: "alice_one") { filename url } }',
+        'query { submission_upload_auth(filename: "p.csv", tournament: 8, modelId: "alice_one") '
+        "{ filename url } }",
         authorization=True,
     )["data"]["submission_upload_auth"]
     with pytest.raises(ValueError, match="no such upload"):
@@ -150,5 +153,9 @@ def test_errors_carry_the_rest_codes(season):
     )
     assert response.status_code == 200
     error = response.json()["errors"][0]
-    assert error["extensions"] == {"code": "invalid_credentials", "type": "AuthenticationError", "status": 401}
+    assert error["extensions"] == {
+        "code": "invalid_credentials",
+        "type": "AuthenticationError",
+        "status": 401,
+    }
     assert response.json()["data"] is None

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import warnings
 from decimal import Decimal
+from pathlib import Path
 
 import dateutil.parser
 import numpy as np
@@ -69,7 +70,10 @@ def test_account_models_and_keys(season):
     assert tokens[season.keys["alice_upload"].public_id] == ["upload_submission"]
     assert season.keys["bob"].public_id not in tokens
     assert napi.modelid_to_modelname(season.model_ids["alice_two"]) == "alice_two"
-    assert napi.models_of_account("alice") == {"alice_one": season.model_ids["alice_one"], "alice_two": season.model_ids["alice_two"]}
+    assert napi.models_of_account("alice") == {
+        "alice_one": season.model_ids["alice_one"],
+        "alice_two": season.model_ids["alice_two"],
+    }
     # a model that entered Classic only is not a Signals model; sam's is not a Classic one
     assert season.signals("alice").get_models() == {}
     assert season.classic("sam").get_models() == {}
@@ -86,7 +90,9 @@ def test_upload_from_file_and_dataframe_and_download(season, tmp_path):
     frame = classic_frame(ids, seed=72)
     second = napi.upload_predictions(df=frame, model_id=season.model_ids["alice_two"])
     for name, submission_id, uploaded in (("alice_one", first, from_file), ("alice_two", second, frame)):
-        rest = season.rest("alice", "GET", f"/v1/models/{name}/submissions?round_number={season.current['classic']}")
+        rest = season.rest(
+            "alice", "GET", f"/v1/models/{name}/submissions?round_number={season.current['classic']}"
+        )
         assert [str(s["id"]) for s in rest] == [submission_id]
         listed = napi.submission_ids(season.model_ids[name])
         assert str(submission_id) in [s["id"] for s in listed]
@@ -127,7 +133,9 @@ def test_scores_after_scoring_and_resolving(season):
     assert {s["displayName"]: s["value"] for s in final["submissionScores"]} == pytest.approx(
         rest_rounds[resolved]["latest"]
     )
-    assert {s["payoutSettled"] for s in final["submissionScores"]} == {Decimal(rest_rounds[resolved]["payout"])}
+    assert {s["payoutSettled"] for s in final["submissionScores"]} == {
+        Decimal(rest_rounds[resolved]["payout"])
+    }
     assert final["atRisk"] is not None
     intra = napi.intra_round_scores(model_id)
     expected = [(r["day"], r["metric"], r["value"]) for r in rest_daily if r["round_number"] == resolved]
@@ -142,7 +150,8 @@ def test_scores_after_scoring_and_resolving(season):
     assert [s["value"] for s in latest] == [rest_rounds[resolved]["latest"]["corr"]]
 
     # the owner's key also sees the round still running (as over REST)
-    query = """query($modelId: ID!) { submissionScores(modelId: $modelId) { roundNumber day displayName value } }"""
+    query = """query($modelId: ID!) {
+        submissionScores(modelId: $modelId) { roundNumber day displayName value } }"""
     owned = napi.raw_query(query, {"modelId": model_id}, authorization=True)["data"]["submissionScores"]
     assert {s["roundNumber"] for s in owned} == {resolved, running}
     assert sorted((s["roundNumber"], s["day"], s["displayName"]) for s in owned) == sorted(
@@ -217,7 +226,7 @@ def test_datasets_list_and_download(season, tmp_path):
     assert not any(name.startswith("signals/") for name in listed)
     path = napi.download_dataset("v1/train.parquet", str(tmp_path / "train.parquet"))
     published = season.live.data_dir / "data" / "datasets" / "v1" / "train.parquet"
-    assert open(path, "rb").read() == published.read_bytes()
+    assert Path(path).read_bytes() == published.read_bytes()
     # the released (lagged) meta model is a dataset too, with the REST bytes
     name = f"meta_model_{season.resolved['classic']}.parquet"
     assert name in listed

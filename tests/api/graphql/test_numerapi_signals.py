@@ -34,7 +34,9 @@ def test_signals_upload_from_file_and_dataframe(season, tmp_path):
     signals_frame(41).to_csv(path, index=False)
     first = api.upload_predictions(str(path), model_id=model_id)
     second = api.upload_predictions(df=signals_frame(42), model_id=model_id)  # replaces the first in place
-    rest = season.rest("sam", "GET", f"/v1/models/sam_one/submissions?round_number={season.current['signals']}")
+    rest = season.rest(
+        "sam", "GET", f"/v1/models/sam_one/submissions?round_number={season.current['signals']}"
+    )
     assert [str(s["id"]) for s in rest] == [first] == [second]
     assert second in {s["id"] for s in api.submission_ids(model_id)}
     api.download_submission(submission_id=second, dest_path=str(tmp_path / "mine.csv"))
@@ -47,7 +49,9 @@ def test_signals_upload_from_file_and_dataframe(season, tmp_path):
     assert np.array_equal(np.argsort(stored.to_numpy()), np.argsort(submitted.to_numpy()))
     # a Classic upload slot cannot be used for a Signals submission, and the Classic file shape is refused
     with pytest.raises(ValueError, match="ticker"):
-        api.upload_predictions(df=pd.DataFrame({"id": ["a", "b"], "prediction": [0.1, 0.2]}), model_id=model_id)
+        api.upload_predictions(
+            df=pd.DataFrame({"id": ["a", "b"], "prediction": [0.1, 0.2]}), model_id=model_id
+        )
 
 
 def test_signals_scores_stake_and_leaderboard(season):

@@ -12,14 +12,20 @@ from kardashev.api.graphql.files import UrlSigner, load_url_key
 from tests.api.conftest import classic_csv, universe
 
 AUTH_QUERY = (
-    'query($m: String) { submission_upload_auth(filename: "p.csv", tournament: 8, modelId: $m) { filename url } }'
+    'query($m: String) { submission_upload_auth(filename: "p.csv", tournament: 8, modelId: $m) '
+    "{ filename url } }"
 )
-CREATE = "mutation($f: String!) { create_submission(filename: $f, tournament: 8, modelId: \"alice_one\") { id } }"
+CREATE = (
+    'mutation($f: String!) { create_submission(filename: $f, tournament: 8, modelId: "alice_one") { id } }'
+)
 
 
 def _graphql(season, query: str, variables: dict | None = None, who: str | None = "alice") -> dict:
     response = season.live.http(
-        "POST", "/graphql", json={"query": query, "variables": variables}, key=season.keys[who] if who else None
+        "POST",
+        "/graphql",
+        json={"query": query, "variables": variables},
+        key=season.keys[who] if who else None,
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -67,7 +73,9 @@ def test_signatures_and_expiry_are_checked(season):
     path = base.removeprefix(season.live.base_url)
     expired = signer.sign(path, expires=season.live.clock() - dt.timedelta(seconds=1))
     _error(httpx.put(season.live.base_url + expired, content=data), 403, "url_expired")
-    download = signer.sign("/graphql/files/datasets/v1/train.parquet", expires=season.live.clock() - dt.timedelta(1))
+    download = signer.sign(
+        "/graphql/files/datasets/v1/train.parquet", expires=season.live.clock() - dt.timedelta(1)
+    )
     _error(httpx.get(season.live.base_url + download), 403, "url_expired")
 
 
@@ -106,7 +114,9 @@ def test_download_urls_are_signed(season):
     ],
 )
 def test_malformed_requests_get_the_rest_envelope(season, body, message):
-    response = season.live.http("POST", "/graphql", content=body, headers={"Content-Type": "application/json"})
+    response = season.live.http(
+        "POST", "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
     _error(response, 400, "malformed_request")
     assert message in response.json()["error"]["message"]
 
@@ -121,5 +131,7 @@ def test_hostile_and_invalid_queries_are_cheap_errors(season):
     unknown = _graphql(season, "query { walletTxns { amount } }")
     assert "Cannot query field 'walletTxns'" in unknown["errors"][0]["message"]
     limit = season.live.context.settings.max_upload_bytes
-    big = season.live.http("POST", "/graphql", content=b"x" * (limit + 1), headers={"Content-Type": "application/json"})
+    big = season.live.http(
+        "POST", "/graphql", content=b"x" * (limit + 1), headers={"Content-Type": "application/json"}
+    )
     _error(big, 413, "payload_too_large")

@@ -155,7 +155,9 @@ class Staging:
         os.replace(path.with_suffix(".part"), path)
         return staged
 
-    def take(self, token: str, *, purpose: str, account_id: int, now: dt.datetime) -> tuple[StagedUpload, bytes]:
+    def take(
+        self, token: str, *, purpose: str, account_id: int, now: dt.datetime
+    ) -> tuple[StagedUpload, bytes]:
         """The staged upload and its bytes, removed (a file is taken once)."""
         staged = self._load(token)
         if staged.account_id != account_id or staged.purpose != purpose:
@@ -168,7 +170,8 @@ class Staging:
             data = path.read_bytes()
         except FileNotFoundError:
             raise InvalidInputError(
-                "no file was uploaded to this upload URL (the PUT failed or was not sent)", code="missing_file"
+                "no file was uploaded to this upload URL (the PUT failed or was not sent)",
+                code="missing_file",
             ) from None
         try:
             meta.unlink()
@@ -265,5 +268,6 @@ class DiagnosticsResults:
             return json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             raise NotFoundError(
-                f"no diagnostics {run_id or ''} for this model".replace("  ", " "), code="diagnostics_not_found"
+                f"no diagnostics {run_id or ''} for this model".replace("  ", " "),
+                code="diagnostics_not_found",
             ) from None

@@ -60,7 +60,9 @@ class Mutation:
         source: str | None = None,
         data_datestamp: Datestamp = None,
     ) -> t.CreatedId:
-        submission, _ = create_submission(info.context, filename, model_id, tournament or CLASSIC, data_datestamp)
+        submission, _ = create_submission(
+            info.context, filename, model_id, tournament or CLASSIC, data_datestamp
+        )
         return t.CreatedId(id=str(submission.id))
 
     @strawberry.mutation(description="Submit the uploaded Signals predictions.")
@@ -87,7 +89,7 @@ class Mutation:
         self,
         info: Ctx,
         value: str | None = None,
-        type: str | None = None,  # noqa: A002
+        type: str | None = None,
         model_id: ModelId = None,
         tournament_number: Annotated[int | None, strawberry.argument(name="tournamentNumber")] = None,
     ) -> t.StakeRequest:
@@ -100,7 +102,9 @@ class Mutation:
         elif type == "decrease":
             ctx.service.stake_decrease(model.id, amount, now=ctx.now())
         else:
-            raise InvalidInputError(f"type must be 'increase' or 'decrease', got {type!r}", code="invalid_type")
+            raise InvalidInputError(
+                f"type must be 'increase' or 'decrease', got {type!r}", code="invalid_type"
+            )
         return _stake_request(ctx, model.id, before, type, amount)
 
     @strawberry.mutation(description="Take the whole free stake out (drain: true).")

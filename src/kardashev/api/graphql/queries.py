@@ -40,7 +40,9 @@ def _required(value: object, name: str) -> object:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Rounds of a tournament, newest first; number 0 is the open round (or null).")
+    @strawberry.field(
+        description="Rounds of a tournament, newest first; number 0 is the open round (or null)."
+    )
     def rounds(
         self,
         info: Ctx,
@@ -56,10 +58,14 @@ class Query:
             (r for r in ctx.rounds().values() if r.kind is kind), key=lambda r: r.number, reverse=True
         )
         if number == 0:
-            open_now = [r for r in rounds if r.status is RoundStatus.OPEN and r.open_time <= now < r.close_time]
+            open_now = [
+                r for r in rounds if r.status is RoundStatus.OPEN and r.open_time <= now < r.close_time
+            ]
             return [views.round_view(open_now[0], now) if open_now else None]
         result = [views.round_view(r, now) for r in rounds if number is None or r.number == number]
-        result = [r for r in result if (target is None or r.target == target) and (status in (None, r.status))]
+        result = [
+            r for r in result if (target is None or r.target == target) and (status in (None, r.status))
+        ]
         return result[: max(limit, 0)] if limit is not None else result
 
     @strawberry.field(description="The caller's account, wallet, models and API keys (scope read).")
@@ -73,12 +79,14 @@ class Query:
         model = ctx.own_model(ctx.principal("read"), _required(model_id, "modelId"))
         return views.model_views(ctx, model)[0]
 
-    @strawberry.field(description="A public model's profile: stake and daily performances of resolved rounds.")
+    @strawberry.field(
+        description="A public model's profile: stake and daily performances of resolved rounds."
+    )
     def v3_user_profile(
         self,
         info: Ctx,
         model_name: Annotated[str | None, _arg("model_name")] = None,
-        modelName: str | None = None,  # noqa: N803 (numerapi uses both spellings)
+        modelName: str | None = None,
         tournament: int | None = None,
     ) -> t.UserProfile:
         ctx = info.context
@@ -94,15 +102,18 @@ class Query:
         )
 
     @strawberry.field(description="A Signals model's daily performances of resolved rounds.")
-    def v2_signals_profile(self, info: Ctx, modelName: str | None = None) -> t.SignalsProfile:  # noqa: N803
+    def v2_signals_profile(self, info: Ctx, modelName: str | None = None) -> t.SignalsProfile:
         ctx = info.context
         model = ctx.public_model(_required(modelName, "modelName"))
         return t.SignalsProfile(
-            username=model.name, daily_model_performances=views.daily_performances(ctx, model, RoundKind.SIGNALS)
+            username=model.name,
+            daily_model_performances=views.daily_performances(ctx, model, RoundKind.SIGNALS),
         )
 
     @strawberry.field(description="The models of an account (name and id).")
-    def account_profile(self, info: Ctx, username: str | None = None, tournament: int | None = None) -> t.AccountProfile:
+    def account_profile(
+        self, info: Ctx, username: str | None = None, tournament: int | None = None
+    ) -> t.AccountProfile:
         ctx = info.context
         name = str(_required(username, "username"))[:64]
         try:
@@ -110,15 +121,13 @@ class Query:
         except NotFoundError:
             raise NotFoundError(f"no account {name!r}", code="account_not_found") from None
         kind = kind_of(tournament)
-        models = [
-            m for m in ctx.service.list_models(account=account.id) if kind in views.model_kinds(ctx, m)
-        ]
+        models = [m for m in ctx.service.list_models(account=account.id) if kind in views.model_kinds(ctx, m)]
         return t.AccountProfile(
             username=account.name, models=[t.ProfileModel(id=str(m.id), display_name=m.name) for m in models]
         )
 
     @strawberry.field(description="The files published for a tournament.")
-    def list_datasets(self, info: Ctx, round: int | None = None, tournament: int | None = None) -> list[str]:  # noqa: A002
+    def list_datasets(self, info: Ctx, round: int | None = None, tournament: int | None = None) -> list[str]:
         return dataset_names(info.context, kind_of(tournament))
 
     @strawberry.field(description="A signed URL to download a published file.")
@@ -126,7 +135,7 @@ class Query:
         self,
         info: Ctx,
         filename: str | None = None,
-        round: int | None = None,  # noqa: A002
+        round: int | None = None,
         tournament: int | None = None,
     ) -> str:
         name = str(_required(filename, "filename"))
@@ -141,7 +150,9 @@ class Query:
         model_id: Annotated[str | None, _arg("modelId")] = None,
     ) -> t.UploadAuth:
         kind = kind_of(tournament)
-        return upload_auth(info.context, "submission", filename, tournament_of(kind), model_id, _UPLOAD_MINUTES)
+        return upload_auth(
+            info.context, "submission", filename, tournament_of(kind), model_id, _UPLOAD_MINUTES
+        )
 
     @strawberry.field(description="Upload URL for Signals predictions.")
     def submission_upload_signals_auth(
@@ -162,11 +173,16 @@ class Query:
         model_id: Annotated[str | None, _arg("modelId")] = None,
     ) -> t.UploadAuth:
         kind = kind_of(tournament)
-        return upload_auth(info.context, "diagnostics", filename, tournament_of(kind), model_id, _UPLOAD_MINUTES)
+        return upload_auth(
+            info.context, "diagnostics", filename, tournament_of(kind), model_id, _UPLOAD_MINUTES
+        )
 
     @strawberry.field(description="Diagnostics of one of the caller's models (latest run without an id).")
     def diagnostics(
-        self, info: Ctx, id: str | None = None, model_id: Annotated[str | None, _arg("modelId")] = None  # noqa: A002
+        self,
+        info: Ctx,
+        id: str | None = None,
+        model_id: Annotated[str | None, _arg("modelId")] = None,
     ) -> t.Diagnostics:
         ctx = info.context
         model = ctx.own_model(ctx.principal("read"), _required(model_id, "modelId"))
@@ -183,7 +199,7 @@ class Query:
         return [views.submission_view(s, rounds[s.round_number], selected=True) for s in rows]
 
     @strawberry.field(description="A signed URL to download one of the caller's stored submissions.")
-    def submission_download_auth(self, info: Ctx, id: str | None = None) -> t.UploadAuth:  # noqa: A002
+    def submission_download_auth(self, info: Ctx, id: str | None = None) -> t.UploadAuth:
         from kardashev.api.graphql.transfers import submission_download
 
         return submission_download(info.context, str(_required(id, "id")), minutes=_DOWNLOAD_MINUTES)
@@ -252,7 +268,9 @@ class Query:
         return t.Payouts(actual=sorted(actual, key=key), pending=sorted(pending, key=key))
 
     @strawberry.field(description="The Classic leaderboard (resolved rounds).")
-    def v2_leaderboard(self, info: Ctx, limit: int | None = 50, offset: int | None = 0) -> list[t.LeaderboardEntry]:
+    def v2_leaderboard(
+        self, info: Ctx, limit: int | None = 50, offset: int | None = 0
+    ) -> list[t.LeaderboardEntry]:
         return views.leaderboard(info.context, RoundKind.CLASSIC, limit=limit or 50, offset=offset or 0)
 
     @strawberry.field(description="The Signals leaderboard (resolved rounds).")

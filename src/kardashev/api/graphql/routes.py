@@ -107,7 +107,9 @@ def get_submission(
     request: Request, api: Context, submission_id: str, expires: Signature = None, signature: Signature = None
 ) -> Response:
     context = graphql_context(request, api)
-    context.signer.verify(SUBMISSION_PATH + submission_id, expires=expires, signature=signature, now=api.now())
+    context.signer.verify(
+        SUBMISSION_PATH + submission_id, expires=expires, signature=signature, now=api.now()
+    )
     if not (submission_id.isascii() and submission_id.isdigit() and len(submission_id) <= 18):
         raise NotFoundError("no such submission", code="submission_not_found")
     return Response(submission_csv(context, int(submission_id)), media_type="text/csv")

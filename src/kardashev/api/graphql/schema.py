@@ -14,8 +14,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
 from kardashev.api.errors import status_for
 from kardashev.api.graphql.access import GraphQLContext

@@ -55,7 +55,12 @@ def _clean_filename(filename: str | None) -> str:
 
 
 def upload_auth(
-    ctx: GraphQLContext, purpose: str, filename: str | None, tournament: int, model_id: str | None, minutes: int
+    ctx: GraphQLContext,
+    purpose: str,
+    filename: str | None,
+    tournament: int,
+    model_id: str | None,
+    minutes: int,
 ) -> t.UploadAuth:
     principal = ctx.principal(_SCOPE[purpose])
     model = ctx.own_model(principal, model_id)
@@ -104,11 +109,17 @@ def _datestamp(value: int | None) -> dt.date | None:
     try:
         return dt.datetime.strptime(str(int(value)), "%Y%m%d").date()
     except ValueError:
-        raise InvalidInputError(f"dataDatestamp must be YYYYMMDD, got {value!r}", code="invalid_date") from None
+        raise InvalidInputError(
+            f"dataDatestamp must be YYYYMMDD, got {value!r}", code="invalid_date"
+        ) from None
 
 
 def create_submission(
-    ctx: GraphQLContext, filename: str | None, model_id: str | None, tournament: int, data_datestamp: int | None
+    ctx: GraphQLContext,
+    filename: str | None,
+    model_id: str | None,
+    tournament: int,
+    data_datestamp: int | None,
 ) -> tuple[Submission, dt.datetime]:
     """Submit the staged file to the open round of ``tournament`` (the REST upload's service call)."""
     staged, data = _take(ctx, "submission", filename, model_id)
@@ -132,7 +143,9 @@ def create_diagnostics(ctx: GraphQLContext, filename: str | None, model_id: str 
     staged, data = _take(ctx, "diagnostics", filename, model_id)
     if kind_of(staged.tournament) is not RoundKind.CLASSIC:
         raise InvalidInputError("diagnostics are available for Classic only", code="unsupported_tournament")
-    upload = UploadedFile(data=data, file_format="parquet" if data[:4] == b"PAR1" else "csv", filename=staged.filename)
+    upload = UploadedFile(
+        data=data, file_format="parquet" if data[:4] == b"PAR1" else "csv", filename=staged.filename
+    )
     result = run_diagnostics(ctx.api, upload)
     return ctx.diagnostics.save(staged.model_id, result.model_dump(mode="json"), now=ctx.now())
 
@@ -173,9 +186,13 @@ def _meta_model_names(ctx: GraphQLContext, kind: RoundKind) -> dict[str, int]:
     prefix = "signals/" if kind is RoundKind.SIGNALS else ""
     names = {}
     for round_ in ctx.rounds().values():
-        if round_.kind is kind and round_.status is not RoundStatus.OPEN and round_.naive_meta_model_sha256:
-            if ctx.service.release_decision(round_.number, config=release_config(ctx.api)).releasable:
-                names[f"{prefix}meta_model_{round_.number}.parquet"] = round_.number
+        closed = round_.status is not RoundStatus.OPEN and round_.naive_meta_model_sha256 is not None
+        if (
+            round_.kind is kind
+            and closed
+            and ctx.service.release_decision(round_.number, config=release_config(ctx.api)).releasable
+        ):
+            names[f"{prefix}meta_model_{round_.number}.parquet"] = round_.number
     return names
 
 

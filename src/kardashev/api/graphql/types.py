@@ -17,7 +17,6 @@ __all__ = [
     "SCALARS",
     "Account",
     "AccountLeaderboardEntry",
-    "LowerBool",
     "AccountProfile",
     "ApiToken",
     "CreatedId",
@@ -25,6 +24,7 @@ __all__ = [
     "Diagnostics",
     "EraDiagnostics",
     "LeaderboardEntry",
+    "LowerBool",
     "ModelInfo",
     "ModelPayout",
     "Payouts",
@@ -73,7 +73,7 @@ SCALARS: dict[object, object] = {
         description="A boolean (the type name numerapi's stake_drain declares).",
         serialize=bool,
         parse_value=_parse_bool,
-    )
+    ),
 }
 
 
@@ -361,24 +361,61 @@ class EraDiagnostics:
     validation_ric: float | None = None
 
 
-_DIAGNOSTIC_NULLS = """
-example_preds_corr_mean validation_corr_mean_rating validation_corr_plus_mmc_mean
-validation_corr_plus_mmc_mean_rating validation_corr_plus_mmc_sharpe validation_corr_plus_mmc_sharpe_diff
-validation_corr_plus_mmc_sharpe_diff_rating validation_corr_plus_mmc_sharpe_rating validation_corr_plus_mmc_std
-validation_corr_plus_mmc_std_rating validation_corr_sharpe_rating validation_corr_std_rating
-validation_feature_corr_max_rating validation_feature_neutral_corr_mean_rating validation_max_drawdown_rating
-validation_mmc_mean validation_mmc_mean_rating validation_mmc_sharpe validation_mmc_sharpe_rating
-validation_mmc_std validation_mmc_std_rating validation_bmc_mean validation_adjusted_sharpe validation_apy
-validation_autocorr validation_corr_corr_w_example_preds validation_corr_v4_corr_w_example_preds
-validation_corr_v4_max_drawdown validation_corr_v4_mean validation_corr_v4_sharpe validation_corr_v4_std
-validation_feature_neutral_corr_v3_mean validation_feature_neutral_corr_v3_mean_rating
-validation_fnc_v4_corr_w_example_preds validation_fnc_v4_max_drawdown validation_fnc_v4_mean
-validation_fnc_v4_sharpe validation_fnc_v4_std validation_ic_v2_corr_w_example_preds validation_ic_v2_max_drawdown
-validation_ic_v2_mean validation_ic_v2_sharpe validation_ic_v2_std validation_ric_corr_w_example_preds
-validation_ric_max_drawdown validation_ric_mean validation_ric_sharpe validation_ric_std
-validation_alpha_corr_w_example_preds validation_alpha_max_drawdown validation_alpha_mean validation_alpha_sharpe
-validation_alpha_std
-""".split()
+_DIAGNOSTIC_NULLS = [
+    "example_preds_corr_mean",
+    "validation_corr_mean_rating",
+    "validation_corr_plus_mmc_mean",
+    "validation_corr_plus_mmc_mean_rating",
+    "validation_corr_plus_mmc_sharpe",
+    "validation_corr_plus_mmc_sharpe_diff",
+    "validation_corr_plus_mmc_sharpe_diff_rating",
+    "validation_corr_plus_mmc_sharpe_rating",
+    "validation_corr_plus_mmc_std",
+    "validation_corr_plus_mmc_std_rating",
+    "validation_corr_sharpe_rating",
+    "validation_corr_std_rating",
+    "validation_feature_corr_max_rating",
+    "validation_feature_neutral_corr_mean_rating",
+    "validation_max_drawdown_rating",
+    "validation_mmc_mean",
+    "validation_mmc_mean_rating",
+    "validation_mmc_sharpe",
+    "validation_mmc_sharpe_rating",
+    "validation_mmc_std",
+    "validation_mmc_std_rating",
+    "validation_bmc_mean",
+    "validation_adjusted_sharpe",
+    "validation_apy",
+    "validation_autocorr",
+    "validation_corr_corr_w_example_preds",
+    "validation_corr_v4_corr_w_example_preds",
+    "validation_corr_v4_max_drawdown",
+    "validation_corr_v4_mean",
+    "validation_corr_v4_sharpe",
+    "validation_corr_v4_std",
+    "validation_feature_neutral_corr_v3_mean",
+    "validation_feature_neutral_corr_v3_mean_rating",
+    "validation_fnc_v4_corr_w_example_preds",
+    "validation_fnc_v4_max_drawdown",
+    "validation_fnc_v4_mean",
+    "validation_fnc_v4_sharpe",
+    "validation_fnc_v4_std",
+    "validation_ic_v2_corr_w_example_preds",
+    "validation_ic_v2_max_drawdown",
+    "validation_ic_v2_mean",
+    "validation_ic_v2_sharpe",
+    "validation_ic_v2_std",
+    "validation_ric_corr_w_example_preds",
+    "validation_ric_max_drawdown",
+    "validation_ric_mean",
+    "validation_ric_sharpe",
+    "validation_ric_std",
+    "validation_alpha_corr_w_example_preds",
+    "validation_alpha_max_drawdown",
+    "validation_alpha_mean",
+    "validation_alpha_sharpe",
+    "validation_alpha_std",
+]
 
 
 _DIAGNOSTIC_FIELDS: dict[str, object] = {

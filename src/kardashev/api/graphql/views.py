@@ -7,10 +7,10 @@ API returns. Where Numerai has a notion Kardashev lacks, the mapping is stated h
 * a score's ``date`` is the round's close time plus its scoring day (Kardashev scores by day index);
 * ``dailyModelPerformances`` has one entry per *resolved* round: the final scores (``corrRep`` …) and the
   model's rank among that round's models for each score;
-* leaderboards are the REST leaderboard (same ranks and values) restricted to the models that entered the
-  tournament: ``corr20Rep``/``icRep`` = ``corr_20r``, ``mmcRep``/``mmc`` = ``mmc_20r``, ``tcRep`` = ``tc_20r``,
-  ``fncRep`` = ``fnc_20r``, ``return_1_day`` = the latest round's return on stake, ``return_52_weeks`` =
-  ``return_1y``.
+* leaderboards are the REST leaderboard (same ranks and values) restricted to the models that entered
+  the tournament: ``corr20Rep``/``icRep`` = ``corr_20r``, ``mmcRep``/``mmc`` = ``mmc_20r``,
+  ``tcRep`` = ``tc_20r``, ``fncRep`` = ``fnc_20r``, ``return_1_day`` = the latest round's return on
+  stake, ``return_52_weeks`` = ``return_1y``.
 """
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ def account_view(ctx: GraphQLContext, principal: Principal) -> t.Account:
             t.ApiToken(
                 name=key.key_id,
                 public_id=key.key_id,
-                scopes=[name for scope in sorted(key.scopes) for name in NUMERAPI_SCOPES.get(scope, (scope,))],
+                scopes=[
+                    name for scope in sorted(key.scopes) for name in NUMERAPI_SCOPES.get(scope, (scope,))
+                ],
             )
             for key in keys
         ],
@@ -305,7 +307,10 @@ def leaderboard(ctx: GraphQLContext, kind: RoundKind, *, limit: int, offset: int
             username=row.model,
             rank=row.rank,
             nmr_staked=row.stake,
-            **{field: row.values.get(column) for field, column in {**_CLASSIC_BOARD, **_CLASSIC_RETURNS}.items()},
+            **{
+                field: row.values.get(column)
+                for field, column in {**_CLASSIC_BOARD, **_CLASSIC_RETURNS}.items()
+            },
         )
         for row in rows
     ]
