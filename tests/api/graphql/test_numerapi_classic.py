@@ -216,6 +216,8 @@ def test_leaderboard_matches_the_rest_leaderboard(season):
         assert row["corr20Rep"] == pytest.approx(theirs["values"]["corr_20r"])
         assert row["mmcRep"] == theirs["values"].get("mmc_20r")
         assert row["fncRep"] == pytest.approx(theirs["values"]["fnc_20r"])
+        assert row["return_1_day"] == theirs["values"].get("return")
+        assert row["return_52_weeks"] == theirs["values"].get("return_1y")
     assert [row["username"] for row in napi.get_leaderboard(limit=1, offset=1)] == [board[1]["username"]]
 
 
