@@ -219,6 +219,15 @@ def test_leaderboard_matches_the_rest_leaderboard(season):
         assert row["return_1_day"] == theirs["values"].get("return")
         assert row["return_52_weeks"] == theirs["values"].get("return_1y")
     assert [row["username"] for row in napi.get_leaderboard(limit=1, offset=1)] == [board[1]["username"]]
+    accounts = napi.get_account_leaderboard()
+    assert [a["username"] for a in accounts] == sorted(
+        {"alice", "bob"}, key=lambda name: min(r["rank"] for r in board if r["username"].startswith(name))
+    )
+    alice = next(a for a in accounts if a["username"] == "alice")
+    assert alice["nmrStaked"] == Decimal(rest["alice_one"]["stake"]) + Decimal(rest["alice_two"]["stake"])
+    assert alice["v2Corr20"] == pytest.approx(
+        np.mean([rest[m]["values"]["corr_20r"] for m in ("alice_one", "alice_two")])
+    )
 
 
 def test_datasets_list_and_download(season, tmp_path):

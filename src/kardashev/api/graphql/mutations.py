@@ -13,7 +13,6 @@ from kardashev.api.graphql import types as t
 from kardashev.api.graphql.access import CLASSIC, SIGNALS, GraphQLContext
 from kardashev.api.graphql.transfers import create_diagnostics, create_submission
 from kardashev.errors import InvalidInputError
-from kardashev.tournament.service_accounts import StakeInfo
 
 __all__ = ["Mutation"]
 
@@ -30,7 +29,7 @@ def _amount(value: str | None) -> int:
 
 
 def _stake_request(
-    ctx: GraphQLContext, model_id: int, before: StakeInfo, kind: str, amount: int, *, drain: bool = False
+    ctx: GraphQLContext, model_id: int, kind: str, amount: int, *, drain: bool = False
 ) -> t.StakeRequest:
     """A decrease is ``pending`` while its tokens wait for the rounds holding the stake to resolve."""
     due: dt.datetime | None = None
@@ -41,7 +40,6 @@ def _stake_request(
             status = "pending"
             after = max((r.release_after_round or 0) for r in waiting)
             due = ctx.rounds()[after].resolve_time if after in ctx.rounds() else None
-    del before
     return t.StakeRequest(
         id=None, type=kind, status=status, requested_amount=tokens(amount), due_date=due, drain=drain
     )
@@ -96,7 +94,6 @@ class Mutation:
         ctx = info.context
         model = ctx.own_model(ctx.principal("stake"), model_id)
         amount = _amount(value)
-        before = ctx.service.stake(model.id)
         if type == "increase":
             ctx.service.stake_increase(model.id, amount, now=ctx.now())
         elif type == "decrease":
@@ -105,7 +102,7 @@ class Mutation:
             raise InvalidInputError(
                 f"type must be 'increase' or 'decrease', got {type!r}", code="invalid_type"
             )
-        return _stake_request(ctx, model.id, before, type, amount)
+        return _stake_request(ctx, model.id, type, amount)
 
     @strawberry.mutation(description="Take the whole free stake out (drain: true).")
     def release_stake(
@@ -119,4 +116,4 @@ class Mutation:
         if before.stake <= 0:
             raise InvalidInputError("this model has no free stake to release", code="no_stake")
         ctx.service.stake_decrease(model.id, before.stake, now=ctx.now())
-        return _stake_request(ctx, model.id, before, "decrease", before.stake, drain=True)
+        return _stake_request(ctx, model.id, "decrease", before.stake, drain=True)

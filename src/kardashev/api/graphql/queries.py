@@ -279,6 +279,14 @@ class Query:
     ) -> list[t.SignalsLeaderboardEntry]:
         return views.leaderboard(info.context, RoundKind.SIGNALS, limit=limit or 50, offset=offset or 0)
 
+    @strawberry.field(description="Accounts ranked by their best model on the leaderboard.")
+    def account_leaderboard(
+        self, info: Ctx, limit: int | None = 50, offset: int | None = 0, tournament: int | None = None
+    ) -> list[t.AccountLeaderboardEntry]:
+        return views.account_leaderboard(
+            info.context, kind_of(tournament), limit=limit or 50, offset=offset or 0
+        )
+
     @strawberry.field(description="Server time (UTC).")
     def server_time(self, info: Ctx) -> dt.datetime:
         return info.context.now()

@@ -7,6 +7,8 @@ API returns. Where Numerai has a notion Kardashev lacks, the mapping is stated h
 * a score's ``date`` is the round's close time plus its scoring day (Kardashev scores by day index);
 * ``dailyModelPerformances`` has one entry per *resolved* round: the final scores (``corrRep`` …) and the
   model's rank among that round's models for each score;
+* an account's row of ``accountLeaderboard`` gathers its models on that board: ``nmrStaked`` is their
+  total stake, the scores are their means, and accounts rank by their best model's rank;
 * leaderboards are the REST leaderboard (same ranks and values) restricted to the models that entered
   the tournament: ``corr20Rep``/``icRep`` = ``corr_20r``, ``mmcRep``/``mmc`` = ``mmc_20r``,
   ``tcRep`` = ``tc_20r``, ``fncRep`` = ``fnc_20r``, ``return_1_day`` = the latest round's return on
@@ -24,13 +26,24 @@ from kardashev.api.convert import finite_or_none, tokens
 from kardashev.api.graphql import types as t
 from kardashev.api.graphql.access import NUMERAPI_SCOPES, GraphQLContext, kind_of, tournament_of
 from kardashev.api.publication import leaderboard_rows
-from kardashev.tournament.domain import DailyScore, Model, Round, RoundKind, RoundStatus, Submission
+from kardashev.api.schemas import LeaderboardRow
+from kardashev.tournament.domain import (
+    DailyScore,
+    Model,
+    Round,
+    RoundKind,
+    RoundStatus,
+    Submission,
+    tokens_to_units,
+)
 
 __all__ = [
+    "account_leaderboard",
     "account_view",
     "daily_performances",
     "leaderboard",
     "model_kinds",
+    "model_views",
     "round_performances",
     "round_view",
     "score_date",
@@ -287,11 +300,47 @@ def _entered_models(ctx: GraphQLContext, kind: RoundKind) -> set[int]:
     }
 
 
+def _board(ctx: GraphQLContext, kind: RoundKind) -> list[LeaderboardRow]:
+    entered = _entered_models(ctx, kind)
+    return [row for row in leaderboard_rows(ctx.api, limit=10**6, offset=0) if row.model_id in entered]
+
+
+def _page(rows: list, limit: int, offset: int) -> list:
+    return rows[max(offset, 0) : max(offset, 0) + max(min(limit, 1000), 0)]
+
+
+def _mean(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None]
+    return sum(finite) / len(finite) if finite else None
+
+
+def account_leaderboard(
+    ctx: GraphQLContext, kind: RoundKind, *, limit: int, offset: int
+) -> list[t.AccountLeaderboardEntry]:
+    """Accounts of the ``kind`` leaderboard's models, ranked by their best model."""
+    by_account: dict[int, list[LeaderboardRow]] = defaultdict(list)
+    for row in _board(ctx, kind):
+        by_account[ctx.service.get_model(row.model_id).account_id].append(row)
+    ordered = sorted(by_account.items(), key=lambda item: min(row.rank for row in item[1]))
+    entries = []
+    for rank, (account_id, rows) in enumerate(ordered, start=1):
+        name = ctx.service.get_account(account_id).name
+        entries.append(
+            t.AccountLeaderboardEntry(
+                username=name,
+                display_name=name,
+                rank=rank,
+                nmr_staked=tokens(sum(tokens_to_units(row.stake) for row in rows)),
+                v2_corr20=_mean([row.values.get("corr_20r") for row in rows]),
+                mmc=_mean([row.values.get("mmc_20r") for row in rows]),
+            )
+        )
+    return _page(entries, limit, offset)
+
+
 def leaderboard(ctx: GraphQLContext, kind: RoundKind, *, limit: int, offset: int) -> list[object]:
     """The REST leaderboard's rows (same rank, stake and values) of the models that entered ``kind``."""
-    entered = _entered_models(ctx, kind)
-    rows = [row for row in leaderboard_rows(ctx.api, limit=10**6, offset=0) if row.model_id in entered]
-    rows = rows[max(offset, 0) : max(offset, 0) + max(min(limit, 1000), 0)]
+    rows = _page(_board(ctx, kind), limit, offset)
     if kind is RoundKind.SIGNALS:
         return [
             t.SignalsLeaderboardEntry(
