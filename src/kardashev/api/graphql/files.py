@@ -218,7 +218,7 @@ class Datasets:
     def list(self, *, signals: bool) -> list[str]:
         if not self.root.is_dir():
             return []
-        names = []
+        names: list[str] = []
         for path in sorted(self.root.rglob("*")):
             if len(names) >= _MAX_LISTED:
                 break

@@ -8,7 +8,7 @@ values are checked here and refused with a message numerapi shows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -24,6 +24,7 @@ from kardashev.tournament.domain import RoundKind, RoundStatus
 __all__ = ["Query"]
 
 Ctx = Info[GraphQLContext, None]
+T = TypeVar("T")
 _UPLOAD_MINUTES = 60
 _DOWNLOAD_MINUTES = 60
 
@@ -32,7 +33,7 @@ def _arg(name: str):
     return strawberry.argument(name=name)
 
 
-def _required(value: object, name: str) -> object:
+def _required(value: T | None, name: str) -> T:
     if value is None or value == "":
         raise InvalidInputError(f"'{name}' is required", code="missing_argument")
     return value
@@ -62,9 +63,11 @@ class Query:
                 r for r in rounds if r.status is RoundStatus.OPEN and r.open_time <= now < r.close_time
             ]
             return [views.round_view(open_now[0], now) if open_now else None]
-        result = [views.round_view(r, now) for r in rounds if number is None or r.number == number]
+        result: list[t.RoundInfo | None] = [
+            views.round_view(r, now) for r in rounds if number is None or r.number == number
+        ]
         result = [
-            r for r in result if (target is None or r.target == target) and (status in (None, r.status))
+            r for r in result if r is not None and target in (None, r.target) and status in (None, r.status)
         ]
         return result[: max(limit, 0)] if limit is not None else result
 
@@ -183,7 +186,7 @@ class Query:
         info: Ctx,
         id: str | None = None,
         model_id: Annotated[str | None, _arg("modelId")] = None,
-    ) -> t.Diagnostics:
+    ) -> t.Diagnostics:  # type: ignore[valid-type]
         ctx = info.context
         model = ctx.own_model(ctx.principal("read"), _required(model_id, "modelId"))
         return diagnostics_view(ctx.diagnostics.load(model.id, id))
@@ -246,7 +249,8 @@ class Query:
         ctx = info.context
         principal = ctx.principal("read")
         kind, rounds = kind_of(tournament), ctx.rounds()
-        actual, pending = [], []
+        actual: list[t.ModelPayout] = []
+        pending: list[t.ModelPayout] = []
         for model in ctx.service.list_models(account=principal.account_id):
             payouts = {p.round_number: p for p in ctx.service.payouts(model=model.id)}
             for snapshot in ctx.service.stake_snapshots(model=model.id):
@@ -271,13 +275,13 @@ class Query:
     def v2_leaderboard(
         self, info: Ctx, limit: int | None = 50, offset: int | None = 0
     ) -> list[t.LeaderboardEntry]:
-        return views.leaderboard(info.context, RoundKind.CLASSIC, limit=limit or 50, offset=offset or 0)
+        return views.classic_leaderboard(info.context, limit=limit or 50, offset=offset or 0)
 
     @strawberry.field(description="The Signals leaderboard (resolved rounds).")
     def signals_leaderboard(
         self, info: Ctx, limit: int | None = 50, offset: int | None = 0
     ) -> list[t.SignalsLeaderboardEntry]:
-        return views.leaderboard(info.context, RoundKind.SIGNALS, limit=limit or 50, offset=offset or 0)
+        return views.signals_leaderboard(info.context, limit=limit or 50, offset=offset or 0)
 
     @strawberry.field(description="Accounts ranked by their best model on the leaderboard.")
     def account_leaderboard(

@@ -49,7 +49,7 @@ SCHEMA = _Schema(
 )
 
 
-def _format(error: GraphQLError) -> dict[str, Any]:
+def _format(error: GraphQLError) -> Any:
     original = error.original_error
     if isinstance(original, KardashevError):
         extensions = {"code": original.code, "type": type(original).__name__, "status": status_for(original)}

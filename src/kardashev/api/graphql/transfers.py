@@ -150,7 +150,7 @@ def create_diagnostics(ctx: GraphQLContext, filename: str | None, model_id: str 
     return ctx.diagnostics.save(staged.model_id, result.model_dump(mode="json"), now=ctx.now())
 
 
-def diagnostics_view(record: dict) -> t.Diagnostics:
+def diagnostics_view(record: dict) -> t.Diagnostics:  # type: ignore[valid-type]
     """numerapi's diagnostics keys from a stored run (``kardashev.api.schemas.DiagnosticsOut``)."""
     result = record["result"]
     metrics = result["metrics"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import NewType
+from typing import Any, NewType
 
 import strawberry
 
@@ -61,7 +61,7 @@ def _utc_iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat()
 
 
-SCALARS: dict[object, object] = {
+SCALARS: dict[object, Any] = {
     dt.datetime: strawberry.scalar(
         name="DateTime",
         description="Date and time, ISO 8601 in UTC.",

@@ -40,13 +40,14 @@ from kardashev.tournament.domain import (
 __all__ = [
     "account_leaderboard",
     "account_view",
+    "classic_leaderboard",
     "daily_performances",
-    "leaderboard",
     "model_kinds",
     "model_views",
     "round_performances",
     "round_view",
     "score_date",
+    "signals_leaderboard",
     "submission_scores",
     "submission_view",
 ]
@@ -338,28 +339,28 @@ def account_leaderboard(
     return _page(entries, limit, offset)
 
 
-def leaderboard(ctx: GraphQLContext, kind: RoundKind, *, limit: int, offset: int) -> list[object]:
-    """The REST leaderboard's rows (same rank, stake and values) of the models that entered ``kind``."""
-    rows = _page(_board(ctx, kind), limit, offset)
-    if kind is RoundKind.SIGNALS:
-        return [
-            t.SignalsLeaderboardEntry(
-                username=row.model,
-                rank=row.rank,
-                nmr_staked=row.stake,
-                **{field: row.values.get(column) for field, column in _SIGNALS_BOARD.items()},
-            )
-            for row in rows
-        ]
+def signals_leaderboard(ctx: GraphQLContext, *, limit: int, offset: int) -> list[t.SignalsLeaderboardEntry]:
+    """The REST leaderboard's rows (same rank, stake and values) of the models that entered Signals."""
+    return [
+        t.SignalsLeaderboardEntry(
+            username=row.model,
+            rank=row.rank,
+            nmr_staked=row.stake,
+            **{field: row.values.get(column) for field, column in _SIGNALS_BOARD.items()},
+        )
+        for row in _page(_board(ctx, RoundKind.SIGNALS), limit, offset)
+    ]
+
+
+def classic_leaderboard(ctx: GraphQLContext, *, limit: int, offset: int) -> list[t.LeaderboardEntry]:
+    """The REST leaderboard's rows (same rank, stake and values) of the models that entered Classic."""
+    columns = {**_CLASSIC_BOARD, **_CLASSIC_RETURNS}
     return [
         t.LeaderboardEntry(
             username=row.model,
             rank=row.rank,
             nmr_staked=row.stake,
-            **{
-                field: row.values.get(column)
-                for field, column in {**_CLASSIC_BOARD, **_CLASSIC_RETURNS}.items()
-            },
+            **{field: row.values.get(column) for field, column in columns.items()},
         )
-        for row in rows
+        for row in _page(_board(ctx, RoundKind.CLASSIC), limit, offset)
     ]
