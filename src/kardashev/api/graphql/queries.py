@@ -17,6 +17,7 @@ from kardashev.api.convert import tokens
 from kardashev.api.graphql import types as t
 from kardashev.api.graphql import views
 from kardashev.api.graphql.access import SIGNALS, GraphQLContext, kind_of, tournament_of
+from kardashev.api.graphql.diagnostics_types import Diagnostics
 from kardashev.api.graphql.transfers import dataset_names, dataset_url, diagnostics_view, upload_auth
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import RoundKind, RoundStatus
@@ -186,7 +187,7 @@ class Query:
         info: Ctx,
         id: str | None = None,
         model_id: Annotated[str | None, _arg("modelId")] = None,
-    ) -> t.Diagnostics:  # type: ignore[valid-type]
+    ) -> Diagnostics:  # type: ignore[valid-type]
         ctx = info.context
         model = ctx.own_model(ctx.principal("read"), _required(model_id, "modelId"))
         return diagnostics_view(ctx.diagnostics.load(model.id, id))

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from kardashev.api.diagnostics import run_diagnostics
 from kardashev.api.graphql import types as t
 from kardashev.api.graphql.access import GraphQLContext, kind_of
+from kardashev.api.graphql.diagnostics_types import Diagnostics, EraDiagnostics
 from kardashev.api.publication import released_meta_model
 from kardashev.api.uploads import UploadedFile
 from kardashev.errors import InvalidInputError, NotFoundError
@@ -150,17 +151,17 @@ def create_diagnostics(ctx: GraphQLContext, filename: str | None, model_id: str 
     return ctx.diagnostics.save(staged.model_id, result.model_dump(mode="json"), now=ctx.now())
 
 
-def diagnostics_view(record: dict) -> t.Diagnostics:  # type: ignore[valid-type]
+def diagnostics_view(record: dict) -> Diagnostics:  # type: ignore[valid-type]
     """numerapi's diagnostics keys from a stored run (``kardashev.api.schemas.DiagnosticsOut``)."""
     result = record["result"]
     metrics = result["metrics"]
-    return t.Diagnostics(
+    return Diagnostics(
         id=record["id"],
         status="done",
         updated_at=dt.datetime.fromisoformat(record["updated_at"]),
         eras_accepted_count=result["n_eras"],
         per_era_diagnostics=[
-            t.EraDiagnostics(
+            EraDiagnostics(
                 era=str(row["era"]),
                 validation_corr=row.get("corr"),
                 validation_feature_neutral_corr=row.get("fnc"),
