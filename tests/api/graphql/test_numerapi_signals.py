@@ -27,7 +27,9 @@ def test_signals_round_universe_and_datasets(season, tmp_path):
     assert not any(name.startswith("v1/") for name in listed)
     path = api.download_dataset("signals/v1.0/train.parquet", "train.parquet")
     published = season.live.data_dir / "data" / "datasets" / "signals" / "v1.0" / "train.parquet"
-    assert (tmp_path / "train.parquet").read_bytes() == published.read_bytes() and path.startswith(str(tmp_path))
+    assert (tmp_path / "train.parquet").read_bytes() == published.read_bytes() and path.startswith(
+        str(tmp_path)
+    )
 
 
 def test_signals_upload_from_file_and_dataframe(season, tmp_path):
