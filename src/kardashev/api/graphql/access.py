@@ -20,6 +20,7 @@ from kardashev.api.context import ApiContext
 from kardashev.api.graphql.files import Datasets, DiagnosticsResults, Staging, UrlSigner
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Model, Round, RoundKind, RoundStatus
+from kardashev.tournament.service import TournamentService
 
 __all__ = [
     "CLASSIC",
@@ -74,7 +75,7 @@ class GraphQLContext:
     _rounds: dict[int, Round] | None = field(default=None, repr=False)
 
     @property
-    def service(self):  # the TournamentService
+    def service(self) -> TournamentService:
         return self.api.service
 
     def now(self) -> dt.datetime:
