@@ -97,7 +97,8 @@ def test_neutralize_constant_column_is_nan() -> None:
 def test_rank_transforms(case: Case) -> None:
     predictions = case.predictions.sort_index()
     np.testing.assert_array_equal(frames.tie_kept_rank(predictions), nt.tie_kept_rank(predictions))
-    np.testing.assert_array_equal(frames.gaussian(predictions), nt.gaussian(nt.tie_kept_rank(predictions)))
+    np.testing.assert_array_equal(frames.gaussianize(predictions), nt.gaussian(nt.tie_kept_rank(predictions)))
+    np.testing.assert_array_equal(frames.gaussian(predictions), nt.gaussian(predictions))
     clean = predictions.dropna()
     np.testing.assert_array_equal(
         frames.tie_kept_rank__gaussianize__pow_1_5(clean), nt.tie_kept_rank__gaussianize__pow_1_5(clean)
