@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from kardashev.errors import AlignmentError, InvalidInputError
-from kardashev.scoring import churn as _churn
 from kardashev.scoring import signals as _signals
 from kardashev.scoring import submissions as _submissions
+from kardashev.scoring.churn import churn as _core_churn
+from kardashev.scoring.churn import turnover as _core_turnover
 from kardashev.scoring.frames_tools import (
     center,
     filter_sort_index,
@@ -151,13 +152,13 @@ def churn(s1: pd.Series, s2: pd.Series, top_bottom: int | None = None) -> float:
             raise InvalidInputError(
                 f"{name} must have non-zero standard deviation", code="constant_predictions"
             )
-    return _churn.churn(s1.to_numpy(dtype=np.float64), s2.to_numpy(dtype=np.float64), max_filtered_ratio=1.0)
+    return _core_churn(s1.to_numpy(dtype=np.float64), s2.to_numpy(dtype=np.float64), max_filtered_ratio=1.0)
 
 
 def turnover(s1: pd.Series, s2: pd.Series) -> float:
     """``Σ|w1 - w2| / 2`` on the common ids of two weight series."""
     s1, s2 = filter_sort_index(s1, s2)
-    return _churn.turnover(
+    return _core_turnover(
         s1.to_numpy(dtype=np.float64), s2.to_numpy(dtype=np.float64), max_filtered_ratio=1.0
     )
 
