@@ -37,6 +37,7 @@ from kardashev.scoring.frames_signals import (
 )
 from kardashev.scoring.frames_tools import (
     center,
+    check_sorted,
     contribution_scores,
     correlation,
     filter_sort_index,
@@ -232,6 +233,9 @@ def neutral_contribution(
         ],
         max_filtered_index_ratio,
     )
+    if top_bottom is not None and top_bottom > 0:  # NaN (constant) columns lose their top/bottom ids there
+        complete = ~(np.isnan(target) | np.isnan(meta) | np.isnan(matrix).any(axis=1))
+        _refuse_constant(matrix[complete & ~np.isnan(neutral).any(axis=1)], predictions.columns)
     scores = _contribution.neutral_contribution(
         matrix, meta, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
@@ -260,10 +264,24 @@ def neutral_correlation(
         ],
         max_filtered_index_ratio,
     )
+    complete = ~(np.isnan(target) | np.isnan(matrix).any(axis=1) | np.isnan(neutral).any(axis=1))
+    _refuse_constant(matrix[complete], predictions.columns)
     scores = _neutralization.neutral_correlation(
         matrix, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
     return pd.Series(scores, index=predictions.columns)
+
+
+def _refuse_constant(matrix: np.ndarray, columns: pd.Index) -> None:
+    """A constant column is NaN after neutralizing, where numerai-tools asserts: an error here."""
+    if matrix.shape[0] == 0:
+        return
+    constant = np.all(matrix == matrix[:1], axis=0)
+    if constant.any():
+        raise InvalidInputError(
+            f"constant prediction columns cannot be neutralized: {list(columns[constant][:5])}",
+            code="constant_predictions",
+        )
 
 
 def feature_neutral_corr(
@@ -274,8 +292,16 @@ def feature_neutral_corr(
     *,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> pd.Series:
-    """FNC of each prediction column; a constant column scores NaN (numerai-tools asserts)."""
+    """FNC of each prediction column (ids sorted, no NaN, features on the same ids, as numerai-tools
+    asserts; the array core scores a constant column NaN, here it is an error as there)."""
     predictions = _frame(predictions, "predictions")
+    features = _frame(features, "features")
+    check_sorted(predictions, "predictions")
+    if predictions.isna().to_numpy().any() or features.isna().to_numpy().any():
+        raise InvalidInputError("predictions and features must not contain NaN", code="nan_values")
+    if not predictions.index.equals(features.index):
+        raise InvalidInputError("predictions and features must have the same ids", code="index_mismatch")
+    _refuse_constant(predictions.to_numpy(dtype=np.float64), predictions.columns)
     _, (matrix, feature_matrix, target) = _aligned(
         [
             ("predictions", predictions),
@@ -319,16 +345,18 @@ def max_feature_correlation(
     s: pd.Series,
     features: pd.DataFrame,
     top_bottom: int | None = None,
-    *,
-    max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> tuple[str, float]:
-    """``(feature name, |corr|)`` of the feature most correlated with the raw prediction ``s``."""
+    """``(feature name, |corr|)`` of the feature most correlated with the raw prediction ``s``
+    (:func:`pearson_correlation` of each feature with ``s``)."""
     features = _frame(features, "features")
-    values, feature_matrix = _common(
-        [("s", _series(s, "s")), ("features", features)], max_filtered_index_ratio
+    correlations = pd.Series(
+        {column: abs(pearson_correlation(features[column], s, top_bottom)) for column in features.columns},
+        dtype=np.float64,
     )
-    best, value = _exposure.max_feature_correlation(values, feature_matrix, top_bottom=top_bottom)
-    return str(features.columns[best]), value
+    if correlations.isna().all():
+        raise InvalidInputError("no feature has a defined correlation with s", code="constant_predictions")
+    best = correlations.idxmax()
+    return str(best), float(correlations[best])
 
 
 def pairwise_correlations(predictions: pd.DataFrame) -> pd.DataFrame:

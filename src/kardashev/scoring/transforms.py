@@ -137,12 +137,14 @@ def power(values: ArrayLike, p: float) -> NDArray[np.float64]:
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         result = np.sign(array) * np.abs(array) ** float(p)
     matrix, raw = (result[:, None], array[:, None]) if result.ndim == 1 else (result, array)
-    n = matrix.shape[0]
-    constant = np.zeros(matrix.shape[1], dtype=bool) if n == 0 else np.all(matrix == matrix[:1], axis=0)
+    # pandas' ``std() == 0`` and ``corrwith`` formulas, so that borderline columns go the same way
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        n = matrix.shape[0]
+        constant = np.std(matrix, axis=0, ddof=1) == 0
         a = matrix - matrix.mean(axis=0)
         b = raw - raw.mean(axis=0)
-        correlation = (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+        denominator = (n - 1) * np.std(matrix, axis=0, ddof=1) * np.std(raw, axis=0, ddof=1)
+        correlation = (a * b).sum(axis=0) / denominator
     bad = ~(constant | (correlation >= POWER_MIN_CORRELATION))
     if bad.any():
         raise InvalidInputError(
