@@ -176,8 +176,9 @@ def validate_submission_signals(
         logger.warning("data_type column found in a Signals submission: it is deprecated and ignored")
     submission = submission.drop(columns=["data_type"], errors="ignore")
     ticker_col, signal_col, date_col = validate_headers_signals(submission, assert_date_col)
-    if date_col is not None and not assert_date_col:
-        submission = submission.drop(columns=date_col)
+    if date_col is not None:  # numerai-tools moves the date column last, or drops it
+        others = submission.drop(columns=date_col)
+        submission = others.assign(**{date_col: submission[date_col]}) if assert_date_col else others
     _check_universe_column(universe, ticker_col)
     filtered_sub, invalid = validate_ids_signals(universe[ticker_col], submission, ticker_col)
     validate_values(filtered_sub, signal_col)
