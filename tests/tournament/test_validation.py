@@ -220,7 +220,9 @@ def test_signals_ticker_column_names(column):
 
 def test_signals_ticker_map_and_csv_with_date():
     figis = {ticker: f"BBG{i:09d}" for i, ticker in enumerate(TICKERS)}
-    frame = pd.DataFrame({"composite_figi": [figis[t] for t in TICKERS[:110]], "signal": np.arange(110.0) / 110})
+    frame = pd.DataFrame(
+        {"composite_figi": [figis[t] for t in TICKERS[:110]], "signal": np.arange(110.0) / 110}
+    )
     frame["date"] = "2026-11-20"
     data = frame.to_csv(index=False).encode()
     reverse = {figi: ticker for ticker, figi in figis.items()}
