@@ -123,5 +123,5 @@ def neutral_churn_penalty(
             return 1.0
         decay = math.exp(-scaling_factor * (value - threshold))
         return 2 * decay / (1 + decay)
-    decay = np.exp(-scaling_factor * np.maximum(churns - threshold, 0.0))
-    return np.where(churns <= threshold, 1.0, 2 * decay / (1 + decay))
+    decays = np.exp(-scaling_factor * np.maximum(churns - threshold, 0.0))
+    return np.where(churns <= threshold, 1.0, 2 * decays / (1 + decays))

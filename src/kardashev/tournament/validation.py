@@ -123,6 +123,9 @@ class ValidationConfig:
 
         object.__setattr__(self, "cleaning", cleaning_policies(self.cleaning))
 
+    def __hash__(self) -> int:  # ``cleaning`` is a read-only mapping built in a fixed order
+        return hash((self.min_tickers, self.max_rows, self.n_examples, str(self.cleaning)))
+
 
 @dataclass(frozen=True, eq=False)
 class ValidatedSubmission:
@@ -492,9 +495,9 @@ def validate_submission(
     except ValueError as exc:
         raise ConfigError(f"unknown tournament kind {kind!r}; expected one of {list(RoundKind)}") from exc
     config = config or ValidationConfig()
-    if config.cleaning[kind.value] == "numerai":
-        from kardashev.tournament.cleaning import validate_numerai_policy
+    from kardashev.tournament.cleaning import CleaningPolicy, policy_for, validate_numerai_policy
 
+    if policy_for(config, kind) is CleaningPolicy.NUMERAI:
         return validate_numerai_policy(source, kind=kind, universe=universe, config=config, filename=filename)
     if kind is RoundKind.CLASSIC:
         return validate_classic(source, live_ids=universe, config=config, filename=filename)
