@@ -12,6 +12,8 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numerai_tools import scoring as nt
 from numerai_tools import signals as nts
 from numerai_tools import submissions as ntsub
@@ -448,3 +450,33 @@ def test_max_churn_skips_an_era_with_too_few_common_tickers() -> None:
         "same",
         "asserts",
     )
+
+
+# --------------------------------------------------------------------------- random small inputs
+
+_cells = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 0.1, 0.9, np.nan])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    first=st.lists(_cells, min_size=4, max_size=30),
+    second=st.lists(_cells, min_size=4, max_size=30),
+    top_bottom=st.integers(1, 6),
+    seed=st.integers(0, 1000),
+)
+def test_churn_top_bottom_on_random_ties_and_nans(first, second, top_bottom, seed) -> None:
+    rng = np.random.default_rng(seed)
+    s1 = pd.Series(first, index=_ids(len(first), rng, unsorted=True))
+    s2 = pd.Series(second, index=_ids(len(second), rng, unsorted=True))
+    assert compare(frames.churn, nts.churn, s1, s2, top_bottom) == "same"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(_cells, min_size=1, max_size=30),
+    method=st.sampled_from(["average", "min", "max", "first", "dense"]),
+)
+def test_rank_methods_on_random_ties_and_nans(values, method) -> None:
+    series = pd.Series(values, index=[f"i{k:03d}" for k in range(len(values))], name="p")
+    assert compare(frames.rank, nt.rank, series, method) == "same"
+    assert compare(frames.rank, nt.rank, series.to_frame(), method) == "same"
