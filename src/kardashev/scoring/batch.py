@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
 from kardashev.scoring.correlation import pearson_matrix
@@ -31,35 +32,9 @@ from kardashev.scoring.ranking import (
     tie_kept_rank_gauss_pow15,
 )
 
-__all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
+__all__ = ["METRICS", "EraScores", "score_era", "score_eras"]
 
 METRICS = ("corr", "mmc", "bmc", "fnc", "cwmm", "feature_exposure_max", "feature_exposure_rms")
-
-
-@dataclass(frozen=True)
-class EraInput:
-    """One era's row-aligned inputs for :func:`score_eras`.
-
-    Attributes
-    ----------
-    era
-        Era label.
-    predictions
-        ``(n_stocks, n_models)`` predictions, one column per model.
-    targets
-        ``(n_stocks,)`` target.
-    meta_model, benchmark
-        Optional ``(n_stocks,)`` meta model / benchmark predictions (for MMC / BMC and CWMM).
-    features
-        Optional ``(n_stocks, n_features)`` features (for FNC and feature exposures).
-    """
-
-    era: str
-    predictions: NDArray[np.floating]
-    targets: NDArray[np.floating]
-    meta_model: NDArray[np.floating] | None = None
-    benchmark: NDArray[np.floating] | None = None
-    features: NDArray[np.floating] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +80,7 @@ def _score_clean_columns(
     target_pow15: bool,
     wanted: frozenset[str],
     target_mean: float | None = None,
+    gauss_rows: NDArray[np.float64] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """The wanted scores for NaN-free columns on NaN-free rows, vectorized over the columns.
 
@@ -112,6 +88,9 @@ def _score_clean_columns(
     centered vector instead of materializing centered or orthogonalized matrices. ``target_mean``
     is the mean CORR and FNC center the target with (numerai-tools centers over every known
     target before dropping a model's missing rows); default the mean over these rows.
+    ``gauss_rows`` ``(n_models, n_stocks)``, when given, are these columns already gaussianized
+    (the era's shared ``Φ⁻¹(tkr(P))``): the sort is skipped, CORR and CWMM are correlations of
+    ``pow15(gauss_rows)`` and the rows are never overwritten.
     """
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
@@ -127,10 +106,23 @@ def _score_clean_columns(
     # one sort; CORR (and CWMM) in sorted order, no powered matrix; gaussianized block by block
     cwmm_reference = meta_model if "cwmm" in wanted and meta_model is not None else None
     references = (target_used,) if cwmm_reference is None else (target_used, cwmm_reference)
-    sorted_rows = sort_rows(
-        predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
+    sorted_rows = (
+        None
+        if gauss_rows is not None
+        else sort_rows(
+            predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
+        )
     )
-    if sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
+    if gauss_rows is not None:
+        gauss_dots = gauss_rows @ gauss_references
+        if "corr" in wanted or cwmm_reference is not None:
+            powered_rows = pow15(gauss_rows)
+            if "corr" in wanted:
+                scores["corr"] = _row_correlations(powered_rows, target_used)
+            if cwmm_reference is not None:
+                scores["cwmm"] = _row_correlations(powered_rows, cwmm_reference)
+            del powered_rows
+    elif sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
         gauss_rows, gauss_dots = sorted_rows.gauss, sorted_rows.gauss_dots
         if "corr" in wanted:
             scores["corr"] = sorted_rows.correlations[0]
@@ -254,6 +246,7 @@ def score_era(
     metrics: Collection[str] | None = None,
     target_pow15: bool = True,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
+    gaussianized: ArrayLike | None = None,
 ) -> EraScores:
     """Score every model of one era: CORR, and MMC, BMC, CWMM, FNC and feature exposures when
     the meta model, benchmark or features are given.
@@ -278,6 +271,10 @@ def score_era(
         Raise the centered target to the power 1.5 in CORR and FNC (``False`` for raw returns).
     max_filtered_ratio
         Largest fraction of the era's rows that NaNs may remove.
+    gaussianized
+        ``(n_stocks, n_models)`` the predictions already gaussianized (``gaussianize(predictions)``,
+        shared with True Contribution): used, instead of sorting again, when no row is dropped and no
+        prediction is NaN (a subset of rows would need its own ranks).
 
     Returns
     -------
@@ -327,6 +324,11 @@ def score_era(
             patterns.setdefault(pattern.tobytes(), []).append(column)
     else:
         patterns[b""] = list(range(matrix.shape[1]))
+    shared = None
+    if gaussianized is not None and rows.all() and not missing.any():
+        shared = as_float_array(gaussianized, name="gaussianized", ndim=(2,))
+        if shared.shape != matrix.shape:
+            raise InvalidInputError(f"gaussianized has shape {shared.shape}, predictions {matrix.shape}")
     for columns in patterns.values():
         present = ~missing[:, columns[0]]
         if present.sum() / len(present) < 1 - max_filtered_ratio or present.sum() < 2:
@@ -340,6 +342,7 @@ def score_era(
                 feature_matrix,
                 target_pow15,
                 wanted,
+                gauss_rows=None if shared is None else shared.T,
             )
         else:
             scores = _score_clean_columns(
@@ -358,7 +361,7 @@ def score_era(
 
 
 def score_eras(
-    eras: Iterable[EraInput],
+    eras: Iterable[Era],
     *,
     model_names: Sequence[str] | None = None,
     metrics: Collection[str] | None = None,
@@ -372,9 +375,11 @@ def score_eras(
     Parameters
     ----------
     eras
-        Iterable (e.g. a generator) of :class:`EraInput`.
+        Iterable (e.g. a generator) of :class:`~kardashev.data.era.Era` with ``predictions`` and
+        ``target`` (and optionally ``meta_model``, ``benchmark``, ``features``; a ``gaussianized``
+        matrix the era carries is used instead of sorting again).
     model_names
-        One name per prediction column (the same models every era).
+        One name per prediction column (default: each era's ``model_names``).
     show_progress
         Show a rich progress bar over eras (``total`` eras if known).
 
@@ -386,15 +391,16 @@ def score_eras(
     frames = [
         score_era(
             era.predictions,
-            era.targets,
+            era.target,
             meta_model=era.meta_model,
             benchmark=era.benchmark,
             features=era.features,
-            model_names=model_names,
+            model_names=model_names if model_names is not None else era.model_names,
             era=era.era,
             metrics=metrics,
             target_pow15=target_pow15,
             max_filtered_ratio=max_filtered_ratio,
+            gaussianized=era.gaussianized,
         ).to_frame()
         for era in _with_progress(eras, show_progress=show_progress, total=total)
     ]
@@ -403,7 +409,7 @@ def score_eras(
     return pd.concat(frames, ignore_index=True)
 
 
-def _with_progress(eras: Iterable[EraInput], *, show_progress: bool, total: int | None) -> Iterator[EraInput]:
+def _with_progress(eras: Iterable[Era], *, show_progress: bool, total: int | None) -> Iterator[Era]:
     if not show_progress:
         yield from eras
         return

@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from kardashev.errors import AlignmentError, ConfigError, InvalidInputError
 from kardashev.scoring import neutral_churn_penalty
 from kardashev.scoring import turnover as core_turnover
 from kardashev.scoring.frames import churn
+from kardashev.scoring.registry import payable_scores
 from kardashev.tournament.domain import UNITS_PER_TOKEN
 
 __all__ = [
@@ -59,8 +59,8 @@ __all__ = [
     "payout_factor",
 ]
 
-PAYOUT_SCORES = ("corr", "mmc", "bmc", "tc", "fnc", "alpha", "mpc")
-"""Score names a payout rule may use (case-insensitive in configurations)."""
+PAYOUT_SCORES = payable_scores()
+"""Score names a payout rule may use (case-insensitive in configurations): the registry's payable ones."""
 
 FRACTION_SCALE = 10**12
 """Payout fractions are rounded to the nearest multiple of ``1 / FRACTION_SCALE``."""
