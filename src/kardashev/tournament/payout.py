@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from kardashev.errors import AlignmentError, ConfigError, InvalidInputError
 from kardashev.scoring import neutral_churn_penalty
 from kardashev.scoring import turnover as core_turnover
 from kardashev.scoring.frames import churn
