@@ -57,7 +57,7 @@ def line_figure(
         figure.add_trace(
             go.Scatter(x=list(x), y=_clean(values), mode="lines+markers", name=SCORE_LABELS.get(name, name))
         )
-    figure.update_layout(title=title, xaxis_title=x_title, **_LAYOUT)
+    figure.update_layout(title=title, xaxis_title=x_title, xaxis_type="category", **_LAYOUT)
     return figure
 
 
@@ -68,5 +68,5 @@ def bar_figure(
     figure = go.Figure()
     for name, values in series.items():
         figure.add_trace(go.Bar(x=list(x), y=_clean(values), name=SCORE_LABELS.get(name, name)))
-    figure.update_layout(title=title, xaxis_title=x_title, barmode="group", **_LAYOUT)
+    figure.update_layout(title=title, xaxis_title=x_title, xaxis_type="category", barmode="group", **_LAYOUT)
     return figure
