@@ -66,9 +66,9 @@ def test_leaderboard_shows_the_api_numbers_and_sorts(season, tab) -> None:
             row["model"]: row
             for row in tab.page.eval_on_selector_all(
                 "#leaderboard tbody tr",
-                "rows => rows.map(r => ({model: r.dataset.model, cells: Object.fromEntries("
-                "Array.from(r.querySelectorAll('td[data-column]')).map(c => [c.dataset.column, c.textContent])),"
-                "rank: r.cells[0].textContent}))",
+                "rows => rows.map(r => ({model: r.dataset.model, rank: r.cells[0].textContent, "
+                "cells: Object.fromEntries(Array.from(r.querySelectorAll('td[data-column]'))"
+                ".map(c => [c.dataset.column, c.textContent]))}))",
             )
         }
         assert set(shown) == {row["model"] for row in api}
