@@ -157,9 +157,18 @@ class Tab:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on(
-            "console", lambda message: self.errors.append(message.text) if message.type == "error" else None
-        )
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+
+    def _console(self, message: object) -> None:
+        # a page answered with 4xx on purpose logs "Failed to load resource": sub-resources are checked below
+        text = message.text  # type: ignore[attr-defined]
+        if message.type == "error" and not text.startswith("Failed to load resource"):  # type: ignore[attr-defined]
+            self.errors.append(text)
+
+    def _response(self, response: object) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":  # type: ignore[attr-defined]
+            self.errors.append(f"{response.status} {response.url}")  # type: ignore[attr-defined]
 
     def open(self, path: str) -> object:
         response = self.page.goto(path, wait_until="load")

@@ -101,12 +101,17 @@ def page(
     return response
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+def error_page(request: Request, status: int, message: str, code: str = "") -> HTMLResponse:
     titles = {401: "Sign-in needed", 403: "Not allowed", 404: "Not found", 409: "Not now"}
     return page(
         request,
         "error.html",
-        {"title": titles.get(status, "Something is wrong"), "status": status, "detail": message},
+        {
+            "title": titles.get(status, "Something is wrong"),
+            "status": status,
+            "detail": message,
+            "code": code,
+        },
         status_code=status,
     )
 
@@ -121,9 +126,11 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except KardashevError as exc:
-                return error_page(request, status_for(exc), exc.message)
+                return error_page(request, status_for(exc), exc.message, exc.code)
             except RequestValidationError:
-                return error_page(request, 422, "the address or the form has a value that is not valid")
+                return error_page(
+                    request, 422, "the address or the form has a value that is not valid", "invalid_request"
+                )
 
         return route
 
