@@ -155,6 +155,7 @@ class Tab:
     def __init__(self, browser: object, base_url: str, *, width: int = 1280) -> None:
         self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
         self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
         self.page.on("console", self._console)

@@ -136,7 +136,7 @@ def _small_int(text: object, what: str, *, default: int | None = None) -> int:
 
 @router.post("/rounds")
 async def open_round(visit: Visitor) -> Response:
-    """Open a round whose live universe is the uploaded file's ids."""
+    """Open the next round; its live universe is the uploaded file's ids."""
     _admin(visit)
     form, upload = await read_form_with_file(visit)
     context = visit.context
@@ -145,9 +145,8 @@ async def open_round(visit: Visitor) -> Response:
     )
     ids = _ids_column(frame).tolist()
     kind = str(form.get("kind", "classic"))
-    number = _small_int(form.get("number"), "the round number", default=0) or None
-    if number is None:
-        number = max((r.number for r in context.service.list_rounds()), default=0) + 1
+    # numbered like the API's default: the next number (the upload reader allows 4 form fields)
+    number = max((r.number for r in context.service.list_rounds()), default=0) + 1
     await run_in_threadpool(
         context.service.open_round,
         number,
