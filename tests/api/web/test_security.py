@@ -199,3 +199,12 @@ def test_pages_send_security_headers(season) -> None:
         "'unsafe-inline'"
         not in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]
     )
+
+
+def test_an_expired_session_is_signed_out(season, monkeypatch) -> None:
+    from kardashev.api.web import session as web_session
+
+    alice = Browserless(season, "alice")
+    assert alice.get("/me").status_code == 200
+    monkeypatch.setattr(web_session, "SESSION_MAX_AGE", -1)  # every signature is now older than allowed
+    assert alice.get("/me").status_code == 401
