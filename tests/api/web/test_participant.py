@@ -157,3 +157,16 @@ def test_create_a_model_and_sign_out(season, tab) -> None:
     tab.page.wait_for_load_state("load")
     assert not [c for c in tab.context.cookies() if c["name"] == "kardashev_session"]
     assert tab.open("/me").status == 401
+
+
+def test_diagnostics_of_a_bad_file_names_the_rule_and_keeps_the_form(season, tab, tmp_path) -> None:
+    frame = pd.DataFrame({"id": season.validation_ids[:-5], "prediction": 0.5 + 0.001 * np.arange(235)})
+    tab.sign_in(season.keys["alice"])
+    tab.open("/me/diagnostics")
+    tab.page.set_input_files("#file", str(write_csv(tmp_path, "short.csv", frame)))
+    with tab.page.expect_navigation() as navigation:
+        tab.page.click("#diagnostics-form button[type=submit]")
+    assert navigation.value.status == 422
+    assert "have no prediction" in tab.page.text_content("#diagnostics-error")
+    assert tab.page.locator("#diagnostics-form").count() == 1
+    assert tab.page.locator("#diagnostics-summary").count() == 0

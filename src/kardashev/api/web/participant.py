@@ -22,13 +22,14 @@ from kardashev.api import schemas
 from kardashev.api.auth import owned_model
 from kardashev.api.convert import units
 from kardashev.api.diagnostics import run_diagnostics
+from kardashev.api.errors import status_for
 from kardashev.api.routes.account import round_performances
 from kardashev.api.web.charts import bar_figure, figure_json, line_figure
 from kardashev.api.web.forms import Visit, read_form, read_form_with_file, visit
 from kardashev.api.web.render import PageRoute, page
 from kardashev.api.web.session import end_session, require_session, start_session
 from kardashev.errors import AuthenticationError, InvalidInputError, KardashevError
-from kardashev.tournament.domain import Model, RoundStatus
+from kardashev.tournament.domain import Model, Round, RoundStatus
 
 __all__ = ["router"]
 
@@ -87,7 +88,7 @@ def _own_model(visit: Visit, model_id: int) -> Model:
         return owned_model(repo, session.principal, str(model_id))
 
 
-def _open_rounds(visit: Visit) -> list[object]:
+def _open_rounds(visit: Visit) -> list[Round]:
     now = visit.context.now()
     return sorted(
         (
@@ -253,11 +254,14 @@ async def diagnostics(request: Request, visit: Visitor) -> HTMLResponse:
     _, upload = await read_form_with_file(visit)
     try:
         result = await run_in_threadpool(run_diagnostics, visit.context, upload)
-    except KardashevError as exc:
-        context = {"title": "Diagnostics", "result": None, "charts": [], "error": exc.message}
-        return page(
-            request, "diagnostics.html", context, status_code=422 if exc.code != "no_validation_data" else 409
-        )
+    except KardashevError as exc:  # shown above the form, which stays usable
+        values: dict[str, object] = {
+            "title": "Diagnostics",
+            "result": None,
+            "charts": [],
+            "error": exc.message,
+        }
+        return page(request, "diagnostics.html", values, status_code=status_for(exc))
     return page(
         request,
         "diagnostics.html",
