@@ -24,7 +24,9 @@ import pytest
 from kardashev.api.diagnostics import store_validation_data
 from kardashev.api.keys import GeneratedKey
 from kardashev.api.uploads import UploadedFile
-from kardashev.tournament.domain import RoundDay, tokens_to_units
+from kardashev.data.era import Era
+from kardashev.tournament.domain import tokens_to_units
+from kardashev.tournament.round_work import round_day
 from tests.api.conftest import (
     START,
     FakeClock,
@@ -54,9 +56,9 @@ class Season:
         return self.live.base_url
 
 
-def _day(ids: list[str], day: int, seed: int, *, returns: bool) -> RoundDay:
+def _day(ids: list[str], day: int, seed: int, *, returns: bool) -> Era:
     rng = np.random.default_rng(seed)
-    return RoundDay(
+    return round_day(
         day=day,
         ids=np.asarray(ids, dtype=object),
         target=rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], len(ids)),

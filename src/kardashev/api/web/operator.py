@@ -25,8 +25,10 @@ from kardashev.api.keys import SCOPES
 from kardashev.api.web.forms import Visit, read_form, read_form_with_file, visit
 from kardashev.api.web.render import PageRoute, page
 from kardashev.api.web.session import require_session
+from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError
-from kardashev.tournament.domain import Account, Round, RoundDay, RoundStatus
+from kardashev.tournament.domain import Account, Round, RoundStatus
+from kardashev.tournament.round_work import round_day
 from kardashev.tournament.validation import read_submission_table
 
 __all__ = ["next_step", "read_round_day", "router"]
@@ -167,7 +169,7 @@ async def close_round(visit: Visitor, number: Number) -> Response:
     return _redirect("/operator?done=closed")
 
 
-def read_round_day(frame: pd.DataFrame, day: int) -> RoundDay:
+def read_round_day(frame: pd.DataFrame, day: int) -> Era:
     """A scoring day from a table: ``id`` (or ``ticker``), ``target``, optional ``realized_return``,
     ``feature_*`` and ``exposure_*`` columns."""
     frame = frame.rename(columns=lambda c: str(c).strip().lower())
@@ -183,7 +185,7 @@ def read_round_day(frame: pd.DataFrame, day: int) -> RoundDay:
     features = sorted(c for c in frame.columns if c.startswith("feature"))
     exposures = sorted(c for c in frame.columns if c.startswith("exposure"))
     returns = frame["realized_return"] if "realized_return" in frame.columns else None
-    return RoundDay(
+    return round_day(
         day=day,
         ids=_ids_column(frame).to_numpy(dtype=object),
         target=pd.to_numeric(frame["target"], errors="coerce").to_numpy(dtype=np.float64),
@@ -192,7 +194,7 @@ def read_round_day(frame: pd.DataFrame, day: int) -> RoundDay:
         else pd.to_numeric(returns, errors="coerce").to_numpy(np.float64),
         exposures=numbers(exposures),
         features=numbers(features),
-    ).checked()
+    )
 
 
 @router.post("/rounds/{number}/score")
