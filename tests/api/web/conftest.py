@@ -26,6 +26,7 @@ from kardashev.api.keys import GeneratedKey
 from kardashev.api.uploads import UploadedFile
 from kardashev.data.era import Era
 from kardashev.tournament.domain import tokens_to_units
+from kardashev.tournament.round_scoring import ROUND_SCORES, StandardScorer
 from kardashev.tournament.round_work import round_day
 from tests.api.conftest import (
     START,
@@ -83,8 +84,11 @@ def validation_frame(n_eras: int = 6, per_era: int = 40, seed: int = 7) -> pd.Da
     return frame
 
 
-def build_season(live: LiveServer) -> Season:
+def build_season(live: LiveServer, *, scores: tuple[str, ...] | None = None) -> Season:
+    """The season on ``live``; ``scores`` configures the scorer (default: the standard round scores)."""
     service, clock = live.context.service, live.clock
+    if scores is not None:
+        service.scorer = StandardScorer(scores=scores)
     keys, models = {}, {}
     for name in ("alice", "bob", "mallory"):
         account = service.create_account(name, now=clock(), tokens=tokens_to_units("100"))
@@ -122,11 +126,21 @@ def build_season(live: LiveServer) -> Season:
     return Season(live, keys, models, ids, resolved, 3, validation["id"].tolist())
 
 
+EXTRA_SCORES = (*ROUND_SCORES, "cwmm", "feature_exposure_max")
+"""An operator's scorer that also records correlation with the meta model and feature exposure."""
+
+
 @pytest.fixture(scope="module")
-def season(tmp_path_factory) -> Iterator[Season]:
+def season_scores() -> tuple[str, ...] | None:
+    """The scorer's scores for the module's season (a module overrides this fixture to change them)."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory, season_scores) -> Iterator[Season]:
     root = tmp_path_factory.mktemp("web")
     with running_server(make_settings(root), FakeClock(START)) as live:
-        yield build_season(live)
+        yield build_season(live, scores=season_scores)
 
 
 def chromium_path() -> str:

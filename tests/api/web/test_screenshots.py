@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.web.conftest import Tab, png_pixels
+from tests.api.web.conftest import EXTRA_SCORES, Tab, png_pixels
 
 pytestmark = pytest.mark.slow
 WIDTHS = (1024, 1400)
+
+
+@pytest.fixture(scope="module")
+def season_scores() -> tuple[str, ...]:
+    return EXTRA_SCORES  # this season's model pages also chart feature exposure and the stored CWMM
 
 
 def _pages(season) -> list[tuple[str, str, str | None]]:
@@ -37,6 +42,8 @@ def test_pages_are_drawn_at_common_widths(season, browser, width, tmp_path) -> N
                 tab.sign_in(season.keys[who])
             assert tab.open(path).status == 200
             charts = tab.page.locator("div.chart").count()
+            if name == "model":
+                assert charts == 5  # per round, cumulative, stake and payout, CWMM, feature exposure
             if charts:
                 tab.page.wait_for_function(
                     f"document.querySelectorAll('div.chart .main-svg').length >= {charts}"

@@ -19,6 +19,8 @@ SCORE_LABELS = {
     "alpha": "Alpha",
     "mpc": "MPC",
     "cwmm": "Corr with meta model",
+    "feature_exposure_max": "Max feature exposure",
+    "feature_exposure_rms": "RMS feature exposure",
 }
 _LAYOUT = {
     "margin": {"l": 50, "r": 20, "t": 40, "b": 40},

@@ -93,35 +93,40 @@ def model_history(visit: Visit, model: Model, *, resolved_only: bool = True) -> 
     return table[table["model"] == model.name].sort_values("round").reset_index(drop=True)
 
 
-def _meta_model_correlations(visit: Visit, model: Model, rounds: list[int]) -> dict[int, float]:
-    """Correlation of the model's submission with the round's stake-weighted meta model (CWMM)."""
+EXPOSURES = ("feature_exposure_max", "feature_exposure_rms")
+
+
+def _meta_model_correlations(visit: Visit, model: Model, history: pd.DataFrame) -> dict[int, float]:
+    """Correlation of the model's submission with each resolved round's stake-weighted meta model (CWMM):
+    the stored ``cwmm`` score when the operator's scorer records it, else computed from the stored
+    submission and meta model by :func:`kardashev.scoring.correlation.correlation_with_meta_model`."""
+    if history.empty:
+        return {}
+    if "cwmm" in history.columns:
+        stored = history.set_index("round")["cwmm"].astype(float)
+        return {int(k): float(v) for k, v in stored.items() if np.isfinite(v)}
     from kardashev.scoring.correlation import correlation_with_meta_model
 
     service = visit.context.service
     found: dict[int, float] = {}
-    for number in rounds[-20:]:
+    for number in history["round"].tolist()[-20:]:
         submissions = service.list_submissions(round_number=number, model=model.id)
-        try:
-            meta = service.meta_model(number)
-        except KardashevError:
-            continue
         if not submissions or submissions[0].late:
             continue
-        predictions = service.submission_predictions(submissions[0])
-        common = predictions.index.intersection(meta.index)
-        if len(common) < 3:
-            continue
         try:
+            meta = service.meta_model(number)
+            predictions = service.submission_predictions(submissions[0])
+            common = predictions.index.intersection(meta.index)
             value = correlation_with_meta_model(
                 predictions.reindex(common).to_numpy(np.float64), meta.reindex(common).to_numpy(np.float64)
             )
-        except KardashevError:
+        except KardashevError:  # no meta model (nothing staked), or too few common ids
             continue
-        found[number] = float(value)
+        found[int(number)] = float(value)
     return found
 
 
-def _charts(history: pd.DataFrame, cwmm: dict[int, float]) -> list[object]:
+def _charts(history: pd.DataFrame, cwmm: dict[int, float]) -> list[dict[str, object]]:
     if history.empty:
         return []
     rounds = history["round"].tolist()
@@ -142,6 +147,9 @@ def _charts(history: pd.DataFrame, cwmm: dict[int, float]) -> list[object]:
                 line_figure(list(cwmm), {"cwmm": list(cwmm.values())}, title="Corr with meta model"),
             )
         )
+    exposures = {name: history[name].tolist() for name in EXPOSURES if name in history.columns}
+    if exposures:
+        charts.append(("chart-exposure", bar_figure(rounds, exposures, title="Feature exposure")))
     return [{"id": name, "json": figure_json(figure)} for name, figure in charts]
 
 
@@ -153,7 +161,7 @@ def model_page(
     model = find_model(visit, reference)
     service = visit.context.service
     history = model_history(visit, model)
-    cwmm = _meta_model_correlations(visit, model, history["round"].tolist() if not history.empty else [])
+    cwmm = _meta_model_correlations(visit, model, history)
     grade = next((g for g in service.grades().models if g.model == model.name), None)
     own = visit.session is not None and visit.session.principal.account_id == model.account_id
     return page(
@@ -164,6 +172,7 @@ def model_page(
             "model": model,
             "history": history.to_dict("records") if not history.empty else [],
             "scores": [s for s in SCORES if not history.empty and s in history.columns],
+            "exposures": [e for e in EXPOSURES if not history.empty and e in history.columns],
             "labels": SCORE_LABELS,
             "charts": _charts(history, cwmm),
             "cwmm": cwmm,
