@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kardashev.api.web.forms import Visit
-from kardashev.api.web.public import _meta_model_correlations, model_history
+from kardashev.api.web.public import meta_model_correlations, model_history
 from kardashev.api.web.render import fmt_number
 from tests.api.web.conftest import EXTRA_SCORES
 
@@ -22,8 +22,8 @@ def test_stored_and_recomputed_correlation_with_the_meta_model_agree(season) -> 
     visit = Visit(context=context, session=None, request=None)  # type: ignore[arg-type]
     model = context.service.get_model(season.models["alice_one"])
     history = model_history(visit, model)
-    stored = _meta_model_correlations(visit, model, history)
-    recomputed = _meta_model_correlations(visit, model, history.drop(columns=["cwmm"]))
+    stored = meta_model_correlations(visit, model, history)
+    recomputed = meta_model_correlations(visit, model, history.drop(columns=["cwmm"]))
     assert set(stored) == set(recomputed) == set(season.resolved)
     for number in season.resolved:
         assert recomputed[number] == pytest.approx(stored[number], rel=1e-9, abs=1e-12)

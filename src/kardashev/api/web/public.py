@@ -24,7 +24,7 @@ from kardashev.tournament.domain import Model, RoundStatus
 from kardashev.tournament.leaderboard import LeaderboardConfig
 from kardashev.tournament.payout import payout_factor
 
-__all__ = ["SCORES", "find_model", "model_history", "router"]
+__all__ = ["SCORES", "find_model", "meta_model_correlations", "model_history", "router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Visitor = Annotated[Visit, Depends(visit)]
@@ -96,7 +96,7 @@ def model_history(visit: Visit, model: Model, *, resolved_only: bool = True) -> 
 EXPOSURES = ("feature_exposure_max", "feature_exposure_rms")
 
 
-def _meta_model_correlations(visit: Visit, model: Model, history: pd.DataFrame) -> dict[int, float]:
+def meta_model_correlations(visit: Visit, model: Model, history: pd.DataFrame) -> dict[int, float]:
     """Correlation of the model's submission with each resolved round's stake-weighted meta model (CWMM):
     the stored ``cwmm`` score when the operator's scorer records it, else computed from the stored
     submission and meta model by :func:`kardashev.scoring.correlation.correlation_with_meta_model`."""
@@ -161,7 +161,7 @@ def model_page(
     model = find_model(visit, reference)
     service = visit.context.service
     history = model_history(visit, model)
-    cwmm = _meta_model_correlations(visit, model, history)
+    cwmm = meta_model_correlations(visit, model, history)
     grade = next((g for g in service.grades().models if g.model == model.name), None)
     own = visit.session is not None and visit.session.principal.account_id == model.account_id
     return page(
