@@ -50,6 +50,10 @@ def test_pages_are_drawn_at_common_widths(season, browser, width, tmp_path) -> N
                 )
             overflow = tab.page.evaluate("document.documentElement.scrollWidth")
             assert overflow <= width, f"{name} is {overflow} px wide in a {width} px window"
+            clipped = tab.page.eval_on_selector_all(
+                ".scroll", "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth + 1).length"
+            )
+            assert clipped == 0, f"{name}: {clipped} table(s) need a horizontal scroll at {width} px"
             data = tab.page.screenshot(full_page=True)
             assert tab.errors == [], name
         finally:

@@ -211,11 +211,12 @@ def round_page(
             results = table[table["round"] == number].to_dict("records")
     models = {m.id: m for m in service.list_models()}
     names = {m.name: m.id for m in models.values()}
-    timeline = [
-        ("Opens", round_.open_time),
-        ("Closes", round_.close_time),
-        ("Late submissions close", round_.late_close_time),
-        ("Resolves", round_.resolve_time),
+    timeline = [  # (step, scheduled, done at)
+        ("Opens", round_.open_time, None),
+        ("Closes: stakes frozen, meta model built", round_.close_time, round_.closed_at),
+        ("Late submissions close", round_.late_close_time, None),
+        (f"Scored daily ({round_.days_scored} of {round_.horizon_days} days so far)", None, None),
+        ("Resolves: payouts and burns", round_.resolve_time, round_.resolved_at),
     ]
     return page(
         request,
