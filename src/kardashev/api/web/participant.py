@@ -239,11 +239,13 @@ def _diagnostics_charts(result: schemas.DiagnosticsOut) -> list[dict[str, object
         ("chart-era", bar_figure(eras, per_era, title="Per era", x_title="era")),
         ("chart-cumulative", line_figure(eras, cumulative, title="Cumulative", x_title="era")),
     ]
-    if any("max_feature_exposure" in row for row in result.per_era):
-        exposure = {"max feature exposure": [row.get("max_feature_exposure") for row in result.per_era]}
-        charts.append(
-            ("chart-exposure", bar_figure(eras, exposure, title="Max feature exposure", x_title="era"))
-        )
+    exposure = {
+        name: [row.get(name) for row in result.per_era]
+        for name in ("feature_exposure_max", "feature_exposure_rms")
+        if any(name in row for row in result.per_era)
+    }
+    if exposure:
+        charts.append(("chart-exposure", bar_figure(eras, exposure, title="Feature exposure", x_title="era")))
     return [{"id": name, "json": figure_json(figure)} for name, figure in charts]
 
 
