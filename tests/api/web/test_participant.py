@@ -143,6 +143,11 @@ def test_diagnostics_page_matches_the_api(season, tab, tmp_path) -> None:
     # per-era bars: one bar per era for CORR and FNC
     bars = tab.page.locator("#chart-era g.point").count()
     assert bars == 2 * api["n_eras"]
+    exposure = [
+        name for name in ("feature_exposure_max", "feature_exposure_rms") if name in api["per_era"][0]
+    ]
+    assert exposure  # the validation data has features
+    assert tab.page.locator("#chart-exposure g.point").count() == len(exposure) * api["n_eras"]
     assert tab.errors == []
 
 
