@@ -36,12 +36,12 @@ import pyarrow.parquet as pq
 
 from kardashev.errors import ConfigError, SubmissionError
 
-__all__ = ["HeaderCheck", "ReadLimits", "count_data_lines", "read_csv_table", "read_parquet_table"]
+__all__ = ["HeaderCheck", "ReadLimits", "read_csv_table", "read_parquet_table", "scan_lines"]
 
 _PARQUET_MAGIC = b"PAR1"
 _OBJECT_CELL_BYTES = 64  # a Python str per text cell once pandas holds it (object + pointer), roughly
 _BATCH_ROWS = 65_536
-_SCAN_CHUNK = 1 << 20
+_SCAN_CHUNK = 1 << 18
 _CHUNK_SLACK = 64 * 1024  # page headers, dictionary and statistics of one column chunk
 
 HeaderCheck = Callable[[Sequence[str]], None]
@@ -70,8 +70,9 @@ class ReadLimits:
         Memory budget of the decoded table: a parquet file's declared uncompressed size and the
         running estimate of the decoded table must stay within it.
     max_cell_bytes
-        Parquet: largest average declared size of one cell of a column chunk (a few huge
-        compressed strings are refused before they are inflated).
+        Largest average size of one cell: of a CSV line (``max_cell_bytes`` times the header's
+        column count) and of a parquet column chunk's declared size (a few huge compressed
+        strings are refused before they are inflated).
     """
 
     max_rows: int | None = 1_000_000
@@ -121,16 +122,19 @@ class ReadLimits:
 # --------------------------------------------------------------------------- CSV
 
 
-def count_data_lines(data: bytes, start: int = 0) -> int:
-    """Non-blank lines of ``data[start:]`` (ended by ``\\n``, ``\\r\\n`` or ``\\r``), scanned in 1 MiB chunks.
+def scan_lines(data: bytes, start: int = 0) -> tuple[int, int]:
+    """Non-blank lines of ``data[start:]`` (ended by ``\\n``, ``\\r\\n`` or ``\\r``) and the longest
+    line's length in bytes, scanned in 256 KiB chunks.
 
-    Exact for a file without quoted cells (a quoted cell may hold a line break); memory stays at a
-    few chunk-sized temporaries whatever the file holds.
+    The count is exact for a file without quoted cells (a quoted cell may hold a line break);
+    memory stays at a few chunk-sized temporaries whatever the file holds.
     """
     view = np.frombuffer(data, dtype=np.uint8)[start:]
     lines = 0
+    longest = 0
     separators_before = 0
     last_line = -1
+    line_start = 0  # offset in ``view`` of the current line's first byte
     for offset in range(0, view.size, _SCAN_CHUNK):
         chunk = view[offset : offset + _SCAN_CHUNK]
         separator = (chunk == 0x0A) | (chunk == 0x0D)
@@ -140,7 +144,12 @@ def count_data_lines(data: bytes, start: int = 0) -> int:
             lines += int(np.count_nonzero(np.diff(content_lines))) + int(content_lines[0] != last_line)
             last_line = int(content_lines[-1])
         separators_before = int(line[-1])
-    return lines
+        ends = np.flatnonzero(separator) + offset
+        if ends.size:
+            starts = np.concatenate(([line_start], ends[:-1] + 1))
+            longest = max(longest, int(np.max(ends - starts)))
+            line_start = int(ends[-1]) + 1
+    return lines, max(longest, view.size - line_start)
 
 
 def _decode_check(data: bytes, where: str) -> None:
@@ -185,9 +194,15 @@ def read_csv_table(
         raise _error("empty_file", "the file is empty")
     if b'"' in data:  # a quoted cell may hold a line break: every separator is an upper bound
         lines = data.count(b"\n") + data.count(b"\r") + 1
+        _, longest = scan_lines(data, start)
     else:
-        lines = count_data_lines(data, start)
+        lines, longest = scan_lines(data, start)
         limits.check_rows(max(lines - 1, 0))
+    if longest > limits.max_cell_bytes * max(len(cells), 1):
+        raise _error(
+            "too_much_data",
+            f"a line is {longest} bytes long, more than {limits.max_cell_bytes} bytes a cell",
+        )
     # every cell becomes a Python string: the raw text plus an object per cell
     limits.check_bytes(len(data) + _OBJECT_CELL_BYTES * lines * max(len(cells), 1), "parsed table")
     nrows = None if limits.max_rows is None else limits.max_rows + 2  # header + one row too many

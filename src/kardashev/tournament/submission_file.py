@@ -41,6 +41,7 @@ SubmissionSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", 
 
 _PARQUET_MAGIC = b"PAR1"
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_EXAMPLE_CHARS = 40  # an error message quotes at most this much of one offending value
 _MISSING_TOKENS = ["", "nan", "na", "n/a", "null", "none", "<na>"]
 
 
@@ -55,7 +56,8 @@ def examples(items: Iterable[object], count: int, n_examples: int) -> str:
     for item in items:
         if len(shown) == n_examples:
             break
-        shown.append(repr(item))
+        text = repr(item)
+        shown.append(text if len(text) <= _EXAMPLE_CHARS else text[: _EXAMPLE_CHARS - 1] + "…")
     return ", ".join(shown) + (", …" if count > len(shown) else "")
 
 

@@ -12,6 +12,7 @@ from kardashev.api.auth import Principal, issue_api_key, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, round_out, tokens, units
 from kardashev.api.diagnostics import store_validation_data
+from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request
 from kardashev.api.routes.public import ROUND_NUMBER
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, read_upload
 from kardashev.errors import NotFoundError
@@ -60,11 +61,25 @@ def create_account(context: Context, _: Admin, body: schemas.AccountCreate) -> s
     return _account_out(context, account)
 
 
-@router.post("/accounts/{account}/deposit", response_model=schemas.AccountOut, responses=_ERRORS)
-def deposit(context: Context, _: Admin, account: AccountRef, body: schemas.AmountIn) -> schemas.AccountOut:
-    """Mint tokens into an account's wallet."""
+@router.post(
+    "/accounts/{account}/deposit",
+    response_model=schemas.AccountOut,
+    responses=_ERRORS,
+    openapi_extra=IDEMPOTENCY_OPENAPI,
+)
+def deposit(
+    request: Request, context: Context, admin: Admin, account: AccountRef, body: schemas.AmountIn
+) -> schemas.AccountOut:
+    """Mint tokens into an account's wallet (send an ``Idempotency-Key`` header to make a retry safe)."""
     found = _account(context, account)
-    context.service.deposit(found.id, units(body.amount), now=context.now())
+    once = idempotent_request(request, admin, body)
+    context.service.deposit(
+        found.id,
+        units(body.amount),
+        now=context.now(),
+        idempotency_key=once and once.key,
+        request_hash=once and once.request_hash,
+    )
     return _account_out(context, found)
 
 
