@@ -135,18 +135,30 @@ HOSTILE_FILES: tuple[HostileFile, ...] = (
         "text/csv",
     ),
     HostileFile(
-        "csv_endless_header", "2 MB header line without a line break", _endless_header, 422,
-        "header_too_large", "text/csv",
+        "csv_endless_header",
+        "2 MB header line without a line break",
+        _endless_header,
+        422,
+        "header_too_large",
+        "text/csv",
     ),
     HostileFile(
-        "csv_1.1m_rows", "CSV with 1.1 M rows (over the 1 M row limit)", _many_rows_csv, 422,
-        "too_many_rows", "text/csv",
+        "csv_1.1m_rows",
+        "CSV with 1.1 M rows (over the 1 M row limit)",
+        _many_rows_csv,
+        422,
+        "too_many_rows",
+        "text/csv",
     ),
     HostileFile(
         "csv_8mb_cell", "CSV whose one id cell is 8 MB", _giant_cell_csv, 422, "too_much_data", "text/csv"
     ),
     HostileFile(
-        "csv_invalid_utf8", "CSV with invalid UTF-8 in an id", _invalid_utf8_csv, 422, "invalid_text",
+        "csv_invalid_utf8",
+        "CSV with invalid UTF-8 in an id",
+        _invalid_utf8_csv,
+        422,
+        "invalid_text",
         "text/csv",
     ),
     HostileFile(
@@ -177,12 +189,8 @@ HOSTILE_FILES: tuple[HostileFile, ...] = (
         422,
         "too_much_data",
     ),
-    HostileFile(
-        "parquet_nested", "parquet with a list column", _parquet_nested, 422, "unreadable_file"
-    ),
-    HostileFile(
-        "parquet_truncated", "parquet with a cut footer", _parquet_truncated, 422, "unreadable_file"
-    ),
+    HostileFile("parquet_nested", "parquet with a list column", _parquet_nested, 422, "unreadable_file"),
+    HostileFile("parquet_truncated", "parquet with a cut footer", _parquet_truncated, 422, "unreadable_file"),
     HostileFile(
         "parquet_footer_length_2gb",
         "parquet whose footer length field claims 2 GB",

@@ -42,6 +42,7 @@ def _error_class(type_name: str, status: int) -> type[errors.KardashevError]:
         404: errors.NotFoundError,
         409: errors.ConflictError,
         413: errors.PayloadTooLargeError,
+        429: errors.RateLimitError,
     }
     if status in by_status:
         return by_status[status]

@@ -53,7 +53,7 @@ def test_limits_are_applied_exactly_at_their_bounds():
     frame = pd.DataFrame({"id": IDS[:10], "prediction": [0.1 * i for i in range(10)]})
     for data in (frame.to_csv(index=False).encode(), _parquet(frame, index=False)):
         assert len(read_submission_table(data, limits=ReadLimits(max_rows=10, max_columns=2))) == 10
-        with pytest.raises(SubmissionError, match="11|10 rows") as info:
+        with pytest.raises(SubmissionError, match="10 rows") as info:
             read_submission_table(data, limits=ReadLimits(max_rows=9))
         assert info.value.code == "too_many_rows"
         with pytest.raises(SubmissionError) as info:

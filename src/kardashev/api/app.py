@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
-from kardashev.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from kardashev.api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestIdMiddleware
 from kardashev.api.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +66,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     include_routes(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_key=settings.rate_limit_per_key,
+        per_address=settings.rate_limit_per_address,
+        storage_uri=settings.rate_limit_storage,
+    )
     app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app
 

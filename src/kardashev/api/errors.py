@@ -35,6 +35,7 @@ logger = logging.getLogger("kardashev.api")
 # Most specific class first: the first isinstance match wins.
 ERROR_STATUS: tuple[tuple[type[errors.KardashevError], int], ...] = (
     (errors.PayloadTooLargeError, 413),
+    (errors.RateLimitError, 429),
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),

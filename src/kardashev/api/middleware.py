@@ -1,4 +1,5 @@
-"""Request ids, access log and the last-resort error response (pure ASGI, streaming-safe).
+"""Request ids, access log, rate limits, body limit and the last-resort error response (pure ASGI,
+streaming-safe).
 
 Every request gets an id: the client's ``X-Request-ID`` when it is a short token of safe characters,
 otherwise a fresh random one. It is echoed in the ``X-Request-ID`` response header, stored in
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -21,7 +23,13 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "RequestContextFilter", "RequestIdMiddleware", "current_request_id"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "RateLimitMiddleware",
+    "RequestContextFilter",
+    "RequestIdMiddleware",
+    "current_request_id",
+]
 
 access_logger = logging.getLogger("kardashev.api.access")
 error_logger = logging.getLogger("kardashev.api")
@@ -101,7 +109,14 @@ class RequestIdMiddleware:
 
 
 async def _send_error(
-    send: Send, status: int, code: str, type_name: str, message: str, request_id: str
+    send: Send,
+    status: int,
+    code: str,
+    type_name: str,
+    message: str,
+    request_id: str,
+    *,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     body = json.dumps(
         {"error": {"code": code, "type": type_name, "message": message, "request_id": request_id}}
@@ -110,7 +125,11 @@ async def _send_error(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(extra_headers or []),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -162,3 +181,68 @@ class BodyLimitMiddleware:
 
     def _message(self) -> str:
         return f"request body is larger than the limit of {self.max_bytes} bytes"
+
+
+def _claimed_key(scope: Scope) -> str | None:
+    """The public id an ``Authorization: Token PUBLIC_ID$SECRET`` header claims (not verified here:
+    counting happens before the costly hash check, and a wrong key still counts against the address)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            text = value.decode("latin-1").strip()
+            scheme, _, token = text.partition(" ")
+            public_id = token.strip().partition("$")[0]
+            if scheme.lower() == "token" and _SAFE_ID.match(public_id):
+                return public_id
+            return None
+    return None
+
+
+class RateLimitMiddleware:
+    """Request rate limits per API key and per client address (the ``limits`` library, moving
+    window). A request over either limit is answered 429 ``too_many_requests`` with ``Retry-After``
+    (seconds until the window lets the next request in) before any other work is done."""
+
+    def __init__(
+        self, app: ASGIApp, *, per_key: str, per_address: str, storage_uri: str = "memory://"
+    ) -> None:
+        from limits import parse_many, storage, strategies
+
+        self.app = app
+        self.per_key = parse_many(per_key) if per_key.strip() else []
+        self.per_address = parse_many(per_address) if per_address.strip() else []
+        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+
+    def _over(self, items: list[Any], *identifiers: str) -> float | None:
+        """Seconds to wait when one of ``items`` is exhausted for ``identifiers`` (None: allowed)."""
+        for item in items:
+            if not self.limiter.hit(item, *identifiers):
+                reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+                return max(reset - time.time(), 0.0)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        wait = self._over(self.per_address, "address", address)
+        what = "address"
+        if wait is None:
+            key = _claimed_key(scope)
+            if key is not None:
+                wait, what = self._over(self.per_key, "key", key), "API key"
+        if wait is None:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait))
+        request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+        await _send_error(
+            send,
+            429,
+            "too_many_requests",
+            "RateLimitError",
+            f"too many requests from this {what}; retry after {retry_after} s",
+            request_id,
+            extra_headers=[(b"retry-after", str(retry_after).encode())],
+        )

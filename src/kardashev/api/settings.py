@@ -48,6 +48,13 @@ class Settings:
         if set, distinct accounts contributed.
     create_schema
         Apply the store's migrations at start-up (creating the tables of a new database).
+    rate_limit_per_key, rate_limit_per_address
+        Request rate limits per API key (its public id) and per client address, in the notation of
+        the ``limits`` library (``"600/minute"``, ``"20/second; 600/minute"``); ``""`` turns one off.
+        A request over a limit gets 429 with ``Retry-After``.
+    rate_limit_storage
+        Where the limiter counts (a ``limits`` storage URI): ``memory://`` counts per worker process;
+        ``redis://host:6379`` shares the counts between workers and servers.
     """
 
     database_url: str | None = None
@@ -60,6 +67,9 @@ class Settings:
     meta_model_min_models: int = 10
     meta_model_min_accounts: int | None = None
     create_schema: bool = True
+    rate_limit_per_key: str = "20/second; 600/minute"
+    rate_limit_per_address: str = "50/second; 3000/minute"
+    rate_limit_storage: str = "memory://"
 
     def __post_init__(self) -> None:
         if self.database_url is not None and (
@@ -75,6 +85,8 @@ class Settings:
             raise ConfigError(f"meta_model_lag_rounds must be >= 0, got {self.meta_model_lag_rounds}")
         if self.meta_model_min_models < 2:
             raise ConfigError(f"meta_model_min_models must be >= 2, got {self.meta_model_min_models}")
+        for name in ("rate_limit_per_key", "rate_limit_per_address"):
+            _check_rate_limit(name, getattr(self, name))
         if self.meta_model_min_accounts is not None and self.meta_model_min_accounts < 2:
             raise ConfigError(
                 f"meta_model_min_accounts must be >= 2 or None, got {self.meta_model_min_accounts}"
@@ -92,6 +104,11 @@ class Settings:
             "meta_model_min_models": _int_from_env(
                 "KARDASHEV_META_MODEL_MIN_MODELS", cls.meta_model_min_models
             ),
+            "rate_limit_per_key": os.environ.get("KARDASHEV_RATE_LIMIT_PER_KEY", cls.rate_limit_per_key),
+            "rate_limit_per_address": os.environ.get(
+                "KARDASHEV_RATE_LIMIT_PER_ADDRESS", cls.rate_limit_per_address
+            ),
+            "rate_limit_storage": os.environ.get("KARDASHEV_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -102,6 +119,18 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, "
             f"max_upload_bytes={self.max_upload_bytes}, key_pepper={'***' if self.key_pepper else ''!r})"
         )
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string such as '600/minute', got {value!r}")
+    if value.strip():
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not a rate limit such as '600/minute': {value!r} ({exc})") from None
 
 
 def _redact_url(url: str) -> str:
