@@ -53,7 +53,7 @@ def serve(
                 err=True,
             )
             raise typer.Exit(2)
-        typer.echo("warning: --dev: serving with an EMPTY key pepper (API-key hashes are unpeppered)", err=True)
+        typer.echo("warning: --dev: serving with an EMPTY key pepper (key hashes are unpeppered)", err=True)
     configure_logging(log_level.upper())
     if workers == 1:
         app = create_app(settings)
