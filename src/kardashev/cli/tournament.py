@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from kardashev.cli.tables import compact_table, output_console
-from kardashev.errors import DataFormatError, InvalidInputError
+from kardashev.errors import DataFormatError, InvalidInputError, SubmissionError
 from kardashev.tournament import (
     RoundDay,
     RoundKind,
@@ -27,6 +27,8 @@ from kardashev.tournament import (
     tokens_to_units,
     units_to_tokens,
 )
+from kardashev.tournament.operator_data import OPERATOR_READ_LIMITS, check_round_day, round_universe
+from kardashev.tournament.submission_file import read_submission_table
 
 __all__ = ["register"]
 
@@ -70,14 +72,25 @@ def _time(value: str, what: str) -> dt.datetime:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """An operator's CSV / parquet table, read with bounded CPU and memory."""
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"no such file: {path}") from exc
-    except Exception as exc:
-        raise DataFormatError(f"cannot read {path} as CSV or parquet: {exc}") from exc
+        return read_submission_table(path, limits=OPERATOR_READ_LIMITS)
+    except SubmissionError as exc:
+        raise DataFormatError(f"cannot read {path}: {exc.message}", code=exc.code) from None
+
+
+def _numbers(table: pd.DataFrame, columns: str | list[str], path: Path) -> np.ndarray:
+    try:
+        frame = table[[columns] if isinstance(columns, str) else columns]
+        values = frame.apply(lambda column: pd.to_numeric(column.replace("", np.nan), errors="raise"))
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(
+            f"{path}: column(s) {columns!r} hold values that are not numbers: {exc}"
+        ) from None
+    array = values.to_numpy(dtype=np.float64)
+    return array[:, 0] if isinstance(columns, str) else array
 
 
 def _tokens(units: int) -> str:
@@ -166,16 +179,15 @@ def _round_day(service: TournamentService, number: int, day: int, path: Path) ->
         raise DataFormatError(f"{path} needs columns id and {round_.target_name!r} (or target)")
     exposures = [c for c in table.columns if c.startswith("exposure_")]
     features = [c for c in table.columns if c.startswith("feature_")]
-    return RoundDay(
+    checked = RoundDay(
         day=day,
         ids=table["id"].astype(str).to_numpy(),
-        target=table[target].to_numpy(dtype=float),
-        realized_returns=table["realized_return"].to_numpy(dtype=float)
-        if "realized_return" in table
-        else None,
-        exposures=table[exposures].to_numpy(dtype=float) if exposures else None,
-        features=table[features].to_numpy(dtype=float) if features else None,
+        target=_numbers(table, target, path),
+        realized_returns=_numbers(table, "realized_return", path) if "realized_return" in table else None,
+        exposures=_numbers(table, exposures, path) if exposures else None,
+        features=_numbers(table, features, path) if features else None,
     )
+    return check_round_day(checked, universe=round_universe(service.unit_of_work, number))
 
 
 @round_app.command("score")
