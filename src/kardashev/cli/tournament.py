@@ -27,6 +27,7 @@ from kardashev.tournament import (
     tokens_to_units,
     units_to_tokens,
 )
+from kardashev.tournament.dry_run import preview_resolve
 from kardashev.tournament.operator_data import OPERATOR_READ_LIMITS, check_round_day, round_universe
 from kardashev.tournament.submission_file import read_submission_table
 
@@ -211,6 +212,9 @@ def round_resolve(
     number: int,
     day: Annotated[int | None, typer.Option(help="Final day, when --data scores it now.")] = None,
     data: Annotated[Path | None, typer.Option(help="Final day's data, if not scored yet.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the payouts, burns and totals; write nothing.")
+    ] = False,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
@@ -220,9 +224,16 @@ def round_resolve(
     final = None
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
-    with console.status(f"resolving round {number}: final scores, payouts and burns…"):
-        payouts = service.resolve_round(number, now=_now(now), day=final)
-    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=f"round {number} resolved")
+    if dry_run:
+        with console.status(f"dry run of resolving round {number}…"):
+            preview = preview_resolve(service, number, now=_now(now), day=final)
+        payouts = list(preview.payouts)
+        title = f"round {number} already resolved" if preview.already_resolved else f"round {number} dry run"
+    else:
+        with console.status(f"resolving round {number}: final scores, payouts and burns…"):
+            payouts = service.resolve_round(number, now=_now(now), day=final)
+        title = f"round {number} resolved"
+    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=title)
     for payout in payouts:
         table.add_row(
             service.get_model(payout.model_id).name,
@@ -231,6 +242,12 @@ def round_resolve(
             _tokens(payout.amount),
         )
     console.print(table)
+    minted = sum(p.amount for p in payouts if p.amount > 0)
+    burned = -sum(p.amount for p in payouts if p.amount < 0)
+    console.print(
+        f"minted {_tokens(minted)}, burned {_tokens(burned)}, net {_tokens(minted - burned)} tokens"
+        + (" — dry run: nothing was written" if dry_run else "")
+    )
 
 
 @round_app.command("list")
