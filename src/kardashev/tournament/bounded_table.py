@@ -185,7 +185,10 @@ def read_csv_table(
     _decode_check(header, "the header line")
     if header.count(b'"') % 2:
         raise _error("wrong_headers", "a header cell holds a line break or an unclosed quote")
-    cells = next(csv.reader([header.decode("utf-8").rstrip("\r")]), [])
+    try:
+        cells = next(csv.reader([header.decode("utf-8").rstrip("\r")]), [])
+    except csv.Error as exc:  # e.g. a header cell over the csv module's field limit
+        raise _error("wrong_headers", f"the header line is not readable CSV: {exc}") from None
     limits.check_columns(len(cells))
     if check_header is not None:
         check_header(cells)
