@@ -55,6 +55,10 @@ def _many_rows_csv() -> bytes:
     return b"id,prediction\n" + b"a,0.5\n" * 1_100_000
 
 
+def _many_quoted_rows_csv() -> bytes:
+    return b'"id","prediction"\n' + b'"a","0.5"\n' * 1_100_000
+
+
 def _giant_cell_csv() -> bytes:
     return b"id,prediction\n" + b"n" * (8 * 1024 * 1024) + b",0.5\n"
 
@@ -146,6 +150,14 @@ HOSTILE_FILES: tuple[HostileFile, ...] = (
         "csv_1.1m_rows",
         "CSV with 1.1 M rows (over the 1 M row limit)",
         _many_rows_csv,
+        422,
+        "too_many_rows",
+        "text/csv",
+    ),
+    HostileFile(
+        "csv_1.1m_quoted_rows",
+        "CSV with 1.1 M quoted rows (a quoted cell may hold a line break)",
+        _many_quoted_rows_csv,
         422,
         "too_many_rows",
         "text/csv",

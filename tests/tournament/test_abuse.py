@@ -121,3 +121,19 @@ def test_scan_lines_matches_a_plain_split(parts):
 def test_scan_lines_across_chunks():
     data = (b"x" * 100_000 + b"\n") * 5 + b"\r\n" * 70_000 + b"tail"
     assert scan_lines(data) == _reference_lines(data) == (6, 100_000)
+
+
+def test_classic_files_far_longer_than_the_universe_are_refused_unparsed(monkeypatch):
+    rows = "".join(f"x{i},0.5\n" for i in range(2 * len(IDS) + 1001))
+    extra = "".join(f"{i},0.{k % 9 + 1}\n" for k, i in enumerate([*IDS, "zzz"]))
+    with pytest.raises(SubmissionError) as info:
+        validate_classic(("id,prediction\n" + extra).encode(), live_ids=IDS)
+    assert info.value.code == "unknown_ids"  # a few extra rows keep their precise code
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the file was parsed")
+
+    monkeypatch.setattr(pd, "read_csv", no_parsing)
+    with pytest.raises(SubmissionError) as info:
+        validate_classic(("id,prediction\n" + rows).encode(), live_ids=IDS)
+    assert info.value.code == "too_many_rows"

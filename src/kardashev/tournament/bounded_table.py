@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,21 @@ def scan_lines(data: bytes, start: int = 0) -> tuple[int, int]:
     return lines, max(longest, view.size - line_start)
 
 
+def _count_records(data: bytes, start: int, limits: ReadLimits) -> int:
+    """CSV records (header included) of a file with quoted cells, streamed by the csv module and
+    stopped as soon as there are too many (``too_many_rows``); no record is kept."""
+    stop = None if limits.max_rows is None else limits.max_rows + 2
+    text = io.TextIOWrapper(io.BytesIO(data[start:]), encoding="utf-8", newline="")
+    try:
+        records = sum(1 for record in itertools.islice(csv.reader(text), stop) if record)
+    except csv.Error as exc:
+        raise _error("unreadable_file", f"the file is not readable CSV: {exc}") from None
+    finally:
+        text.detach()
+    limits.check_rows(max(records - 1, 0))
+    return records
+
+
 def _decode_check(data: bytes, where: str) -> None:
     if data.isascii():
         return
@@ -195,8 +211,8 @@ def read_csv_table(
     _decode_check(data, "the file")
     if not data[start:].strip():
         raise _error("empty_file", "the file is empty")
-    if b'"' in data:  # a quoted cell may hold a line break: every separator is an upper bound
-        lines = data.count(b"\n") + data.count(b"\r") + 1
+    if b'"' in data:  # a quoted cell may hold a line break: count records with the csv module
+        lines = _count_records(data, start, limits)
         _, longest = scan_lines(data, start)
     else:
         lines, longest = scan_lines(data, start)

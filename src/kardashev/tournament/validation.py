@@ -67,6 +67,7 @@ SIGNALS_TICKER_COLUMNS = ("numerai_ticker", "bloomberg_ticker", "composite_figi"
 SIGNALS_VALUE_COLUMNS = ("signal", "prediction")
 _SIGNALS_OPTIONAL_COLUMNS = ("date", "data_type")
 _CANONICAL_HEADER = "kardashev-submission-v1"
+_CLASSIC_ROW_SLACK = 1000  # a Classic file has one row per live id; a few extra get their precise code
 
 ERROR_CODES: Mapping[str, str] = MappingProxyType(
     {
@@ -306,9 +307,11 @@ def validate_classic(
     """
     config = config or ValidationConfig()
     universe = _universe(live_ids, "live universe")
-    frame = read_submission_table(
-        source, filename=filename, limits=config.limits, check_header=_classic_columns
-    )
+    limits = config.limits
+    bound = 2 * len(universe) + _CLASSIC_ROW_SLACK  # more rows than this cannot pass: refuse unparsed
+    if limits.max_rows is None or limits.max_rows > bound:
+        limits = replace(limits, max_rows=bound)
+    frame = read_submission_table(source, filename=filename, limits=limits, check_header=_classic_columns)
     columns, value_column = _classic_columns(frame.columns)
     frame.columns = columns
     ids = parse_ids(frame["id"], column="id", n_examples=config.n_examples)
