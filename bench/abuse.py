@@ -109,7 +109,7 @@ def _measure(
     response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
     time.sleep(0.05)  # let the worker thread finish its bookkeeping
     cpu = _cpu_seconds(pid) - cpu_before
-    peak = (_status_kb(pid, "VmHWM") - rss_before) / 1024
+    peak = max(_status_kb(pid, "VmHWM") - rss_before, 0) / 1024
     try:
         code = response.json().get("error", {}).get("code", "") if response.status_code >= 400 else ""
     except ValueError:

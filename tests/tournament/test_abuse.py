@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from kardashev.errors import ConfigError, SubmissionError
 from kardashev.tournament.bounded_table import ReadLimits, scan_lines
 from kardashev.tournament.submission_file import examples, read_submission_table
-from kardashev.tournament.validation import ERROR_CODES, ValidationConfig, validate_classic
+from kardashev.tournament.validation import ERROR_CODES, ValidationConfig, validate_classic, validate_signals
 from tests.abuse import HOSTILE_FILES, hostile
 
 IDS = [f"n{i:04d}" for i in range(120)]
@@ -29,6 +29,24 @@ def test_each_hostile_file_is_refused_with_its_code(entry):
     assert info.value.code == entry.code, info.value.message
     assert info.value.code in ERROR_CODES
     assert len(info.value.message) < 1000  # never echoes the hostile content back
+
+
+@pytest.mark.parametrize("entry", HOSTILE_FILES, ids=lambda e: e.name)
+def test_each_hostile_file_is_refused_by_signals_with_a_code(entry):
+    tickers = [f"T{i:03d}" for i in range(150)]
+    with pytest.raises(SubmissionError) as info:
+        validate_signals(hostile(entry.name), universe=tickers, config=ValidationConfig(min_tickers=10))
+    assert info.value.code in ERROR_CODES
+    assert len(info.value.message) < 1000
+
+
+def test_invalid_utf8_in_a_signals_ticker_column_is_invalid_text():
+    tickers = pa.array([b"AAPL", b"\xff\xfe"], type=pa.binary()).view(pa.string())
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"ticker": tickers, "signal": [0.1, 0.2]}), sink)
+    with pytest.raises(SubmissionError) as info:
+        validate_signals(sink.getvalue(), universe=["AAPL", "MSFT"])
+    assert info.value.code == "invalid_text"
 
 
 def _parquet(frame: pd.DataFrame, **options) -> bytes:
