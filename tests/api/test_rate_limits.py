@@ -38,9 +38,19 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(tmp_path):
         assert refused.json()["error"]["code"] == "too_many_requests"
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert refused.headers["x-request-id"] == refused.json()["error"]["request_id"]
-        # another key is counted apart; a wrong secret still counts against the key it names
+        # another key is counted apart
         assert client.get("/v1/account", headers=_auth(ben)).status_code == 200
-        wrong = {"Authorization": f"Token {ann.public_id}$not-the-secret"}
+        app.state.context.close()
+
+
+def test_a_wrong_secret_does_not_use_up_the_named_key(tmp_path):
+    app, (ann, _) = _app(tmp_path, rate_limit_per_key="2/minute", rate_limit_per_address="")
+    wrong = {"Authorization": f"Token {ann.public_id}$not-the-secret"}
+    with TestClient(app) as client:
+        assert [client.get("/v1/account", headers=wrong).status_code for _ in range(5)] == [401] * 5
+        statuses = [client.get("/v1/account", headers=_auth(ann)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        # once the key is over its limit, even a wrong secret naming it is refused before any work
         assert client.get("/v1/account", headers=wrong).status_code == 429
         app.state.context.close()
 

@@ -200,7 +200,13 @@ def _claimed_key(scope: Scope) -> str | None:
 class RateLimitMiddleware:
     """Request rate limits per API key and per client address (the ``limits`` library, moving
     window). A request over either limit is answered 429 ``too_many_requests`` with ``Retry-After``
-    (seconds until the window lets the next request in) before any other work is done."""
+    (seconds until the window lets the next request in) before any other work is done.
+
+    Every request counts against its address. A request counts against the API key it names only
+    when it authenticates (its answer is not a 401), so nobody can use up another participant's
+    allowance by sending their public id with a wrong secret; the key's limit is checked before the
+    request runs and charged after it.
+    """
 
     def __init__(
         self, app: ASGIApp, *, per_key: str, per_address: str, storage_uri: str = "memory://"
@@ -212,12 +218,22 @@ class RateLimitMiddleware:
         self.per_address = parse_many(per_address) if per_address.strip() else []
         self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
 
-    def _over(self, items: list[Any], *identifiers: str) -> float | None:
-        """Seconds to wait when one of ``items`` is exhausted for ``identifiers`` (None: allowed)."""
+    def _wait(self, item: Any, identifiers: tuple[str, ...]) -> float:
+        reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+        return max(reset - time.time(), 0.0)
+
+    def _hit(self, items: list[Any], *identifiers: str) -> float | None:
+        """Charge one request; seconds to wait when one of ``items`` is exhausted (None: allowed)."""
         for item in items:
             if not self.limiter.hit(item, *identifiers):
-                reset = self.limiter.get_window_stats(item, *identifiers).reset_time
-                return max(reset - time.time(), 0.0)
+                return self._wait(item, identifiers)
+        return None
+
+    def _test(self, items: list[Any], *identifiers: str) -> float | None:
+        """Like :meth:`_hit` without charging anything."""
+        for item in items:
+            if not self.limiter.test(item, *identifiers):
+                return self._wait(item, identifiers)
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -226,15 +242,31 @@ class RateLimitMiddleware:
             return
         client = scope.get("client")
         address = str(client[0]) if client else "unknown"
-        wait = self._over(self.per_address, "address", address)
-        what = "address"
-        if wait is None:
-            key = _claimed_key(scope)
-            if key is not None:
-                wait, what = self._over(self.per_key, "key", key), "API key"
-        if wait is None:
+        key = _claimed_key(scope) if self.per_key else None
+        wait, what = self._hit(self.per_address, "address", address), "address"
+        if wait is None and key is not None:
+            wait, what = self._test(self.per_key, "key", key), "API key"
+        if wait is not None:
+            await self._refuse(scope, send, wait, what)
+            return
+        if key is None:
             await self.app(scope, receive, send)
             return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if status and status[0] != 401:
+                self._hit(self.per_key, "key", key)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, wait: float, what: str) -> None:
         retry_after = max(1, math.ceil(wait))
         request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         await _send_error(
