@@ -4,7 +4,8 @@ Prepares a fresh database (an operator, a participant with an ordinary read/uplo
 funded model, one open Classic round of ``--ids`` ids, validation data for diagnostics), starts
 ``kardashev serve`` on 127.0.0.1 in a subprocess with the production defaults (50 MB uploads, 1 M rows,
 rate limits off so the catalogue is not throttled), then posts every file of the abuse catalogue
-(``tests/abuse.py``) to the submission and the diagnostics endpoints, one at a time. For each it reads
+(``tests/abuse.py``) to the submission and the diagnostics endpoints, and every hostile JSON body to its
+endpoint, one at a time. For each it reads
 the server process's CPU time (``/proc/PID/stat``) before and after, and its peak RSS growth: the peak
 is reset before each request (``/proc/PID/clear_refs``) and ``VmHWM`` minus the RSS before is the extra
 peak. The reference is a valid upload of the whole universe, measured the same way in the same run.
@@ -39,7 +40,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the catalogue lives in tests/abuse.py
 
-from tests.abuse import HOSTILE_FILES
+from tests.abuse import HOSTILE_FILES, HOSTILE_REQUESTS
 
 PEPPER = "bench-abuse-pepper"
 CPU_TARGET_S = 1.0
@@ -195,6 +196,13 @@ def _run(args: argparse.Namespace, db: str, data_dir: Path) -> int:
                         headers={**user, "Content-Type": entry.content_type},
                     )  # fmt: skip
                     rows.append((entry.name, endpoint, len(content), status, code, cpu, peak))
+            for request in HOSTILE_REQUESTS:
+                content = request.build()
+                status, code, cpu, peak = _measure(
+                    client, server.pid, "POST", request.path.format(model="mallory_model"), content=content,
+                    headers={**user, "Content-Type": request.content_type},
+                )  # fmt: skip
+                rows.append((request.name, "JSON", len(content), status, code, cpu, peak))
             replay = {**user, "Idempotency-Key": "bench-replay"}
             first = client.post(
                 "/v1/models/mallory_model/stake/increase", json={"amount": "1"}, headers=replay
@@ -223,7 +231,8 @@ def _run(args: argparse.Namespace, db: str, data_dir: Path) -> int:
     print("|---|---|---:|---:|---|---:|---:|---:|")
     failures = []
     for name, endpoint, size, status, code, cpu, peak in rows:
-        ratio = cpu / reference[endpoint] if reference[endpoint] > 0 else float("nan")
+        base = reference.get(endpoint, reference["submission"])
+        ratio = cpu / base if base > 0 else float("nan")
         print(
             f"| {name} | {endpoint} | {size:,} | {status} | {code} | {cpu:.2f} | {peak:.1f} | {ratio:.2f} |"
         )

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["HOSTILE_FILES", "HostileFile", "hostile"]
+__all__ = ["HOSTILE_FILES", "HOSTILE_REQUESTS", "HostileFile", "HostileRequest", "hostile"]
 
 
 @dataclass(frozen=True)
@@ -222,3 +222,61 @@ def hostile(name: str) -> bytes:
         if entry.name == name:
             return entry.build()
     raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class HostileRequest:
+    """A hostile JSON request of a participant (``{model}`` in ``path`` is their model's name)."""
+
+    name: str
+    what: str
+    path: str
+    build: Callable[[], bytes]
+    status: int
+    code: str
+    content_type: str = "application/json"
+
+
+HOSTILE_REQUESTS: tuple[HostileRequest, ...] = (
+    HostileRequest(
+        "json_40mb_list",
+        "a 40 MB JSON list as a stake amount",
+        "/v1/models/{model}/stake/increase",
+        lambda: b"[" + b"0," * 20_000_000 + b"0]",
+        413,
+        "payload_too_large",
+    ),
+    HostileRequest(
+        "json_40mb_name",
+        "a model name of 40 MB",
+        "/v1/models",
+        lambda: b'{"name": "' + b"a" * 40_000_000 + b'"}',
+        413,
+        "payload_too_large",
+    ),
+    HostileRequest(
+        "json_deep_nesting",
+        "30,000 nested JSON lists (60 KB)",
+        "/v1/models/{model}/stake/increase",
+        lambda: b"[" * 30_000 + b"]" * 30_000,
+        400,
+        "bad_request",
+    ),
+    HostileRequest(
+        "json_huge_amount",
+        "an amount of 10^4000 tokens",
+        "/v1/models/{model}/stake/increase",
+        lambda: b'{"amount": ' + b"9" * 4000 + b"}",
+        422,
+        "invalid_request",
+    ),
+    HostileRequest(
+        "json_invalid_utf8",
+        "a JSON body that is not UTF-8",
+        "/v1/models/{model}/stake/increase",
+        lambda: b'{"amount": "\xff\xfe"}',
+        400,
+        "bad_request",
+    ),
+)
+"""Hostile JSON bodies; none may reach the ledger."""

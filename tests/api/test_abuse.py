@@ -21,7 +21,7 @@ import pytest
 
 from kardashev.api import Settings
 from kardashev.client import KardashevClient
-from tests.abuse import HOSTILE_FILES, hostile
+from tests.abuse import HOSTILE_FILES, HOSTILE_REQUESTS, hostile
 from tests.api.conftest import START, FakeClock, LiveServer, classic_csv, running_server, universe
 from tests.conftest import _postgres_schema
 
@@ -116,6 +116,34 @@ def test_hostile_files_are_refused_with_a_4xx(server, world, entry, endpoint):
         assert (response.status_code, error["code"]) == (entry.status, entry.code), error
     assert len(error["message"]) < 1000
     assert len(server.context.service.list_submissions()) == before
+
+
+@pytest.mark.parametrize("entry", HOSTILE_REQUESTS, ids=lambda e: e.name)
+def test_hostile_json_is_refused_before_it_is_parsed_or_posted(server, world, entry):
+    wallet = _wallet(server, world)
+    response = server.http(
+        "POST",
+        entry.path.format(model="mallory_model"),
+        key=world["key"],
+        content=entry.build(),
+        headers={"Content-Type": entry.content_type},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (entry.status, entry.code)
+    assert _wallet(server, world) == wallet
+
+
+def test_the_json_limit_spares_the_operator(server, world):
+    ids = [f"operator-id-{i:06d}" for i in range(5000)]  # ~ 110 KB of JSON, over the 64 KiB limit
+    response = server.http(
+        "POST",
+        "/v1/admin/rounds",
+        key=server.admin_key,
+        json={"number": 99, "ids": ids, "close_time": "2031-01-01T00:00:00Z"},
+    )
+    assert response.status_code == 201, response.text
+    padded = {"amount": "1", "pad": "x" * 70_000}
+    response = server.http("POST", "/v1/models/mallory_model/stake/increase", key=world["key"], json=padded)
+    assert response.status_code == 413
 
 
 def test_a_valid_upload_still_works_after_the_catalogue(server, world):

@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     include_routes(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_upload_bytes, max_json_bytes=settings.max_json_bytes
+    )
     app.add_middleware(
         RateLimitMiddleware,
         per_key=settings.rate_limit_per_key,

@@ -149,21 +149,47 @@ async def _send_internal_error(send: Send, request_id: str) -> None:
 class BodyLimitMiddleware:
     """Refuses any request body over ``max_bytes`` with a 413 error envelope: at once when
     ``Content-Length`` announces more, else as soon as the streamed bytes pass the limit (the error is
-    raised from ``receive`` as an HTTP 413, which the app's handlers turn into the envelope)."""
+    raised from ``receive`` as an HTTP 413, which the app's handlers turn into the envelope).
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    A JSON body (``application/json`` or ``…+json``) outside ``json_exempt_prefix`` (the operator's
+    endpoints, whose scoring days are large) has the lower limit ``max_json_bytes``: a participant's
+    JSON is a name or an amount, and parsing a large JSON document costs many times its size.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_json_bytes: int | None = None,
+        json_exempt_prefix: str = "/v1/admin/",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_json_bytes
+        self.json_exempt_prefix = json_exempt_prefix
+
+    def _limit(self, scope: Scope) -> int:
+        if self.max_json_bytes is None or str(scope.get("path", "")).startswith(self.json_exempt_prefix):
+            return self.max_bytes
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                media = value.decode("latin-1").split(";", 1)[0].strip().lower()
+                if media == "application/json" or media.endswith("+json"):
+                    return min(self.max_bytes, self.max_json_bytes)
+                break
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
                 await _send_error(
-                    send, 413, "payload_too_large", "PayloadTooLargeError", self._message(), request_id
+                    send, 413, "payload_too_large", "PayloadTooLargeError", self._message(limit), request_id
                 )
                 return
         received = 0
@@ -173,14 +199,15 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=self._message())
+                if received > limit:
+                    raise HTTPException(status_code=413, detail=self._message(limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _message(self) -> str:
-        return f"request body is larger than the limit of {self.max_bytes} bytes"
+    @staticmethod
+    def _message(limit: int) -> str:
+        return f"request body is larger than the limit of {limit} bytes"
 
 
 def _claimed_key(scope: Scope) -> str | None:

@@ -37,6 +37,9 @@ class Settings:
         it streams in.
     max_upload_rows
         Most data rows an uploaded file may have (a small compressed parquet can hold many rows).
+    max_json_bytes
+        Largest JSON request body outside the operator's ``/v1/admin`` endpoints (a participant's JSON
+        is a name or an amount); larger ones get 413 before they are parsed.
     key_pepper
         Server-side secret mixed into every API-key hash (HMAC-SHA256). Keys made under one pepper
         only verify under the same pepper. An empty pepper is allowed (secrets are 256-bit random).
@@ -61,6 +64,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("kardashev-data"))
     max_upload_bytes: int = 50 * 1024 * 1024
     max_upload_rows: int = 1_000_000
+    max_json_bytes: int = 64 * 1024
     key_pepper: str = ""
     title: str = "Kardashev tournament API"
     meta_model_lag_rounds: int = 4
@@ -79,6 +83,8 @@ class Settings:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if self.max_upload_bytes <= 0:
             raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        if self.max_json_bytes <= 0:
+            raise ConfigError(f"max_json_bytes must be positive, got {self.max_json_bytes}")
         if self.max_upload_rows <= 0:
             raise ConfigError(f"max_upload_rows must be positive, got {self.max_upload_rows}")
         if self.meta_model_lag_rounds < 0:
@@ -99,6 +105,7 @@ class Settings:
             "database_url": os.environ.get("KARDASHEV_DATABASE_URL") or None,
             "data_dir": Path(os.environ.get("KARDASHEV_DATA_DIR") or "kardashev-data"),
             "max_upload_bytes": _int_from_env("KARDASHEV_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            "max_json_bytes": _int_from_env("KARDASHEV_MAX_JSON_BYTES", cls.max_json_bytes),
             "key_pepper": os.environ.get("KARDASHEV_KEY_PEPPER", ""),
             "meta_model_lag_rounds": _int_from_env("KARDASHEV_META_MODEL_LAG", cls.meta_model_lag_rounds),
             "meta_model_min_models": _int_from_env(
