@@ -30,6 +30,20 @@ class HostileFile:
     status: int
     code: str
     content_type: str = "application/octet-stream"
+    http_only: bool = False  # the HTTP layer refuses it before any parser sees a file
+
+
+def _multipart_many_fields() -> bytes:
+    part = b'--XB\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n'
+    return part * 10_000 + b"--XB--\r\n"
+
+
+def _multipart_huge_field() -> bytes:
+    return (
+        b'--XB\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+        + b"x" * (4 * 1024 * 1024)
+        + b"\r\n--XB--\r\n"
+    )
 
 
 def _parquet(table: pa.Table, **options: object) -> bytes:
@@ -211,6 +225,24 @@ HOSTILE_FILES: tuple[HostileFile, ...] = (
         "unreadable_file",
     ),
     HostileFile("binary_garbage", "4 KB of random bytes", _binary_garbage, 422, "unreadable_file"),
+    HostileFile(
+        "multipart_10k_fields",
+        "multipart form with 10,000 fields",
+        _multipart_many_fields,
+        400,
+        "malformed_request",
+        "multipart/form-data; boundary=XB",
+        http_only=True,
+    ),
+    HostileFile(
+        "multipart_4mb_field",
+        "multipart form with a 4 MB text field",
+        _multipart_huge_field,
+        400,
+        "malformed_request",
+        "multipart/form-data; boundary=XB",
+        http_only=True,
+    ),
 )
 """Every hostile file of the catalogue, for a Classic round whose universe is ``n0000 …``."""
 
