@@ -21,6 +21,7 @@ import pytest
 
 from kardashev.api import Settings
 from kardashev.client import KardashevClient
+from kardashev.tournament import tokens_to_units
 from tests.abuse import HOSTILE_FILES, HOSTILE_REQUESTS, hostile
 from tests.api.conftest import START, FakeClock, LiveServer, classic_csv, running_server, universe
 from tests.conftest import _postgres_schema
@@ -333,6 +334,29 @@ def test_implausible_operator_data_is_refused_before_any_score(server, world):
             assert response.json()["error"]["code"] == code, (name, path, response.json())
     assert service.scores(round_number=world["round"]) == []
     assert service.get_round(world["round"]).days_scored == 0
+
+
+def test_the_resolve_dry_run_shows_what_the_resolve_does_and_writes_nothing(server, world):
+    service = server.context.service
+    server.clock.advance(days=3)
+    final = _day(2)
+    before = (service.get_round(world["round"]), service.balances(), service.audit())
+    dry = server.http(
+        "POST", f"/v1/admin/rounds/{world['round']}/resolve/dry-run", key=server.admin_key, json=final
+    )
+    assert dry.status_code == 200, dry.text
+    preview = dry.json()
+    assert preview["already_resolved"] is False and preview["payouts"], preview
+    assert (service.get_round(world["round"]), service.balances(), service.audit()) == before
+    resolved = server.http(
+        "POST", f"/v1/admin/rounds/{world['round']}/resolve", key=server.admin_key, json=final
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["payouts"] == preview["payouts"]
+    audit = service.audit()
+    amounts = [tokens_to_units(p["amount"]) for p in preview["payouts"]]
+    minted = sum(a for a in amounts if a > 0)
+    assert audit.minted - before[2].minted == minted == tokens_to_units(preview["total_minted"])
 
 
 def test_the_ledger_audit_balances_after_the_catalogue(server, world):
