@@ -2,7 +2,8 @@
 
 A participant with an ordinary key sends every hostile file of :mod:`tests.abuse` to every endpoint that
 parses files (submissions, diagnostics; the operator's validation-data upload too), replays and twists
-money moves, and posts implausible operator data. Every answer is a 4xx with its code, nothing is stored
+money moves, and posts implausible operator data (the tests run in file order, like a season: the
+round is open for the uploads, then closed and resolved). Every answer is a 4xx with its code, nothing is stored
 half-way, a replayed money move changes nothing, and the ledger audit balances at the end.
 """
 
@@ -321,10 +322,15 @@ def _implausible_days() -> list[tuple[str, dict, str]]:
     ]
 
 
+def _close(server, world) -> None:
+    """Close the catalogue's round (once: closing is idempotent)."""
+    server.clock.advance(hours=2)
+    server.context.service.close_round(world["round"], now=server.clock())
+
+
 def test_implausible_operator_data_is_refused_before_any_score(server, world):
     service = server.context.service
-    server.clock.advance(hours=2)
-    service.close_round(world["round"], now=server.clock())
+    _close(server, world)
     for name, body, code in _implausible_days():
         for path in ("score", "resolve", "resolve/dry-run"):
             response = server.http(
@@ -338,6 +344,7 @@ def test_implausible_operator_data_is_refused_before_any_score(server, world):
 
 def test_the_resolve_dry_run_shows_what_the_resolve_does_and_writes_nothing(server, world):
     service = server.context.service
+    _close(server, world)
     server.clock.advance(days=3)
     final = _day(2)
     before = (service.get_round(world["round"]), service.balances(), service.audit())
