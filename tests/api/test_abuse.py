@@ -3,8 +3,8 @@
 A participant with an ordinary key sends every hostile file of :mod:`tests.abuse` to every endpoint that
 parses files (submissions, diagnostics; the operator's validation-data upload too), replays and twists
 money moves, and posts implausible operator data (the tests run in file order, like a season: the
-round is open for the uploads, then closed and resolved). Every answer is a 4xx with its code, nothing is stored
-half-way, a replayed money move changes nothing, and the ledger audit balances at the end.
+round is open for the uploads, then closed and resolved). Every answer is a 4xx with its code,
+nothing is stored half-way, a replayed money move changes nothing, and the ledger audit balances.
 """
 
 from __future__ import annotations
