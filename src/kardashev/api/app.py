@@ -30,6 +30,10 @@ released meta models are public.
 bad input; the `X-Request-ID` header identifies the request in the server log.
 
 **Amounts** are exact decimal strings of tokens (`"12.5"`).
+
+**Retries.** Stake moves and deposits take an `Idempotency-Key` header: a retry with the same key and body
+posts nothing; the same key with another body is a 409. Over a rate limit (per key, per address) the
+answer is 429 with `Retry-After`.
 """
 
 
