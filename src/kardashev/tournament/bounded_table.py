@@ -53,7 +53,7 @@ def _error(code: str, message: str) -> SubmissionError:
     return SubmissionError(message, code=code)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReadLimits:
     """Bounds on what reading one untrusted file may cost (keyword-only).
 

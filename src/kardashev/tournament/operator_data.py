@@ -39,7 +39,7 @@ OPERATOR_READ_LIMITS = ReadLimits(
 """Reading bounds of operator files (scoring days, validation data): wide tables, still bounded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorDataLimits:
     """Plausible ranges of operator data (keyword-only).
 
