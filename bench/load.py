@@ -232,7 +232,12 @@ def _measure(args: argparse.Namespace, data_dir: Path, deadline: float) -> int:
              "--max-upload-bytes", str(64 * 1024 * 1024), "--log-level", "warning", "--dev"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env={**os.environ, "KARDASHEV_DATABASE_URL": args.db},
+            env={  # one address sends the whole burst: no rate limit
+                **os.environ,
+                "KARDASHEV_DATABASE_URL": args.db,
+                "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
+                "KARDASHEV_RATE_LIMIT_PER_KEY": "",
+            },
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         while True:

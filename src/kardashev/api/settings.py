@@ -71,8 +71,8 @@ class Settings:
     meta_model_min_models: int = 10
     meta_model_min_accounts: int | None = None
     create_schema: bool = True
-    rate_limit_per_key: str = "20/second; 600/minute"
-    rate_limit_per_address: str = "50/second; 3000/minute"
+    rate_limit_per_key: str = "50/second; 1200/minute"
+    rate_limit_per_address: str = "100/second; 6000/minute"
     rate_limit_storage: str = "memory://"
 
     def __post_init__(self) -> None:
