@@ -80,7 +80,7 @@ class ReadLimits:
     max_columns: int = 64
     max_header_bytes: int = 64 * 1024
     max_footer_bytes: int = 1024 * 1024
-    max_decoded_bytes: int = 192 * 1024 * 1024
+    max_decoded_bytes: int = 512 * 1024 * 1024
     max_cell_bytes: int = 1024
 
     def __post_init__(self) -> None:
