@@ -1,0 +1,251 @@
+"""Numerai's file layouts, told apart by their columns, and read with column selection era by era.
+
+Classic v5 (``train`` / ``validation`` / ``live.parquet``, ``validation_example_preds``,
+``validation_benchmark_models``, ``meta_model.parquet``): key ``id`` (pandas index or column),
+``era`` (zero-padded string), optional ``data_type``; ``feature_*`` (int8), ``target*`` (float, NaN
+in eras not yet resolved) or value columns (``prediction``, ``numerai_meta_model``, one column per
+benchmark model). Signals v2.1: key ``numerai_ticker`` and/or ``composite_figi`` (or
+``bloomberg_ticker``), ``date`` (the legacy ``friday_date`` is read as ``date``; an ``era`` column
+is kept as a plain column), optional ``data_type``, features, targets or ``signal``; side files
+``validation_neutralizer.parquet`` (keys and one column per neutralizer) and
+``validation_sample_weights.parquet`` (keys and one weight column).
+
+Only the columns asked for are read, and :func:`iter_key_eras` reads the row groups of one era at
+a time, so memory holds one era. Errors are :class:`~kardashev.errors.DataFormatError` with one
+short line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kardashev.errors import DataFormatError, NotFoundError
+
+__all__ = [
+    "DATE_COLUMNS",
+    "ID_COLUMNS",
+    "KEY_COLUMNS",
+    "FileLayout",
+    "era_labels",
+    "file_layout",
+    "iter_key_eras",
+    "match_target_column",
+    "read_table",
+]
+
+ID_COLUMNS = ("id", "numerai_ticker", "composite_figi", "bloomberg_ticker")
+DATE_COLUMNS = ("date", "friday_date")
+KEY_COLUMNS = (*ID_COLUMNS, "era", *DATE_COLUMNS, "data_type")
+_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise NotFoundError(f"no such file: {path}", code="file_not_found")
+    if path.suffix.lower() not in _SUFFIXES:
+        raise DataFormatError(f"{path.name}: expected a .parquet or .csv file", code="bad_file")
+
+
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv"
+
+
+def _index_columns(path: Path) -> list[str]:
+    metadata = pq.read_schema(path).pandas_metadata or {}
+    return [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
+
+
+def _columns_of(path: Path) -> list[str]:
+    _check_exists(path)
+    try:
+        if _is_csv(path):
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        return [str(name) for name in pq.read_schema(path).names]
+    except (OSError, ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
+        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
+
+
+def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a parquet or CSV file (only ``columns`` if given); a pandas index becomes a column.
+
+    Raises :class:`NotFoundError` for a missing file, :class:`DataFormatError` for an unreadable
+    one or a missing column.
+    """
+    path = Path(path)
+    available = _columns_of(path)
+    if columns is not None:
+        missing = [c for c in columns if c not in available]
+        if missing:
+            raise DataFormatError(f"{path.name}: missing column(s) {missing}", code="missing_column")
+    try:
+        if _is_csv(path):
+            keys = {c: str for c in KEY_COLUMNS if c != "date"}  # keep "0001"-style labels
+            frame = pd.read_csv(path, usecols=None if columns is None else list(columns), dtype=keys)
+        else:
+            table = pq.read_table(path, columns=None if columns is None else list(columns))
+            frame = table.to_pandas(ignore_metadata=True)
+    except (OSError, ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
+        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
+    return frame if columns is None else frame[list(columns)]
+
+
+def era_labels(values: pd.Series | pd.Index) -> np.ndarray:
+    """Era / date labels as strings: ``"0001"`` stays, dates become ``"2024-01-05"``; NaN stays NaN."""
+    series = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        text = series.dt.strftime("%Y-%m-%d")
+    else:
+        text = series.map(lambda v: v if v is None or v is pd.NaT or v != v else _label(v))
+    return text.to_numpy(dtype=object)
+
+
+def _label(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    text = str(value)
+    return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]00:00:00", text) else text
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """The roles of a file's columns.
+
+    Attributes
+    ----------
+    id_column
+        ``id`` (Classic) or the ticker column (Signals).
+    era_column
+        ``era`` (Classic), ``date`` or ``friday_date`` (Signals).
+    columns
+        Every column of the file (a stored pandas index included).
+    """
+
+    path: Path
+    columns: tuple[str, ...]
+    id_column: str
+    era_column: str | None
+
+    @property
+    def kind(self) -> str:
+        """``"classic"`` or ``"signals"``."""
+        return "classic" if self.id_column == "id" else "signals"
+
+    @property
+    def has_data_type(self) -> bool:
+        return "data_type" in self.columns
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c.startswith("target"))
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c.startswith("feature_"))
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Columns that are neither keys nor ``era`` (prediction, model, weight columns, …)."""
+        return tuple(c for c in self.columns if c not in KEY_COLUMNS and not c.startswith("__index_level_"))
+
+
+def file_layout(
+    path: str | Path, *, id_column: str | None = None, era_column: str | None = None
+) -> FileLayout:
+    """Detect a file's layout; ``id_column`` / ``era_column`` pick among several candidates.
+
+    The id is ``id`` if present, else the first of ``numerai_ticker``, ``composite_figi``,
+    ``bloomberg_ticker``; the era is ``era`` for Classic, ``date`` / ``friday_date`` / ``era``
+    for Signals. ``era_column`` is ``None`` when the file has none (a live submission).
+    """
+    path = Path(path)
+    columns = tuple(_columns_of(path))
+    if id_column is None:
+        id_column = next((c for c in ID_COLUMNS if c in columns), None)
+        if id_column is None:
+            raise DataFormatError(
+                f"{path.name}: missing column(s) ['id'] (or a ticker column: numerai_ticker, composite_figi)",
+                code="missing_column",
+            )
+    elif id_column not in columns:
+        raise DataFormatError(f"{path.name}: missing column(s) [{id_column!r}]", code="missing_column")
+    if era_column is None:
+        order = ("era",) if id_column == "id" else (*DATE_COLUMNS, "era")
+        era_column = next((c for c in order if c in columns), None)
+    elif era_column not in columns:
+        raise DataFormatError(f"{path.name}: missing column(s) [{era_column!r}]", code="missing_column")
+    return FileLayout(path=path, columns=columns, id_column=id_column, era_column=era_column)
+
+
+def _era_row_groups(parquet: pq.ParquetFile, column: str) -> dict[str, list[int]]:
+    """Each era label (file order) → the row groups holding it (statistics, else the column alone)."""
+    leaf = parquet.schema.names.index(column) if column in parquet.schema.names else None
+    groups: dict[str, list[int]] = {}
+    metadata = parquet.metadata
+    for g in range(metadata.num_row_groups):
+        stats = None if leaf is None else metadata.row_group(g).column(leaf).statistics
+        if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
+            labels = [_label(stats.min)]
+        else:
+            values = parquet.read_row_group(g, columns=[column]).column(0).to_pandas()
+            labels = [v for v in pd.unique(era_labels(values)) if isinstance(v, str)]
+        for label in labels:
+            groups.setdefault(label, []).append(g)
+    return groups
+
+
+def iter_key_eras(
+    layout: FileLayout, columns: Sequence[str], eras: Sequence[str]
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield ``(era, frame)`` for each of ``eras`` (file labels) with the id, era and ``columns``.
+
+    Parquet reads only the row groups of that era (one era in memory); CSV is read once and
+    grouped. The era column holds labels (:func:`era_labels`).
+    """
+    if layout.era_column is None:
+        raise DataFormatError(f"{layout.path.name}: no era or date column", code="missing_column")
+    wanted = list(dict.fromkeys([layout.id_column, layout.era_column, *columns]))
+    if _is_csv(layout.path):
+        frame = read_table(layout.path, columns=wanted)
+        frame[layout.era_column] = era_labels(frame[layout.era_column])
+        groups = dict(iter(frame.groupby(layout.era_column, sort=False)))
+        for era in eras:
+            yield era, groups[era]
+        return
+    parquet = pq.ParquetFile(layout.path)
+    groups = _era_row_groups(parquet, layout.era_column)
+    for era in eras:
+        table = parquet.read_row_groups(groups.get(era, []), columns=wanted)
+        frame = table.to_pandas(ignore_metadata=True)
+        frame[layout.era_column] = era_labels(frame[layout.era_column])
+        yield era, frame[frame[layout.era_column] == era]
+
+
+def _tokens(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def match_target_column(columns: Sequence[str], target: str) -> str | None:
+    """The column of a multi-column benchmark file made for ``target``, or ``None``.
+
+    ``target_cyrusd_20`` matches ``v52_lgbm_cyrusd20`` (the target's name and horizon end the
+    column's name); failing that, the one column naming the target without its horizon.
+    """
+    name = _tokens(target.removeprefix("target"))
+    if not name:
+        return None
+    exact = [c for c in columns if _tokens(c).endswith(name)]
+    if len(exact) == 1:
+        return exact[0]
+    stem = re.sub(r"\d+$", "", name)
+    loose = [c for c in columns if stem and stem in _tokens(c)]
+    return loose[0] if len(loose) == 1 else None
