@@ -238,9 +238,10 @@ def match_target_column(columns: Sequence[str], target: str) -> str | None:
     """The column of a multi-column benchmark file made for ``target``, or ``None``.
 
     ``target_cyrusd_20`` matches ``v52_lgbm_cyrusd20`` (the target's name and horizon end the
-    column's name); failing that, the one column naming the target without its horizon.
+    column's name; ``target`` itself matches a column ending in ``target``); failing that, the
+    one column naming the target without its horizon.
     """
-    name = _tokens(target.removeprefix("target"))
+    name = _tokens(target.removeprefix("target")) or _tokens(target)
     if not name:
         return None
     exact = [c for c in columns if _tokens(c).endswith(name)]
@@ -248,4 +249,4 @@ def match_target_column(columns: Sequence[str], target: str) -> str | None:
         return exact[0]
     stem = re.sub(r"\d+$", "", name)
     loose = [c for c in columns if stem and stem in _tokens(c)]
-    return loose[0] if len(loose) == 1 else None
+    return loose[0] if len(loose) == 1 and not exact else None

@@ -490,8 +490,7 @@ def open_scoring_inputs(
     unresolved = {t: tuple(e for e in data_eras if resolved_by_era.at[e, t] == 0) for t in targets}
     if data_eras and not any(target_eras.values()):
         raise DataFormatError(
-            f"{data_path.name}: no era has a resolved {' or '.join(targets)} (a live file? it can only "
-            "validate a submission)",
+            f"{data_path.name}: {' and '.join(targets)} not resolved in any predicted era (all NaN)",
             code="no_targets",
         )
     scored = {e for eras in target_eras.values() for e in eras}
@@ -529,21 +528,17 @@ def open_scoring_inputs(
     )
 
 
-def live_universe(data_path: str | Path, *, data_type: str | None = None) -> tuple[str, list[str]] | None:
-    """``(kind, ids)`` of a file without any resolved target (a live file), else ``None``.
+def live_universe(data_path: str | Path, *, data_type: str | None = None) -> tuple[str, list[str]]:
+    """``(kind, ids)`` of a live file: ``"classic"`` and its ids, or ``"signals"`` and its tickers.
 
-    ``kind`` is ``"classic"`` (ids) or ``"signals"`` (tickers); only the key and target columns
-    are read.
+    Only the key column (and ``data_type``: ``live`` rows if there are any, or ``data_type``'s) is read.
     """
     data_path = Path(data_path)
     layout = file_layout(data_path)
-    columns = [layout.id_column, *layout.targets, *(["data_type"] if layout.has_data_type else [])]
-    frame = read_table(data_path, columns=columns)
-    if data_type is not None:
-        frame = _select_rows(frame, data_type, data_path.name)
-    elif layout.has_data_type and (frame["data_type"].astype(str) == "live").any():
-        frame = frame[frame["data_type"].astype(str).to_numpy() == "live"]
-    if layout.targets and frame[list(layout.targets)].notna().to_numpy().any():
-        return None
-    ids = frame[layout.id_column].dropna().astype(str)
-    return layout.kind, list(pd.unique(ids))
+    frame = read_table(
+        data_path, columns=[layout.id_column, *(["data_type"] if layout.has_data_type else [])]
+    )
+    if data_type is None and layout.has_data_type and (frame["data_type"].astype(str) == "live").any():
+        data_type = "live"
+    frame = _select_rows(frame, data_type, data_path.name)
+    return layout.kind, list(pd.unique(frame[layout.id_column].dropna().astype(str)))
