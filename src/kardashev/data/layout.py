@@ -97,13 +97,22 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.
     return frame if columns is None else frame[list(columns)]
 
 
-def era_labels(values: pd.Series | pd.Index) -> np.ndarray:
-    """Era / date labels as strings: ``"0001"`` stays, dates become ``"2024-01-05"``; NaN stays NaN."""
+def era_labels(values: pd.Series | pd.Index, *, dates: bool = False) -> np.ndarray:
+    """Era / date labels as strings: ``"0001"`` stays, dates become ``"2024-01-05"``; NaN stays NaN.
+
+    ``dates`` (a ``date`` / ``friday_date`` column) also reads the legacy ``friday_date`` form,
+    an integer or string ``20240105``.
+    """
     series = pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        text = series.dt.strftime("%Y-%m-%d")
-    else:
-        text = series.map(lambda v: v if v is None or v is pd.NaT or v != v else _label(v))
+        return series.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    if dates and (
+        pd.api.types.is_integer_dtype(series.dtype) or series.astype(str).str.fullmatch(r"\d{8}").all()
+    ):
+        parsed = pd.to_datetime(series.astype("Int64").astype(str), format="%Y%m%d", errors="coerce")
+        if parsed.notna().all():
+            return parsed.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    text = series.map(lambda v: v if v is None or v is pd.NaT or v != v else _label(v))
     return text.to_numpy(dtype=object)
 
 
@@ -186,7 +195,7 @@ def file_layout(
     return FileLayout(path=path, columns=columns, id_column=id_column, era_column=era_column)
 
 
-def _era_row_groups(parquet: pq.ParquetFile, column: str) -> dict[str, list[int]]:
+def _era_row_groups(parquet: pq.ParquetFile, column: str, *, dates: bool) -> dict[str, list[int]]:
     """Each era label (file order) → the row groups holding it (statistics, else the column alone)."""
     leaf = parquet.schema.names.index(column) if column in parquet.schema.names else None
     groups: dict[str, list[int]] = {}
@@ -194,10 +203,10 @@ def _era_row_groups(parquet: pq.ParquetFile, column: str) -> dict[str, list[int]
     for g in range(metadata.num_row_groups):
         stats = None if leaf is None else metadata.row_group(g).column(leaf).statistics
         if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
-            labels = [_label(stats.min)]
+            labels = [str(v) for v in era_labels(pd.Series([stats.min]), dates=dates)]
         else:
             values = parquet.read_row_group(g, columns=[column]).column(0).to_pandas()
-            labels = [v for v in pd.unique(era_labels(values)) if isinstance(v, str)]
+            labels = [v for v in pd.unique(era_labels(values, dates=dates)) if isinstance(v, str)]
         for label in labels:
             groups.setdefault(label, []).append(g)
     return groups
@@ -216,17 +225,17 @@ def iter_key_eras(
     wanted = list(dict.fromkeys([layout.id_column, layout.era_column, *columns]))
     if _is_csv(layout.path):
         frame = read_table(layout.path, columns=wanted)
-        frame[layout.era_column] = era_labels(frame[layout.era_column])
+        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=layout.kind == "signals")
         groups = dict(iter(frame.groupby(layout.era_column, sort=False)))
         for era in eras:
             yield era, groups[era]
         return
     parquet = pq.ParquetFile(layout.path)
-    groups = _era_row_groups(parquet, layout.era_column)
+    groups = _era_row_groups(parquet, layout.era_column, dates=layout.kind == "signals")
     for era in eras:
         table = parquet.read_row_groups(groups.get(era, []), columns=wanted)
         frame = table.to_pandas(ignore_metadata=True)
-        frame[layout.era_column] = era_labels(frame[layout.era_column])
+        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=layout.kind == "signals")
         yield era, frame[frame[layout.era_column] == era]
 
 

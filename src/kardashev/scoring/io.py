@@ -81,7 +81,7 @@ def _keyed(frame: pd.DataFrame, layout: FileLayout, name: str, *, drop_missing: 
     frame = frame.rename(columns={layout.id_column: "id"})
     if layout.era_column is not None:
         frame = frame.rename(columns={layout.era_column: "era"})
-        frame["era"] = era_labels(frame["era"])
+        frame["era"] = era_labels(frame["era"], dates=layout.kind == "signals")
     ids = frame["id"]
     missing = ids.isna().to_numpy()
     if missing.any() and drop_missing:
@@ -466,6 +466,10 @@ def open_scoring_inputs(
     """
     data_path = Path(data_path)
     layout = file_layout(data_path)
+    if layout.kind == "signals":  # key the data by the predictions' ticker column
+        ticker = file_layout(predictions_path).id_column
+        if ticker != layout.id_column and ticker in layout.columns:
+            layout = file_layout(data_path, id_column=ticker)
     if layout.era_column is None:
         raise DataFormatError(f"{data_path.name}: missing column(s) ['era']", code="missing_column")
     targets = _targets(data_path, layout, target)
