@@ -1,6 +1,8 @@
 """Diagnostics of a validation predictions file, and the operator's validation data they use.
 
-The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns) with
+The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns), or
+Numerai's ``validation.parquet`` as downloaded (``id`` index, ``data_type``, several targets, NaN in
+unresolved eras: :func:`kardashev.data.layout.select_validation_rows`), with
 ``PUT /v1/admin/validation-data``; it is kept as one parquet file in the data directory. A participant posts
 predictions for every validation id (the Classic rules, via :mod:`kardashev.tournament.validation`) and gets
 back, per era and summarized, CORR, FNC and the largest feature exposure computed by :mod:`kardashev.scoring`.
@@ -25,6 +27,7 @@ from kardashev.api import schemas
 from kardashev.api.context import ApiContext
 from kardashev.api.convert import finite_or_none
 from kardashev.api.uploads import UploadedFile
+from kardashev.data.layout import select_validation_rows
 from kardashev.errors import DataFormatError, StateError
 from kardashev.scoring.correlation import numerai_corr
 from kardashev.scoring.exposure import max_feature_exposure
@@ -94,7 +97,7 @@ def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.
     frame = read_submission_table(
         upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
     )
-    table = _parse_validation(frame)
+    table = _parse_validation(select_validation_rows(frame))
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
     data = sink.getvalue()

@@ -39,6 +39,7 @@ __all__ = [
     "iter_key_eras",
     "match_target_column",
     "read_table",
+    "select_validation_rows",
 ]
 
 ID_COLUMNS = ("id", "numerai_ticker", "composite_figi", "bloomberg_ticker")
@@ -259,3 +260,30 @@ def match_target_column(columns: Sequence[str], target: str) -> str | None:
     stem = re.sub(r"\d+$", "", name)
     loose = [c for c in columns if stem and stem in _tokens(c)]
     return loose[0] if len(loose) == 1 and not exact else None
+
+
+def select_validation_rows(
+    frame: pd.DataFrame, *, data_type: str = "validation", target: str = "target"
+) -> pd.DataFrame:
+    """Numerai's Classic file as a validation table: an ``id`` index becomes a column, and only the
+    ``data_type`` rows are kept when the frame has a ``data_type`` column holding any.
+
+    ``target`` names the target to use (one of several ``target*`` columns); it is copied to
+    ``target``. Other columns are left for the caller to check or ignore; rows of unresolved eras
+    stay (their target is NaN).
+    """
+    if frame.index.name == "id":
+        frame = frame.reset_index()
+    if "data_type" in frame.columns:
+        selected = frame["data_type"].astype(str).to_numpy() == data_type
+        if selected.any() and not selected.all():
+            frame = frame[selected].reset_index(drop=True)
+    if target != "target":
+        if target not in frame.columns:
+            targets = [str(c) for c in frame.columns if str(c).startswith("target")]
+            raise DataFormatError(
+                f"validation data: missing column(s) [{target!r}]; targets: {targets[:8]}",
+                code="missing_column",
+            )
+        frame = frame.assign(target=frame[target].to_numpy())
+    return frame
