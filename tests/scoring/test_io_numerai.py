@@ -176,3 +176,16 @@ def test_signals_keys_composite_figi_and_legacy_friday_date(signals, tmp_path: P
     assert inputs.eras == reference.eras
     for ours, theirs in zip(inputs.iter_eras(), reference.iter_eras(), strict=True):
         np.testing.assert_array_equal(ours.predictions, theirs.predictions)
+
+
+def test_diagnostics_of_a_numerai_file_in_python(classic) -> None:
+    from kardashev.scoring import diagnostics, score_eras
+
+    inputs = open_scoring_inputs(
+        classic["example"], classic["validation"], meta_model_path=classic["meta_model"], feature_set="all"
+    )
+    per_era = score_eras(inputs.iter_eras(), model_names=inputs.model_names)
+    assert per_era["era"].tolist() == ERAS[: N_ERAS - UNRESOLVED_20]
+    report = diagnostics(per_era)["prediction"]
+    assert report["validationCorrMean"] == pytest.approx(per_era["corr"].mean())
+    assert report["validationMmcMean"] == pytest.approx(per_era["mmc"].mean())
