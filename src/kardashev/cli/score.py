@@ -43,6 +43,8 @@ def _format(value: float, header: str) -> str:
         return f"{int(value)}"
     if value is None or math.isnan(value):
         return "—"
+    if header == "Alpha":
+        return f"{value:.2e}"  # a sample-weighted dot product: small numbers
     return f"{value:.2f}" if header in ("Sharpe", "t(NW)") else f"{value:.4f}"
 
 
