@@ -136,7 +136,7 @@ def _phase_score(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     inputs = open_scoring_inputs(
         out / "validation_predictions.parquet",
-        out / "validation.parquet",
+        out / args.data_file,
         meta_model_path=out / "meta_model.parquet",
         benchmark_path=out / "validation_benchmark_models.parquet",
         feature_set="all",
@@ -164,6 +164,16 @@ def _phase_score(args: argparse.Namespace) -> dict:
     }
 
 
+def _phase_repack(args: argparse.Namespace) -> dict:
+    """Rewrite validation.parquet as pandas does by default: row groups of up to 1 Mi rows, many eras each."""
+    import pyarrow.parquet as pq
+
+    out = Path(args.out)
+    table = pq.read_table(out / "validation.parquet")
+    pq.write_table(table, out / "validation_packed.parquet", row_group_size=2**20, compression="zstd")
+    return {"row_groups": pq.ParquetFile(out / "validation_packed.parquet").metadata.num_row_groups}
+
+
 def _phase_reference(args: argparse.Namespace) -> dict:
     import pandas as pd
 
@@ -178,8 +188,8 @@ def _phase_reference(args: argparse.Namespace) -> dict:
     }
 
 
-def _run_phase(phase: str, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--phase", phase, "--out", str(args.out)]
+def _run_phase(phase: str, args: argparse.Namespace, *, data_file: str = "validation.parquet") -> dict:
+    command = [sys.executable, __file__, "--phase", phase, "--out", str(args.out), "--data-file", data_file]
     command += ["--stocks", str(args.stocks), "--eras", str(args.eras), "--models", str(args.models)]
     command += ["--seed", str(args.seed), "--features", str(args.features)]
     result = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
@@ -197,13 +207,16 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=40, help="features per row (Numerai v5: 2376)")
     parser.add_argument("--out", type=Path, default=None, help="dataset folder (default: a temporary one)")
     parser.add_argument("--reference", action="store_true", help="also load the whole file with pandas")
-    parser.add_argument("--phase", choices=["generate", "read", "score", "reference"], help=argparse.SUPPRESS)
+    phases = ["generate", "read", "score", "repack", "reference"]
+    parser.add_argument("--phase", choices=phases, help=argparse.SUPPRESS)
+    parser.add_argument("--data-file", default="validation.parquet", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         phases = {
             "generate": _phase_generate,
             "read": _phase_read,
             "score": _phase_score,
+            "repack": _phase_repack,
             "reference": _phase_reference,
         }
         print(json.dumps(phases[args.phase](args)))
@@ -235,17 +248,26 @@ def main() -> None:
                 f"{'':<18} growth {growth:6.1f} MB = {growth / era_mb:5.1f} eras = "
                 f"{growth / dataset_mb:.4f} × dataset; after era 1: {later / era_mb:.1f} eras"
             )
-        growth = scored["peak_mb"] - scored["base_mb"]
+        repacked = _run_phase("repack", args)
+        packed = _run_phase("score", args, data_file="validation_packed.parquet")
+        for name, result in (("score inputs", scored), ("… packed file", packed)):
+            growth = result["peak_mb"] - result["base_mb"]
+            later = result["peak_mb"] - result["first_era_mb"]
+            print(
+                f"{name:<18} {result['seconds']:7.1f} s   peak RSS {result['peak_mb']:7.1f} MB = "
+                f"{result['base_mb']:.0f} after imports + {result['opened_mb'] - result['base_mb']:.0f} "
+                "opening (keys, targets, predictions, meta model, benchmark) + "
+                f"{result['first_era_mb'] - result['opened_mb']:.0f} by the end of era 1 + {later:.0f} "
+                f"over the other eras ({result['rows']:,} rows × targets scored)"
+            )
+            print(
+                f"{'':<18} {result['features']} features: growth {growth:6.1f} MB = "
+                f"{growth / max(result['era_mb'], 1e-9):4.1f} eras of the float64 features + predictions "
+                f"({result['era_mb']:.1f} MB); after era 1: {later / max(result['era_mb'], 1e-9):.1f} eras"
+            )
         print(
-            f"{'score inputs':<18} {scored['seconds']:7.1f} s   peak RSS {scored['peak_mb']:7.1f} MB = "
-            f"{scored['base_mb']:.0f} after imports + {scored['opened_mb'] - scored['base_mb']:.0f} opening "
-            f"(keys, targets, predictions, meta model, benchmark) + "
-            f"{scored['peak_mb'] - scored['opened_mb']:.0f} streaming {scored['rows']:,} rows"
-        )
-        print(
-            f"{'':<18} {scored['features']} features: growth {growth:6.1f} MB = "
-            f"{growth / max(scored['era_mb'], 1e-9):4.1f} eras of the float64 features + predictions "
-            f"({scored['era_mb']:.1f} MB); unresolved eras skipped: {scored['unresolved']}"
+            f"{'':<18} packed: validation.parquet rewritten in {repacked['row_groups']} row group(s) of "
+            f"up to 1 Mi rows (pandas' default), read in batches; unresolved eras: {scored['unresolved']}"
         )
         if args.reference:
             whole = _run_phase("reference", args)

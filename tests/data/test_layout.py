@@ -100,20 +100,41 @@ def test_one_era_at_a_time_reads_only_its_row_groups(tmp_path, monkeypatch) -> N
         for era in ["0001", "0002", "0003", "0004"]:
             writer.write_table(pa.Table.from_pandas(frame[frame["era"] == era], schema=table.schema))
     read: list[list[int]] = []
-    original = pq.ParquetFile.read_row_groups
+    original = pq.ParquetFile.iter_batches
 
-    def spy(self, row_groups, *args, **kwargs):
+    def spy(self, *args, row_groups=None, **kwargs):
         read.append(list(row_groups))
-        return original(self, row_groups, *args, **kwargs)
+        return original(self, *args, row_groups=row_groups, **kwargs)
 
-    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
     layout = file_layout(path)
     ((era, got),) = iter_key_eras(layout, ["target"], ["0003"])
     assert era == "0003" and read == [[2]]
-    assert (
-        list(got.columns) == ["id", "era", "target"]
-        and got["id"].tolist() == frame[frame["era"] == "0003"].index.tolist()
-    )
+    assert list(got.columns) == ["id", "era", "target"]
+    assert got["id"].tolist() == frame[frame["era"] == "0003"].index.tolist()
+
+
+@pytest.mark.parametrize("batch_rows", [1, 4, 7, 1000])
+def test_eras_sharing_row_groups_stream_in_batches(tmp_path, monkeypatch, batch_rows) -> None:
+    """Numerai's files may pack many eras into one row group: each era still comes alone."""
+    import kardashev.data.layout as layout_module
+
+    monkeypatch.setattr(layout_module, "_BATCH_ROWS", batch_rows)
+    frame = _classic(n_eras=5, n=6).assign(target=np.arange(30) / 30)
+    path = tmp_path / "validation.parquet"
+    frame.to_parquet(path, row_group_size=8)  # row groups cut across eras
+    layout = file_layout(path)
+    eras = ["0001", "0002", "0004", "0005"]
+    got = dict(iter_key_eras(layout, ["target", "feature_a"], [*eras, "0099"]))
+    for era in eras:
+        expected = frame[frame["era"] == era]
+        assert got[era]["id"].tolist() == expected.index.tolist()
+        assert got[era]["target"].tolist() == expected["target"].tolist()
+    assert got["0099"].empty and list(got["0099"].columns) == ["id", "era", "target", "feature_a"]
+    # asked in another order than the file's: each era reads the row groups holding it
+    assert [e for e, _ in iter_key_eras(layout, ["target"], ["0004", "0001"])] == ["0004", "0001"]
+    backwards = dict(iter_key_eras(layout, ["target"], ["0004", "0001"]))
+    assert backwards["0001"]["id"].tolist() == frame[frame["era"] == "0001"].index.tolist()
 
 
 def test_dates_spread_over_row_groups_are_filtered(tmp_path) -> None:

@@ -196,21 +196,111 @@ def file_layout(
     return FileLayout(path=path, columns=columns, id_column=id_column, era_column=era_column)
 
 
-def _era_row_groups(parquet: pq.ParquetFile, column: str, *, dates: bool) -> dict[str, list[int]]:
-    """Each era label (file order) → the row groups holding it (statistics, else the column alone)."""
+_BATCH_ROWS = 65_536  # rows decoded at a time when an era's rows share row groups with others
+_NO_ERA = "\x00"  # run label of rows without an era
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Rows ``start:stop`` of a file hold era ``label``."""
+
+    label: str
+    start: int
+    stop: int
+
+
+def _era_runs(parquet: pq.ParquetFile, column: str, *, dates: bool) -> list[_Run]:
+    """The file's eras as runs of consecutive rows, in file order.
+
+    A row group whose statistics say it holds one era is one run (nothing is read); otherwise the
+    era column alone of that row group is read.
+    """
     leaf = parquet.schema.names.index(column) if column in parquet.schema.names else None
-    groups: dict[str, list[int]] = {}
+    runs: list[_Run] = []
+    offset = 0
     metadata = parquet.metadata
     for g in range(metadata.num_row_groups):
+        n_rows = metadata.row_group(g).num_rows
         stats = None if leaf is None else metadata.row_group(g).column(leaf).statistics
         if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
-            labels = [str(v) for v in era_labels(pd.Series([stats.min]), dates=dates)]
+            pieces = [(str(era_labels(pd.Series([stats.min]), dates=dates)[0]), n_rows)]
         else:
             values = parquet.read_row_group(g, columns=[column]).column(0).to_pandas()
-            labels = [v for v in pd.unique(era_labels(values, dates=dates)) if isinstance(v, str)]
-        for label in labels:
-            groups.setdefault(label, []).append(g)
-    return groups
+            labels = pd.Series(era_labels(values, dates=dates)).fillna(_NO_ERA).to_numpy(dtype=object)
+            change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+            starts, stops = np.r_[0, change], np.r_[change, n_rows]
+            pieces = [(str(labels[a]), int(b - a)) for a, b in zip(starts, stops, strict=True) if b > a]
+        for label, count in pieces:
+            if runs and runs[-1].label == label and runs[-1].stop == offset:
+                runs[-1] = _Run(label, runs[-1].start, offset + count)
+            else:
+                runs.append(_Run(label, offset, offset + count))
+            offset += count
+    return runs
+
+
+def _row_group_starts(parquet: pq.ParquetFile) -> np.ndarray:
+    sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+
+def _stream_runs(
+    parquet: pq.ParquetFile, columns: list[str], ranges: list[tuple[str, int, int]]
+) -> Iterator[tuple[str, pa.Table]]:
+    """One pass over the file in batches, yielding each ``(era, start, stop)`` range's rows in order.
+
+    Memory holds one era and one batch, whatever the file's row groups (Numerai's may hold many eras).
+    """
+    bounds = _row_group_starts(parquet)
+    schema = pa.schema([parquet.schema_arrow.field(c) for c in columns])
+    empty = schema.empty_table()
+    needed = sorted(
+        {
+            g
+            for _, start, stop in ranges
+            for g in range(parquet.metadata.num_row_groups)
+            if bounds[g] < stop and bounds[g + 1] > start
+        }
+    )
+    batches = (
+        (int(bounds[g]) + offset, batch)
+        for g in needed
+        for offset, batch in _offsets(
+            parquet.iter_batches(batch_size=_BATCH_ROWS, row_groups=[g], columns=columns)
+        )
+    )
+    index = 0
+    pieces: list[pa.RecordBatch] = []
+    while index < len(ranges) and ranges[index][2] <= ranges[index][1]:  # empty ranges first
+        yield ranges[index][0], empty
+        index += 1
+    for first, batch in batches:
+        last = first + batch.num_rows
+        while index < len(ranges):
+            era, start, stop = ranges[index]
+            lo, hi = max(start, first), min(stop, last)
+            if hi > lo:
+                pieces.append(batch.slice(lo - first, hi - lo))
+            if stop > last:
+                break
+            yield era, pa.Table.from_batches(pieces, schema=schema) if pieces else empty
+            pieces = []
+            index += 1
+            while index < len(ranges) and ranges[index][2] <= ranges[index][1]:
+                yield ranges[index][0], empty
+                index += 1
+        if index >= len(ranges):
+            return
+    for era, _, _ in ranges[index:]:
+        yield era, pa.Table.from_batches(pieces, schema=schema) if pieces else empty
+        pieces = []
+
+
+def _offsets(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.RecordBatch]]:
+    offset = 0
+    for batch in batches:
+        yield offset, batch
+        offset += batch.num_rows
 
 
 def iter_key_eras(
@@ -218,26 +308,57 @@ def iter_key_eras(
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(era, frame)`` for each of ``eras`` (file labels) with the id, era and ``columns``.
 
-    Parquet reads only the row groups of that era (one era in memory); CSV is read once and
-    grouped. The era column holds labels (:func:`era_labels`).
+    Parquet: when each requested era's rows are consecutive and in the requested order (Numerai's
+    files are sorted by era), one pass in batches of rows holds one era at a time, whatever the row
+    groups; otherwise each era reads the row groups holding it. CSV is read once and grouped. The
+    era column holds labels (:func:`era_labels`); an era the file lacks gives an empty frame.
     """
     if layout.era_column is None:
         raise DataFormatError(f"{layout.path.name}: no era or date column", code="missing_column")
+    dates = layout.kind == "signals"
     wanted = list(dict.fromkeys([layout.id_column, layout.era_column, *columns]))
     if _is_csv(layout.path):
         frame = read_table(layout.path, columns=wanted)
-        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=layout.kind == "signals")
+        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=dates)
         groups = dict(iter(frame.groupby(layout.era_column, sort=False)))
         for era in eras:
-            yield era, groups[era]
+            yield era, groups.get(era, frame.iloc[:0])
         return
     parquet = pq.ParquetFile(layout.path)
-    groups = _era_row_groups(parquet, layout.era_column, dates=layout.kind == "signals")
-    for era in eras:
-        table = parquet.read_row_groups(groups.get(era, []), columns=wanted)
+    runs = _era_runs(parquet, layout.era_column, dates=dates)
+    by_era: dict[str, list[_Run]] = {}
+    for run in runs:
+        by_era.setdefault(run.label, []).append(run)
+    ranges = [
+        (era, *(lambda r: (r[0].start, r[0].stop) if r else (0, 0))(by_era.get(era, []))) for era in eras
+    ]
+    starts = [start for _, start, stop in ranges if stop > start]
+    streamable = all(len(by_era.get(era, [])) <= 1 for era in eras) and starts == sorted(starts)
+    if streamable:
+        tables = _stream_runs(parquet, wanted, ranges)
+    else:
+        bounds = _row_group_starts(parquet)
+        tables = (
+            (
+                era,
+                parquet.read_row_groups(
+                    sorted(
+                        {
+                            g
+                            for run in by_era.get(era, [])
+                            for g in range(parquet.metadata.num_row_groups)
+                            if bounds[g] < run.stop and bounds[g + 1] > run.start
+                        }
+                    ),
+                    columns=wanted,
+                ),
+            )
+            for era in eras
+        )
+    for era, table in tables:
         frame = table.to_pandas(ignore_metadata=True)
-        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=layout.kind == "signals")
-        yield era, frame[frame[layout.era_column] == era]
+        frame[layout.era_column] = era_labels(frame[layout.era_column], dates=dates)
+        yield era, frame if streamable else frame[frame[layout.era_column] == era].reset_index(drop=True)
 
 
 def _tokens(name: str) -> str:
