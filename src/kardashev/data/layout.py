@@ -252,7 +252,8 @@ def _stream_runs(
     Memory holds one era and one batch, whatever the file's row groups (Numerai's may hold many eras).
     """
     bounds = _row_group_starts(parquet)
-    schema = pa.schema([parquet.schema_arrow.field(c) for c in columns])
+    file_schema = parquet.schema_arrow  # a property that rebuilds the schema on every access
+    schema = pa.schema([file_schema.field(c) for c in columns])
     empty = schema.empty_table()
     needed = sorted(
         {
