@@ -10,8 +10,11 @@ is kept as a plain column), optional ``data_type``, features, targets or ``signa
 ``validation_neutralizer.parquet`` (keys and one column per neutralizer) and
 ``validation_sample_weights.parquet`` (keys and one weight column).
 
-Only the columns asked for are read, and :func:`iter_key_eras` reads the row groups of one era at
-a time, so memory holds one era. Errors are :class:`~kardashev.errors.DataFormatError` with one
+Only the columns asked for are read, and :func:`iter_key_eras` streams one era at a time: a file
+written era by era (one row group per era, as ``kardashev data synth`` writes) holds one era in
+memory; a file whose row groups hold many eras (pandas' default: up to 1 Mi rows) is read once in
+batches, and then holds one row group's pages of the selected columns (a column's pages span its
+row group when the column is small, as int8 features are). Errors are :class:`~kardashev.errors.DataFormatError` with one
 short line naming the file and the problem.
 """
 
@@ -57,11 +60,6 @@ def _check_exists(path: Path) -> None:
 
 def _is_csv(path: Path) -> bool:
     return path.suffix.lower() == ".csv"
-
-
-def _index_columns(path: Path) -> list[str]:
-    metadata = pq.read_schema(path).pandas_metadata or {}
-    return [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
 
 
 def _columns_of(path: Path) -> list[str]:
