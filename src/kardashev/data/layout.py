@@ -14,8 +14,8 @@ Only the columns asked for are read, and :func:`iter_key_eras` streams one era a
 written era by era (one row group per era, as ``kardashev data synth`` writes) holds one era in
 memory; a file whose row groups hold many eras (pandas' default: up to 1 Mi rows) is read once in
 batches, and then holds one row group's pages of the selected columns (a column's pages span its
-row group when the column is small, as int8 features are). Errors are :class:`~kardashev.errors.DataFormatError` with one
-short line naming the file and the problem.
+row group when the column is small, as int8 features are). Errors are
+:class:`~kardashev.errors.DataFormatError` with one short line naming the file and the problem.
 """
 
 from __future__ import annotations
