@@ -194,7 +194,8 @@ def file_layout(
     return FileLayout(path=path, columns=columns, id_column=id_column, era_column=era_column)
 
 
-_BATCH_ROWS = 65_536  # rows decoded at a time when an era's rows share row groups with others
+_BATCH_ROWS = 65_536  # rows decoded at a time (at most)
+_BATCH_CELLS = 1 << 22  # … and about this many values (2376 int8 features: 1765 rows)
 _NO_ERA = "\x00"  # run label of rows without an era
 
 
@@ -247,9 +248,11 @@ def _stream_runs(
 ) -> Iterator[tuple[str, pa.Table]]:
     """One pass over the file in batches, yielding each ``(era, start, stop)`` range's rows in order.
 
-    Memory holds one era and one batch, whatever the file's row groups (Numerai's may hold many eras).
+    Memory holds one era, one batch and the pages being decoded, whatever the file's row groups.
     """
     bounds = _row_group_starts(parquet)
+    # the reader reserves a batch's rows for every column: few rows per batch when columns are many
+    batch_rows = min(_BATCH_ROWS, max(1024, _BATCH_CELLS // max(len(columns), 1)))
     file_schema = parquet.schema_arrow  # a property that rebuilds the schema on every access
     schema = pa.schema([file_schema.field(c) for c in columns])
     empty = schema.empty_table()
@@ -265,7 +268,7 @@ def _stream_runs(
         (int(bounds[g]) + offset, batch)
         for g in needed
         for offset, batch in _offsets(
-            parquet.iter_batches(batch_size=_BATCH_ROWS, row_groups=[g], columns=columns)
+            parquet.iter_batches(batch_size=batch_rows, row_groups=[g], columns=columns)
         )
     )
     index = 0
