@@ -189,3 +189,15 @@ def test_diagnostics_of_a_numerai_file_in_python(classic) -> None:
     report = diagnostics(per_era)["prediction"]
     assert report["validationCorrMean"] == pytest.approx(per_era["corr"].mean())
     assert report["validationMmcMean"] == pytest.approx(per_era["mmc"].mean())
+
+
+def test_legacy_friday_date_in_the_data_file(signals, tmp_path: Path) -> None:
+    data = pd.read_parquet(signals["validation"]).rename(columns={"date": "friday_date"})
+    data["friday_date"] = data["friday_date"].dt.strftime("%Y%m%d").astype(int)
+    data.to_parquet(tmp_path / "legacy_validation.parquet", index=False)
+    inputs = open_scoring_inputs(signals["example"], tmp_path / "legacy_validation.parquet")
+    reference = open_scoring_inputs(signals["example"], signals["validation"])
+    assert inputs.layout.era_column == "friday_date" and inputs.eras == reference.eras
+    for ours, theirs in zip(inputs.iter_eras(), reference.iter_eras(), strict=True):
+        np.testing.assert_array_equal(ours.predictions, theirs.predictions)
+        np.testing.assert_array_equal(ours.targets, theirs.targets)
