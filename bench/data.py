@@ -17,7 +17,8 @@ Numerai's shape.
 
     .venv/bin/python bench/data.py                       # 5000 stocks × 500 eras × 50 models
     .venv/bin/python bench/data.py --stocks 1000 --eras 50 --models 20 --reference
-    .venv/bin/python bench/data.py --stocks 2000 --eras 25 --models 10 --features 2376 --reference
+    .venv/bin/python bench/data.py --stocks 2000 --eras 25 --models 10 --features 2376 \
+        --validation-fraction 0.8 --reference
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def _phase_generate(args: argparse.Namespace) -> dict:
             )
             last[0] = now
 
-    files = write_dataset(market, crowd, args.out, on_era=progress)
+    files = write_dataset(
+        market, crowd, args.out, on_era=progress, validation_fraction=args.validation_fraction
+    )
     seconds = time.perf_counter() - started
     disk = sum(p.stat().st_size for p in Path(args.out).iterdir())
     return {
@@ -192,6 +195,7 @@ def _run_phase(phase: str, args: argparse.Namespace, *, data_file: str = "valida
     command = [sys.executable, __file__, "--phase", phase, "--out", str(args.out), "--data-file", data_file]
     command += ["--stocks", str(args.stocks), "--eras", str(args.eras), "--models", str(args.models)]
     command += ["--seed", str(args.seed), "--features", str(args.features)]
+    command += ["--validation-fraction", str(args.validation_fraction)]
     result = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -205,6 +209,9 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--features", type=int, default=40, help="features per row (Numerai v5: 2376)")
+    parser.add_argument(
+        "--validation-fraction", type=float, default=0.2, help="share of the eras in validation.parquet"
+    )
     parser.add_argument("--out", type=Path, default=None, help="dataset folder (default: a temporary one)")
     parser.add_argument("--reference", action="store_true", help="also load the whole file with pandas")
     phases = ["generate", "read", "score", "repack", "reference"]
