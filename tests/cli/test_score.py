@@ -273,3 +273,18 @@ def test_a_synthetic_dataset_scores_like_numerais(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     live = ["score", str(out / "live_example_preds.parquet"), "--data", str(out / "live.parquet")]
     assert "live classic submission" in runner.invoke(app, live).output
+
+
+def test_live_rows_of_a_combined_file(numerai, tmp_path: Path) -> None:
+    """Validation and live rows in one file (Numerai's old tournament file): --data-type picks them."""
+    combined = pd.concat([pd.read_parquet(numerai["validation"]), pd.read_parquet(numerai["live"])])
+    combined.to_parquet(tmp_path / "tournament.parquet")
+    args = ["score", str(numerai["live_example"]), "--data", str(tmp_path / "tournament.parquet")]
+    result = CliRunner().invoke(app, [*args, "--data-type", "live"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "live classic submission (80 of 80 ids)" in result.output
+    result = CliRunner().invoke(app, args)  # without it the live era is just not resolved: nothing to score
+    assert isinstance(result.exception, DataFormatError) and result.exception.code == "no_targets"
+    scored = ["score", str(numerai["example"]), "--data", str(tmp_path / "tournament.parquet")]
+    result = CliRunner().invoke(app, [*scored, "--data-type", "validation"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and f"skipped {UNRESOLVED_20} unresolved era(s)" in result.output

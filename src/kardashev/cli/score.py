@@ -90,10 +90,10 @@ def _alpha(inputs: EraInput, neutralizers: np.ndarray, sample_weights: np.ndarra
     return result
 
 
-def _is_live(data: Path) -> bool:
-    """A live file: no ``data_type`` column, or only ``live`` rows (targets all NaN is checked first)."""
+def _is_live(data: Path, data_type: str | None) -> bool:
+    """A live file (targets all NaN): ``--data-type live``, no ``data_type`` column or only live rows."""
     layout = file_layout(data)
-    if not layout.has_data_type:
+    if data_type == "live" or not layout.has_data_type:
         return True
     return bool((read_table(data, columns=["data_type"])["data_type"].astype(str) == "live").all())
 
@@ -181,7 +181,7 @@ def score(
             sample_weights_path=sample_weights,
         )
     except DataFormatError as exc:
-        if exc.code != "no_targets" or not _is_live(data):
+        if exc.code != "no_targets" or not _is_live(data, data_type):
             raise
         _validate_live(predictions, data, data_type, console)
         return
