@@ -176,6 +176,20 @@ def test_signals_keys_composite_figi_and_legacy_friday_date(signals, tmp_path: P
     assert inputs.eras == reference.eras
     for ours, theirs in zip(inputs.iter_eras(), reference.iter_eras(), strict=True):
         np.testing.assert_array_equal(ours.predictions, theirs.predictions)
+    # side files keyed by numerai_ticker are joined through the data's numerai_ticker column
+    sides = {"neutralizer_path": signals["neutralizer"], "sample_weights_path": signals["sample_weights"]}
+    by_figi = open_scoring_inputs(tmp_path / "legacy.parquet", signals["validation"], **sides)
+    by_ticker = open_scoring_inputs(signals["example"], signals["validation"], **sides)
+    for ours, theirs in zip(by_figi.iter_scoring_eras(), by_ticker.iter_scoring_eras(), strict=True):
+        np.testing.assert_array_equal(ours.neutralizers, theirs.neutralizers)
+        np.testing.assert_array_equal(ours.sample_weights, theirs.sample_weights)
+    example.drop(columns="composite_figi").rename(columns={"numerai_ticker": "bloomberg_ticker"}).to_parquet(
+        tmp_path / "bloomberg.parquet", index=False
+    )
+    with pytest.raises(
+        DataFormatError, match=r"keyed by 'bloomberg_ticker', which validation\.parquet lacks"
+    ):
+        open_scoring_inputs(tmp_path / "bloomberg.parquet", signals["validation"])
 
 
 def test_diagnostics_of_a_numerai_file_in_python(classic) -> None:

@@ -64,9 +64,11 @@ def _keys_layout(path: Path, data: FileLayout | None) -> FileLayout:
         return file_layout(path)
     probe = file_layout(path)
     id_column = data.id_column if data.id_column in probe.columns else probe.id_column
-    if (id_column == "id") != (data.id_column == "id"):
+    if (id_column == "id") != (data.id_column == "id") or id_column not in data.columns:
         raise DataFormatError(
-            f"{path.name}: keyed by {id_column!r}, the data by {data.id_column!r}", code="missing_column"
+            f"{path.name}: keyed by {id_column!r}, which {data.path.name} lacks (it is keyed by "
+            f"{data.id_column!r})",
+            code="missing_column",
         )
     era_column = probe.era_column
     if data.era_column in probe.columns:
@@ -352,8 +354,13 @@ class ScoringInputs:
     def target_name(self) -> str:
         return self.target_names[0]
 
+    def _side_layouts(self) -> list[FileLayout]:
+        return [side for side in (self.neutralizer_layout, self.sample_weights_layout) if side is not None]
+
     def _data_eras(self) -> Iterator[tuple[str, pd.DataFrame]]:
-        columns = [*self.target_names, *self.feature_names]
+        # side files keyed by another ticker column of the data are joined through it
+        other_keys = [s.id_column for s in self._side_layouts() if s.id_column != self.layout.id_column]
+        columns = [*self.target_names, *self.feature_names, *other_keys]
         if self.data_type is not None:
             columns.append("data_type")
         name = self.data_path.name
@@ -384,10 +391,13 @@ class ScoringInputs:
                 frame[list(self.feature_names)].to_numpy(dtype=np.float64) if self.feature_names else None
             )
             meta_values = None if meta is None else _lookup(meta, keys, ids)[self.meta_model_column]
-            neutralizers = None if neutral is None else neutral.reindex(ids).to_numpy(dtype=np.float64)
-            sample_weights = (
-                None if weights is None else weights.reindex(ids).to_numpy(dtype=np.float64)[:, 0]
-            )
+            neutralizers = sample_weights = None
+            if neutral is not None and self.neutralizer_layout is not None:
+                rows = _side_keys(frame, self.neutralizer_layout, self.layout)
+                neutralizers = neutral.reindex(rows).to_numpy(dtype=np.float64)
+            if weights is not None and self.sample_weights_layout is not None:
+                rows = _side_keys(frame, self.sample_weights_layout, self.layout)
+                sample_weights = weights.reindex(rows).to_numpy(dtype=np.float64)[:, 0]
             for target in self.target_names:
                 if era not in resolved[target]:
                     continue
@@ -409,6 +419,12 @@ class ScoringInputs:
         for era in self.iter_scoring_eras():
             if era.target == self.target_name:
                 yield era.inputs
+
+
+def _side_keys(frame: pd.DataFrame, side: FileLayout, data: FileLayout) -> pd.Index:
+    """The data rows' keys in a side file's ticker column (``id`` when it is the data's own key)."""
+    column = "id" if side.id_column == data.id_column else side.id_column
+    return pd.Index(frame[column].astype(object).where(frame[column].notna(), None))
 
 
 def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
