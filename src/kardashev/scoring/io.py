@@ -27,16 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kardashev.data.layout import (
-    DATE_COLUMNS,
-    KEY_COLUMNS,
-    FileLayout,
-    era_labels,
-    file_layout,
-    iter_key_eras,
-    match_target_column,
-    read_table,
+from kardashev.data.keys import (
+    check_numeric,
+    check_prediction_keys,
+    keyed,
+    keys_layout,
+    select_data_type,
+    value_columns,
 )
+from kardashev.data.layout import FileLayout, file_layout, iter_key_eras, match_target_column, read_table
 from kardashev.errors import ConfigError, DataFormatError, NotFoundError
 from kardashev.scoring.batch import EraInput
 
@@ -52,72 +51,9 @@ _PREDICTION_NAMES = ("prediction", "probability", "signal")
 _REFERENCE_NAMES = ("numerai_meta_model", "prediction", "probability", "signal")
 
 
-def _require(columns: Sequence[str], wanted: Sequence[str], name: str) -> None:
-    missing = [c for c in wanted if c not in columns]
-    if missing:
-        raise DataFormatError(f"{name}: missing column(s) {missing}", code="missing_column")
-
-
-def _keys_layout(path: Path, data: FileLayout | None) -> FileLayout:
-    """A file's layout keyed like the data (same ticker column; ``friday_date`` read as ``date``)."""
-    if data is None:
-        return file_layout(path)
-    probe = file_layout(path)
-    id_column = data.id_column if data.id_column in probe.columns else probe.id_column
-    if (id_column == "id") != (data.id_column == "id") or id_column not in data.columns:
-        raise DataFormatError(
-            f"{path.name}: keyed by {id_column!r}, which {data.path.name} lacks (it is keyed by "
-            f"{data.id_column!r})",
-            code="missing_column",
-        )
-    era_column = probe.era_column
-    if data.era_column in probe.columns:
-        era_column = data.era_column
-    elif data.era_column in DATE_COLUMNS:
-        era_column = next((c for c in DATE_COLUMNS if c in probe.columns), None)
-    return file_layout(path, id_column=id_column, era_column=era_column)
-
-
-def _keyed(frame: pd.DataFrame, layout: FileLayout, name: str, *, drop_missing: bool = False) -> pd.DataFrame:
-    """Rename the key columns to ``id`` / ``era`` (string labels); check NaN and duplicated keys."""
-    frame = frame.rename(columns={layout.id_column: "id"})
-    if layout.era_column is not None:
-        frame = frame.rename(columns={layout.era_column: "era"})
-        frame["era"] = era_labels(frame["era"], dates=layout.kind == "signals")
-    ids = frame["id"]
-    missing = ids.isna().to_numpy()
-    if missing.any() and drop_missing:
-        frame, missing = frame[~missing], np.zeros(int((~missing).sum()), dtype=bool)
-    if missing.any():
-        raise DataFormatError(f"{name}: {int(missing.sum())} row(s) have no id (NaN)", code="nan_ids")
-    frame = frame.assign(id=frame["id"].astype(str).to_numpy(dtype=object))
-    by_era = "era" in frame.columns
-    if by_era and frame["era"].isna().any():
-        raise DataFormatError(
-            f"{name}: {int(frame['era'].isna().sum())} row(s) have no era (NaN)", code="nan_ids"
-        )
-    duplicated = frame.duplicated(["era", "id"] if by_era else ["id"])
-    if duplicated.any():
-        examples = frame.loc[duplicated, "id"].unique()[:3].tolist()
-        where = " within an era" if by_era else ""
-        raise DataFormatError(
-            f"{name}: {int(duplicated.sum())} duplicated id(s){where}, e.g. {examples}", code="duplicate_ids"
-        )
-    return frame
-
-
-def _numeric(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    for column in columns:
-        dtype = frame[column].dtype
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            raise DataFormatError(
-                f"{name}: column {column!r} has dtype {dtype}, expected numbers", code="wrong_dtype"
-            )
-
-
 def _read_predictions(path: Path, data: FileLayout) -> tuple[pd.DataFrame, list[str]]:
     name = path.name
-    layout = _keys_layout(path, data)
+    layout = keys_layout(path, data)
     frame = read_table(path)
     if "model" in frame.columns:  # long table id, era, model, prediction
         value = next((c for c in _PREDICTION_NAMES if c in frame.columns), None)
@@ -131,19 +67,14 @@ def _read_predictions(path: Path, data: FileLayout) -> tuple[pd.DataFrame, list[
         frame = frame.pivot(index=keys, columns="model", values=value).reset_index()
         frame.columns.name = None
     keys = [c for c in (layout.id_column, layout.era_column) if c is not None]
-    models = [c for c in frame.columns if c not in keys and c in file_values(frame.columns)]
+    models = [c for c in frame.columns if c not in keys and c in value_columns(frame.columns)]
     if not models:
         raise DataFormatError(
             f"{name}: no prediction column (expected 'prediction' or model columns)", code="missing_column"
         )
-    _numeric(frame, models, name)
-    frame = _keyed(frame[[*keys, *models]], layout, name)
+    check_numeric(frame, models, name)
+    frame = keyed(frame[[*keys, *models]], layout, name)
     return frame, [str(m) for m in models]
-
-
-def file_values(columns: Sequence[str]) -> list[str]:
-    """Value columns among ``columns`` (not keys, not a stored pandas index)."""
-    return [c for c in columns if c not in KEY_COLUMNS and not str(c).startswith("__index_level_")]
 
 
 def _reference_columns(
@@ -185,8 +116,8 @@ def _read_reference(
     column: str | None,
     alias: Mapping[str, str],
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    layout = _keys_layout(path, data)
-    values = file_values(layout.columns)
+    layout = keys_layout(path, data)
+    values = value_columns(layout.columns)
     named = any(c in values for c in _REFERENCE_NAMES)
     if label == "meta_model" and column is None and not named and len(values) != 1:
         raise DataFormatError(
@@ -198,8 +129,8 @@ def _read_reference(
     used = list(dict.fromkeys(chosen.values()))
     keys = [c for c in (layout.id_column, layout.era_column) if c is not None]
     frame = read_table(path, columns=[*keys, *used])
-    _numeric(frame, used, path.name)
-    return _keyed(frame, layout, path.name), chosen
+    check_numeric(frame, used, path.name)
+    return keyed(frame, layout, path.name), chosen
 
 
 def _features_json(data_path: Path) -> dict | None:
@@ -257,50 +188,6 @@ def _targets(data_path: Path, layout: FileLayout, target: str | Sequence[str] | 
             f"{data_path.name}: missing column(s) {missing}; targets: {known[:12]}", code="missing_column"
         )
     return wanted
-
-
-def _select_rows(frame: pd.DataFrame, data_type: str | None, name: str) -> pd.DataFrame:
-    if data_type is None:
-        return frame
-    if "data_type" not in frame.columns:
-        raise DataFormatError(f"{name}: --data-type needs a 'data_type' column", code="missing_column")
-    selected = frame["data_type"].astype(str).to_numpy() == data_type
-    if not selected.any():
-        found = sorted(frame["data_type"].astype(str).unique().tolist())[:5]
-        raise DataFormatError(
-            f"{name}: no rows with data_type {data_type!r} (found {found})", code="wrong_era"
-        )
-    return frame[selected]
-
-
-def _check_prediction_keys(
-    predictions: pd.DataFrame, data_keys: pd.DataFrame, name: str, data_name: str
-) -> pd.DataFrame:
-    """Attach eras to predictions without an era column, reject unknown ids and wrong eras."""
-    unknown = ~predictions["id"].isin(pd.Index(data_keys["id"].unique()))
-    if unknown.any():
-        examples = predictions.loc[unknown, "id"].head(3).tolist()
-        raise DataFormatError(
-            f"{name}: {int(unknown.sum())} id(s) are not in {data_name}, e.g. {examples}", code="unknown_ids"
-        )
-    if "era" not in predictions.columns:
-        if data_keys["id"].duplicated().any():
-            raise DataFormatError(
-                f"{name}: missing column(s) ['era'] (ids repeat across the eras of {data_name})",
-                code="missing_column",
-            )
-        return predictions.merge(data_keys[["id", "era"]], on="id", how="left")
-    pairs = pd.MultiIndex.from_frame(data_keys[["era", "id"]])
-    wrong = ~pd.MultiIndex.from_frame(predictions[["era", "id"]]).isin(pairs)
-    if wrong.any():
-        unknown_eras = sorted(set(predictions.loc[wrong, "era"]) - set(data_keys["era"]))
-        detail = f"; era(s) {unknown_eras[:3]} are not in {data_name}" if unknown_eras else ""
-        examples = predictions.loc[wrong, ["id", "era"]].astype(str).head(3).to_dict("records")
-        raise DataFormatError(
-            f"{name}: {int(wrong.sum())} row(s) give an id under the wrong era{detail}, e.g. {examples}",
-            code="wrong_era",
-        )
-    return predictions
 
 
 @dataclass(frozen=True)
@@ -365,16 +252,16 @@ class ScoringInputs:
             columns.append("data_type")
         name = self.data_path.name
         for era, frame in iter_key_eras(self.layout, list(dict.fromkeys(columns)), list(self.eras)):
-            frame = _keyed(frame, self.layout, name, drop_missing=self.layout.kind == "signals")
-            yield era, _select_rows(frame, self.data_type, name) if self.data_type is not None else frame
+            frame = keyed(frame, self.layout, name, drop_missing=self.layout.kind == "signals")
+            yield era, select_data_type(frame, self.data_type, name) if self.data_type is not None else frame
 
     def _side(self, layout: FileLayout | None) -> Iterator[pd.DataFrame | None]:
         if layout is None:
             while True:
                 yield None
-        values = file_values(layout.columns)
+        values = value_columns(layout.columns)
         for _, frame in iter_key_eras(layout, values, list(self.eras)):
-            yield _keyed(frame, layout, layout.path.name, drop_missing=True).set_index("id")[values]
+            yield keyed(frame, layout, layout.path.name, drop_missing=True).set_index("id")[values]
 
     def iter_scoring_eras(self) -> Iterator[ScoringEra]:
         """Yield, era by era, one :class:`ScoringEra` per target resolved in that era."""
@@ -491,18 +378,18 @@ def open_scoring_inputs(
     targets = _targets(data_path, layout, target)
     features = _feature_names(data_path, feature_set, layout)
     key_columns = [layout.id_column, layout.era_column, *(["data_type"] if layout.has_data_type else [])]
-    data_keys = _keyed(
+    data_keys = keyed(
         read_table(data_path, columns=[*key_columns, *targets]),
         layout,
         data_path.name,
         drop_missing=layout.kind == "signals",
     )
-    _numeric(data_keys, targets, data_path.name)
+    check_numeric(data_keys, targets, data_path.name)
     alias = _target_alias(layout, data_keys, targets) if benchmark_path is not None else {}
     predictions_path = Path(predictions_path)
     predictions, models = _read_predictions(predictions_path, layout)
-    predictions = _check_prediction_keys(predictions, data_keys, predictions_path.name, data_path.name)
-    selected = _select_rows(data_keys, data_type, data_path.name)
+    predictions = check_prediction_keys(predictions, data_keys, predictions_path.name, data_path.name)
+    selected = select_data_type(data_keys, data_type, data_path.name)
     predicted = set(predictions["era"])
     data_eras = [str(e) for e in pd.unique(selected["era"]) if e in predicted]
     resolved_by_era = selected.groupby("era", sort=False)[targets].count()
@@ -525,8 +412,8 @@ def open_scoring_inputs(
         )
     side = {}
     for label, path in (("neutralizer", neutralizer_path), ("sample_weights", sample_weights_path)):
-        side[label] = None if path is None else _keys_layout(Path(path), layout)
-        if side[label] is not None and not file_values(side[label].columns):
+        side[label] = None if path is None else keys_layout(Path(path), layout)
+        if side[label] is not None and not value_columns(side[label].columns):
             raise DataFormatError(f"{Path(path).name}: no value column", code="missing_column")
     return ScoringInputs(
         data_path=data_path,
@@ -560,5 +447,5 @@ def live_universe(data_path: str | Path, *, data_type: str | None = None) -> tup
     )
     if data_type is None and layout.has_data_type and (frame["data_type"].astype(str) == "live").any():
         data_type = "live"
-    frame = _select_rows(frame, data_type, data_path.name)
+    frame = select_data_type(frame, data_type, data_path.name)
     return layout.kind, list(pd.unique(frame[layout.id_column].dropna().astype(str)))
