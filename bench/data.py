@@ -151,8 +151,8 @@ def _phase_score(args: argparse.Namespace) -> dict:
         features = era.inputs.features
         n_features = features.shape[1]
         era_mb = max(era_mb, (features.nbytes + era.inputs.predictions.nbytes) / 2**20)
-        checksum += float(np.nansum(features.mean(axis=1) * era.inputs.targets))
-        rows += len(era.inputs.targets)
+        checksum += float(np.nansum(features.mean(axis=1) * era.inputs.target))
+        rows += len(era.inputs.target)
         first_era_mb = first_era_mb or _peak_mb()
     return {
         "seconds": time.perf_counter() - started,

@@ -44,7 +44,7 @@ def test_unresolved_eras_are_skipped_and_listed(classic) -> None:
     data = pd.read_parquet(classic["validation"])
     predictions = pd.read_parquet(classic["example"])
     first = data[data["era"] == ERAS[0]]
-    scores = score_era(eras[0].predictions, eras[0].targets, features=eras[0].features)
+    scores = score_era(eras[0].predictions, eras[0].target, features=eras[0].features)
     expected = nt.numerai_corr(predictions.loc[first.index, ["prediction"]], first["target"])["prediction"]
     assert scores.corr[0] == pytest.approx(expected, abs=1e-12)
 
@@ -59,7 +59,7 @@ def test_several_targets_are_read_in_one_pass(classic) -> None:
     data = pd.read_parquet(classic["validation"])
     era = next(e for e in inputs.iter_scoring_eras() if e.target == targets[1])
     expected = data.loc[data["era"] == era.inputs.era, targets[1]].to_numpy(dtype=float)
-    np.testing.assert_array_equal(era.inputs.targets, expected)
+    np.testing.assert_array_equal(era.inputs.target, expected)
 
 
 def test_benchmark_column_follows_the_target_or_is_chosen(classic) -> None:
@@ -79,7 +79,7 @@ def test_benchmark_column_follows_the_target_or_is_chosen(classic) -> None:
     data = pd.read_parquet(classic["validation"])
     rows = data[data["era"] == era.inputs.era]
     np.testing.assert_array_equal(era.inputs.benchmark, bench.loc[rows.index, "v52_lgbm_cyrusd20"].to_numpy())
-    bmc = score_era(era.inputs.predictions, era.inputs.targets, benchmark=era.inputs.benchmark).bmc[0]
+    bmc = score_era(era.inputs.predictions, era.inputs.target, benchmark=era.inputs.benchmark).bmc[0]
     predictions = pd.read_parquet(classic["example"]).loc[rows.index, ["prediction"]]
     expected = nt.correlation_contribution(
         predictions, bench.loc[rows.index, "v52_lgbm_cyrusd20"], rows["target"]
@@ -111,7 +111,7 @@ def test_data_type_selects_rows(classic, tmp_path: Path) -> None:
     )
     assert inputs.eras == tuple(ERAS[3 : N_ERAS - UNRESOLVED_20])
     assert (
-        sum(len(e.targets) for e in inputs.iter_eras()) == (data["data_type"] == "validation").sum() - 2 * 80
+        sum(len(e.target) for e in inputs.iter_eras()) == (data["data_type"] == "validation").sum() - 2 * 80
     )
     with pytest.raises(
         DataFormatError, match=r"no rows with data_type 'test' \(found \['train', 'validation'\]\)"
@@ -214,4 +214,4 @@ def test_legacy_friday_date_in_the_data_file(signals, tmp_path: Path) -> None:
     assert inputs.layout.era_column == "friday_date" and inputs.eras == reference.eras
     for ours, theirs in zip(inputs.iter_eras(), reference.iter_eras(), strict=True):
         np.testing.assert_array_equal(ours.predictions, theirs.predictions)
-        np.testing.assert_array_equal(ours.targets, theirs.targets)
+        np.testing.assert_array_equal(ours.target, theirs.target)

@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     their own.
     """
     from kardashev.api.context import ApiContext
+    from kardashev.api.graphql import router as graphql_router
     from kardashev.api.routes import include_routes
 
     settings = settings or Settings.from_env()
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     include_routes(app)
+    app.include_router(graphql_router)  # numerapi-compatible /graphql
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app

@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kardashev.cli.tables import compact_table, output_console
+from kardashev.data.era import Era
 from kardashev.data.layout import file_layout
 from kardashev.errors import ConfigError, DataFormatError
-from kardashev.scoring import EraInput, diagnostics, score_era, summarize
+from kardashev.scoring import diagnostics, score_era, summarize
 from kardashev.scoring.io import ScoringInputs, live_universe, open_scoring_inputs, read_table
 from kardashev.scoring.signals import alpha as signals_alpha
 from kardashev.tournament.validation import validate_submission
@@ -76,17 +77,17 @@ def _notes(inputs: ScoringInputs, console: Console) -> None:
         console.print(f"BMC of {target!r} against benchmark column {column!r}")
 
 
-def _alpha(inputs: EraInput, neutralizers: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
+def _alpha(inputs: Era, neutralizers: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
     """Signals alpha of each model on the era's rows with a neutralizer row and a sample weight."""
     rows = np.isfinite(neutralizers).all(axis=1) & np.isfinite(sample_weights)
-    rows &= np.isfinite(inputs.targets)
+    rows &= np.isfinite(inputs.target)
     result = np.full(inputs.predictions.shape[1], np.nan)
     if rows.sum() < 2:
         return result
     for j in range(inputs.predictions.shape[1]):
         column = inputs.predictions[rows, j]
         if np.isfinite(column).sum() >= 2:
-            result[j] = signals_alpha(column, neutralizers[rows], sample_weights[rows], inputs.targets[rows])
+            result[j] = signals_alpha(column, neutralizers[rows], sample_weights[rows], inputs.target[rows])
     return result
 
 
@@ -198,7 +199,7 @@ def score(
         for era in inputs.iter_scoring_eras():
             scores = score_era(
                 era.inputs.predictions,
-                era.inputs.targets,
+                era.inputs.target,
                 meta_model=era.inputs.meta_model,
                 benchmark=era.inputs.benchmark,
                 features=era.inputs.features,

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kardashev.data.era import Era
 from kardashev.data.keys import (
     check_numeric,
     check_prediction_keys,
@@ -37,7 +38,6 @@ from kardashev.data.keys import (
 )
 from kardashev.data.layout import FileLayout, file_layout, iter_key_eras, match_target_column, read_table
 from kardashev.errors import ConfigError, DataFormatError, NotFoundError
-from kardashev.scoring.batch import EraInput
 
 __all__ = [
     "ScoringEra",
@@ -195,7 +195,7 @@ class ScoringEra:
     """One era's inputs for one target; ``neutralizers`` / ``sample_weights`` for Signals alpha."""
 
     target: str
-    inputs: EraInput
+    inputs: Era
     neutralizers: np.ndarray | None = None
     sample_weights: np.ndarray | None = None
 
@@ -291,17 +291,19 @@ class ScoringInputs:
                 bench_values = None
                 if bench is not None and self.benchmark_columns:
                     bench_values = _lookup(bench, keys, ids)[self.benchmark_columns[target]]
-                inputs = EraInput(
-                    era=era,
+                inputs = Era.build(
+                    era,
+                    ids,
                     predictions=matrix,
-                    targets=frame[target].to_numpy(dtype=np.float64),
+                    model_names=self.model_names,
+                    target=frame[target].to_numpy(dtype=np.float64),
                     meta_model=None if meta_values is None else meta_values.to_numpy(dtype=np.float64),
                     benchmark=None if bench_values is None else bench_values.to_numpy(dtype=np.float64),
                     features=features,
                 )
                 yield ScoringEra(target, inputs, neutralizers, sample_weights)
 
-    def iter_eras(self) -> Iterator[EraInput]:
+    def iter_eras(self) -> Iterator[Era]:
         """Yield each era's row-aligned arrays for the first target (NaN where an id has no prediction)."""
         for era in self.iter_scoring_eras():
             if era.target == self.target_name:

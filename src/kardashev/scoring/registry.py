@@ -35,8 +35,8 @@ __all__ = [
     "with_gaussianized",
 ]
 
-CLASSIC, SIGNALS = "classic", "signals"
-_BOTH = frozenset({CLASSIC, SIGNALS})
+CLASSIC, SIGNALS, CRYPTO = "classic", "signals", "crypto"
+_BOTH = frozenset({CLASSIC, SIGNALS, CRYPTO})  # Crypto rounds are scored like Classic
 
 
 @dataclass(frozen=True)
