@@ -108,6 +108,7 @@ def write_signals(directory: Path, *, seed: int = 1) -> dict[str, Path]:
         frame = keys.assign(data_type="validation")
         for j in range(5):
             frame[f"feature_f{j}"] = rng.normal(size=n).astype(np.float32)
+        frame["feature_country"] = [t.split(" ")[1] for t in keys["numerai_ticker"]]  # text, as Numerai's
         frame["target"] = _buckets(signal + rng.normal(size=n))
         frame["target_chili_60"] = _buckets(signal + rng.normal(size=n) * 2)
         if e >= N_ERAS - UNRESOLVED_20:

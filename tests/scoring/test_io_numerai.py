@@ -140,10 +140,12 @@ def test_signals_v21_with_side_files(signals) -> None:
         signals["example"],
         signals["validation"],
         target=["target", "target_chili_60"],
+        feature_set="all",
         neutralizer_path=signals["neutralizer"],
         sample_weights_path=signals["sample_weights"],
     )
     assert inputs.layout.id_column == "numerai_ticker" and inputs.layout.era_column == "date"
+    assert inputs.feature_names == tuple(f"feature_f{j}" for j in range(5))  # not the text feature_country
     assert inputs.eras[0] == "2024-01-05" and len(inputs.unresolved["target_chili_60"]) == UNRESOLVED_60
     era = next(inputs.iter_scoring_eras())
     data = pd.read_parquet(signals["validation"])

@@ -41,6 +41,7 @@ __all__ = [
     "file_layout",
     "iter_key_eras",
     "match_target_column",
+    "numeric_columns",
     "read_table",
     "select_validation_rows",
 ]
@@ -70,6 +71,18 @@ def _columns_of(path: Path) -> list[str]:
         return [str(name) for name in pq.read_schema(path).names]
     except (OSError, ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
         raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
+
+
+def numeric_columns(path: str | Path, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` of a file that hold numbers (Signals' ``feature_country`` does not)."""
+    path = Path(path)
+    _check_exists(path)
+    if _is_csv(path):
+        sample = pd.read_csv(path, usecols=list(columns), nrows=1000)
+        return [c for c in columns if pd.api.types.is_numeric_dtype(sample[c].dtype)]
+    schema = pq.read_schema(path)
+    kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
+    return [c for c in columns if any(kind(schema.field(c).type) for kind in kinds)]
 
 
 def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -36,7 +36,14 @@ from kardashev.data.keys import (
     select_data_type,
     value_columns,
 )
-from kardashev.data.layout import FileLayout, file_layout, iter_key_eras, match_target_column, read_table
+from kardashev.data.layout import (
+    FileLayout,
+    file_layout,
+    iter_key_eras,
+    match_target_column,
+    numeric_columns,
+    read_table,
+)
 from kardashev.errors import ConfigError, DataFormatError, NotFoundError
 
 __all__ = [
@@ -149,10 +156,11 @@ def _features_json(data_path: Path) -> dict | None:
 def _feature_names(data_path: Path, feature_set: str | None, layout: FileLayout) -> list[str]:
     if feature_set is None:
         return []
-    if feature_set == "all":
-        if not layout.features:
-            raise DataFormatError(f"{data_path.name}: no feature_* columns", code="missing_column")
-        return list(layout.features)
+    if feature_set == "all":  # every numeric feature (Signals' country and exchange codes are text)
+        features = numeric_columns(data_path, layout.features) if layout.features else []
+        if not features:
+            raise DataFormatError(f"{data_path.name}: no numeric feature_* columns", code="missing_column")
+        return features
     payload = _features_json(data_path)
     if payload is None:
         raise NotFoundError(
