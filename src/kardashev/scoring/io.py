@@ -293,22 +293,29 @@ class ScoringInputs:
             if weights is not None and self.sample_weights_layout is not None:
                 rows = _side_keys(frame, self.sample_weights_layout, self.layout)
                 sample_weights = weights.reindex(rows).to_numpy(dtype=np.float64)[:, 0]
+            built: Era | None = None  # one checked Era per data era; other targets swap their arrays
             for target in self.target_names:
                 if era not in resolved[target]:
                     continue
                 bench_values = None
                 if bench is not None and self.benchmark_columns:
-                    bench_values = _lookup(bench, keys, ids)[self.benchmark_columns[target]]
-                inputs = Era.build(
-                    era,
-                    ids,
-                    predictions=matrix,
-                    model_names=self.model_names,
-                    target=frame[target].to_numpy(dtype=np.float64),
-                    meta_model=None if meta_values is None else meta_values.to_numpy(dtype=np.float64),
-                    benchmark=None if bench_values is None else bench_values.to_numpy(dtype=np.float64),
-                    features=features,
-                )
+                    column = _lookup(bench, keys, ids)[self.benchmark_columns[target]]
+                    bench_values = column.to_numpy(dtype=np.float64)
+                target_values = frame[target].to_numpy(dtype=np.float64)
+                if built is None:
+                    built = Era.build(
+                        era,
+                        ids,
+                        predictions=matrix,
+                        model_names=self.model_names,
+                        target=target_values,
+                        meta_model=None if meta_values is None else meta_values.to_numpy(dtype=np.float64),
+                        benchmark=bench_values,
+                        features=features,
+                    )
+                    inputs = built
+                else:  # same rows, float64 arrays of the same length
+                    inputs = built.with_(target=target_values, benchmark=bench_values)
                 yield ScoringEra(target, inputs, neutralizers, sample_weights)
 
     def iter_eras(self) -> Iterator[Era]:
