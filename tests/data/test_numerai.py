@@ -291,3 +291,17 @@ def test_signals_by_date_without_era_column(tmp_path):
     assert [key for key, _ in iter_signals(path)] == ["2024-01-05", "2024-01-12"]
     chosen = read_signals(path, dates=["2024-01-12"])
     assert chosen["bloomberg_ticker"].tolist() == ["A US Equity"] and chosen["signal"].tolist() == [0.5]
+
+
+def test_signals_v21_written_by_pandas_with_timestamp_dates(tmp_path):
+    from tests.scoring.numerai_files import write_signals
+
+    paths = write_signals(tmp_path)
+    data = pd.read_parquet(paths["validation"])
+    eras = dict(iter_signals(paths["validation"]))
+    assert list(eras) == sorted({d.strftime("%Y-%m-%d") for d in data["date"]})
+    first = data[data["date"] == data["date"].min()]
+    assert eras[next(iter(eras))]["numerai_ticker"].tolist() == first["numerai_ticker"].tolist()
+    assert sum(len(frame) for frame in eras.values()) == len(data)
+    (date, weights), *_ = iter_signals(paths["sample_weights"], value_columns=["sample_weight"])
+    assert date == next(iter(eras)) and len(weights) == len(first)
