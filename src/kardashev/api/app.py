@@ -12,6 +12,7 @@ from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
 from kardashev.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from kardashev.api.settings import Settings
+from kardashev.api.web import mount_web
 
 if TYPE_CHECKING:
     from kardashev.api.context import Clock
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     include_routes(app)
     app.include_router(graphql_router)  # numerapi-compatible /graphql
+    mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app

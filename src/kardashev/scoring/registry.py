@@ -128,7 +128,7 @@ SCORES: Mapping[str, Score] = {
             "tc",
             "TC",
             "True Contribution: Σs·∂(rᵀw*)/∂s_k of the fund's optimized portfolio",
-            ("predictions", "stakes", "realized_returns"),
+            ("predictions", "stakes", "realized_returns", "meta_model"),
             layer="contribution",
             payable=True,
         ),
