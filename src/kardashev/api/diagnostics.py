@@ -1,6 +1,8 @@
 """Diagnostics of a validation predictions file, and the operator's validation data they use.
 
-The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns) with
+The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns), or
+Numerai's ``validation.parquet`` as downloaded (``id`` index, ``data_type``, several targets, NaN in
+unresolved eras: :func:`kardashev.data.layout.select_validation_rows`), with
 ``PUT /v1/admin/validation-data``; it is kept as one parquet file in the data directory. A participant posts
 predictions for every validation id (the Classic rules, via :mod:`kardashev.tournament.validation`) and gets
 back, per era and summarized, CORR, FNC and the largest feature exposure computed by :mod:`kardashev.scoring`.
@@ -27,6 +29,7 @@ from kardashev.api.context import ApiContext
 from kardashev.api.convert import finite_or_none
 from kardashev.api.uploads import UploadedFile
 from kardashev.data.era import Era
+from kardashev.data.layout import select_validation_rows
 from kardashev.errors import DataFormatError, StateError
 from kardashev.scoring.registry import available_scores, compute_scores
 from kardashev.scoring.summary import summarize_series
@@ -117,7 +120,7 @@ def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.
         limits=replace(OPERATOR_READ_LIMITS, max_rows=context.settings.max_upload_rows),
         check_header=_check_validation_header,
     )
-    table = _parse_validation(frame)
+    table = _parse_validation(select_validation_rows(frame))
     limits = OperatorDataLimits()
     check_values(table["target"].to_numpy(), name="target", max_abs=limits.max_abs_target, allow_nan=True)
     features = [name for name in table.columns if name.startswith("feature")]
