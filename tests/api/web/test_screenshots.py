@@ -84,3 +84,7 @@ def test_the_payout_preview_is_drawn_at_1024_px(season, browser) -> None:
     width, height, pixels = png_pixels(data)
     assert width == 1024 and height >= 600
     assert len(set(pixels[:: max(1, len(pixels) // 200_000)])) > 20, "the preview looks blank"
+    keep = os.environ.get("KARDASHEV_KEEP_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / "operator-preview-1024.png").write_bytes(data)
