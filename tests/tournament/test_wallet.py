@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from kardashev.tournament import tokens_to_units
 from kardashev.tournament import ledger as la
+from kardashev.tournament import tokens_to_units
 
 from .conftest import at
 
@@ -69,7 +69,10 @@ def test_wallet_history_reconciles_with_balances_and_payouts(service, market):
     assert [row.kind for row in rows].count("release") == 2  # both decreases released at resolution
 
     bob_rows = service.wallet_transactions(bob.id)
-    assert [(r.kind, r.amount) for r in bob_rows][:2] == [("deposit", 700 * TOKEN), ("stake_increase", 300 * TOKEN)]
+    assert [(r.kind, r.amount) for r in bob_rows][:2] == [
+        ("deposit", 700 * TOKEN),
+        ("stake_increase", 300 * TOKEN),
+    ]
     assert not {r.transaction_id for r in bob_rows if r.kind in ("deposit", "stake_increase")} & {
         r.transaction_id for r in rows
     }
