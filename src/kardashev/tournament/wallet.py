@@ -5,16 +5,16 @@ escrows ``at_risk:{round}:{model}``, which are still the model's stake) and its 
 (``pending:{model}``). Each transaction is netted over these holdings, so a move inside one holding (an
 ``escrow`` at a round's close, an escrow handed back at settlement) is no row, and one row is:
 
-==================  ====================================  =====================================
-ledger kind         from                                  to
-==================  ====================================  =====================================
-``deposit``         ``payout_pool``                       ``wallet:{account}``
-``stake_increase``  ``wallet:{account}``                  ``stake:{model}``
-``stake_decrease``  ``stake:{model}``                     ``pending:{model}``
-``release``         ``pending:{model}``                   ``wallet:{account}``
-``settle``          ``payout_pool`` (type ``payout``)      ``stake:{model}``
-``settle``          ``stake:{model}``                     ``burn`` (type ``burn``)
-==================  ====================================  =====================================
+=====================  ======================  ======================
+ledger kind (type)     from                    to
+=====================  ======================  ======================
+``deposit``            ``payout_pool``         ``wallet:{account}``
+``stake_increase``     ``wallet:{account}``    ``stake:{model}``
+``stake_decrease``     ``stake:{model}``       ``pending:{model}``
+``release``            ``pending:{model}``     ``wallet:{account}``
+``settle`` (payout)    ``payout_pool``         ``stake:{model}``
+``settle`` (burn)      ``stake:{model}``       ``burn``
+=====================  ======================  ======================
 """
 
 from __future__ import annotations
