@@ -9,7 +9,7 @@ lifecycle step either happens entirely or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -24,7 +24,7 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
-from kardashev.tournament.ledger import Posting
+from kardashev.tournament.ledger import LedgerTransaction, Posting
 
 __all__ = ["TournamentRepository", "UnitOfWork"]
 
@@ -119,6 +119,10 @@ class TournamentRepository(Protocol):
 
     def find_transaction(self, idempotency_key: str) -> tuple[str, str] | None:
         """``(kind, memo)`` of the transaction posted with this idempotency key, None if there is none."""
+
+    def list_ledger_transactions(self, accounts: Collection[str]) -> list[LedgerTransaction]:
+        """Transactions with an entry on one of ``accounts``, oldest first, each holding only its
+        postings on those accounts (so another account's postings in a shared ``settle`` stay out)."""
 
     def balance(self, account: str) -> int: ...
     def balances(self, *, prefix: str | None = None) -> dict[str, int]: ...
