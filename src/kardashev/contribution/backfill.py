@@ -1,0 +1,259 @@
+"""Backfill: every score of every model on every era of a history, resumable, on any executor.
+
+For each era of a history folder (:mod:`kardashev.contribution.history`): CORR, MMC, BMC and FNC
+(whichever the folder's files allow), TC (bagged over ``bags`` stake-dropout draws; needs stakes
+and the operator's file) and True Return (each model's own portfolio, net of trading costs). TC's
+draws and True Return's models run as work units on the executor
+(:mod:`kardashev.contribution.parallel`).
+
+Resumable. Each finished era is written at once, atomically (a temporary file renamed into place),
+as one part file in ``FILE.parts/`` next to the output; a backfill started again on the same output
+skips the eras that have a part and computes only the others, so a killed backfill continues where
+it stopped and no era is computed twice. ``FILE.parts/settings.json`` records what decides the
+numbers (eras, models, target, bags, dropout, seed, optimizer); resuming with other settings is
+refused rather than mixing two backfills. When every era is done the parts are merged, in era
+order, into the tidy output (``era``, ``model``, ``score``, ``value``: one row per era × model ×
+score) and the parts folder is removed.
+
+Every era's bagged TC draws from a generator seeded by ``(seed, crc32(era))``, so an era's numbers
+do not depend on which eras ran before it in this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from kardashev.contribution.history import History, open_history
+from kardashev.contribution.parallel import DEFAULT_BAGS_PER_UNIT, DEFAULT_MODELS_PER_UNIT, era_contributions
+from kardashev.data.era import Era
+from kardashev.errors import ConflictError, DataFormatError
+from kardashev.execution import Executor, LocalExecutor
+from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring import score_era
+
+__all__ = ["SCORES", "BackfillOptions", "BackfillResult", "backfill", "era_scores", "parts_folder"]
+
+#: the scores a backfill writes, in this order
+SCORES = ("corr", "mmc", "bmc", "fnc", "tc", "true_return")
+_SETTINGS = "settings.json"
+_FORMAT = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackfillOptions:
+    """What a backfill computes (all but the unit sizes are recorded with its parts).
+
+    Attributes
+    ----------
+    optimizer
+        The fund's optimizer for TC and True Return.
+    bags, dropout, seed
+        TC's stake-dropout draws per era (0: the exact TC), the share dropped, the base seed.
+    target
+        The target column of ``train.parquet``.
+    models_per_unit, bags_per_unit
+        Work-unit sizes (see :func:`kardashev.contribution.parallel.era_contributions`).
+    """
+
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    bags: int = 0
+    dropout: float = 0.5
+    seed: int = 0
+    target: str = "target"
+    models_per_unit: int = DEFAULT_MODELS_PER_UNIT
+    bags_per_unit: int = DEFAULT_BAGS_PER_UNIT
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    """What a backfill did: the output, every era, and which of them this run computed."""
+
+    out: Path
+    eras: tuple[str, ...]
+    computed: tuple[str, ...]
+    resumed: tuple[str, ...]
+    rows: int
+
+
+def era_seed(seed: int, era: str) -> np.random.Generator:
+    """The era's own generator for TC's draws: the same whatever ran before it."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(era.encode("utf-8"))]))
+
+
+def era_scores(era: Era, *, options: BackfillOptions, executor: Executor | None = None) -> pd.DataFrame:
+    """Every score of every model on one era, as tidy rows ``era, model, score, value``.
+
+    The one place a backfill computes an era: CORR, MMC, BMC and FNC from the batch scorer (those
+    the era's inputs allow), then TC and True Return as work units on ``executor`` (when the era
+    has realized returns; TC also needs stakes).
+    """
+    era.require("predictions", "target", what="scoring")
+    metrics = ["corr"]
+    metrics += ["mmc"] if era.meta_model is not None else []
+    metrics += ["bmc"] if era.benchmark is not None else []
+    metrics += ["fnc"] if era.features is not None else []
+    scored = score_era(
+        era.predictions,
+        era.target,
+        meta_model=era.meta_model,
+        benchmark=era.benchmark,
+        features=era.features,
+        model_names=era.model_names,
+        era=era.era,
+        metrics=metrics,
+    )
+    values: dict[str, np.ndarray] = dict(scored.metrics())
+    if era.realized_returns is not None:
+        contributions = era_contributions(
+            era,
+            options.optimizer,
+            executor,
+            tc=era.has("stakes"),
+            bags=options.bags,
+            dropout=options.dropout,
+            seed=era_seed(options.seed, era.era),
+            models_per_unit=options.models_per_unit,
+            bags_per_unit=options.bags_per_unit,
+        )
+        if contributions.tc is not None:
+            values["tc"] = np.asarray(contributions.tc.tc)
+        values["true_return"] = np.asarray(contributions.true_return.net_return)
+    names = [name for name in SCORES if name in values]
+    n_models = era.n_models
+    return pd.DataFrame(
+        {
+            "era": np.full(n_models * len(names), era.era, dtype=object),
+            "model": np.tile(np.asarray(era.model_names, dtype=object), len(names)),
+            "score": np.repeat(np.asarray(names, dtype=object), n_models),
+            "value": np.concatenate([np.asarray(values[name], dtype=np.float64) for name in names])
+            if names
+            else np.zeros(0),
+        }
+    )
+
+
+def parts_folder(out: str | Path) -> Path:
+    """Where a backfill into ``out`` keeps its finished eras: ``out`` + ``.parts``."""
+    path = Path(out)
+    return path.with_name(path.name + ".parts")
+
+
+def _part_name(era: str) -> str:
+    return quote(era, safe="") + ".parquet"
+
+
+def _settings(history: History, options: BackfillOptions) -> dict:
+    return {
+        "format": _FORMAT,
+        "eras": list(history.eras),
+        "models": list(history.model_names),
+        "target": options.target,
+        "bags": int(options.bags),
+        "dropout": float(options.dropout),
+        "seed": int(options.seed),
+        "optimizer": asdict(options.optimizer),
+    }
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, flushed to disk, then renamed over ``path``."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _prepare_parts(parts: Path, settings: dict) -> None:
+    """Create the parts folder with its settings, or check a resumed one's settings match."""
+    recorded = parts / _SETTINGS
+    if recorded.exists():
+        try:
+            previous = json.loads(recorded.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            previous = None
+        if previous != json.loads(json.dumps(settings)):
+            changed = (
+                sorted(k for k in settings if previous.get(k) != settings[k])
+                if isinstance(previous, dict)
+                else ["the settings file"]
+            )
+            raise ConflictError(
+                f"{parts} holds a backfill with other {', '.join(changed)}: resume with the same "
+                f"settings, or delete {parts.name} to start over",
+                code="backfill_settings_changed",
+            )
+    else:
+        parts.mkdir(parents=True, exist_ok=True)
+        _write_atomically(recorded, lambda path: path.write_text(json.dumps(settings, indent=1)))
+    for leftover in parts.glob(".*.tmp-*"):  # a run killed while writing
+        leftover.unlink(missing_ok=True)
+
+
+def backfill(
+    data: str | Path,
+    out: str | Path,
+    *,
+    options: BackfillOptions | None = None,
+    executor: Executor | None = None,
+    on_era: Callable[[int, int, str | None], None] | None = None,
+) -> BackfillResult:
+    """Backfill every era of the history folder ``data`` into the parquet file ``out``.
+
+    ``on_era(done, total, era)`` is called once before the first era (``era`` ``None``, ``done``
+    the eras already finished by an earlier run) and after each era this run computes.
+    """
+    options = BackfillOptions() if options is None else options
+    out = Path(out)
+    if out.suffix.lower() not in (".parquet", ".pq"):
+        raise DataFormatError(
+            f"the backfill writes parquet: {out.name} must end in .parquet", code="bad_file"
+        )
+    history = open_history(data, target=options.target)
+    parts = parts_folder(out)
+    _prepare_parts(parts, _settings(history, options))
+    finished = {path.name for path in parts.glob("*.parquet")}
+    resumed = tuple(era for era in history.eras if _part_name(era) in finished)
+    todo = [era for era in history.eras if _part_name(era) not in finished]
+    total = len(history.eras)
+    if on_era is not None:
+        on_era(len(resumed), total, None)
+    executor = LocalExecutor() if executor is None else executor
+    computed: list[str] = []
+    for era in history.iter_eras(todo):
+        frame = era_scores(era, options=options, executor=executor)
+        _write_atomically(parts / _part_name(era.era), lambda path, f=frame: f.to_parquet(path, index=False))
+        computed.append(era.era)
+        if on_era is not None:
+            on_era(len(resumed) + len(computed), total, era.era)
+    frames = [pd.read_parquet(parts / _part_name(era)) for era in history.eras]
+    merged = pd.concat(frames, ignore_index=True) if frames else _empty_scores()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(out, lambda path: merged.to_parquet(path, index=False))
+    shutil.rmtree(parts)
+    return BackfillResult(out, history.eras, tuple(computed), resumed, len(merged))
+
+
+def _empty_scores() -> pd.DataFrame:
+    """The tidy table with no rows (a history with no era)."""
+    return pd.DataFrame(
+        {
+            "era": pd.Series(dtype=object),
+            "model": pd.Series(dtype=object),
+            "score": pd.Series(dtype=object),
+            "value": pd.Series(dtype=np.float64),
+        }
+    )
