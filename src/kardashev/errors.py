@@ -29,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "AlignmentError",
     "AuthenticationError",
+    "BusyError",
     "ConfigError",
     "ConflictError",
     "DataFormatError",
@@ -127,6 +128,16 @@ class ConflictError(KardashevError):
     """The object exists already, or a concurrent change won."""
 
     default_code = "conflict"
+
+
+class BusyError(KardashevError):
+    """The database (or a round being processed) is busy: nothing was done; retry after a moment.
+
+    ``retry_after`` is the suggested wait in seconds (the API sends it as ``Retry-After``).
+    """
+
+    default_code = "busy"
+    retry_after = 5
 
 
 class StateError(KardashevError):

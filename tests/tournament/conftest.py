@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from kardashev.tournament import PayoutConfig, RoundDay, TournamentService, ValidationConfig
+from kardashev.data.era import Era
+from kardashev.tournament import PayoutConfig, TournamentService, ValidationConfig, round_day
 
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone.utc)
 N_STOCKS = 40
@@ -22,17 +23,17 @@ def at(days: float) -> dt.datetime:
     return T0 + dt.timedelta(days=days)
 
 
-def rank_scorer(*, kind, predictions, stakes, day):  # type: ignore[no-untyped-def]
+def rank_scorer(*, kind, era):  # type: ignore[no-untyped-def]
     """Deterministic stand-in for the scoring engine in lifecycle tests.
 
     CORR: Spearman correlation with the target; MMC: Spearman of the prediction minus the
     stake-weighted mean prediction. The lifecycle does not depend on which numbers these are,
     only that they are stored, summed by the payout rule and settled exactly.
     """
-    target = np.asarray(day.target, dtype=float)
+    target = np.asarray(era.target, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one model alone: prediction − meta is constant → NaN
-        return _rank_scores(predictions, stakes, target)
+        return _rank_scores(era.predictions, era.stakes, target)
 
 
 def _rank_scores(predictions, stakes, target):  # type: ignore[no-untyped-def]
@@ -57,11 +58,11 @@ class TinyMarket:
         ranks = (pd.Series(raw).rank().to_numpy() - 0.5) / raw.size
         return pd.DataFrame({"id": self.ids, "prediction": ranks})
 
-    def day(self, day: int, *, seed: int) -> RoundDay:
+    def day(self, day: int, *, seed: int) -> Era:
         noise = np.random.default_rng(1000 + seed).normal(size=self.ids.size)
         returns = 0.01 * (self.signal + noise * 2.0) * day
         target = np.round(4 * (pd.Series(returns).rank().to_numpy() - 0.5) / returns.size) / 4
-        return RoundDay(day=day, ids=self.ids.copy(), target=target, realized_returns=returns)
+        return round_day(day=day, ids=self.ids.copy(), target=target, realized_returns=returns)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
 from kardashev.metamodel import stake_weighted_meta_model
 from kardashev.scoring import correlation_contribution, numerai_corr
-from kardashev.tournament import PayoutConfig, RoundDay, StandardScorer, TournamentService, tokens_to_units
+from kardashev.tournament import PayoutConfig, StandardScorer, TournamentService, round_day, tokens_to_units
 from kardashev.tournament.payout import compute_payouts
 
 from .conftest import at
@@ -39,7 +39,7 @@ def test_synthetic_season_scores_match_the_engines(store):
             frame = pd.DataFrame({"id": era.ids, "prediction": predictions[:, k]})
             service.submit(name, number, frame, now=at(start + 0.5))
         service.close_round(number, now=at(start + 1))
-        day = RoundDay(
+        day = round_day(
             day=1,
             ids=era.ids,
             target=era.targets[:, 0],
@@ -110,7 +110,7 @@ def test_signals_round_gets_alpha_and_mpc_from_the_engines(store):
         frame = pd.DataFrame({"ticker": era.ids, "signal": predictions[:, k]})
         service.submit(name, 1, frame, now=at(0.5))
     service.close_round(1, now=at(1))
-    day = RoundDay(day=1, ids=era.ids, target=era.targets[:, 0], exposures=era.exposures)
+    day = round_day(day=1, ids=era.ids, target=era.targets[:, 0], exposures=era.exposures)
     payouts = service.resolve_round(1, now=at(2), day=day)
     stored = pd.DataFrame([vars(s) for s in service.scores(round_number=1)])
     table = stored.pivot(index="model_id", columns="metric", values="value")

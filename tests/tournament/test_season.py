@@ -291,7 +291,7 @@ def test_bad_day_data_is_refused_without_side_effects(service, market):
     import numpy as np
 
     from kardashev.errors import InvalidInputError
-    from kardashev.tournament import RoundDay
+    from kardashev.tournament import round_day
 
     service.create_account("ann", now=at(0))
     service.create_model("ann", "m", now=at(0))
@@ -299,22 +299,22 @@ def test_bad_day_data_is_refused_without_side_effects(service, market):
     service.submit("m", 1, market.predictions(1.0, seed=1), now=at(0.5))
     service.close_round(1, now=at(1))
     good = market.day(1, seed=1)
-    bad_days = [
-        RoundDay(day=1, ids=good.ids, target=good.target[:-1]),
-        RoundDay(day=1, ids=np.concatenate([good.ids[:-1], good.ids[:1]]), target=good.target),
-        RoundDay(day=1, ids=good.ids, target=good.target, realized_returns=np.full(good.ids.size, np.nan)),
-        RoundDay(day=3, ids=good.ids, target=good.target),
-        RoundDay(day=1, ids=good.ids[:10], target=good.target[:10]),  # too few universe ids
+    bad_days = [  # refused where the day's era is built (shapes, duplicates, NaN) or when scored
+        {"day": 1, "ids": good.ids, "target": good.target[:-1]},
+        {"day": 1, "ids": np.concatenate([good.ids[:-1], good.ids[:1]]), "target": good.target},
+        {"day": 1, "ids": good.ids, "target": good.target, "realized_returns": np.full(good.ids.size, np.nan)},
+        {"day": 3, "ids": good.ids, "target": good.target},
+        {"day": 1, "ids": good.ids[:10], "target": good.target[:10]},  # too few universe ids
     ]
     for bad in bad_days:
         with pytest.raises(InvalidInputError):
-            service.score_round(1, bad, now=at(2))
+            service.score_round(1, round_day(**bad), now=at(2))
     assert service.get_round(1).days_scored == 0 and service.scores(round_number=1) == []
 
 
 def test_a_final_day_without_the_scores_the_payout_rule_needs_is_refused(store, market):
     from kardashev.errors import InvalidInputError
-    from kardashev.tournament import PayoutConfig, RoundDay
+    from kardashev.tournament import PayoutConfig, round_day
 
     from .conftest import rank_scorer
 
@@ -327,7 +327,7 @@ def test_a_final_day_without_the_scores_the_payout_rule_needs_is_refused(store, 
     service.close_round(1, now=at(1))
     day = market.day(1, seed=1)
     with pytest.raises(InvalidInputError) as error:
-        service.score_round(1, RoundDay(day=1, ids=day.ids, target=day.target), now=at(2))
+        service.score_round(1, round_day(day=1, ids=day.ids, target=day.target), now=at(2))
     assert error.value.code == "missing_scores" and service.get_round(1).days_scored == 0
     # A rule that changed after scoring: nobody is paid or burned, every escrow comes back.
     lenient = TournamentService(store, scorer=rank_scorer)  # pays on corr and mmc

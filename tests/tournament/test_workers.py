@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kardashev.data.era import Era
 from kardashev.store import open_store
 from kardashev.store.models import LedgerTransactionRow
-from kardashev.tournament import PayoutConfig, RoundDay, TournamentService, tokens_to_units
+from kardashev.tournament import PayoutConfig, TournamentService, tokens_to_units
 
 from .conftest import at, rank_scorer
 
@@ -29,7 +30,7 @@ def _service(db_url: str, data_dir: Path) -> TournamentService:
     )
 
 
-def _worker(db_url: str, data_dir: Path, model: str, predictions, days: list[RoundDay]):  # type: ignore[no-untyped-def]
+def _worker(db_url: str, data_dir: Path, model: str, predictions, days: list[Era]):  # type: ignore[no-untyped-def]
     """One worker: submits for its own model, then runs every lifecycle step of round 1."""
     service = _service(db_url, data_dir)
     try:

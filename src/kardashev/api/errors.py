@@ -35,6 +35,7 @@ logger = logging.getLogger("kardashev.api")
 # Most specific class first: the first isinstance match wins.
 ERROR_STATUS: tuple[tuple[type[errors.KardashevError], int], ...] = (
     (errors.PayloadTooLargeError, 413),
+    (errors.BusyError, 503),  # a lock could not be had in time: nothing was done, retry
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),
@@ -97,9 +98,12 @@ def _response(request: Request, status: int, *, code: str, message: str, type_na
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.KardashevError)
     status = status_for(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, errors.BusyError):
         logger.error("server error %s: %s", exc.code, exc.message)
-    return _response(request, status, code=exc.code, message=exc.message, type_name=type(exc).__name__)
+    response = _response(request, status, code=exc.code, message=exc.message, type_name=type(exc).__name__)
+    if isinstance(exc, errors.BusyError):
+        response.headers["Retry-After"] = str(int(exc.retry_after))
+    return response
 
 
 def _describe_validation(exc: RequestValidationError) -> str:

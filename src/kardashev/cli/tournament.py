@@ -19,11 +19,12 @@ import typer
 from rich.table import Table
 
 from kardashev.cli.tables import compact_table, output_console
+from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError
 from kardashev.tournament import (
-    RoundDay,
     RoundKind,
     TournamentService,
+    round_day,
     tokens_to_units,
     units_to_tokens,
 )
@@ -156,7 +157,7 @@ def round_close(
     )
 
 
-def _round_day(service: TournamentService, number: int, day: int, path: Path) -> RoundDay:
+def _round_day(service: TournamentService, number: int, day: int, path: Path) -> Era:
     """Read a day's market data: columns id, target (or the round's target name), optional
     realized_return, exposure_* and feature_* columns."""
     table = _read_table(path)
@@ -166,7 +167,7 @@ def _round_day(service: TournamentService, number: int, day: int, path: Path) ->
         raise DataFormatError(f"{path} needs columns id and {round_.target_name!r} (or target)")
     exposures = [c for c in table.columns if c.startswith("exposure_")]
     features = [c for c in table.columns if c.startswith("feature_")]
-    return RoundDay(
+    return round_day(
         day=day,
         ids=table["id"].astype(str).to_numpy(),
         target=table[target].to_numpy(dtype=float),

@@ -148,7 +148,9 @@ class Era:
             raise InvalidInputError(f"era {label}: gaussianized and predictions differ in shape")
         names = arrays.get("model_names")
         model_names = (
-            tuple(str(x) for x in names) if names is not None else tuple(f"model_{j}" for j in range(n_models))
+            tuple(str(x) for x in names)
+            if names is not None
+            else tuple(f"model_{j}" for j in range(n_models))
         )
         if len(model_names) != n_models:
             raise InvalidInputError(f"era {label}: {len(model_names)} model names for {n_models} columns")
@@ -208,9 +210,7 @@ class Era:
         keep = np.asarray(keep, dtype=bool)
         if keep.all():
             return self
-        sliced = {
-            name: getattr(self, name)[keep] for name in ROW_FIELDS if getattr(self, name) is not None
-        }
+        sliced = {name: getattr(self, name)[keep] for name in ROW_FIELDS if getattr(self, name) is not None}
         risk = None if self.risk is None else self.risk.rows(keep)
         return replace(self, ids=self.ids[keep], risk=risk, **sliced)
 
@@ -258,5 +258,7 @@ def _checked_risk(label: str, risk: object, n: int) -> EraRisk:
             code="shape_mismatch",
         )
     if not (np.isfinite(loadings).all() and np.isfinite(covariance).all() and np.isfinite(specific).all()):
-        raise InvalidInputError(f"era {label}: the risk model has NaN or infinite values", code="invalid_risk")
+        raise InvalidInputError(
+            f"era {label}: the risk model has NaN or infinite values", code="invalid_risk"
+        )
     return EraRisk(loadings, covariance, specific)

@@ -36,13 +36,12 @@ from kardashev.demo.fund import EraInputs, align_weights, era_inputs
 from kardashev.demo.grading import grade_season
 from kardashev.demo.leaderboard import leaderboard_frame
 from kardashev.demo.report import ReportData, write_report
-from kardashev.demo.scorer import DemoScorer, FundContext
-from kardashev.demo.season import EngineSeason
+from kardashev.demo.season import EngineSeason, FundContext
 from kardashev.demo.simulation import SeasonSimulator, SimulationConfig, SimulationResult
 from kardashev.demo.workspace import open_demo_store, prepare_workspace
 from kardashev.errors import ConfigError
 from kardashev.portfolio import OptimizerConfig
-from kardashev.tournament import UNITS_PER_TOKEN, TournamentService
+from kardashev.tournament import ROUND_SCORES, UNITS_PER_TOKEN, StandardScorer, TournamentService
 from kardashev.tournament.payout import PayoutConfig
 
 __all__ = ["STAKE_RULES", "DemoConfig", "DemoResult", "default_optimizer_config", "run_demo"]
@@ -162,7 +161,11 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         config=SimulationConfig(dynamics=config.dynamics, resolution_lag=horizon, validate=config.validate),
     )
     with open_demo_store(workspace) as store:
-        scorer = DemoScorer(optimizer_config=optimizer)
+        # the engine's scores under the fund's optimizer (its context rides in each day's era);
+        # True Return per model and day is left to the in-memory fund, which computes it once per era
+        scorer = StandardScorer(
+            optimizer_config=optimizer, scores=tuple(n for n in ROUND_SCORES if n != "true_return")
+        )
         service = TournamentService(store, payout=_payout_config(config.stake_rule), scorer=scorer)
         season = EngineSeason(
             service,
@@ -172,7 +175,6 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
             dynamics=config.dynamics,
             first_round=workspace.first_round(service),
             run_tag=workspace.run_tag,
-            scorer=scorer,
         )
         season_start = dt.datetime.combine(market.date(0), dt.time(0, 0), tzinfo=dt.timezone.utc)
         season.create_crowd(stakes, now=season_start - dt.timedelta(days=1))

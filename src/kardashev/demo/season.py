@@ -20,21 +20,45 @@ import numpy as np
 import pandas as pd
 
 from kardashev.data.binning import bin_targets
+from kardashev.data.era import Era
 from kardashev.demo.dynamics import StakeDynamics, reallocate_stakes, recent_mean_scores
 from kardashev.demo.fund import EraInputs
-from kardashev.demo.scorer import DemoScorer, FundContext
+from kardashev.portfolio import RiskModel
 from kardashev.scoring import neutralize
 from kardashev.tournament import TournamentService, ledger
-from kardashev.tournament.domain import UNITS_PER_TOKEN, RoundDay, RoundKind, tokens_to_units
+from kardashev.tournament.domain import UNITS_PER_TOKEN, RoundKind, tokens_to_units
+from kardashev.tournament.round_work import round_day
 
-__all__ = ["EngineSeason", "SeasonLog", "partial_day"]
+__all__ = ["EngineSeason", "FundContext", "SeasonLog", "partial_day"]
 
 
-def partial_day(inputs: EraInputs, *, day: int, horizon: int, forward_return: np.ndarray | None) -> RoundDay:
-    """The data known on scoring ``day`` of a round over ``inputs``' era.
+@dataclass(frozen=True)
+class FundContext:
+    """What the fund's optimizer knows about an era besides the round's data.
+
+    In the demo, ``previous_weights`` are the holdings of the in-memory static-stake fund before the era
+    (the engine does not trade), so the engine's TC and the validation fund's TC share their trading costs.
+    """
+
+    risk_model: RiskModel | None
+    adv: np.ndarray | None
+    previous_weights: np.ndarray | None
+
+
+def partial_day(
+    inputs: EraInputs,
+    *,
+    day: int,
+    horizon: int,
+    forward_return: np.ndarray | None,
+    context: FundContext | None = None,
+) -> Era:
+    """The data known on scoring ``day`` of a round over ``inputs``' era, with the fund's context.
 
     On the last day (``day == horizon``) it is the era's published target and realized residual return;
-    before, the total return so far residualized to the exposures and binned like a target.
+    before, the total return so far residualized to the exposures and binned like a target. The fund's
+    risk model, ADV and previous holdings ride along in the era, so the engine's TC is computed under
+    exactly the fund's optimizer context.
     """
     if day >= horizon or forward_return is None:
         target, realized = inputs.target, inputs.residual_returns
@@ -44,13 +68,17 @@ def partial_day(inputs: EraInputs, *, day: int, horizon: int, forward_return: np
         )
         realized = realized.reshape(-1)
         target = bin_targets(realized[:, None])[:, 0]
-    return RoundDay(
+    context = context or FundContext(None, None, None)
+    return round_day(
         day=int(day),
         ids=np.asarray(inputs.ids, dtype=object).astype(str),
         target=np.asarray(target, dtype=float),
         realized_returns=np.asarray(realized, dtype=float),
         exposures=inputs.exposures,
         features=inputs.features if day >= horizon else None,  # FNC on the final day only
+        risk=context.risk_model,
+        adv=context.adv,
+        previous_weights=context.previous_weights,
     )
 
 
@@ -101,9 +129,6 @@ class EngineSeason:
         Number of the season's first round.
     run_tag
         Prefix of account and model names (keeps several demo runs apart in one database).
-    scorer
-        The engine's scorer, when it is a :class:`DemoScorer`: each round's :class:`FundContext` is
-        activated on it before the round is scored.
     """
 
     def __init__(
@@ -116,7 +141,6 @@ class EngineSeason:
         dynamics: StakeDynamics,
         first_round: int = 1,
         run_tag: str = "",
-        scorer: DemoScorer | None = None,
     ) -> None:
         self.service = service
         self.names = tuple(f"{run_tag}{name}" for name in model_names)
@@ -126,7 +150,6 @@ class EngineSeason:
         self.dynamics = dynamics
         self.first_round = int(first_round)
         self.log = SeasonLog()
-        self.scorer = scorer
         self._pending: dict[
             int, tuple[int, EraInputs, FundContext | None]
         ] = {}  # round -> era, inputs, context
@@ -188,14 +211,14 @@ class EngineSeason:
                 continue
             day = min(day, self.horizon)
             returns = None if day >= self.horizon else forward_return(era_index, day)
-            round_day = partial_day(inputs, day=day, horizon=self.horizon, forward_return=returns)
-            if self.scorer is not None:
-                self.scorer.activate(context)
+            market_day = partial_day(
+                inputs, day=day, horizon=self.horizon, forward_return=returns, context=context
+            )
             if day < self.horizon:
-                self.service.score_round(number, round_day, now=now)
+                self.service.score_round(number, market_day, now=now)
                 self.log.scoring_days += 1
                 continue
-            payouts = self.service.resolve_round(number, now=now, day=round_day)
+            payouts = self.service.resolve_round(number, now=now, day=market_day)
             self.log.scoring_days += 1
             self.log.rounds_resolved += 1
             self.log.minted_units += sum(p.amount for p in payouts if p.amount > 0)

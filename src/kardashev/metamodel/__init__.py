@@ -5,10 +5,12 @@ from kardashev.metamodel.blend import (
     as_prediction_matrix,
     gaussianize_predictions,
     meta_model_from_gaussianized,
+    meta_model_or_none,
     naive_meta_model,
     stake_weighted_meta_model,
     standardize,
     validate_stakes,
+    with_meta_model,
 )
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "as_prediction_matrix",
     "gaussianize_predictions",
     "meta_model_from_gaussianized",
+    "meta_model_or_none",
     "naive_meta_model",
     "stake_weighted_meta_model",
     "standardize",
     "validate_stakes",
+    "with_meta_model",
 ]

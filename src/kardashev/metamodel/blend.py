@@ -15,24 +15,24 @@ columns: model names) with stakes as a Series aligned by model name, and then re
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 
+from kardashev.data.era import Era
 from kardashev.errors import AlignmentError, InvalidInputError
-from kardashev.scoring import gaussianize
+from kardashev.scoring.registry import gaussianize_predictions, with_gaussianized
 
 __all__ = [
     "align_stakes",
     "as_prediction_matrix",
     "gaussianize_predictions",
     "meta_model_from_gaussianized",
+    "meta_model_or_none",
     "naive_meta_model",
     "stake_weighted_meta_model",
     "standardize",
     "validate_stakes",
+    "with_meta_model",
 ]
 
 
@@ -106,28 +106,6 @@ def as_prediction_matrix(predictions: object) -> np.ndarray:
             code="invalid_predictions",
         )
     return values
-
-
-def gaussianize_predictions(predictions: np.ndarray, *, workers: int | None = None) -> np.ndarray:
-    """``kardashev.scoring.gaussianize`` of every column, on column blocks in parallel threads.
-
-    Gaussianizing is column-wise, so blocks give bit-identical results; numpy's sort releases the
-    GIL, so threads use every core (it dominates the cost of a whole era's TC). ``workers``
-    defaults to the number of CPUs (at most 8). Returns a float64 ``(n_stocks, n_models)`` array.
-    """
-    n_models = predictions.shape[1]
-    workers = workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or n_models < 64:
-        return gaussianize(predictions)
-    out = np.empty(predictions.shape, dtype=np.float64, order="F")
-    edges = np.linspace(0, n_models, 4 * workers + 1).astype(int)
-
-    def block(i: int) -> None:
-        out[:, edges[i] : edges[i + 1]] = gaussianize(predictions[:, edges[i] : edges[i + 1]])
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(block, range(edges.size - 1)))
-    return out
 
 
 def standardize(values: np.ndarray) -> np.ndarray:
@@ -224,3 +202,30 @@ def naive_meta_model(predictions: np.ndarray | pd.DataFrame) -> np.ndarray | pd.
     """The equal-weight meta model: :func:`stake_weighted_meta_model` with every stake 1."""
     n_models = predictions.shape[1] if np.ndim(predictions) == 2 else 1
     return stake_weighted_meta_model(predictions, np.ones(n_models))
+
+
+def meta_model_or_none(gaussianized: np.ndarray, stakes: np.ndarray) -> np.ndarray | None:
+    """:func:`meta_model_from_gaussianized`, or ``None`` when the blend is constant across stocks
+    (the submissions cancel out: there is no meta model to add to)."""
+    try:
+        return meta_model_from_gaussianized(gaussianized, np.asarray(stakes, dtype=np.float64))
+    except InvalidInputError as exc:
+        if exc.code != "constant_meta_model":
+            raise
+        return None
+
+
+def with_meta_model(era: Era) -> Era:
+    """``era`` carrying its meta model, blended from the era's one gaussianization.
+
+    Stake-weighted (:func:`meta_model_from_gaussianized`) when the era's stakes have a positive total,
+    else the naive equal-weight blend; ``meta_model`` stays ``None`` when the predictions cancel out
+    into a constant. An era that already has a meta model is returned as is.
+    """
+    if era.meta_model is not None or era.predictions is None:
+        return era
+    era = with_gaussianized(era)
+    assert era.gaussianized is not None  # for mypy: NaN-free predictions are gaussianized
+    stakes = era.stakes if era.stakes is not None and era.has("stakes") else np.ones(era.n_models)
+    meta = meta_model_or_none(era.gaussianized, stakes)
+    return era if meta is None else era.with_(meta_model=meta)

@@ -105,6 +105,7 @@ def _score_clean_columns(
     target_pow15: bool,
     wanted: frozenset[str],
     target_mean: float | None = None,
+    gauss_rows: NDArray[np.float64] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """The wanted scores for NaN-free columns on NaN-free rows, vectorized over the columns.
 
@@ -112,6 +113,9 @@ def _score_clean_columns(
     centered vector instead of materializing centered or orthogonalized matrices. ``target_mean``
     is the mean CORR and FNC center the target with (numerai-tools centers over every known
     target before dropping a model's missing rows); default the mean over these rows.
+    ``gauss_rows`` ``(n_models, n_stocks)``, when given, are these columns already gaussianized
+    (the era's shared ``Φ⁻¹(tkr(P))``): the sort is skipped, CORR and CWMM are correlations of
+    ``pow15(gauss_rows)`` and the rows are never overwritten.
     """
     centered = targets - (targets.mean() if target_mean is None else target_mean)
     target_used = pow15(centered) if target_pow15 else centered
@@ -127,10 +131,23 @@ def _score_clean_columns(
     # one sort; CORR (and CWMM) in sorted order, no powered matrix; gaussianized block by block
     cwmm_reference = meta_model if "cwmm" in wanted and meta_model is not None else None
     references = (target_used,) if cwmm_reference is None else (target_used, cwmm_reference)
-    sorted_rows = sort_rows(
-        predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
+    sorted_rows = (
+        None
+        if gauss_rows is not None
+        else sort_rows(
+            predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
+        )
     )
-    if sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
+    if gauss_rows is not None:
+        gauss_dots = gauss_rows @ gauss_references
+        if "corr" in wanted or cwmm_reference is not None:
+            powered_rows = pow15(gauss_rows)
+            if "corr" in wanted:
+                scores["corr"] = _row_correlations(powered_rows, target_used)
+            if cwmm_reference is not None:
+                scores["cwmm"] = _row_correlations(powered_rows, cwmm_reference)
+            del powered_rows
+    elif sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
         gauss_rows, gauss_dots = sorted_rows.gauss, sorted_rows.gauss_dots
         if "corr" in wanted:
             scores["corr"] = sorted_rows.correlations[0]
@@ -254,6 +271,7 @@ def score_era(
     metrics: Collection[str] | None = None,
     target_pow15: bool = True,
     max_filtered_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
+    gaussianized: ArrayLike | None = None,
 ) -> EraScores:
     """Score every model of one era: CORR, and MMC, BMC, CWMM, FNC and feature exposures when
     the meta model, benchmark or features are given.
@@ -278,6 +296,10 @@ def score_era(
         Raise the centered target to the power 1.5 in CORR and FNC (``False`` for raw returns).
     max_filtered_ratio
         Largest fraction of the era's rows that NaNs may remove.
+    gaussianized
+        ``(n_stocks, n_models)`` the predictions already gaussianized (``gaussianize(predictions)``,
+        shared with True Contribution): used, instead of sorting again, when no row is dropped and no
+        prediction is NaN (a subset of rows would need its own ranks).
 
     Returns
     -------
@@ -327,6 +349,11 @@ def score_era(
             patterns.setdefault(pattern.tobytes(), []).append(column)
     else:
         patterns[b""] = list(range(matrix.shape[1]))
+    shared = None
+    if gaussianized is not None and rows.all() and not missing.any():
+        shared = as_float_array(gaussianized, name="gaussianized", ndim=(2,))
+        if shared.shape != matrix.shape:
+            raise InvalidInputError(f"gaussianized has shape {shared.shape}, predictions {matrix.shape}")
     for columns in patterns.values():
         present = ~missing[:, columns[0]]
         if present.sum() / len(present) < 1 - max_filtered_ratio or present.sum() < 2:
@@ -340,6 +367,7 @@ def score_era(
                 feature_matrix,
                 target_pow15,
                 wanted,
+                gauss_rows=None if shared is None else shared.T,
             )
         else:
             scores = _score_clean_columns(

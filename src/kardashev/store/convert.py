@@ -77,6 +77,7 @@ ROUND_FIELDS = (
     "days_scored",
     "meta_model_sha256",
     "naive_meta_model_sha256",
+    "predictions_sha256",
     "n_staked_models",
     "n_contributors",
 )

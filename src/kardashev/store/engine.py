@@ -62,8 +62,19 @@ def create_database_engine(url: str, *, echo: bool = False, read_only: bool = Fa
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        _configure_postgresql(engine)
+        return engine
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # a row lock not had within 60 s fails (BusyError → HTTP 503), as SQLite's busy timeout does
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '60s'")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, *, read_only: bool) -> None:

@@ -109,6 +109,7 @@ class RoundRow(Base):
     days_scored: Mapped[int] = mapped_column(Integer, default=0)
     meta_model_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
     naive_meta_model_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    predictions_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
     n_staked_models: Mapped[int] = mapped_column(Integer, default=0)
     n_contributors: Mapped[int] = mapped_column(Integer, default=0)
 

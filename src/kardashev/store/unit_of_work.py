@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kardashev.errors import BusyError
 from kardashev.store.blobs import BlobStore
 from kardashev.store.engine import DEFAULT_DATA_DIR, create_database_engine, default_database_url, migrate
 from kardashev.store.repository import SqlRepository
@@ -42,8 +44,15 @@ class Store:
     def __call__(self, *, read_only: bool = False) -> Iterator[SqlRepository]:
         """One transaction; ``read_only`` ones do not queue behind writers on SQLite."""
         sessions = self._read_sessions if read_only else self._sessions
-        with sessions() as session, session.begin():
-            yield SqlRepository(session, self.blobs)
+        try:
+            with sessions() as session, session.begin():
+                yield SqlRepository(session, self.blobs)
+        except OperationalError as exc:
+            if _is_lock_timeout(exc):
+                raise BusyError(
+                    "the database is busy (a lock could not be had in time); nothing was changed, try again"
+                ) from exc
+            raise
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -80,3 +89,15 @@ def open_store(
         migrate(engine)
     read_engine = create_database_engine(url, read_only=True) if engine.dialect.name == "sqlite" else None
     return Store(engine, data_dir, read_engine=read_engine)
+
+
+# SQLite: "database is locked" / "database table is locked"; PostgreSQL: lock_not_available (lock_timeout),
+# deadlock_detected, serialization_failure
+_PG_BUSY = frozenset({"55P03", "40P01", "40001"})
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in _PG_BUSY:
+        return True
+    return "database is locked" in str(original) or "database table is locked" in str(original)

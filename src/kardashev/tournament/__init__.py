@@ -13,7 +13,6 @@ from kardashev.tournament.domain import (
     Payout,
     PendingRelease,
     Round,
-    RoundDay,
     RoundKind,
     RoundStatus,
     StakeSnapshot,
@@ -23,12 +22,14 @@ from kardashev.tournament.domain import (
 )
 from kardashev.tournament.payout import ChurnRule, PayoutConfig
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
-from kardashev.tournament.round_scoring import RoundScorer, StandardScorer
+from kardashev.tournament.round_scoring import ROUND_SCORES, RoundScorer, StandardScorer
+from kardashev.tournament.round_work import round_day
 from kardashev.tournament.service import TournamentService
 from kardashev.tournament.service_accounts import LedgerAudit, StakeInfo
 from kardashev.tournament.validation import ValidationConfig, validate_submission
 
 __all__ = [
+    "ROUND_SCORES",
     "UNITS_PER_TOKEN",
     "Account",
     "ApiKey",
@@ -40,7 +41,6 @@ __all__ = [
     "PayoutConfig",
     "PendingRelease",
     "Round",
-    "RoundDay",
     "RoundKind",
     "RoundScorer",
     "RoundStatus",
@@ -52,6 +52,7 @@ __all__ = [
     "TournamentService",
     "UnitOfWork",
     "ValidationConfig",
+    "round_day",
     "tokens_to_units",
     "units_to_tokens",
     "validate_submission",

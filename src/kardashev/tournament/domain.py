@@ -13,8 +13,6 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import numpy as np
-
 from kardashev.errors import InvalidInputError
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "Payout",
     "PendingRelease",
     "Round",
-    "RoundDay",
     "RoundKind",
     "RoundStatus",
     "StakeSnapshot",
@@ -132,6 +129,7 @@ class Round:
     days_scored: int = 0
     meta_model_sha256: str | None = None
     naive_meta_model_sha256: str | None = None
+    predictions_sha256: str | None = None  # the on-time prediction matrix stored at close
     n_staked_models: int = 0
     n_contributors: int = 0
 
@@ -193,58 +191,3 @@ class PendingRelease:
     requested_at: dt.datetime
     release_after_round: int | None
     released_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class RoundDay:
-    """Market data known on one scoring day of a round, passed in by the caller.
-
-    Attributes
-    ----------
-    day
-        1-based scoring day; ``day == horizon_days`` is the final one.
-    ids
-        (n_stocks,) ids of the stocks scored.
-    target
-        (n_stocks,) the round's target as known on this day (e.g. returns so far, binned).
-    realized_returns
-        (n_stocks,) realized (residual) returns so far: the portfolio P&L for TC and True Return.
-    exposures
-        (n_stocks, k) neutrality matrix for the optimizer (country, sector, factors) or None.
-    features
-        (n_stocks, n_features) features for feature-neutral CORR (Classic) or None.
-    """
-
-    day: int
-    ids: np.ndarray
-    target: np.ndarray
-    realized_returns: np.ndarray | None = None
-    exposures: np.ndarray | None = None
-    features: np.ndarray | None = None
-
-    def checked(self) -> RoundDay:
-        """The day's arrays as numpy, with matching lengths and unique ids (InvalidInputError if not)."""
-        ids = np.asarray([str(i) for i in np.asarray(self.ids).ravel()], dtype=object)
-        n = ids.size
-        if n == 0 or len(set(ids)) != n:
-            raise InvalidInputError("the day's ids must be non-empty and unique")
-        arrays: dict[str, np.ndarray | None] = {}
-        for name in ("target", "realized_returns", "exposures", "features"):
-            value = getattr(self, name)
-            if value is None:
-                arrays[name] = None
-                continue
-            try:
-                array = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"day {self.day}: {name} is not numeric") from exc
-            one_d = name in ("target", "realized_returns")
-            if array.ndim == 0 or array.shape[0] != n or array.ndim > (1 if one_d else 2):
-                raise InvalidInputError(f"day {self.day}: {name} has shape {array.shape}, expected {n} rows")
-            if name != "target" and not np.isfinite(array).all():
-                raise InvalidInputError(f"day {self.day}: {name} has NaN or infinite values")
-            arrays[name] = array
-        target = arrays.pop("target")
-        if target is None:
-            raise InvalidInputError(f"day {self.day}: a target is required")
-        return RoundDay(day=int(self.day), ids=ids, target=target, **arrays)

@@ -28,11 +28,13 @@ __all__ = [
     "BURN",
     "PAYOUT_POOL",
     "SYSTEM_ACCOUNTS",
+    "AtRiskKey",
     "Posting",
     "at_risk_account",
     "check_balanced",
     "check_balances",
     "circulating",
+    "parse_at_risk_account",
     "pending_account",
     "stake_account",
     "transfer",
@@ -54,6 +56,22 @@ def stake_account(model_id: int) -> str:
 
 def at_risk_account(round_number: int, model_id: int) -> str:
     return f"at_risk:{int(round_number)}:{int(model_id)}"
+
+
+@dataclass(frozen=True)
+class AtRiskKey:
+    """The parts of an ``at_risk:<round>:<model>`` escrow account name."""
+
+    round_number: int
+    model_id: int
+
+
+def parse_at_risk_account(name: str) -> AtRiskKey:
+    """Inverse of :func:`at_risk_account` (the one place escrow account names are parsed)."""
+    prefix, round_number, model_id = name.split(":")
+    if prefix != "at_risk":
+        raise ValueError(f"not an escrow account: {name!r}")
+    return AtRiskKey(int(round_number), int(model_id))
 
 
 def pending_account(model_id: int) -> str:

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from kardashev.errors import ConfigError, InvalidInputError
 from kardashev.scoring import churn, turnover
+from kardashev.scoring.registry import payable_scores
 from kardashev.tournament.domain import UNITS_PER_TOKEN
 
 __all__ = [
@@ -54,8 +55,8 @@ __all__ = [
     "payout_factor",
 ]
 
-PAYOUT_SCORES = ("corr", "mmc", "bmc", "tc", "fnc", "alpha", "mpc")
-"""Score names a payout rule may use (case-insensitive in configurations)."""
+PAYOUT_SCORES = payable_scores()
+"""Score names a payout rule may use (case-insensitive in configurations): the registry's payable ones."""
 
 FRACTION_SCALE = 10**12
 """Payout fractions are rounded to the nearest multiple of ``1 / FRACTION_SCALE``."""

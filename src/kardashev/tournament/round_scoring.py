@@ -1,113 +1,85 @@
-"""Scores of one scoring day of a round, computed by the scoring and TC engines.
+"""Scores of one scoring day of a round: the registry's scores of the day's :class:`Era`.
 
-The tournament never re-implements a score: :class:`StandardScorer` calls
-:mod:`kardashev.scoring` (CORR, MMC, FNC), :mod:`kardashev.metamodel` and
-:mod:`kardashev.contribution` (TC). The service takes any :class:`RoundScorer`,
-so an operator can plug a different optimizer configuration or metric set.
+The tournament never re-implements a score: :class:`StandardScorer` asks
+:func:`kardashev.contribution.scores.score_era_all` for the registered scores the day's era allows
+(CORR, MMC, BMC, FNC, Signals alpha/MPC, TC, True Return), so the prediction matrix is gaussianized
+once and shared by every score, the meta model and TC. The service takes any :class:`RoundScorer`,
+so an operator can plug a different optimizer configuration or score set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from kardashev.errors import InvalidInputError
-from kardashev.tournament.domain import RoundDay, RoundKind
+from kardashev.contribution.scores import ContributionOptions, score_era_all
+from kardashev.data.era import Era
+from kardashev.metamodel import with_meta_model
+from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring.registry import SCORES, available_scores
+from kardashev.tournament.domain import RoundKind
 
-__all__ = ["RoundScorer", "StandardScorer"]
+__all__ = ["ROUND_SCORES", "RoundScorer", "StandardScorer"]
+
+#: what a round is scored on by default: every payable score and True Return (similarity and feature
+#: exposures are left to diagnostics)
+ROUND_SCORES = tuple(name for name, score in SCORES.items() if score.payable or name == "true_return")
 
 
 class RoundScorer(Protocol):
     """Scores every submission of a round on one day.
 
-    ``predictions`` is ``(n_stocks, n_models)`` aligned to ``day.ids`` (no NaN);
-    ``stakes`` ``(n_models,)`` are the stakes frozen at close (0 for late and
-    unstaked submissions). Returns metric name → ``(n_models,)`` floats.
+    ``era`` carries the day's market data and the round's predictions ``(n_stocks, n_models)``
+    aligned to its ids, with ``stakes`` frozen at close (0 for late and unstaked submissions).
+    Returns score name → ``(n_models,)`` floats. It runs with no database transaction open.
     """
 
-    def __call__(
-        self, *, kind: RoundKind, predictions: np.ndarray, stakes: np.ndarray, day: RoundDay
-    ) -> Mapping[str, np.ndarray]: ...
+    def __call__(self, *, kind: RoundKind, era: Era) -> Mapping[str, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
 class StandardScorer:
-    """The scores users know, from the scoring and TC engines.
+    """The registered scores the day's data allow.
 
-    Always CORR and MMC (against the stake-weighted meta model of the day's on-time staked
-    submissions, or the naive one if nothing is staked); FNC when the day has features; TC
-    and True Return (net of trading costs) when it has realized returns; for Signals rounds with
-    exposures also alpha and MPC (an orthonormal basis of the exposures and the ones column as
-    neutralizers, equal sample weights).
+    CORR and MMC always (MMC against the stake-weighted meta model of the on-time staked
+    submissions, or the naive one if nothing is staked; NaN when they cancel out); BMC with a
+    benchmark; FNC with features; for Signals rounds with exposures alpha and MPC; TC (when staked)
+    and True Return (net of trading costs) with realized returns, under the fund's optimizer
+    configuration, risk model, ADV and previous holdings carried by the era.
 
     Attributes
     ----------
     optimizer_config
-        :class:`kardashev.portfolio.OptimizerConfig` for TC and True Return (None: its default).
+        :class:`~kardashev.portfolio.OptimizerConfig` for TC and True Return (None: its default).
     compute_tc
         Set False to skip the optimizer-based scores (TC, True Return).
     tc_bags
         Bagged TC draws (0: exact TC at the actual stakes).
+    scores
+        The score names to compute when the data allow (default :data:`ROUND_SCORES`).
     """
 
-    optimizer_config: Any = None
+    optimizer_config: OptimizerConfig | None = None
     compute_tc: bool = True
     tc_bags: int = 0
+    scores: tuple[str, ...] = ROUND_SCORES
 
-    def __call__(
-        self, *, kind: RoundKind, predictions: np.ndarray, stakes: np.ndarray, day: RoundDay
-    ) -> dict[str, np.ndarray]:
-        from kardashev.metamodel import naive_meta_model, stake_weighted_meta_model
-        from kardashev.scoring import (
-            alpha,
-            correlation_contribution,
-            feature_neutral_corr,
-            meta_portfolio_contribution,
-            numerai_corr,
-            orthonormal_neutralizers,
-        )
-
-        n_models = predictions.shape[1]
-        target = np.asarray(day.target, dtype=np.float64)
-        stakes = np.asarray(stakes, dtype=np.float64)
-        staked = stakes.sum() > 0
-        scores: dict[str, np.ndarray] = {"corr": np.asarray(numerai_corr(predictions, target), dtype=float)}
-        try:
-            meta_model = (
-                stake_weighted_meta_model(predictions, stakes) if staked else naive_meta_model(predictions)
-            )
-        except InvalidInputError as exc:  # the submissions cancel out: there is no meta model to add to
-            if exc.code != "constant_meta_model":
-                raise
-            meta_model = None
-        if meta_model is None:
-            scores["mmc"] = np.full(n_models, np.nan)
-        else:
-            scores["mmc"] = np.asarray(correlation_contribution(predictions, meta_model, target), dtype=float)
-        if day.features is not None:
-            scores["fnc"] = np.asarray(feature_neutral_corr(predictions, day.features, target), dtype=float)
-        if kind is RoundKind.SIGNALS and day.exposures is not None:
-            weights = np.ones(target.size)
-            # Signals' formulas need N with Nᵀdiag(v)N = I: an orthonormal basis of [exposures, 1].
-            neutralizers = orthonormal_neutralizers(day.exposures, weights, add_intercept=True)
-            scores["alpha"] = np.asarray(alpha(predictions, neutralizers, weights, target), dtype=float)
-            if staked:
-                mpc = meta_portfolio_contribution(predictions, stakes, neutralizers, weights, target)
-                scores["mpc"] = np.asarray(mpc, dtype=float)
-        if self.compute_tc and day.realized_returns is not None:
-            from kardashev.contribution import true_contribution, true_return
-            from kardashev.portfolio import OptimizerConfig
-
-            config = self.optimizer_config if self.optimizer_config is not None else OptimizerConfig()
-            returns = np.asarray(day.realized_returns, dtype=np.float64)
-            if staked and meta_model is not None:
-                tc = true_contribution(
-                    predictions, stakes, returns, day.exposures, config, bags=self.tc_bags, seed=0
-                )
-                scores["tc"] = np.asarray(tc.tc, dtype=float)
-            own = true_return(predictions, returns, day.exposures, config, keep_weights=False)
-            scores["true_return"] = np.asarray(own.net_return, dtype=float)
-        return {name: np.asarray(values, dtype=float).reshape(n_models) for name, values in scores.items()}
+    def __call__(self, *, kind: RoundKind, era: Era) -> dict[str, np.ndarray]:
+        era = with_meta_model(era)  # blended from the era's one gaussianization
+        allowed = set(available_scores(era, kind=kind.value))
+        if era.meta_model is None:  # the submissions cancel out: no meta model, no portfolio
+            allowed -= {"tc"}
+        names = [
+            name
+            for name in self.scores
+            if name in allowed and (self.compute_tc or SCORES[name].layer != "contribution")
+        ]
+        options = ContributionOptions(optimizer_config=self.optimizer_config, tc_bags=self.tc_bags)
+        scores = score_era_all(era, names, kind=kind.value, options=options)
+        scores.setdefault("mmc", np.full(era.n_models, np.nan))  # no meta model: nothing to add to
+        return {
+            name: np.asarray(values, dtype=float).reshape(era.n_models) for name, values in scores.items()
+        }

@@ -10,19 +10,20 @@ are passed in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from kardashev.data.era import Era
 from kardashev.errors import ConflictError, InvalidInputError, StateError
+from kardashev.metamodel import meta_model_or_none
 from kardashev.tournament import ledger
 from kardashev.tournament.domain import (
     DailyScore,
     Payout,
     Round,
-    RoundDay,
     RoundKind,
     RoundStatus,
     StakeSnapshot,
@@ -31,18 +32,21 @@ from kardashev.tournament.domain import (
 from kardashev.tournament.payout import FRACTION_SCALE, PayoutConfig, compute_payouts, max_churn_and_turnover
 from kardashev.tournament.reports import ReportsMixin
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
+from kardashev.tournament.round_matrix import decode_round_matrix
 from kardashev.tournament.round_scoring import RoundScorer, StandardScorer
+from kardashev.tournament.round_work import (
+    ATTEMPTS,
+    DayWork,
+    busy,
+    fingerprint,
+    prepare_close,
+    round_era,
+)
 from kardashev.tournament.service_accounts import AccountsMixin, as_utc
 from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector, sha256_hex
 from kardashev.tournament.validation import SubmissionSource, ValidationConfig, validate_submission
 
 __all__ = ["TournamentService"]
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    submissions: list[Submission]
-    matrix: pd.DataFrame  # ids x submission ids
 
 
 class TournamentService(AccountsMixin, ReportsMixin):
@@ -234,60 +238,82 @@ class TournamentService(AccountsMixin, ReportsMixin):
             raise StateError(f"round {round_.number} is closed for submissions", code="round_closed")
 
     def close_round(self, number: int, *, now: dt.datetime) -> Round:
-        """Freeze stakes (escrowing the largest possible burn) and build the meta models."""
-        now = as_utc(now)
-        with self.unit_of_work() as repo:
-            round_ = repo.get_round(int(number), for_update=True)
-            if round_.status is not RoundStatus.OPEN:
-                return round_
-            if now < round_.close_time:
-                raise StateError(f"round {number} closes at {round_.close_time}", code="round_not_closed")
-            on_time = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
-            escrowed: dict[int, int] = {}
-            for account, balance in repo.balances(prefix="at_risk:").items():
-                model_id = int(account.split(":")[2])
-                escrowed[model_id] = escrowed.get(model_id, 0) + balance
-            snapshots = [self._snapshot(repo, round_, s, escrowed.get(s.model_id, 0)) for s in on_time]
-            postings = []
-            for snap in snapshots:
-                if snap.at_risk > 0:
-                    postings += ledger.transfer(
-                        ledger.stake_account(snap.model_id),
-                        ledger.at_risk_account(round_.number, snap.model_id),
-                        snap.at_risk,
-                    )
-            if postings:
-                repo.post(postings, kind="escrow", now=now, round_number=round_.number)
-            repo.add_stake_snapshots(snapshots)
-            meta_sha = naive_sha = None
-            if on_time:
-                from kardashev.metamodel import naive_meta_model, stake_weighted_meta_model
+        """Freeze stakes (escrowing the largest possible burn), store the prediction matrix, blend the
+        meta models.
 
-                loaded = self._load(repo, on_time, round_)
+        The on-time submissions are decoded, stacked, gaussianized and encoded with no transaction
+        open; the closing transaction (stakes, escrow, writing the prepared blobs, the stake-weighted
+        blend of the already gaussianized matrix) is short, and starts over if a submission landed in
+        between.
+        """
+        now = as_utc(now)
+        for _attempt in range(ATTEMPTS):
+            with self.unit_of_work(read_only=True) as repo:
+                round_ = repo.get_round(int(number))
+                if round_.status is not RoundStatus.OPEN:
+                    return round_
+                if now < round_.close_time:
+                    raise StateError(f"round {number} closes at {round_.close_time}", code="round_not_closed")
+                on_time = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
+                universe = self._universe(repo, round_.universe_sha256)
+                vectors = [decode_vector(repo.get_blob(s.sha256)) for s in on_time]
+            prepared = prepare_close(universe, on_time, vectors) if on_time else None  # no lock held
+            with self.unit_of_work() as repo:
+                round_ = repo.get_round(int(number), for_update=True)
+                if round_.status is not RoundStatus.OPEN:
+                    return round_
+                current = [s for s in repo.list_submissions(round_number=round_.number) if not s.late]
+                if fingerprint(current) != fingerprint(on_time):
+                    continue  # a submission landed while the matrix was built: build it again
+                snapshots = self._freeze_stakes(repo, round_, on_time, now)
+                matrix_sha = naive_sha = meta_sha = None
+                if prepared is not None:  # the bytes were built above; only the files are written here
+                    matrix_sha = repo.put_blob(prepared.matrix_blob, kind="round_predictions")
+                    if prepared.naive_blob is not None:
+                        naive_sha = repo.put_blob(prepared.naive_blob, kind="meta_model")
                 stakes = np.array([snap.stake for snap in snapshots], dtype=np.float64)
-                matrix = loaded.matrix.to_numpy()
-                index = loaded.matrix.index
-                naive = _blend(lambda: naive_meta_model(matrix))
-                if naive is not None:
-                    naive_sha = repo.put_blob(
-                        encode_vector(pd.Series(naive, index=index), name="meta_model"), kind="meta_model"
+                if prepared is not None and stakes.sum() > 0:
+                    meta = meta_model_or_none(prepared.gaussianized, stakes)
+                    if meta is not None:
+                        meta_sha = repo.put_blob(
+                            encode_vector(pd.Series(meta, index=prepared.ids), name="meta_model"),
+                            kind="meta_model",
+                        )
+                return repo.update_round(
+                    replace(
+                        round_,
+                        status=RoundStatus.CLOSED,
+                        closed_at=now,
+                        meta_model_sha256=meta_sha,
+                        naive_meta_model_sha256=naive_sha,
+                        predictions_sha256=matrix_sha,
+                        n_staked_models=sum(1 for s in snapshots if s.stake > 0),
+                        n_contributors=len(on_time),
                     )
-                meta = _blend(lambda: stake_weighted_meta_model(matrix, stakes)) if stakes.sum() > 0 else None
-                if meta is not None:
-                    meta_sha = repo.put_blob(
-                        encode_vector(pd.Series(meta, index=index), name="meta_model"), kind="meta_model"
-                    )
-            return repo.update_round(
-                replace(
-                    round_,
-                    status=RoundStatus.CLOSED,
-                    closed_at=now,
-                    meta_model_sha256=meta_sha,
-                    naive_meta_model_sha256=naive_sha,
-                    n_staked_models=sum(1 for s in snapshots if s.stake > 0),
-                    n_contributors=len(on_time),
                 )
-            )
+        raise busy(number)
+
+    def _freeze_stakes(
+        self, repo: TournamentRepository, round_: Round, on_time: list[Submission], now: dt.datetime
+    ) -> list[StakeSnapshot]:
+        """Snapshot each on-time model's stake and escrow its largest possible burn (in the ledger)."""
+        escrowed: dict[int, int] = {}
+        for account, balance in repo.balances(prefix="at_risk:").items():
+            model_id = ledger.parse_at_risk_account(account).model_id
+            escrowed[model_id] = escrowed.get(model_id, 0) + balance
+        snapshots = [self._snapshot(repo, round_, s, escrowed.get(s.model_id, 0)) for s in on_time]
+        postings = []
+        for snap in snapshots:
+            if snap.at_risk > 0:
+                postings += ledger.transfer(
+                    ledger.stake_account(snap.model_id),
+                    ledger.at_risk_account(round_.number, snap.model_id),
+                    snap.at_risk,
+                )
+        if postings:
+            repo.post(postings, kind="escrow", now=now, round_number=round_.number)
+        repo.add_stake_snapshots(snapshots)
+        return snapshots
 
     def _snapshot(
         self, repo: TournamentRepository, round_: Round, submission: Submission, escrowed: int
@@ -322,101 +348,132 @@ class TournamentService(AccountsMixin, ReportsMixin):
         max_churn, max_turnover = max_churn_and_turnover(current, previous, rule=rule)
         return bool(max_churn >= rule.max_churn) or bool(max_turnover >= rule.max_turnover)
 
-    def _load(self, repo: TournamentRepository, submissions: list[Submission], round_: Round) -> _Loaded:
-        columns = {s.id: decode_vector(repo.get_blob(s.sha256)) for s in submissions}
-        matrix = pd.DataFrame(columns)
-        return _Loaded(submissions=submissions, matrix=matrix)
+    def score_round(self, number: int, day: Era, *, now: dt.datetime) -> list[DailyScore]:
+        """Score every submission (on time and late) with the data known on scoring day ``day.day``.
 
-    def score_round(self, number: int, day: RoundDay, *, now: dt.datetime) -> list[DailyScore]:
-        """Score every submission (on time and late) with the data known on ``day.day``."""
-        now = as_utc(now)
-        with self.unit_of_work() as repo:
-            round_ = repo.get_round(int(number), for_update=True)
-            return self._score_day(repo, round_, day)
-
-    def _score_day(self, repo: TournamentRepository, round_: Round, day: RoundDay) -> list[DailyScore]:
-        if round_.status is RoundStatus.OPEN:
-            raise StateError(f"round {round_.number} is not closed yet", code="round_not_closed")
-        if not 1 <= int(day.day) <= round_.horizon_days:
-            raise InvalidInputError(f"day must be in 1..{round_.horizon_days} for round {round_.number}")
-        if round_.status is RoundStatus.RESOLVED or day.day <= round_.days_scored:
-            return repo.list_scores(round_number=round_.number, day=int(day.day))
-        day = day.checked()
-        submissions = repo.list_submissions(round_number=round_.number)
-        scores: list[DailyScore] = []
-        if submissions:
-            stakes_by_model = {
-                s.model_id: s.stake for s in repo.list_stake_snapshots(round_number=round_.number)
-            }
-            loaded = self._load(repo, submissions, round_)
-            ids = pd.Index([str(i) for i in day.ids])
-            keep = ids.isin(loaded.matrix.index)
-            if keep.mean() < 0.8 or keep.sum() < 0.8 * len(loaded.matrix.index):
-                raise InvalidInputError(
-                    f"{keep.sum()} of the day's {len(ids)} ids match round {round_.number}'s universe of "
-                    f"{len(loaded.matrix.index)}: more than 20% of either would be lost",
-                    code="alignment",
-                )
-            matrix = loaded.matrix.reindex(ids[keep]).to_numpy()
-            stakes = np.array(
-                [0 if s.late else stakes_by_model.get(s.model_id, 0) for s in submissions], dtype=np.float64
-            )
-            trimmed = replace(
-                day,
-                ids=np.asarray(ids[keep]),
-                target=np.asarray(day.target)[keep],
-                realized_returns=None
-                if day.realized_returns is None
-                else np.asarray(day.realized_returns)[keep],
-                exposures=None if day.exposures is None else np.asarray(day.exposures)[keep],
-                features=None if day.features is None else np.asarray(day.features)[keep],
-            )
-            metrics = self.scorer(kind=round_.kind, predictions=matrix, stakes=stakes, day=trimmed)
-            missing = sorted(set(self.payout.scores_used) - set(metrics))
-            if day.day == round_.horizon_days and missing and stakes.sum() > 0:
-                raise InvalidInputError(
-                    f"the payout rule uses {', '.join(missing)} but the final day's scores lack it "
-                    "(TC and True Return need realized returns)",
-                    code="missing_scores",
-                )
-            for metric, values in sorted(metrics.items()):
-                for submission, value in zip(submissions, np.asarray(values, dtype=float), strict=True):
-                    scores.append(
-                        DailyScore(round_.number, submission.model_id, int(day.day), metric, float(value))
-                    )
-            repo.add_scores(scores)
-        repo.update_round(replace(round_, days_scored=int(day.day)))
-        return scores
-
-    def resolve_round(self, number: int, *, now: dt.datetime, day: RoundDay | None = None) -> list[Payout]:
-        """Final scores, payouts (minted) and burns, release of escrow and of due stake decreases.
-
-        If the last day is not scored yet, pass its data as ``day``: it is scored in the
-        same transaction.
+        ``day`` is an :class:`~kardashev.data.era.Era` of the day's market data (``round_day``
+        builds one). The scores are computed with no transaction open; one short transaction then
+        stores them if the round is still where it was (else the stored scores are returned, or the
+        day is scored again when a late submission arrived meanwhile).
         """
         now = as_utc(now)
-        with self.unit_of_work() as repo:
-            round_ = repo.get_round(int(number), for_update=True)
-            if round_.status is RoundStatus.RESOLVED:
-                return repo.list_payouts(round_number=round_.number)
-            if round_.status is RoundStatus.OPEN:
-                raise StateError(f"round {number} is not closed yet", code="round_not_closed")
-            if now < round_.resolve_time:
-                raise StateError(f"round {number} resolves at {round_.resolve_time}", code="round_not_due")
-            if round_.days_scored < round_.horizon_days:
-                if day is None or int(day.day) != round_.horizon_days:
-                    raise StateError(
-                        f"round {number} is scored up to day {round_.days_scored} of {round_.horizon_days}; "
-                        "pass the final day's data to resolve it",
-                        code="round_not_scored",
-                    )
-                self._score_day(repo, round_, day)
-            payouts = self._settle(repo, round_, now)
-            repo.update_round(
-                replace(round_, status=RoundStatus.RESOLVED, resolved_at=now, days_scored=round_.horizon_days)
+        for _attempt in range(ATTEMPTS):
+            work = self._read_day(int(number), day)
+            if isinstance(work, list):
+                return work  # scored already
+            scores = self._compute_day(work, day)  # no lock held
+            with self.unit_of_work() as repo:
+                round_ = repo.get_round(int(number), for_update=True)
+                if round_.status is RoundStatus.RESOLVED or int(day.day or 0) <= round_.days_scored:
+                    return repo.list_scores(round_number=round_.number, day=int(day.day or 0))
+                if fingerprint(repo.list_submissions(round_number=round_.number)) != work.fingerprint:
+                    continue
+                self._store_day(repo, round_, int(day.day or 0), scores)
+                return scores
+        raise busy(number)
+
+    def _read_day(self, number: int, day: Era) -> DayWork | list[DailyScore]:
+        """Short read: what scoring ``day`` needs, or the stored scores when it is scored already."""
+        with self.unit_of_work(read_only=True) as repo:
+            round_ = repo.get_round(number)
+            self._check_day(round_, day)
+            if round_.status is RoundStatus.RESOLVED or int(day.day or 0) <= round_.days_scored:
+                return repo.list_scores(round_number=round_.number, day=int(day.day or 0))
+            return self._day_work(repo, round_)
+
+    def _check_day(self, round_: Round, day: Era) -> None:
+        if round_.status is RoundStatus.OPEN:
+            raise StateError(f"round {round_.number} is not closed yet", code="round_not_closed")
+        if day.day is None or not 1 <= int(day.day) <= round_.horizon_days:
+            raise InvalidInputError(f"day must be in 1..{round_.horizon_days} for round {round_.number}")
+
+    def _day_work(self, repo: TournamentRepository, round_: Round) -> DayWork:
+        submissions = repo.list_submissions(round_number=round_.number)
+        stakes_by_model = {s.model_id: s.stake for s in repo.list_stake_snapshots(round_number=round_.number)}
+        stakes = np.array(
+            [0 if s.late else stakes_by_model.get(s.model_id, 0) for s in submissions], dtype=np.float64
+        )
+        matrix = None if round_.predictions_sha256 is None else repo.get_blob(round_.predictions_sha256)
+        stored = set() if matrix is None else set(decode_round_matrix(matrix).submission_ids.tolist())
+        extra = {s.id: decode_vector(repo.get_blob(s.sha256)) for s in submissions if s.id not in stored}
+        universe = self._universe(repo, round_.universe_sha256)
+        return DayWork(round_, submissions, stakes, matrix, extra, universe, fingerprint(submissions))
+
+    def _compute_day(self, work: DayWork, day: Era) -> list[DailyScore]:
+        """The day's scores of every submission (no database access)."""
+        round_, submissions = work.round_, work.submissions
+        if not submissions:
+            return []
+        era = round_era(work, day)
+        metrics = self.scorer(kind=round_.kind, era=era)
+        missing = sorted(set(self.payout.scores_used) - set(metrics))
+        if day.day == round_.horizon_days and missing and work.stakes.sum() > 0:
+            raise InvalidInputError(
+                f"the payout rule uses {', '.join(missing)} but the final day's scores lack it "
+                "(TC and True Return need realized returns)",
+                code="missing_scores",
             )
-            self._release_due(repo, now)
-            return payouts
+        return [
+            DailyScore(round_.number, submission.model_id, int(day.day or 0), metric, float(value))
+            for metric, values in sorted(metrics.items())
+            for submission, value in zip(submissions, np.asarray(values, dtype=float), strict=True)
+        ]
+
+    @staticmethod
+    def _store_day(repo: TournamentRepository, round_: Round, day: int, scores: list[DailyScore]) -> None:
+        if scores:
+            repo.add_scores(scores)
+        repo.update_round(replace(round_, days_scored=day))
+
+    def resolve_round(self, number: int, *, now: dt.datetime, day: Era | None = None) -> list[Payout]:
+        """Final scores, payouts (minted) and burns, release of escrow and of due stake decreases.
+
+        If the last day is not scored yet, pass its data as ``day``: it is scored (with no
+        transaction open) and stored with the settlement in one short transaction.
+        """
+        now = as_utc(now)
+        for _attempt in range(ATTEMPTS):
+            with self.unit_of_work(read_only=True) as repo:
+                round_ = repo.get_round(int(number))
+                if round_.status is RoundStatus.RESOLVED:
+                    return repo.list_payouts(round_number=round_.number)
+                self._check_due(round_, now)
+                work = None
+                if round_.days_scored < round_.horizon_days:
+                    if day is None or day.day is None or int(day.day) != round_.horizon_days:
+                        raise StateError(
+                            f"round {number} is scored up to day {round_.days_scored} of "
+                            f"{round_.horizon_days}; pass the final day's data to resolve it",
+                            code="round_not_scored",
+                        )
+                    work = self._day_work(repo, round_)
+            scores = None if work is None or day is None else self._compute_day(work, day)  # no lock held
+            with self.unit_of_work() as repo:
+                round_ = repo.get_round(int(number), for_update=True)
+                if round_.status is RoundStatus.RESOLVED:
+                    return repo.list_payouts(round_number=round_.number)
+                if round_.days_scored < round_.horizon_days:
+                    if scores is None or work is None:
+                        continue  # the final day was un-scored meanwhile (cannot happen): read again
+                    if fingerprint(repo.list_submissions(round_number=round_.number)) != work.fingerprint:
+                        continue
+                    self._store_day(repo, round_, round_.horizon_days, scores)
+                payouts = self._settle(repo, round_, now)
+                repo.update_round(
+                    replace(
+                        round_, status=RoundStatus.RESOLVED, resolved_at=now, days_scored=round_.horizon_days
+                    )
+                )
+                self._release_due(repo, now)
+                return payouts
+        raise busy(number)
+
+    @staticmethod
+    def _check_due(round_: Round, now: dt.datetime) -> None:
+        if round_.status is RoundStatus.OPEN:
+            raise StateError(f"round {round_.number} is not closed yet", code="round_not_closed")
+        if now < round_.resolve_time:
+            raise StateError(f"round {round_.number} resolves at {round_.resolve_time}", code="round_not_due")
 
     def _settle(self, repo: TournamentRepository, round_: Round, now: dt.datetime) -> list[Payout]:
         snapshots = [s for s in repo.list_stake_snapshots(round_number=round_.number) if s.stake > 0]
@@ -455,10 +512,10 @@ class TournamentService(AccountsMixin, ReportsMixin):
         """Release pending decreases whose model has no escrow left in rounds up to the one they wait for."""
         escrows = {k: v for k, v in repo.balances(prefix="at_risk:").items() if v > 0}
         for pending in repo.list_pending_releases():
+            keys = [ledger.parse_at_risk_account(name) for name in escrows]
             waiting = pending.release_after_round is not None and any(
-                int(key.split(":")[2]) == pending.model_id
-                and int(key.split(":")[1]) <= pending.release_after_round
-                for key in escrows
+                key.model_id == pending.model_id and key.round_number <= pending.release_after_round
+                for key in keys
             )
             if waiting:
                 continue
@@ -472,13 +529,3 @@ class TournamentService(AccountsMixin, ReportsMixin):
                 kind="release",
                 now=now,
             )
-
-
-def _blend(build: Callable[[], np.ndarray]) -> np.ndarray | None:
-    """A meta model, or None when the submissions cancel out into a constant (nothing to blend)."""
-    try:
-        return np.asarray(build(), dtype=np.float64)
-    except InvalidInputError as exc:
-        if exc.code != "constant_meta_model":
-            raise
-        return None

@@ -244,11 +244,10 @@ class AccountsMixin:
                 now=now,
                 idempotency_key=idempotency_key,
             )
-            holding = [
-                int(k.split(":")[1])
-                for k, v in repo.balances(prefix="at_risk:").items()
-                if v > 0 and int(k.split(":")[2]) == m.id
+            escrows = [
+                ledger.parse_at_risk_account(k) for k, v in repo.balances(prefix="at_risk:").items() if v > 0
             ]
+            holding = [key.round_number for key in escrows if key.model_id == m.id]
             pending = repo.add_pending_release(
                 model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
             )
@@ -270,7 +269,9 @@ class AccountsMixin:
     @staticmethod
     def _stake_info(repo: TournamentRepository, model_id: int) -> StakeInfo:
         at_risk = sum(
-            v for k, v in repo.balances(prefix="at_risk:").items() if int(k.split(":")[2]) == model_id
+            v
+            for k, v in repo.balances(prefix="at_risk:").items()
+            if ledger.parse_at_risk_account(k).model_id == model_id
         )
         return StakeInfo(
             model_id=model_id,

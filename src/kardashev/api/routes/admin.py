@@ -14,8 +14,10 @@ from kardashev.api.convert import finite_or_none, round_out, tokens, units
 from kardashev.api.diagnostics import store_validation_data
 from kardashev.api.routes.public import ROUND_NUMBER
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, read_upload
+from kardashev.data.era import Era
 from kardashev.errors import NotFoundError
-from kardashev.tournament.domain import Account, RoundDay
+from kardashev.tournament.domain import Account
+from kardashev.tournament.round_work import round_day
 
 __all__ = ["router"]
 
@@ -133,11 +135,11 @@ def close_round(context: Context, _: Admin, number: Number) -> schemas.RoundOut:
     return round_out(context.service.close_round(number, now=context.now()))
 
 
-def _round_day(body: schemas.ScoreDayIn) -> RoundDay:
+def _round_day(body: schemas.ScoreDayIn) -> Era:
     def matrix(rows: list[list[float]] | None) -> np.ndarray | None:
         return None if rows is None else np.asarray(rows, dtype=np.float64)
 
-    return RoundDay(
+    return round_day(
         day=body.day,
         ids=np.asarray(body.ids, dtype=object),
         target=np.asarray(body.target, dtype=np.float64),

@@ -1,0 +1,125 @@
+"""Every registered score of one :class:`~kardashev.data.era.Era`, TC and True Return included.
+
+The scores' names and needs come from :mod:`kardashev.scoring.registry`; this module computes the
+``"contribution"`` ones (True Contribution, True Return) and asks the registry for the rest. The era's
+prediction matrix is gaussianized once (by the first consumer) and shared: the batch scores, the
+meta model, TC (``gaussianized=True``) and True Return all use the same ``G``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kardashev.contribution.true_contribution import true_contribution
+from kardashev.contribution.true_return import true_return
+from kardashev.data.era import Era
+from kardashev.errors import InvalidInputError
+from kardashev.metamodel import with_meta_model
+from kardashev.portfolio import OptimizerConfig, RiskModel
+from kardashev.scoring.registry import SCORES, available_scores, check_names, compute_scores
+
+__all__ = ["ContributionOptions", "risk_model_of", "score_era_all"]
+
+
+@dataclass(frozen=True)
+class ContributionOptions:
+    """How the optimizer-based scores are computed.
+
+    Attributes
+    ----------
+    optimizer_config
+        The fund's :class:`~kardashev.portfolio.OptimizerConfig` (``None``: its default).
+    tc_bags
+        Stake-dropout draws averaged into TC (0: exact TC at the actual stakes).
+    tc_dropout, tc_seed
+        The share of staked models dropped per draw, and the draws' seed.
+    method
+        The optimizer's solve path (``"auto"``, ``"fast"``, ``"generic"``).
+    """
+
+    optimizer_config: OptimizerConfig | None = None
+    tc_bags: int = 0
+    tc_dropout: float = 0.5
+    tc_seed: int = 0
+    method: str = "auto"
+
+    @property
+    def config(self) -> OptimizerConfig:
+        return self.optimizer_config if self.optimizer_config is not None else OptimizerConfig()
+
+
+def risk_model_of(era: Era) -> RiskModel | None:
+    """The portfolio layer's :class:`RiskModel` of the era's risk arrays (``None`` without one)."""
+    if era.risk is None:
+        return None
+    risk = era.risk
+    return RiskModel(
+        factor_loadings=risk.factor_loadings,
+        factor_covariance=risk.factor_covariance,
+        specific_variance=risk.specific_variance,
+    )
+
+
+def score_era_all(
+    era: Era,
+    names: Collection[str] | None = None,
+    *,
+    kind: str = "classic",
+    options: ContributionOptions | None = None,
+    target_pow15: bool = True,
+) -> dict[str, NDArray[np.float64]]:
+    """Scores of every model of ``era``: name → ``(n_models,)`` floats, in registry order.
+
+    ``names`` default to every registered score the era's inputs allow (for a ``kind`` tournament).
+    The meta model, when the era has none, is blended from the era's own predictions (stake-weighted,
+    or naive without stakes). TC needs stakes with a positive total and realized returns; True Return
+    realized returns; both use the era's exposures, risk model, ADV and previous holdings.
+    """
+    options = options or ContributionOptions()
+    era = with_meta_model(era)
+    wanted = list(available_scores(era, kind=kind) if names is None else names)
+    check_names(wanted, era, kind=kind)
+    results, era = compute_scores(
+        era, [n for n in wanted if SCORES[n].layer == "scoring"], kind=kind, target_pow15=target_pow15
+    )
+    if "tc" in wanted or "true_return" in wanted:
+        if era.gaussianized is None or era.realized_returns is None:
+            raise InvalidInputError(
+                f"era {era.era}: TC and True Return need NaN-free predictions and realized returns",
+                code="missing_era_inputs",
+            )
+        common = {
+            "risk_model": risk_model_of(era),
+            "previous_weights": era.previous_weights,
+            "adv": era.adv,
+            "method": options.method,
+            "gaussianized": True,
+        }
+        if "tc" in wanted:
+            tc = true_contribution(
+                era.gaussianized,
+                era.stakes,
+                era.realized_returns,
+                era.exposures,
+                options.config,
+                bags=options.tc_bags,
+                dropout=options.tc_dropout,
+                seed=options.tc_seed,
+                **common,
+            )
+            results["tc"] = np.asarray(tc.tc, dtype=np.float64)
+        if "true_return" in wanted:
+            own = true_return(
+                era.gaussianized,
+                era.realized_returns,
+                era.exposures,
+                options.config,
+                keep_weights=False,
+                **common,
+            )
+            results["true_return"] = np.asarray(own.net_return, dtype=np.float64)
+    return {name: results[name] for name in SCORES if name in results}
