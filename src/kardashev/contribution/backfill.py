@@ -15,7 +15,7 @@ refused rather than mixing two backfills. When every era is done the parts are m
 order, into the tidy output (``era``, ``model``, ``score``, ``value``: one row per era × model ×
 score) and the parts folder is removed.
 
-Every era's bagged TC draws from a generator seeded by ``(seed, crc32(era))``, so an era's numbers
+Every era's bagged TC draws with a seed derived from ``(seed, crc32(era))``, so an era's numbers
 do not depend on which eras ran before it in this run.
 """
 
@@ -34,12 +34,13 @@ import numpy as np
 import pandas as pd
 
 from kardashev.contribution.history import History, open_history
-from kardashev.contribution.parallel import DEFAULT_BAGS_PER_UNIT, DEFAULT_MODELS_PER_UNIT, era_contributions
+from kardashev.contribution.parallel import DEFAULT_BAGS_PER_UNIT, DEFAULT_MODELS_PER_UNIT
+from kardashev.contribution.scores import ContributionOptions, score_era_all
 from kardashev.data.era import Era
 from kardashev.errors import ConflictError, DataFormatError
 from kardashev.execution import Executor, LocalExecutor
 from kardashev.portfolio import OptimizerConfig
-from kardashev.scoring import score_era
+from kardashev.scoring.registry import available_scores
 
 __all__ = ["SCORES", "BackfillOptions", "BackfillResult", "backfill", "era_scores", "parts_folder"]
 
@@ -85,49 +86,30 @@ class BackfillResult:
     rows: int
 
 
-def era_seed(seed: int, era: str) -> np.random.Generator:
-    """The era's own generator for TC's draws: the same whatever ran before it."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(era.encode("utf-8"))]))
+def era_seed(seed: int, era: str) -> int:
+    """The era's own seed for TC's draws (from ``seed`` and the era's label), whatever ran before it."""
+    sequence = np.random.SeedSequence([int(seed), zlib.crc32(era.encode("utf-8"))])
+    return int(sequence.generate_state(1, dtype=np.uint64)[0])
 
 
 def era_scores(era: Era, *, options: BackfillOptions, executor: Executor | None = None) -> pd.DataFrame:
     """Every score of every model on one era, as tidy rows ``era, model, score, value``.
 
-    The one place a backfill computes an era: CORR, MMC, BMC and FNC from the batch scorer (those
-    the era's inputs allow), then TC and True Return as work units on ``executor`` (when the era
-    has realized returns; TC also needs stakes).
+    The one place a backfill computes an era: the registered scores of :data:`SCORES` that the
+    era's inputs allow (:func:`kardashev.contribution.scores.score_era_all`), TC's draws and True
+    Return's models as work units on ``executor``.
     """
-    era.require("predictions", "target", what="scoring")
-    metrics = ["corr"]
-    metrics += ["mmc"] if era.meta_model is not None else []
-    metrics += ["bmc"] if era.benchmark is not None else []
-    metrics += ["fnc"] if era.features is not None else []
-    scored = score_era(
-        era.predictions,
-        era.target,
-        meta_model=era.meta_model,
-        benchmark=era.benchmark,
-        features=era.features,
-        model_names=era.model_names,
-        era=era.era,
-        metrics=metrics,
+    names = [name for name in SCORES if name in available_scores(era)]
+    contribution = ContributionOptions(
+        optimizer_config=options.optimizer,
+        tc_bags=options.bags,
+        tc_dropout=options.dropout,
+        tc_seed=era_seed(options.seed, era.era),
+        models_per_unit=options.models_per_unit,
+        bags_per_unit=options.bags_per_unit,
     )
-    values: dict[str, np.ndarray] = dict(scored.metrics())
-    if era.realized_returns is not None:
-        contributions = era_contributions(
-            era,
-            options.optimizer,
-            executor,
-            tc=era.has("stakes"),
-            bags=options.bags,
-            dropout=options.dropout,
-            seed=era_seed(options.seed, era.era),
-            models_per_unit=options.models_per_unit,
-            bags_per_unit=options.bags_per_unit,
-        )
-        if contributions.tc is not None:
-            values["tc"] = np.asarray(contributions.tc.tc)
-        values["true_return"] = np.asarray(contributions.true_return.net_return)
+    executor = LocalExecutor() if executor is None else executor
+    values = score_era_all(era, names, options=contribution, executor=executor)
     names = [name for name in SCORES if name in values]
     n_models = era.n_models
     return pd.DataFrame(

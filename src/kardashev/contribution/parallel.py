@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from kardashev.contribution.solve import EraSolver
+from kardashev.contribution.solve import EraSolver, risk_model_of
 from kardashev.contribution.true_contribution import (
     TCResult,
     _check_options,
@@ -39,8 +39,9 @@ from kardashev.contribution.true_return import TrueReturnResult, true_return
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.execution import Executor, LocalExecutor
-from kardashev.metamodel import gaussianize_predictions, standardize
+from kardashev.metamodel import standardize
 from kardashev.portfolio import OptimizerConfig, RiskModel
+from kardashev.scoring.registry import gaussianize_predictions
 
 __all__ = [
     "DEFAULT_BAGS_PER_UNIT",
@@ -95,17 +96,6 @@ class _Context:
     risk_model: RiskModel | None
     solver: EraSolver
     anchor: Any  # PortfolioResult: the warm start of every unit
-
-
-def risk_model_of(era: Era) -> RiskModel | None:
-    """The portfolio layer's :class:`RiskModel` for the era's risk arrays (``None`` without)."""
-    if era.risk is None:
-        return None
-    return RiskModel(
-        factor_loadings=era.risk.factor_loadings,
-        factor_covariance=era.risk.factor_covariance,
-        specific_variance=era.risk.specific_variance,
-    )
 
 
 def _gaussianized(era: Era) -> np.ndarray:
