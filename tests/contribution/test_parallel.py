@@ -12,6 +12,7 @@ from kardashev.contribution.parallel import (
     parallel_true_return,
     risk_model_of,
 )
+from kardashev.contribution.scores import ContributionOptions, score_era_all
 from kardashev.data.era import Era, EraRisk
 from kardashev.data.synthetic import generate_crowd, generate_market
 from kardashev.errors import InvalidInputError
@@ -155,3 +156,15 @@ def test_missing_inputs_and_bad_unit_sizes_are_named(eras) -> None:
         parallel_true_return(era, CONFIG, models_per_unit=0)
     with pytest.raises(InvalidInputError, match="bags must be an integer"):
         parallel_true_contribution(era, CONFIG, bags=-1)
+
+
+def test_score_era_all_on_an_executor_gives_the_in_process_scores(eras) -> None:
+    era = eras[0].with_(target=np.random.default_rng(0).normal(size=eras[0].n_stocks))
+    options = ContributionOptions(
+        optimizer_config=CONFIG, tc_bags=4, tc_seed=2, models_per_unit=3, bags_per_unit=3
+    )
+    in_process = score_era_all(era, options=options)
+    on_units = score_era_all(era, options=options, executor=LocalExecutor())
+    assert list(in_process) == list(on_units) and {"corr", "tc", "true_return"} <= set(on_units)
+    for name, values in in_process.items():
+        np.testing.assert_allclose(on_units[name], values, rtol=0, atol=1e-12)
