@@ -85,6 +85,19 @@ def test_a_missing_ray_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatc
     assert error.value.code == "missing_dependency"
 
 
+def test_without_an_address_the_ray_executor_starts_and_stops_its_own_cluster() -> None:
+    if ray.is_initialized():  # pragma: no cover - only when the module's cluster came first
+        pytest.skip("a Ray cluster is already running in this process")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with RayExecutor(num_workers=2) as executor:
+        assert ray.is_initialized()
+        assert ray.cluster_resources()["CPU"] == 2
+        assert [r[1] for r in executor.map(_square_slowly, range(4), shared=1)] == [1, 2, 5, 10]
+    assert not ray.is_initialized()
+
+
 def test_ray_pool_returns_results_in_input_order_from_two_worker_processes(ray_cluster) -> None:
     with RayExecutor(num_workers=2) as executor:
         assert isinstance(executor, Executor)

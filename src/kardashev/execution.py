@@ -147,8 +147,8 @@ class RayExecutor:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address is None and num_workers is not None:
                 options["num_cpus"] = max(num_workers, 1)
-            try:
-                ray.init(address=address, **options)
+            try:  # "local": a new cluster on this machine, even if one started by `ray start` runs here
+                ray.init(address="local" if address is None else address, **options)
             except ConnectionError as exc:
                 raise ConfigError(
                     f"cannot reach a Ray cluster at {address!r}: {exc}", code="unreachable_cluster"
