@@ -170,14 +170,23 @@ def main() -> None:
         executors["RayExecutor(1)"] = RayExecutor(num_workers=1, blas_threads=1)
         executors["RayExecutor(2)"] = RayExecutor(num_workers=2, blas_threads=1)
     walls: dict[str, list[float]] = {name: [] for name in executors}
+    critical: dict[str, list[float]] = {name: [] for name in executors}
+
+    def workers_cpu(executor) -> list[float]:
+        return executor.worker_cpu_seconds() if hasattr(executor, "worker_cpu_seconds") else [0.0]
+
     try:
         for executor in executors.values():
             workload(executor)  # warm-up: actors started, kardashev imported, caches filled
         for _ in range(repeats):  # interleaved, so a change of load hits every executor alike
             for name, executor in executors.items():
-                start = time.perf_counter()
+                before = workers_cpu(executor)
+                start, cpu = time.perf_counter(), time.process_time()
                 workload(executor)
                 walls[name].append(time.perf_counter() - start)
+                driver = time.process_time() - cpu
+                busiest = max(b - a for a, b in zip(before, workers_cpu(executor), strict=True))
+                critical[name].append(driver + busiest)  # this process's CPU + the busiest worker's
     finally:
         for executor in executors.values():
             executor.close()
@@ -189,16 +198,25 @@ def main() -> None:
         f"units of {args.models_per_unit} models / {args.bags_per_unit} draws; "
         f"median of {repeats}, wall time)"
     )
+    dedicated = {name: n / statistics.median(times) for name, times in critical.items()}
     for name, value in throughput.items():
-        print(f"  {name:<16} {value:8.1f} models/s")
+        print(
+            f"  {name:<16} {value:8.1f} models/s wall;  {dedicated[name]:8.1f} models/s on dedicated cores "
+            f"(CPU critical path: this process + the busiest worker, {n / dedicated[name]:.2f} s)"
+        )
     efficiency = 1.0
     if "RayExecutor(2)" in throughput:
         ratio = throughput["RayExecutor(2)"] / throughput["RayExecutor(1)"]
-        efficiency = ratio / 2
+        cpu_ratio = dedicated["RayExecutor(2)"] / dedicated["RayExecutor(1)"]
+        efficiency = cpu_ratio / 2
         verdict = "met" if ratio >= 1.7 else "MISSED"
         overhead = throughput["RayExecutor(1)"] / throughput["LocalExecutor"]
-        print(f"  ratio Ray 2 workers / 1 worker: {ratio:.2f}× (target ≥ 1.7×: {verdict})")
-        print(f"  ratio Ray 1 worker / LocalExecutor: {overhead:.2f}×")
+        print(f"  ratio Ray 2 workers / 1 worker, wall: {ratio:.2f}× (target ≥ 1.7×: {verdict})")
+        print(
+            f"  ratio Ray 2 workers / 1 worker on dedicated cores (CPU critical paths): {cpu_ratio:.2f}× "
+            f"(target ≥ 1.7×: {'met' if cpu_ratio >= 1.7 else 'MISSED'}; RPC latency not counted)"
+        )
+        print(f"  ratio Ray 1 worker / LocalExecutor, wall: {overhead:.2f}×")
 
     # ---------------------------------------------------------------- projection
     # A round-day's driver part (gaussianize, CORR/MMC/BMC/FNC, the exact TC solve) runs where the
@@ -207,7 +225,7 @@ def main() -> None:
     bag_seconds = args.bags * bag_ms / 1000
     driver = max(round_day[1] - bag_seconds, 0.0) * scale  # grows with the models (matrix products)
     spread = bag_seconds + tr_ms / 1000 * args.day_models
-    source = "assumed: no Ray run" if args.no_ray else "Ray 2 workers / (2 × 1 worker), above"
+    source = "assumed: no Ray run" if args.no_ray else "on dedicated cores: Ray 2 workers / (2 × 1 worker)"
     print(
         f"\nprojected scoring day: {args.rounds} rounds × {args.day_models} models × {era.n_stocks} stocks "
         f"(CORR, MMC, BMC, FNC, TC with {args.bags} bags, True Return): "

@@ -103,12 +103,15 @@ def test_ray_pool_returns_results_in_input_order_from_two_worker_processes(ray_c
         assert isinstance(executor, Executor)
         pids = executor.worker_pids()
         assert len(set(pids)) == 2 and os.getpid() not in pids
+        cpu_before = executor.worker_cpu_seconds()
         results = executor.map(_square_slowly, range(12), shared=100)
         assert [r[0] for r in results] == list(range(12))
         assert [r[1] for r in results] == [i * i + 100 for i in range(12)]
         assert {r[2] for r in results} <= set(pids)
         first = _check_counts(results, {})
         assert sum(first.values()) == 12
+        cpu_after = executor.worker_cpu_seconds()
+        assert len(cpu_after) == 2 and all(a >= b for a, b in zip(cpu_after, cpu_before, strict=True))
         # the actors keep their state between maps: counts go on where they stopped
         more = executor.map(_square_slowly, range(6), shared=0)
         _check_counts(more, dict(first))

@@ -31,6 +31,7 @@ An error raised by a unit is raised again by ``map`` as itself (a
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -117,6 +118,9 @@ class _Worker:
     def pid(self) -> int:
         return os.getpid()
 
+    def cpu_seconds(self) -> float:
+        return time.process_time()
+
 
 class RayExecutor:
     """A pool of Ray actors, each keeping its own ``state`` between units.
@@ -196,13 +200,17 @@ class RayExecutor:
                 ray.cancel(ref)
             cause = getattr(error, "cause", None)
             if isinstance(cause, KardashevError):
-                raise type(cause)(cause.message, code=cause.code) from error
+                raise cause from error  # the unit's own error (type, message, code, attributes)
             raise
         return results
 
     def worker_pids(self) -> list[int]:
         """The process id of every actor (distinct processes: the pool is real)."""
         return list(self._ray.get([actor.pid.remote() for actor in self._actors]))
+
+    def worker_cpu_seconds(self) -> list[float]:
+        """The CPU time each actor's process has used so far (for benchmarks: work vs waiting)."""
+        return list(self._ray.get([actor.cpu_seconds.remote() for actor in self._actors]))
 
     def close(self) -> None:
         for actor in getattr(self, "_actors", []):

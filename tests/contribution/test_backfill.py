@@ -170,3 +170,17 @@ def test_without_the_operators_file_only_the_scores_are_written(history_folder, 
     result = backfill(folder, tmp_path / "scores.parquet")
     frame = pd.read_parquet(result.out)
     assert set(frame["score"]) == {"corr", "mmc", "fnc"}
+
+
+def test_a_live_era_without_targets_gets_only_tc_and_true_return(history_folder, tmp_path):
+    folder = tmp_path / "live"
+    folder.mkdir()
+    for path in history_folder.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    train = pd.read_parquet(folder / "train.parquet")
+    last = train["era"].iloc[-1]
+    train.loc[train["era"] == last, "target"] = np.nan
+    train.to_parquet(folder / "train.parquet")
+    frame = pd.read_parquet(backfill(folder, tmp_path / "scores.parquet", options=OPTIONS).out)
+    assert set(frame.loc[frame["era"] == last, "score"]) == {"tc", "true_return"}
+    assert set(frame.loc[frame["era"] != last, "score"]) == {"corr", "mmc", "bmc", "fnc", "tc", "true_return"}

@@ -221,21 +221,25 @@ def backfill(
         computed.append(era.era)
         if on_era is not None:
             on_era(len(resumed) + len(computed), total, era.era)
-    frames = [pd.read_parquet(parts / _part_name(era)) for era in history.eras]
-    merged = pd.concat(frames, ignore_index=True) if frames else _empty_scores()
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(out, lambda path: merged.to_parquet(path, index=False))
+    rows = [0]
+    _write_atomically(out, lambda path: rows.__setitem__(0, _merge(parts, history.eras, path)))
     shutil.rmtree(parts)
-    return BackfillResult(out, history.eras, tuple(computed), resumed, len(merged))
+    return BackfillResult(out, history.eras, tuple(computed), resumed, rows[0])
 
 
-def _empty_scores() -> pd.DataFrame:
-    """The tidy table with no rows (a history with no era)."""
-    return pd.DataFrame(
-        {
-            "era": pd.Series(dtype=object),
-            "model": pd.Series(dtype=object),
-            "score": pd.Series(dtype=object),
-            "value": pd.Series(dtype=np.float64),
-        }
+def _merge(parts: Path, eras: tuple[str, ...], path: Path) -> int:
+    """Concatenate the eras' parts into one parquet file, one row group per era (memory: one era)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [("era", pa.string()), ("model", pa.string()), ("score", pa.string()), ("value", pa.float64())]
     )
+    rows = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for era in eras:
+            table = pq.read_table(parts / _part_name(era)).select(schema.names).cast(schema)
+            writer.write_table(table.replace_schema_metadata(None))
+            rows += table.num_rows
+    return rows

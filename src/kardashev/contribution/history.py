@@ -124,10 +124,11 @@ class History:
         if not train.index.is_unique:
             raise DataFormatError(f"train.parquet: era {label} repeats stock ids", code="duplicate_ids")
         train = train.reindex(ids)
+        target = train[self.target].to_numpy(dtype=np.float64)
         arrays: dict[str, object] = {
             "predictions": predictions[list(self.model_names)].reindex(ids).to_numpy(dtype=np.float64),
             "model_names": self.model_names,
-            "target": train[self.target].to_numpy(dtype=np.float64),
+            "target": None if np.isnan(target).all() else target,  # a live era: no target-based scores
         }
         if self.stakes is not None:
             arrays["stakes"] = self.stakes
