@@ -27,7 +27,9 @@ import shutil
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import numpy as np
@@ -46,6 +48,7 @@ __all__ = ["SCORES", "BackfillOptions", "BackfillResult", "backfill", "era_score
 
 #: the scores a backfill writes, in this order
 SCORES = ("corr", "mmc", "bmc", "fnc", "tc", "true_return")
+T = TypeVar("T")
 _SETTINGS = "settings.json"
 _FORMAT = 1
 
@@ -147,14 +150,15 @@ def _settings(history: History, options: BackfillOptions) -> dict:
     }
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], T]) -> T:
     """Write through a temporary file in the same folder, flushed to disk, then renamed over ``path``."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        write(temporary)
+        result = write(temporary)
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+        return result
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -217,15 +221,18 @@ def backfill(
     computed: list[str] = []
     for era in history.iter_eras(todo):
         frame = era_scores(era, options=options, executor=executor)
-        _write_atomically(parts / _part_name(era.era), lambda path, f=frame: f.to_parquet(path, index=False))
+        _write_atomically(parts / _part_name(era.era), partial(_write_frame, frame))
         computed.append(era.era)
         if on_era is not None:
             on_era(len(resumed) + len(computed), total, era.era)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = [0]
-    _write_atomically(out, lambda path: rows.__setitem__(0, _merge(parts, history.eras, path)))
+    rows = _write_atomically(out, partial(_merge, parts, history.eras))
     shutil.rmtree(parts)
-    return BackfillResult(out, history.eras, tuple(computed), resumed, rows[0])
+    return BackfillResult(out, history.eras, tuple(computed), resumed, rows)
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
 
 
 def _merge(parts: Path, eras: tuple[str, ...], path: Path) -> int:

@@ -88,7 +88,7 @@ class History:
             streams["benchmark"] = iter_eras(
                 self._path("example_predictions.parquet"), columns=["prediction"], eras=wanted
             )
-        if self.has_operator:
+        if self.returns_column is not None:  # the operator's file
             columns = [*self.exposure_names, "adv", self.returns_column]
             if self.factor_covariance is not None:
                 columns.append("specific_variance")
@@ -144,7 +144,7 @@ class History:
             arrays["exposures"] = exposures
             arrays["exposure_names"] = self.exposure_names
             arrays["adv"] = operator["adv"].to_numpy(dtype=np.float64)
-            arrays["realized_returns"] = operator[self.returns_column].to_numpy(dtype=np.float64)
+            arrays["realized_returns"] = operator[str(self.returns_column)].to_numpy(dtype=np.float64)
             if self.factor_covariance is not None:
                 arrays["risk"] = EraRisk(
                     exposures,

@@ -58,15 +58,8 @@ DEFAULT_MODELS_PER_UNIT = 128
 DEFAULT_BAGS_PER_UNIT = 5
 
 _STATE_KEY = "kardashev.contribution.parallel"
-_WORKER_FIELDS = (
-    "gaussianized",
-    "stakes",
-    "realized_returns",
-    "exposures",
-    "risk",
-    "adv",
-    "previous_weights",
-)
+#: what the units do not read (left out of the payload sent to the workers)
+_NOT_SENT = ("predictions", "gaussianized", "target", "meta_model", "benchmark", "features")
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,10 +75,13 @@ class _Job:
     """What every unit of one era reads (the executor's ``shared`` payload)."""
 
     token: str
-    era: Era  # only the fields the units need (see _WORKER_FIELDS)
+    era: Era  # the solver's inputs: exposures, risk, ADV, holdings (the matrices left out)
+    gaussianized: np.ndarray  # (n_stocks, n_models) G
+    returns: np.ndarray  # (n_stocks,) realized returns
+    anchor_alpha: np.ndarray  # (n_stocks,) the blend whose portfolio is every unit's warm start
     config: OptimizerConfig
     method: str
-    blends: np.ndarray | None  # (n_stocks, bags) the draws' blends, for TC units
+    blends: np.ndarray  # (n_stocks, bags) the draws' blends, for TC units (bags may be 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,13 +98,12 @@ def _gaussianized(era: Era) -> np.ndarray:
     if era.gaussianized is not None:
         return era.gaussianized
     era.require("predictions", what="True Contribution and True Return")
-    return gaussianize_predictions(era.predictions)
+    return gaussianize_predictions(np.asarray(era.predictions))
 
 
-def _anchor_alpha(era: Era) -> np.ndarray:
-    gaussianized = era.gaussianized
-    if era.has("stakes"):
-        return gaussianized @ (era.stakes / era.stakes.sum())
+def _anchor_alpha(gaussianized: np.ndarray, stakes: np.ndarray | None) -> np.ndarray:
+    if stakes is not None and stakes.sum() > 0:
+        return gaussianized @ (stakes / stakes.sum())
     return gaussianized[:, 0]
 
 
@@ -119,7 +114,7 @@ def _context(job: _Job, state: dict[str, Any]) -> _Context:
         return cached
     risk_model = risk_model_of(job.era)
     solver = EraSolver(job.era, job.config, risk_model, job.method)  # type: ignore[arg-type]
-    anchor = solver.solve(standardize(_anchor_alpha(job.era)))
+    anchor = solver.solve(standardize(job.anchor_alpha))
     context = _Context(job.token, risk_model, solver, anchor)
     state[_STATE_KEY] = context  # one era at a time: the previous era's context is dropped
     return context
@@ -132,8 +127,8 @@ def _run_unit(unit: tuple[str, int, int], job: _Job, state: dict[str, Any]) -> d
     era = job.era
     if kind == "tr":
         result = true_return(
-            era.gaussianized[:, first:stop],
-            era.realized_returns,
+            job.gaussianized[:, first:stop],
+            job.returns,
             era.exposures,
             job.config,
             risk_model=context.risk_model,
@@ -150,9 +145,9 @@ def _run_unit(unit: tuple[str, int, int], job: _Job, state: dict[str, Any]) -> d
     returns = np.empty(stop - first)
     warm = context.anchor
     for j, b in enumerate(range(first, stop)):
-        draw = blend_sensitivity(blends[:, b], context.solver, era.realized_returns, warm_start=warm)
+        draw = blend_sensitivity(blends[:, b], context.solver, job.returns, warm_start=warm)
         warm = draw.result
-        returns[j] = float(era.realized_returns @ draw.result.weights)
+        returns[j] = float(job.returns @ draw.result.weights)
         pulled_back[:, j] = draw.sensitivity
     return {"pulled_back": pulled_back, "bag_returns": returns}
 
@@ -212,26 +207,24 @@ def era_contributions(
     if tc:
         era.require("stakes", what="True Contribution")
     gaussianized = _gaussianized(era)
-    slim = Era(
-        era=era.era,
-        ids=era.ids,
-        model_names=era.model_names,
-        **{name: gaussianized if name == "gaussianized" else getattr(era, name) for name in _WORKER_FIELDS},
-    )
+    returns, stakes = np.asarray(era.realized_returns), era.stakes
+    slim = era.with_(**dict.fromkeys(_NOT_SENT))
     executor = LocalExecutor() if executor is None else executor
     tc_fields: dict[str, Any] | None = None
-    blends = draws = None
-    if tc:
+    draws = np.zeros((0, gaussianized.shape[1]))
+    blends = np.zeros((gaussianized.shape[0], 0))
+    if tc and stakes is not None:
         solver = EraSolver(slim, config, risk_model_of(slim), method)  # type: ignore[arg-type]
         tc_fields = era_tc(gaussianized, slim, solver)  # type: ignore[arg-type]  # the exact TC
         if bags:
             rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-            draws = dropout_stakes(slim.stakes, bags=bags, dropout=float(dropout), rng=rng)
+            draws = dropout_stakes(stakes, bags=bags, dropout=float(dropout), rng=rng)
             blends = gaussianized @ (draws / draws.sum(axis=1, keepdims=True)).T  # (n_stocks, bags)
-    units = _chunks("tc", bags, bags_per_unit) if blends is not None else []
+    units = _chunks("tc", blends.shape[1], bags_per_unit)
     if true_returns:
         units += _chunks("tr", gaussianized.shape[1], models_per_unit)
-    job = _Job(f"{era.era}/{uuid.uuid4().hex}", slim, config, method, blends)
+    anchor = _anchor_alpha(gaussianized, stakes)
+    job = _Job(f"{era.era}/{uuid.uuid4().hex}", slim, gaussianized, returns, anchor, config, method, blends)
     results = executor.map(_run_unit, units, shared=job)
     tc_result = None
     if tc_fields is not None:
