@@ -20,7 +20,7 @@ thread (``threadpoolctl``), so one worker is one core everywhere; each timing is
 the load averages before and after are printed, and a ratio below target on a loaded 2-core machine
 says more about the neighbours than about the executor.
 
-    .venv/bin/python bench/executors.py                              # 5000 stocks, 256 models, 20 bags
+    .venv/bin/python bench/executors.py                              # 5000 stocks, 512 models, 20 bags
     .venv/bin/python bench/executors.py --stocks 1000 --models 64 --bags 4 --repeats 1   # quick
 """
 
@@ -80,7 +80,7 @@ def make_era(n_stocks: int, n_models: int, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stocks", type=int, default=5000)
-    parser.add_argument("--models", type=int, default=256)
+    parser.add_argument("--models", type=int, default=512)
     parser.add_argument("--bags", type=int, default=20)
     parser.add_argument("--models-per-unit", type=int, default=32)
     parser.add_argument("--bags-per-unit", type=int, default=5)
@@ -171,6 +171,7 @@ def main() -> None:
         executors["RayExecutor(2)"] = RayExecutor(num_workers=2, blas_threads=1)
     walls: dict[str, list[float]] = {name: [] for name in executors}
     critical: dict[str, list[float]] = {name: [] for name in executors}
+    drivers: dict[str, list[float]] = {name: [] for name in executors}
 
     def workers_cpu(executor) -> list[float]:
         return executor.worker_cpu_seconds() if hasattr(executor, "worker_cpu_seconds") else [0.0]
@@ -187,6 +188,7 @@ def main() -> None:
                 driver = time.process_time() - cpu
                 busiest = max(b - a for a, b in zip(before, workers_cpu(executor), strict=True))
                 critical[name].append(driver + busiest)  # this process's CPU + the busiest worker's
+                drivers[name].append(driver)
     finally:
         for executor in executors.values():
             executor.close()
@@ -202,7 +204,8 @@ def main() -> None:
     for name, value in throughput.items():
         print(
             f"  {name:<16} {value:8.1f} models/s wall;  {dedicated[name]:8.1f} models/s on dedicated cores "
-            f"(CPU critical path: this process + the busiest worker, {n / dedicated[name]:.2f} s)"
+            f"(CPU critical path {n / dedicated[name]:.2f} s: this process "
+            f"{statistics.median(drivers[name]):.2f} s + the busiest worker)"
         )
     efficiency = 1.0
     if "RayExecutor(2)" in throughput:
