@@ -74,8 +74,10 @@ def test_make_executor_names_and_checks_its_options() -> None:
     assert isinstance(make_executor("local"), LocalExecutor)
     with pytest.raises(ConfigError, match="unknown executor 'dask'"):
         make_executor("dask")
-    with pytest.raises(ConfigError, match="--address is for the Ray executor"):
+    with pytest.raises(ConfigError, match="--address and --workers are for the Ray executor"):
         make_executor("local", address="127.0.0.1:6379")
+    with pytest.raises(ConfigError, match="--workers are for the Ray executor"):
+        make_executor("local", num_workers=2)
 
 
 def test_a_missing_ray_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -233,8 +233,8 @@ class RayExecutor:
 def make_executor(kind: str = "local", *, address: str | None = None, num_workers: int | None = None) -> Any:
     """The executor called ``kind`` (one of :data:`EXECUTORS`); ``address`` only for ``"ray"``."""
     if kind == "local":
-        if address is not None:
-            raise ConfigError("--address is for the Ray executor (--executor ray)")
+        if address is not None or num_workers is not None:
+            raise ConfigError("--address and --workers are for the Ray executor (--executor ray)")
         return LocalExecutor()
     if kind == "ray":
         return RayExecutor(address=address, num_workers=num_workers)

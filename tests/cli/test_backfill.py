@@ -110,5 +110,5 @@ def test_bad_options_are_one_clear_line(small_history, tmp_path):
     result = runner.invoke(
         app, ["backfill", str(small_history), "--out", str(tmp_path / "s.parquet"), "--address", "auto"]
     )
-    assert "--address is for the Ray executor" in str(result.exception)
+    assert "--address and --workers are for the Ray executor" in str(result.exception)
     assert not parts_folder(tmp_path / "s.parquet").exists()
