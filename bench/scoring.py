@@ -23,7 +23,8 @@ import pandas as pd
 from numerai_tools import scoring as numerai_tools
 from threadpoolctl import threadpool_limits
 
-from kardashev.scoring import EraInput, score_eras
+from kardashev.data.era import Era
+from kardashev.scoring import score_eras
 
 METRICS = ("corr", "mmc", "fnc")
 
@@ -37,7 +38,7 @@ class Size:
     seed: int
 
 
-def generate_era(size: Size, era_index: int) -> EraInput:
+def generate_era(size: Size, era_index: int) -> Era:
     """One era of synthetic data; the same (seed, era) always gives the same era."""
     rng = np.random.default_rng([size.seed, era_index])
     features = rng.integers(0, 5, (size.stocks, size.features)).astype(np.float64)
@@ -56,10 +57,11 @@ def generate_era(size: Size, era_index: int) -> EraInput:
     predictions = (order + 0.5) / size.stocks
     predictions[:, ::4] = np.round(predictions[:, ::4] * 20) / 20  # a quarter of the models have ties
     meta_model = predictions @ rng.uniform(0.0, 1.0, size.models)
-    return EraInput(
-        era=f"{era_index + 1:04d}",
+    return Era.build(
+        f"{era_index + 1:04d}",
+        np.arange(size.stocks),
         predictions=predictions,
-        targets=target,
+        target=target,
         meta_model=meta_model,
         features=features,
     )
@@ -91,7 +93,7 @@ def run_kardashev(size: Size, model_names: list[str]) -> tuple[pd.DataFrame, Clo
     generation, total = Clock(), Clock()
     rss_after_era: list[float] = []
 
-    def eras() -> Iterator[EraInput]:
+    def eras() -> Iterator[Era]:
         for index in range(size.eras):
             with generation:
                 era = generate_era(size, index)

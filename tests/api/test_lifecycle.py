@@ -208,7 +208,7 @@ def test_diagnostics_of_a_validation_file(live, season):
     corrs = np.array([row["corr"] for row in result["per_era"]])
     assert result["metrics"]["corr_mean"] == pytest.approx(corrs.mean())
     assert result["metrics"]["corr_sharpe"] == pytest.approx(corrs.mean() / corrs.std())
-    assert "fnc_mean" in result["metrics"] and "max_feature_exposure_mean" in result["metrics"]
+    assert "fnc_mean" in result["metrics"] and "feature_exposure_max_mean" in result["metrics"]
     # diagnostics store nothing
     assert len(alice.submissions("alice_one")) == len(season["resolved"])
 

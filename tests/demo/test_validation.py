@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from kardashev.contribution import true_contribution
+from kardashev.contribution.scores import risk_model_of
 from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
 from kardashev.demo.fund import align_weights, era_inputs, fund_portfolio
 from kardashev.demo.runner import default_optimizer_config
@@ -30,8 +31,8 @@ def test_fund_portfolio_matches_the_tc_forward_pass(era) -> None:
     config = default_optimizer_config()
     weights, realized = fund_portfolio(inputs, stakes, config=config, previous_weights=None)
     tc = true_contribution(
-        inputs.gaussianized, stakes, inputs.residual_returns, inputs.exposures, config,
-        risk_model=inputs.risk_model, adv=inputs.adv, gaussianized=True,
+        inputs.gaussianized, stakes, inputs.realized_returns, inputs.exposures, config,
+        risk_model=risk_model_of(inputs), adv=inputs.adv, gaussianized=True,
     )  # fmt: skip
     np.testing.assert_allclose(weights, np.asarray(tc.weights), atol=1e-12)
     assert realized == pytest.approx(tc.realized_return, abs=1e-14)
@@ -43,8 +44,8 @@ def test_stake_bump_agrees_with_tc_and_loo_ranks_like_it(era) -> None:
     previous = np.random.default_rng(0).normal(0, 1e-3, inputs.ids.shape[0])
     previous -= previous.mean()
     tc = true_contribution(
-        inputs.gaussianized, stakes, inputs.residual_returns, inputs.exposures, config,
-        risk_model=inputs.risk_model, adv=inputs.adv, previous_weights=previous, gaussianized=True,
+        inputs.gaussianized, stakes, inputs.realized_returns, inputs.exposures, config,
+        risk_model=risk_model_of(inputs), adv=inputs.adv, previous_weights=previous, gaussianized=True,
     )  # fmt: skip
     values = marginal_values(
         inputs, stakes, config=config, previous_weights=previous, base_return=tc.realized_return, bump=1e-5

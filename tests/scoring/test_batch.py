@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from numerai_tools import scoring as nt
 
+from kardashev.data.era import Era
 from kardashev.errors import AlignmentError, InvalidInputError
-from kardashev.scoring import METRICS, EraInput, score_era, score_eras
+from kardashev.scoring import METRICS, score_era, score_eras
 
 TOLERANCE = 1e-9
 
@@ -143,10 +144,11 @@ def test_score_eras_streams_a_generator_into_a_tidy_table() -> None:
         for index in range(3):
             era = _era(10 + index)
             consumed.append(f"e{index}")
-            yield EraInput(
-                era=f"e{index}",
+            yield Era.build(
+                f"e{index}",
+                [f"s{i}" for i in range(len(era["targets"]))],
                 predictions=era["predictions"],
-                targets=era["targets"],
+                target=era["targets"],
                 meta_model=era["meta_model"],
                 features=era["features"],
             )

@@ -62,7 +62,7 @@ def test_eras_stream_row_aligned_arrays(dataset: dict[str, Path]) -> None:
     predictions = read_table(dataset["predictions"])
     first = data[data["era"] == "0001"]
     assert eras[0].predictions.shape == (N_STOCKS, 2) and eras[0].features.shape == (N_STOCKS, 3)
-    np.testing.assert_array_equal(eras[0].targets, first["target"].to_numpy(dtype=float))
+    np.testing.assert_array_equal(eras[0].target, first["target"].to_numpy(dtype=float))
     expected = predictions.set_index("id").loc[first["id"], "model_a"].to_numpy()
     np.testing.assert_array_equal(eras[0].predictions[:, 0], expected)
 
@@ -76,7 +76,7 @@ def test_predictions_without_era_and_a_single_prediction_column(
     inputs = open_scoring_inputs(path, dataset["data"], feature_set="all")
     assert inputs.model_names == ("prediction",)
     assert len(inputs.feature_names) == N_FEATURES
-    assert sum(len(era.targets) for era in inputs.iter_eras()) == N_ERAS * N_STOCKS
+    assert sum(len(era.target) for era in inputs.iter_eras()) == N_ERAS * N_STOCKS
 
 
 def test_long_table_is_pivoted(dataset: dict[str, Path], tmp_path: Path) -> None:

@@ -302,7 +302,12 @@ def test_bad_day_data_is_refused_without_side_effects(service, market):
     bad_days = [  # refused where the day's era is built (shapes, duplicates, NaN) or when scored
         {"day": 1, "ids": good.ids, "target": good.target[:-1]},
         {"day": 1, "ids": np.concatenate([good.ids[:-1], good.ids[:1]]), "target": good.target},
-        {"day": 1, "ids": good.ids, "target": good.target, "realized_returns": np.full(good.ids.size, np.nan)},
+        {
+            "day": 1,
+            "ids": good.ids,
+            "target": good.target,
+            "realized_returns": np.full(good.ids.size, np.nan),
+        },
         {"day": 3, "ids": good.ids, "target": good.target},
         {"day": 1, "ids": good.ids[:10], "target": good.target[:10]},  # too few universe ids
     ]

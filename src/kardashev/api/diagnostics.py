@@ -25,16 +25,23 @@ from kardashev.api import schemas
 from kardashev.api.context import ApiContext
 from kardashev.api.convert import finite_or_none
 from kardashev.api.uploads import UploadedFile
+from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, StateError
-from kardashev.scoring.correlation import numerai_corr
-from kardashev.scoring.exposure import max_feature_exposure
-from kardashev.scoring.neutralization import feature_neutral_corr
+from kardashev.scoring.registry import available_scores, compute_scores
+from kardashev.scoring.summary import summarize_series
 from kardashev.tournament.validation import ValidationConfig, read_submission_table, validate_classic
 
-__all__ = ["ValidationData", "load_validation_data", "run_diagnostics", "store_validation_data"]
+__all__ = [
+    "DIAGNOSTIC_SCORES",
+    "ValidationData",
+    "load_validation_data",
+    "run_diagnostics",
+    "store_validation_data",
+]
 
 _FILE_NAME = "validation.parquet"
 _LOCK = threading.Lock()
+_CACHE: dict[str, ValidationData] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,8 +131,8 @@ def load_validation_data(context: ApiContext) -> ValidationData:
         ) from None
     sha = hashlib.sha256(data).hexdigest()
     with _LOCK:
-        cached = getattr(context, "_validation_cache", None)
-        if cached is not None and cached.sha256 == sha:
+        cached = _CACHE.get(sha)
+        if cached is not None:
             return cached
         table = pq.read_table(io.BytesIO(data)).to_pandas()
         features = [name for name in table.columns if name.startswith("feature")]
@@ -136,32 +143,26 @@ def load_validation_data(context: ApiContext) -> ValidationData:
             features=table[features].to_numpy(dtype=np.float64) if features else None,
             sha256=sha,
         )
-        context._validation_cache = loaded  # type: ignore[attr-defined]
+        _CACHE.clear()  # one validation table at a time (content-addressed: never stale)
+        _CACHE[sha] = loaded
         return loaded
 
 
-def _max_drawdown(scores: np.ndarray) -> float:
-    """Largest drop of the cumulative score from its running peak (≥ 0)."""
-    cumulative = np.cumsum(scores)
-    peak = np.maximum.accumulate(np.concatenate([[0.0], cumulative]))[1:]
-    return float(np.max(peak - cumulative, initial=0.0))
+#: the registry's scores a validation file is diagnosed with (those its data allow)
+DIAGNOSTIC_SCORES = ("corr", "fnc", "feature_exposure_max", "feature_exposure_rms")
 
 
-def _summary(name: str, values: np.ndarray) -> dict[str, float | None]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+def _summary_metrics(name: str, values: np.ndarray) -> dict[str, float | None]:
+    """The scoring layer's summary of one per-era series, as ``{name}_{statistic}`` (max drawdown ≤ 0)."""
+    summary = summarize_series(values, lag=0)
+    if summary.n_eras == 0:
         return {f"{name}_mean": None}
-    mean, std = float(finite.mean()), float(finite.std())
-    return {
-        f"{name}_mean": mean,
-        f"{name}_std": std,
-        f"{name}_sharpe": mean / std if std > 0 else None,
-        f"{name}_max_drawdown": _max_drawdown(finite),
-    }
+    fields = ("mean", "std", "sharpe", "max_drawdown", "hit_rate", "t_statistic")
+    return {f"{name}_{field}": finite_or_none(float(getattr(summary, field))) for field in fields}
 
 
 def run_diagnostics(context: ApiContext, upload: UploadedFile) -> schemas.DiagnosticsOut:
-    """Score validation predictions era by era; nothing is stored."""
+    """Score validation predictions era by era with the registry's scores; nothing is stored."""
     validation = load_validation_data(context)
     validated = validate_classic(
         upload.data,
@@ -171,31 +172,29 @@ def run_diagnostics(context: ApiContext, upload: UploadedFile) -> schemas.Diagno
     )
     predictions = np.asarray(validated.values, dtype=np.float64)
     per_era: list[dict[str, float | str | None]] = []
-    corr, fnc, exposure = [], [], []
-    for era in pd.unique(validation.eras):
-        rows = validation.eras == era
-        target = validation.target[rows]
-        if np.isfinite(target).sum() < 2:
+    series: dict[str, list[float]] = {}
+    for label in pd.unique(validation.eras):
+        rows = (validation.eras == label) & np.isfinite(validation.target)  # unresolved targets skipped
+        if rows.sum() < 2:
             continue
-        row: dict[str, float | str | None] = {"era": str(era), "n_rows": float(rows.sum())}
-        row["corr"] = finite_or_none(float(numerai_corr(predictions[rows], target)))
-        corr.append(np.nan if row["corr"] is None else row["corr"])
-        if validation.features is not None:
-            features = validation.features[rows]
-            row["fnc"] = finite_or_none(float(feature_neutral_corr(predictions[rows], features, target)))
-            row["max_feature_exposure"] = finite_or_none(
-                float(max_feature_exposure(predictions[rows], features))
-            )
-            fnc.append(np.nan if row["fnc"] is None else row["fnc"])
-            exposure.append(np.nan if row["max_feature_exposure"] is None else row["max_feature_exposure"])
+        era = Era.build(
+            str(label),
+            validation.ids[rows],
+            predictions=predictions[rows],
+            model_names=("prediction",),
+            target=validation.target[rows],
+            features=None if validation.features is None else validation.features[rows],
+        )
+        wanted = [name for name in DIAGNOSTIC_SCORES if name in available_scores(era)]
+        scores, _ = compute_scores(era, wanted)
+        row: dict[str, float | str | None] = {"era": era.era, "n_rows": float(rows.sum())}
+        for name, values in scores.items():
+            row[name] = finite_or_none(float(values[0]))
+            series.setdefault(name, []).append(float(values[0]))
         per_era.append(row)
     metrics: dict[str, float | None] = {}
-    metrics.update(_summary("corr", np.asarray(corr, dtype=np.float64)))
-    if validation.features is not None:
-        metrics.update(_summary("fnc", np.asarray(fnc, dtype=np.float64)))
-        finite = np.asarray(exposure, dtype=np.float64)
-        finite = finite[np.isfinite(finite)]
-        metrics["max_feature_exposure_mean"] = float(finite.mean()) if finite.size else None
+    for name, values in series.items():
+        metrics.update(_summary_metrics(name, np.asarray(values, dtype=np.float64)))
     return schemas.DiagnosticsOut(
         n_eras=len(per_era), n_rows=int(predictions.size), metrics=metrics, per_era=per_era
     )

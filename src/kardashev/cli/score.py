@@ -101,7 +101,7 @@ def score(
         for era in inputs.iter_eras():
             scores = score_era(
                 era.predictions,
-                era.targets,
+                era.target,
                 meta_model=era.meta_model,
                 benchmark=era.benchmark,
                 features=era.features,

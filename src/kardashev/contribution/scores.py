@@ -8,7 +8,8 @@ meta model, TC (``gaussianized=True``) and True Return all use the same ``G``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Collection, MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,20 @@ class ContributionOptions:
         return self.optimizer_config if self.optimizer_config is not None else OptimizerConfig()
 
 
+class _Clock:
+    """Adds the seconds since the previous lap to ``timings[name]`` (nothing without a mapping)."""
+
+    def __init__(self, timings: MutableMapping[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
 def score_era_all(
     era: Era,
     names: Collection[str] | None = None,
@@ -67,6 +82,7 @@ def score_era_all(
     kind: str = "classic",
     options: ContributionOptions | None = None,
     target_pow15: bool = True,
+    timings: MutableMapping[str, float] | None = None,
     executor: Executor | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Scores of every model of ``era``: name → ``(n_models,)`` floats, in registry order.
@@ -75,16 +91,21 @@ def score_era_all(
     The meta model, when the era has none, is blended from the era's own predictions (stake-weighted,
     or naive without stakes). TC needs stakes with a positive total and realized returns; True Return
     realized returns; both use the era's exposures, risk model, ADV and previous holdings.
+    ``timings``, when given, receives the seconds spent in each part (``gaussianize_meta_model``,
+    ``scores``, ``tc``, ``true_return``), added to what it holds.
     With an ``executor`` (:mod:`kardashev.execution`), TC's draws and True Return's models run on it
-    as work units (the same numbers to ≤ 1e-12).
+    as work units (the same numbers to ≤ 1e-12; timed together as ``tc_true_return``).
     """
     options = options or ContributionOptions()
+    clock = _Clock(timings)
     era = with_meta_model(era)
+    clock.lap("gaussianize_meta_model")
     wanted = list(available_scores(era, kind=kind) if names is None else names)
     check_names(wanted, era, kind=kind)
     results, era = compute_scores(
         era, [n for n in wanted if SCORES[n].layer == "scoring"], kind=kind, target_pow15=target_pow15
     )
+    clock.lap("scores")
     if "tc" in wanted or "true_return" in wanted:
         if era.gaussianized is None or era.realized_returns is None:
             raise InvalidInputError(
@@ -109,6 +130,7 @@ def score_era_all(
                 results["tc"] = np.asarray(done.tc.tc, dtype=np.float64)
             if done.true_return is not None:
                 results["true_return"] = np.asarray(done.true_return.net_return, dtype=np.float64)
+            clock.lap("tc_true_return")
             return {name: results[name] for name in SCORES if name in results}
         common = {
             "risk_model": risk_model_of(era),
@@ -130,6 +152,7 @@ def score_era_all(
                 **common,
             )
             results["tc"] = np.asarray(tc.tc, dtype=np.float64)
+            clock.lap("tc")
         if "true_return" in wanted:
             own = true_return(
                 era.gaussianized,
@@ -140,4 +163,5 @@ def score_era_all(
                 **common,
             )
             results["true_return"] = np.asarray(own.net_return, dtype=np.float64)
+            clock.lap("true_return")
     return {name: results[name] for name in SCORES if name in results}

@@ -24,6 +24,8 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kardashev.contribution.scores import risk_model_of
+from kardashev.data.era import Era
 from kardashev.data.synthetic import (
     CrowdConfig,
     MarketConfig,
@@ -32,7 +34,7 @@ from kardashev.data.synthetic import (
     generate_market,
 )
 from kardashev.demo.dynamics import StakeDynamics
-from kardashev.demo.fund import EraInputs, align_weights, era_inputs
+from kardashev.demo.fund import align_weights, era_inputs
 from kardashev.demo.grading import grade_season
 from kardashev.demo.leaderboard import leaderboard_frame
 from kardashev.demo.report import ReportData, write_report
@@ -190,7 +192,7 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
             for index, era in enumerate(market.iter_eras()):
                 inputs = era_inputs(era, crowd.predictions(era))
                 held = align_weights(static_previous, inputs.ids)
-                context = FundContext(inputs.risk_model, inputs.adv, held)
+                context = FundContext(risk_model_of(inputs), inputs.adv, held)
                 simulator.step(inputs)
                 static_previous = simulator.holdings("static")
                 progress.advance(fund_task)
@@ -267,7 +269,7 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
 def _engine_week(
     season: EngineSeason,
     index: int,
-    inputs: EraInputs | None,
+    inputs: Era | None,
     week: dt.datetime,
     market: SyntheticMarket,
     context: FundContext | None,

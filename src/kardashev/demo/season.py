@@ -22,7 +22,6 @@ import pandas as pd
 from kardashev.data.binning import bin_targets
 from kardashev.data.era import Era
 from kardashev.demo.dynamics import StakeDynamics, reallocate_stakes, recent_mean_scores
-from kardashev.demo.fund import EraInputs
 from kardashev.portfolio import RiskModel
 from kardashev.scoring import neutralize
 from kardashev.tournament import TournamentService, ledger
@@ -46,7 +45,7 @@ class FundContext:
 
 
 def partial_day(
-    inputs: EraInputs,
+    inputs: Era,
     *,
     day: int,
     horizon: int,
@@ -61,7 +60,7 @@ def partial_day(
     exactly the fund's optimizer context.
     """
     if day >= horizon or forward_return is None:
-        target, realized = inputs.target, inputs.residual_returns
+        target, realized = inputs.target, inputs.realized_returns
     else:
         realized = np.asarray(
             neutralize(np.asarray(forward_return, dtype=float), inputs.exposures), dtype=float
@@ -150,9 +149,7 @@ class EngineSeason:
         self.dynamics = dynamics
         self.first_round = int(first_round)
         self.log = SeasonLog()
-        self._pending: dict[
-            int, tuple[int, EraInputs, FundContext | None]
-        ] = {}  # round -> era, inputs, context
+        self._pending: dict[int, tuple[int, Era, FundContext | None]] = {}  # round -> era, inputs, context
         self.model_ids: dict[str, int] = {}
         self.model_accounts: dict[str, int] = {}
 
@@ -173,7 +170,7 @@ class EngineSeason:
         return self.first_round + era_index
 
     def run_round(
-        self, era_index: int, inputs: EraInputs, *, open_time: dt.datetime, context: FundContext | None = None
+        self, era_index: int, inputs: Era, *, open_time: dt.datetime, context: FundContext | None = None
     ) -> None:
         """Open the round of an era, submit every model's predictions, close it."""
         number = self.round_number(era_index)

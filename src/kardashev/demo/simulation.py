@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kardashev.contribution import true_contribution, true_return
+from kardashev.contribution.scores import risk_model_of
+from kardashev.data.era import Era
 from kardashev.demo.dynamics import StakeDynamics, apply_payouts, reallocate_stakes, recent_mean_scores
-from kardashev.demo.fund import EraInputs, align_weights
+from kardashev.demo.fund import align_weights
 from kardashev.demo.validation import ValidationResult, marginal_values, summarize_validation
 from kardashev.errors import ConfigError
 from kardashev.portfolio import OptimizerConfig
@@ -209,7 +211,7 @@ class SeasonSimulator:
         """Current stakes of the fund paid on ``rule``."""
         return self._tracks[rule].stakes.copy()
 
-    def step(self, inputs: EraInputs) -> None:
+    def step(self, inputs: Era) -> None:
         """Run every fund through one era, pay and reallocate stakes whose rounds resolved."""
         self._eras.append(inputs.era)
         self._feature_names = inputs.feature_names
@@ -217,15 +219,15 @@ class SeasonSimulator:
         for track in self._tracks.values():
             self._step_track(track, inputs, corr)
 
-    def _step_track(self, track: _Track, inputs: EraInputs, corr: np.ndarray) -> None:
+    def _step_track(self, track: _Track, inputs: Era, corr: np.ndarray) -> None:
         previous = align_weights(track.previous, inputs.ids)
         result = true_contribution(
             inputs.gaussianized,
             track.stakes,
-            inputs.residual_returns,
+            inputs.realized_returns,
             inputs.exposures,
             self.optimizer_config,
-            risk_model=inputs.risk_model,
+            risk_model=risk_model_of(inputs),
             previous_weights=previous,
             adv=inputs.adv,
             gaussianized=True,
@@ -268,7 +270,7 @@ class SeasonSimulator:
                     track.stakes,
                     basis,
                     np.ones(inputs.predictions.shape[0]),
-                    inputs.residual_returns,
+                    inputs.realized_returns,
                 ),
                 dtype=np.float64,
             )
@@ -289,7 +291,7 @@ class SeasonSimulator:
             per_era["loo"].append(values.loo)
             per_era["bump"].append(values.bump)
 
-    def _true_returns(self, inputs: EraInputs) -> np.ndarray:
+    def _true_returns(self, inputs: Era) -> np.ndarray:
         """Each model's own portfolio, traded from its own previous holdings, net of trading costs."""
         net = np.empty(inputs.n_models)
         ids = [str(stock) for stock in inputs.ids]
@@ -297,10 +299,10 @@ class SeasonSimulator:
             previous = align_weights(self._own_holdings.get(k), inputs.ids)
             own = true_return(
                 inputs.gaussianized[:, k : k + 1],
-                inputs.residual_returns,
+                inputs.realized_returns,
                 inputs.exposures,
                 self.optimizer_config,
-                risk_model=inputs.risk_model,
+                risk_model=risk_model_of(inputs),
                 previous_weights=previous,
                 adv=inputs.adv,
                 gaussianized=True,

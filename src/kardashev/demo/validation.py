@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from kardashev.demo.fund import EraInputs, fund_portfolio
+from kardashev.data.era import Era
+from kardashev.demo.fund import fund_portfolio
 from kardashev.portfolio import OptimizerConfig
 
 __all__ = ["MarginalValues", "ValidationResult", "marginal_values", "summarize_validation"]
@@ -37,7 +38,7 @@ class MarginalValues:
 
 
 def marginal_values(
-    inputs: EraInputs,
+    inputs: Era,
     stakes: np.ndarray,
     *,
     config: OptimizerConfig,

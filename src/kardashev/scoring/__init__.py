@@ -7,7 +7,7 @@ live in :mod:`kardashev.scoring.frames`; reading Numerai files in :mod:`kardashe
 """
 
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO
-from kardashev.scoring.batch import METRICS, EraInput, EraScores, score_era, score_eras
+from kardashev.scoring.batch import METRICS, EraScores, score_era, score_eras
 from kardashev.scoring.churn import churn, turnover
 from kardashev.scoring.contribution import correlation_contribution, neutral_contribution, orthogonalize
 from kardashev.scoring.correlation import (
@@ -62,7 +62,6 @@ __all__ = [
     "DEFAULT_MAX_FILTERED_RATIO",
     "DIAGNOSTIC_KEYS",
     "METRICS",
-    "EraInput",
     "EraScores",
     "NeutralizerBasis",
     "ScoreSummary",

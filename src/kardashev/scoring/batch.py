@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
 from kardashev.scoring.correlation import pearson_matrix
@@ -31,35 +32,9 @@ from kardashev.scoring.ranking import (
     tie_kept_rank_gauss_pow15,
 )
 
-__all__ = ["METRICS", "EraInput", "EraScores", "score_era", "score_eras"]
+__all__ = ["METRICS", "EraScores", "score_era", "score_eras"]
 
 METRICS = ("corr", "mmc", "bmc", "fnc", "cwmm", "feature_exposure_max", "feature_exposure_rms")
-
-
-@dataclass(frozen=True)
-class EraInput:
-    """One era's row-aligned inputs for :func:`score_eras`.
-
-    Attributes
-    ----------
-    era
-        Era label.
-    predictions
-        ``(n_stocks, n_models)`` predictions, one column per model.
-    targets
-        ``(n_stocks,)`` target.
-    meta_model, benchmark
-        Optional ``(n_stocks,)`` meta model / benchmark predictions (for MMC / BMC and CWMM).
-    features
-        Optional ``(n_stocks, n_features)`` features (for FNC and feature exposures).
-    """
-
-    era: str
-    predictions: NDArray[np.floating]
-    targets: NDArray[np.floating]
-    meta_model: NDArray[np.floating] | None = None
-    benchmark: NDArray[np.floating] | None = None
-    features: NDArray[np.floating] | None = None
 
 
 @dataclass(frozen=True)
@@ -386,7 +361,7 @@ def score_era(
 
 
 def score_eras(
-    eras: Iterable[EraInput],
+    eras: Iterable[Era],
     *,
     model_names: Sequence[str] | None = None,
     metrics: Collection[str] | None = None,
@@ -400,9 +375,11 @@ def score_eras(
     Parameters
     ----------
     eras
-        Iterable (e.g. a generator) of :class:`EraInput`.
+        Iterable (e.g. a generator) of :class:`~kardashev.data.era.Era` with ``predictions`` and
+        ``target`` (and optionally ``meta_model``, ``benchmark``, ``features``; a ``gaussianized``
+        matrix the era carries is used instead of sorting again).
     model_names
-        One name per prediction column (the same models every era).
+        One name per prediction column (default: each era's ``model_names``).
     show_progress
         Show a rich progress bar over eras (``total`` eras if known).
 
@@ -414,15 +391,16 @@ def score_eras(
     frames = [
         score_era(
             era.predictions,
-            era.targets,
+            era.target,
             meta_model=era.meta_model,
             benchmark=era.benchmark,
             features=era.features,
-            model_names=model_names,
+            model_names=model_names if model_names is not None else era.model_names,
             era=era.era,
             metrics=metrics,
             target_pow15=target_pow15,
             max_filtered_ratio=max_filtered_ratio,
+            gaussianized=era.gaussianized,
         ).to_frame()
         for era in _with_progress(eras, show_progress=show_progress, total=total)
     ]
@@ -431,7 +409,7 @@ def score_eras(
     return pd.concat(frames, ignore_index=True)
 
 
-def _with_progress(eras: Iterable[EraInput], *, show_progress: bool, total: int | None) -> Iterator[EraInput]:
+def _with_progress(eras: Iterable[Era], *, show_progress: bool, total: int | None) -> Iterator[Era]:
     if not show_progress:
         yield from eras
         return

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from kardashev.data.era import Era
 from kardashev.errors import ConfigError, DataFormatError, NotFoundError
-from kardashev.scoring.batch import EraInput
 
 __all__ = ["ScoringInputs", "open_scoring_inputs", "read_table"]
 
@@ -221,7 +221,7 @@ def _feature_names(data_path: Path, feature_set: str | None, data_columns: list[
 
 @dataclass(frozen=True)
 class ScoringInputs:
-    """Checked scoring inputs; :meth:`iter_eras` yields one :class:`EraInput` at a time.
+    """Checked scoring inputs; :meth:`iter_eras` yields one :class:`~kardashev.data.era.Era` at a time.
 
     Attributes
     ----------
@@ -258,7 +258,7 @@ class ScoringInputs:
             frame = frame.reset_index() if "id" not in frame.columns else frame
             yield str(era), _normalize_keys(frame)
 
-    def iter_eras(self) -> Iterator[EraInput]:
+    def iter_eras(self) -> Iterator[Era]:
         """Yield each era's row-aligned arrays (predictions missing for an id are NaN)."""
         predictions = self.predictions.set_index(["era", "id"])[list(self.model_names)]
         references = {
@@ -276,10 +276,12 @@ class ScoringInputs:
                 else ref.reindex(keys if ref.index.nlevels == 2 else pd.Index(ids)).to_numpy(dtype=np.float64)
                 for label, ref in references.items()
             }
-            yield EraInput(
-                era=era,
+            yield Era.build(
+                era,
+                ids,
                 predictions=predictions.reindex(keys).to_numpy(dtype=np.float64),
-                targets=frame[self.target_name].to_numpy(dtype=np.float64),
+                model_names=self.model_names,
+                target=frame[self.target_name].to_numpy(dtype=np.float64),
                 meta_model=values["meta_model"],
                 benchmark=values["benchmark"],
                 features=frame[list(self.feature_names)].to_numpy(dtype=np.float64)

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError
-from kardashev.scoring.batch import EraInput, score_eras
+from kardashev.scoring.batch import score_eras
 
 __all__ = ["score_frame"]
 
@@ -104,15 +105,17 @@ def score_frame(
             return series.reindex(keys).to_numpy(dtype=np.float64)
         return series.reindex(keys.get_level_values("id")).to_numpy(dtype=np.float64)
 
-    def eras() -> Iterator[EraInput]:
+    def eras() -> Iterator[Era]:
         for era, group in data.groupby("era", sort=False):
             if era not in predicted_eras:
                 continue
             keys = pd.MultiIndex.from_arrays([group["era"], group["id"]], names=["era", "id"])
-            yield EraInput(
-                era=str(era),
+            yield Era.build(
+                str(era),
+                group["id"].to_numpy(),
                 predictions=predictions[models].reindex(keys).to_numpy(dtype=np.float64),
-                targets=group[target].to_numpy(dtype=np.float64),
+                model_names=models,
+                target=group[target].to_numpy(dtype=np.float64),
                 meta_model=reference(meta_model, keys),
                 benchmark=reference(benchmark, keys),
                 features=group[feature_names].to_numpy(dtype=np.float64) if feature_names else None,

@@ -9,8 +9,8 @@ so an operator can plug a different optimizer configuration or score set.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -60,12 +60,15 @@ class StandardScorer:
         Bagged TC draws (0: exact TC at the actual stakes).
     scores
         The score names to compute when the data allow (default :data:`ROUND_SCORES`).
+    timings
+        Optional mapping that accumulates the seconds spent per part (see ``score_era_all``).
     """
 
     optimizer_config: OptimizerConfig | None = None
     compute_tc: bool = True
     tc_bags: int = 0
     scores: tuple[str, ...] = ROUND_SCORES
+    timings: MutableMapping[str, float] | None = field(default=None, compare=False)
 
     def __call__(self, *, kind: RoundKind, era: Era) -> dict[str, np.ndarray]:
         era = with_meta_model(era)  # blended from the era's one gaussianization
@@ -78,7 +81,7 @@ class StandardScorer:
             if name in allowed and (self.compute_tc or SCORES[name].layer != "contribution")
         ]
         options = ContributionOptions(optimizer_config=self.optimizer_config, tc_bags=self.tc_bags)
-        scores = score_era_all(era, names, kind=kind.value, options=options)
+        scores = score_era_all(era, names, kind=kind.value, options=options, timings=self.timings)
         scores.setdefault("mmc", np.full(era.n_models, np.nan))  # no meta model: nothing to add to
         return {
             name: np.asarray(values, dtype=float).reshape(era.n_models) for name, values in scores.items()
