@@ -196,7 +196,7 @@ def test_valid_uploads_csv_parquet_multipart_and_signals(live, setup):
 
     rng = np.random.default_rng(1)
     signals = pd.DataFrame(
-        {"bloomberg_ticker": [*TICKERS[:120], "UNKNOWN US"], "signal": rng.normal(size=121)}
+        {"bloomberg_ticker": [*TICKERS[:120], "UNKNOWN US"], "signal": rng.random(size=121)}
     )
     response = _post(
         live, setup, signals.to_csv(index=False).encode(), round_number=setup["signals"], model="late_model"

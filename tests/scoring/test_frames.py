@@ -61,14 +61,19 @@ def test_feature_neutral_corr(case: Case) -> None:
     assert_series_close(ours, reference)
 
 
-def test_feature_neutral_corr_constant_column_is_nan_not_an_error() -> None:
+def test_feature_neutral_corr_constant_column_is_an_error_as_numerai_tools_asserts() -> None:
     case = make_case(7, constant=True, nan=False)
     predictions = case.predictions.sort_index()
     features = case.features.loc[predictions.index]
-    ours = frames.feature_neutral_corr(predictions, features, case.targets)
-    assert np.isnan(ours["constant"])
+    with pytest.raises(AssertionError):
+        nt.feature_neutral_corr(predictions, features, case.targets)
+    with pytest.raises(InvalidInputError, match="constant"):
+        frames.feature_neutral_corr(predictions, features, case.targets)
     others = predictions.drop(columns="constant")
-    assert_series_close(ours.drop("constant"), nt.feature_neutral_corr(others, features, case.targets))
+    assert_series_close(
+        frames.feature_neutral_corr(others, features, case.targets),
+        nt.feature_neutral_corr(others, features, case.targets),
+    )
 
 
 def test_neutral_correlation(case: Case) -> None:
@@ -97,7 +102,8 @@ def test_neutralize_constant_column_is_nan() -> None:
 def test_rank_transforms(case: Case) -> None:
     predictions = case.predictions.sort_index()
     np.testing.assert_array_equal(frames.tie_kept_rank(predictions), nt.tie_kept_rank(predictions))
-    np.testing.assert_array_equal(frames.gaussian(predictions), nt.gaussian(nt.tie_kept_rank(predictions)))
+    np.testing.assert_array_equal(frames.gaussianize(predictions), nt.gaussian(nt.tie_kept_rank(predictions)))
+    np.testing.assert_array_equal(frames.gaussian(predictions), nt.gaussian(predictions))
     clean = predictions.dropna()
     np.testing.assert_array_equal(
         frames.tie_kept_rank__gaussianize__pow_1_5(clean), nt.tie_kept_rank__gaussianize__pow_1_5(clean)
@@ -194,7 +200,8 @@ def test_inputs_are_not_mutated(case: Case) -> None:
     frames.numerai_corr(case.predictions, case.targets)
     frames.correlation_contribution(case.predictions, case.meta_model, case.targets)
     frames.neutral_contribution(case.predictions, case.meta_model, case.features, case.targets)
-    frames.feature_neutral_corr(case.predictions, case.features, case.targets)
+    clean = case.predictions.dropna().sort_index()
+    frames.feature_neutral_corr(clean, case.features.loc[clean.index], case.targets)
     frames.neutral_correlation(case.predictions, case.features, case.targets)
     after = [case.predictions, case.targets, case.meta_model, case.features]
     for original, current in zip(before, after, strict=True):

@@ -112,6 +112,25 @@ def test_churn_rule_sets_stake_at_risk_to_zero():
     assert plain.payouts.tolist() == [2 * TOKEN] * 5
 
 
+def test_neutral_churn_penalty_scales_positive_payouts_only():
+    from numerai_tools.signals import neutral_churn_penalty
+
+    rule = ChurnRule(max_churn=2.0, max_turnover=10.0, neutral_churn_threshold=0.1)
+    config = PayoutConfig(score_multipliers={"mpc": 1.0}, churn_rule=rule)
+    stakes = [1000 * TOKEN] * 4
+    churns = [0.05, 0.2, np.nan, 0.2]
+    result = compute_payouts(stakes, {"mpc": [0.02, 0.02, 0.02, -0.02]}, config=config, neutral_churn=churns)
+    kept = [neutral_churn_penalty(c) for c in (0.05, 0.2, 1.0)]  # NaN: nothing compared, counts as 1.0
+    expected = [int(1000 * TOKEN * round(0.02 * k, 12)) for k in kept] + [-20 * TOKEN]
+    assert [abs(a - b) <= 1 for a, b in zip(result.payouts.tolist(), expected, strict=True)] == [True] * 4
+    assert result.payouts[0] == 20 * TOKEN and result.payouts[3] == -20 * TOKEN  # burns are not reduced
+    assert PayoutConfig.from_dict(config.to_dict()).churn_rule == rule
+    with pytest.raises(ConfigError):
+        ChurnRule(neutral_churn_threshold=2.5)
+    with pytest.raises(ConfigError):
+        ChurnRule(neutral_churn_scaling_factor=0.0)
+
+
 def test_configuration_is_checked_normalized_and_round_trips():
     config = PayoutConfig(score_multipliers={"CORR": 0.5, "Tc": 2}, cap=0.1, payout_threshold=10.0)
     assert dict(config.score_multipliers) == {"corr": 0.5, "tc": 2.0}
@@ -193,9 +212,11 @@ def test_max_churn_and_turnover_against_scipy_spearman_and_by_hand():
     max_churn, max_turnover = max_churn_and_turnover(current, [close, shifted, far * 0 + 9], rule=rule)
     expected = 1 - spearmanr(current.iloc[5:], far.iloc[5:]).statistic  # the third is beyond the lookback
     assert max_churn == pytest.approx(expected) and math.isnan(max_turnover)
-    assert all(math.isnan(value) for value in max_churn_and_turnover(current, [], rule=rule))
+    # nothing to compare with: churn 1.0, numerai-tools' value for a first submission
+    first_churn, first_turnover = max_churn_and_turnover(current, [], rule=rule)
+    assert first_churn == 1.0 and math.isnan(first_turnover)  # no weights given: turnover not evaluated
     # A constant earlier signal cannot be compared: skipped rather than fatal.
-    assert math.isnan(max_churn_and_turnover(current, [current * 0 + 0.5], rule=rule)[0])
+    assert max_churn_and_turnover(current, [current * 0 + 0.5], rule=rule)[0] == 1.0
 
     weights = pd.Series([0.5, -0.5, 0.0], index=["a", "b", "c"])
     earlier = [pd.Series([0.25, -0.25, 0.1], index=["a", "b", "d"])]

@@ -35,7 +35,7 @@ def good_classic_rows():
 
 
 def signals_frame(n=120, *, column="numerai_ticker", value="signal", start=0):
-    return pd.DataFrame({column: TICKERS[start : start + n], value: np.linspace(-1.0, 3.0, n)})
+    return pd.DataFrame({column: TICKERS[start : start + n], value: np.linspace(0.0, 1.0, n)})
 
 
 def expect(code, fn, *args, **kwargs):
@@ -192,8 +192,8 @@ def test_message_quotes_a_few_examples_and_the_full_count():
 
 def test_signals_rank_fill_and_drop_unknown_tickers():
     frame = signals_frame(120)
-    frame.loc[len(frame)] = ["NOPE XX", 10.0]
-    frame.loc[len(frame)] = ["ALSO NOPE", 11.0]
+    frame.loc[len(frame)] = ["NOPE XX", 0.3]
+    frame.loc[len(frame)] = ["ALSO NOPE", 0.4]
     result = validate_signals(frame, universe=TICKERS)
     assert result.kind is RoundKind.SIGNALS
     assert result.dropped_tickers == ("ALSO NOPE", "NOPE XX")
@@ -208,7 +208,7 @@ def test_signals_rank_fill_and_drop_unknown_tickers():
 
 
 def test_signals_ties_share_their_average_rank():
-    frame = pd.DataFrame({"ticker": TICKERS[:100], "prediction": [1.0] * 50 + [2.0] * 50})
+    frame = pd.DataFrame({"ticker": TICKERS[:100], "prediction": [0.2] * 50 + [0.8] * 50})
     result = validate_signals(frame, universe=TICKERS[:100])
     np.testing.assert_allclose(result.values, [0.25] * 50 + [0.75] * 50)
 
@@ -220,7 +220,9 @@ def test_signals_ticker_column_names(column):
 
 def test_signals_ticker_map_and_csv_with_date():
     figis = {ticker: f"BBG{i:09d}" for i, ticker in enumerate(TICKERS)}
-    frame = pd.DataFrame({"composite_figi": [figis[t] for t in TICKERS[:110]], "signal": np.arange(110.0)})
+    frame = pd.DataFrame(
+        {"composite_figi": [figis[t] for t in TICKERS[:110]], "signal": np.arange(110.0) / 110}
+    )
     frame["date"] = "2026-11-20"
     data = frame.to_csv(index=False).encode()
     reverse = {figi: ticker for ticker, figi in figis.items()}
@@ -304,7 +306,7 @@ def test_dispatch_by_kind_and_config_errors():
     )
     assert validate_submission(signals_frame(), kind=RoundKind.SIGNALS, universe=TICKERS).n_submitted == 120
     with pytest.raises(ConfigError):
-        validate_submission(b"x", kind="crypto", universe=LIVE_IDS)
+        validate_submission(b"x", kind="futures", universe=LIVE_IDS)
     with pytest.raises(ConfigError):
         validate_classic(classic_csv(good_classic_rows()), live_ids=[])
     with pytest.raises(ConfigError):
@@ -393,6 +395,6 @@ def test_odd_dataframe_cells_only_raise_submission_errors(columns, n_rows, data,
 
 
 def test_undecodable_bytes_in_a_dataframe_are_reported_not_crashed():
-    frame = pd.DataFrame({"ticker": [b"\x80", *TICKERS[1:110]], "signal": np.arange(110.0)})
+    frame = pd.DataFrame({"ticker": [b"\x80", *TICKERS[1:110]], "signal": np.arange(110.0) / 110})
     result = validate_signals(frame, universe=TICKERS)
     assert result.dropped_tickers == ("b'\\x80'",) and result.n_submitted == 109

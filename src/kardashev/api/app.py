@@ -12,6 +12,7 @@ from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
 from kardashev.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from kardashev.api.settings import Settings
+from kardashev.api.web import mount_web
 
 if TYPE_CHECKING:
     from kardashev.api.context import Clock
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     their own.
     """
     from kardashev.api.context import ApiContext
+    from kardashev.api.graphql import router as graphql_router
     from kardashev.api.routes import include_routes
 
     settings = settings or Settings.from_env()
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = context
     install_error_handlers(app)
     include_routes(app)
+    app.include_router(graphql_router)  # numerapi-compatible /graphql
+    mount_web(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app

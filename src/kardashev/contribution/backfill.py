@@ -42,7 +42,6 @@ from kardashev.data.era import Era
 from kardashev.errors import ConflictError, DataFormatError
 from kardashev.execution import Executor, LocalExecutor
 from kardashev.portfolio import OptimizerConfig
-from kardashev.scoring.registry import available_scores
 
 __all__ = ["SCORES", "BackfillOptions", "BackfillResult", "backfill", "era_scores", "parts_folder"]
 
@@ -102,7 +101,6 @@ def era_scores(era: Era, *, options: BackfillOptions, executor: Executor | None 
     era's inputs allow (:func:`kardashev.contribution.scores.score_era_all`), TC's draws and True
     Return's models as work units on ``executor``.
     """
-    names = [name for name in SCORES if name in available_scores(era)]
     contribution = ContributionOptions(
         optimizer_config=options.optimizer,
         tc_bags=options.bags,
@@ -112,7 +110,7 @@ def era_scores(era: Era, *, options: BackfillOptions, executor: Executor | None 
         bags_per_unit=options.bags_per_unit,
     )
     executor = LocalExecutor() if executor is None else executor
-    values = score_era_all(era, names, options=contribution, executor=executor)
+    values = score_era_all(era, SCORES, options=contribution, executor=executor, only_available=True)
     names = [name for name in SCORES if name in values]
     n_models = era.n_models
     return pd.DataFrame(

@@ -83,11 +83,13 @@ def score_era_all(
     options: ContributionOptions | None = None,
     target_pow15: bool = True,
     timings: MutableMapping[str, float] | None = None,
+    only_available: bool = False,
     executor: Executor | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Scores of every model of ``era``: name → ``(n_models,)`` floats, in registry order.
 
-    ``names`` default to every registered score the era's inputs allow (for a ``kind`` tournament).
+    ``names`` default to every registered score the era's inputs allow (for a ``kind`` tournament);
+    with ``only_available`` the names the era cannot provide are skipped instead of refused.
     The meta model, when the era has none, is blended from the era's own predictions (stake-weighted,
     or naive without stakes). TC needs stakes with a positive total and realized returns; True Return
     realized returns; both use the era's exposures, risk model, ADV and previous holdings.
@@ -100,7 +102,8 @@ def score_era_all(
     clock = _Clock(timings)
     era = with_meta_model(era)
     clock.lap("gaussianize_meta_model")
-    wanted = list(available_scores(era, kind=kind) if names is None else names)
+    allowed = available_scores(era, kind=kind)
+    wanted = list(allowed if names is None else [n for n in names if not only_available or n in allowed])
     check_names(wanted, era, kind=kind)
     results, era = compute_scores(
         era, [n for n in wanted if SCORES[n].layer == "scoring"], kind=kind, target_pow15=target_pow15

@@ -34,6 +34,7 @@ from kardashev.scoring import (
     numerai_corr,
     orthonormal_neutralizers,
 )
+from kardashev.scoring.summary import sharpe_ratio
 
 __all__ = [
     "PAYOUT_RULES",
@@ -101,16 +102,13 @@ class FundTrack:
 
     @property
     def sharpe(self) -> float:
-        std = float(np.std(self.returns))
-        return float(np.mean(self.returns) / std) if std > 0 else float("nan")
+        return sharpe_ratio(self.returns)
 
     def rolling_sharpe(self, window: int) -> np.ndarray:
         """Sharpe of the last ``window`` eras at each era (NaN before ``window`` eras)."""
         out = np.full(len(self.returns), np.nan)
         for end in range(window, len(self.returns) + 1):
-            chunk = self.returns[end - window : end]
-            std = float(np.std(chunk))
-            out[end - 1] = np.mean(chunk) / std if std > 0 else np.nan
+            out[end - 1] = sharpe_ratio(self.returns[end - window : end])
         return out
 
     def half_means(self) -> tuple[float, float]:
@@ -125,12 +123,7 @@ class FundTrack:
     def half_sharpes(self) -> tuple[float, float]:
         """Sharpe of the first and of the second half of the season."""
         half = len(self.returns) // 2
-
-        def sharpe(values: np.ndarray) -> float:
-            std = float(np.std(values))
-            return float(np.mean(values) / std) if std > 0 and len(values) else float("nan")
-
-        return sharpe(self.returns[:half]), sharpe(self.returns[half:])
+        return sharpe_ratio(self.returns[:half]), sharpe_ratio(self.returns[half:])
 
 
 @dataclass(frozen=True)

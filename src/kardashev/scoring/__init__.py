@@ -1,4 +1,4 @@
-"""Numerai-exact scoring: rank transforms, CORR, MMC/BMC, FNC, exposures, churn, summaries.
+"""Numerai-exact scoring: rank transforms, CORR, MMC/BMC, FNC, exposures, churn, neutral churn, summaries.
 
 Array core: 2-D inputs are ``(n_stocks, n_models)`` and handled column-wise; 1-D inputs are one
 model; rows of all inputs are aligned (row ``i`` is the same stock everywhere) and rows with a NaN
@@ -25,6 +25,7 @@ from kardashev.scoring.exposure import (
     pairwise_correlations,
     rms_feature_exposure,
 )
+from kardashev.scoring.neutral_churn import neutral_churn, neutral_churn_penalty, neutral_signal
 from kardashev.scoring.neutralization import (
     NeutralizerBasis,
     feature_neutral_corr,
@@ -56,6 +57,16 @@ from kardashev.scoring.summary import (
     summarize_series,
 )
 from kardashev.scoring.tables import score_frame
+from kardashev.scoring.transforms import (
+    center,
+    gaussian,
+    min_max_normalize,
+    power,
+    rank,
+    standardize,
+    tie_broken_rank,
+    weight_normalize,
+)
 from kardashev.scoring.weights import stake_weight
 
 __all__ = [
@@ -68,12 +79,14 @@ __all__ = [
     "alpha",
     "apy",
     "autocorrelation",
+    "center",
     "churn",
     "correlation_contribution",
     "correlation_with_meta_model",
     "diagnostics",
     "feature_exposures",
     "feature_neutral_corr",
+    "gaussian",
     "gaussianize",
     "hit_rate",
     "max_drawdown",
@@ -83,8 +96,12 @@ __all__ = [
     "max_pairwise_correlation",
     "mean_pairwise_correlation",
     "meta_portfolio_contribution",
+    "min_max_normalize",
+    "neutral_churn",
+    "neutral_churn_penalty",
     "neutral_contribution",
     "neutral_correlation",
+    "neutral_signal",
     "neutralize",
     "neutralized_weights",
     "neutralizer_basis",
@@ -96,6 +113,8 @@ __all__ = [
     "pearson_correlation",
     "pearson_matrix",
     "pow15",
+    "power",
+    "rank",
     "rms_feature_exposure",
     "score_era",
     "score_eras",
@@ -103,10 +122,13 @@ __all__ = [
     "sharpe_ratio",
     "smart_sharpe",
     "stake_weight",
+    "standardize",
     "summarize",
     "summarize_series",
+    "tie_broken_rank",
     "tie_kept_rank",
     "tie_kept_rank_gauss_pow15",
     "turnover",
     "variance_normalize",
+    "weight_normalize",
 ]

@@ -23,7 +23,7 @@ from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
 from kardashev.scoring.correlation import pearson_matrix
-from kardashev.scoring.neutralization import neutralizer_basis
+from kardashev.scoring.neutralization import NeutralizerBasis, neutralizer_basis
 from kardashev.scoring.ranking import (
     gaussianize,
     gaussianize_and_pow15,
@@ -113,15 +113,21 @@ def _score_clean_columns(
             predictions.T, gauss=True, pow15_references=references, gauss_references=gauss_references
         )
     )
+    shared = gauss_rows is not None
     if gauss_rows is not None:
         gauss_dots = gauss_rows @ gauss_references
-        if "corr" in wanted or cwmm_reference is not None:
-            powered_rows = pow15(gauss_rows)
+        powered_references = [target_used] if "corr" in wanted else []
+        powered_references += [cwmm_reference] if cwmm_reference is not None else []
+        if powered_references:  # block by block: no powered copy of the whole matrix
+            correlations = np.empty((len(powered_references), gauss_rows.shape[0]))
+            for block in _row_blocks(gauss_rows.shape):
+                powered_rows = pow15(gauss_rows[block])
+                for r, reference in enumerate(powered_references):
+                    correlations[r, block] = _row_correlations(powered_rows, reference)
             if "corr" in wanted:
-                scores["corr"] = _row_correlations(powered_rows, target_used)
+                scores["corr"] = correlations[0]
             if cwmm_reference is not None:
-                scores["cwmm"] = _row_correlations(powered_rows, cwmm_reference)
-            del powered_rows
+                scores["cwmm"] = correlations[-1]
     elif sorted_rows is not None and sorted_rows.gauss is not None and sorted_rows.gauss_dots is not None:
         gauss_rows, gauss_dots = sorted_rows.gauss, sorted_rows.gauss_dots
         if "corr" in wanted:
@@ -148,22 +154,17 @@ def _score_clean_columns(
             if sorted_rows is not None
             else np.all(gauss_rows == 0.0, axis=1)  # a constant column gaussianizes to exact zeros
         )
-        # gauss_rows is not used after this: the residual may overwrite it
-        owned = sorted_rows is not None and not constant.any()
-        neutral_rows = basis.residual_rows(
-            gauss_rows[~constant] if constant.any() else gauss_rows, overwrite=owned
-        )
-        # variance_normalize (ddof 0) before ranking again, as numerai-tools does (divided block by block)
-        means = neutral_rows.mean(axis=1)
-        variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
-        deviations = np.sqrt(np.maximum(variances, 0.0))
         fnc = np.full(predictions.shape[1], np.nan)
-        sorted_neutral = sort_rows(neutral_rows, pow15_references=(target_used,), divisors=deviations)
-        if sorted_neutral is not None:
-            fnc[~constant] = sorted_neutral.correlations[0]
-        else:
-            neutral_rows /= deviations[:, None]
-            fnc[~constant] = _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
+        varying = np.flatnonzero(~constant)
+        if shared:  # the era's shared matrix is read, never overwritten: residuals block by block
+            for block in _row_blocks((varying.size, gauss_rows.shape[1])):
+                rows = varying[block]
+                fnc[rows] = _neutral_corr(basis, gauss_rows[rows], target_used, overwrite=True)
+        else:  # gauss_rows is not used after this: the residual may overwrite it
+            owned = sorted_rows is not None and not constant.any()
+            fnc[varying] = _neutral_corr(
+                basis, gauss_rows[~constant] if constant.any() else gauss_rows, target_used, overwrite=owned
+            )
         scores["fnc"] = fnc
     if wanted & {"feature_exposure_max", "feature_exposure_rms"} and features is not None:
         exposures = np.abs(pearson_matrix(features, predictions))
@@ -176,6 +177,35 @@ def _score_clean_columns(
                 count > 0, np.sqrt((filled**2).sum(axis=0) / count), np.nan
             )
     return {name: values for name, values in scores.items() if name in wanted}
+
+
+_BLOCK_BYTES = 32 * 2**20  # rows of a shared matrix transformed at a time
+
+
+def _row_blocks(shape: tuple[int, int]) -> list[slice]:
+    """Slices of about ``_BLOCK_BYTES`` of float64 rows covering ``shape[0]`` rows."""
+    rows = max(1, _BLOCK_BYTES // (8 * max(1, shape[1])))
+    return [slice(start, min(start + rows, shape[0])) for start in range(0, shape[0], rows)]
+
+
+def _neutral_corr(
+    basis: NeutralizerBasis,
+    gauss_rows: NDArray[np.float64],
+    target_used: NDArray[np.float64],
+    *,
+    overwrite: bool,
+) -> NDArray[np.float64]:
+    """FNC of non-constant gaussianized rows ``(m, n)``: CORR of the variance-normalized residual."""
+    neutral_rows = basis.residual_rows(gauss_rows, overwrite=overwrite)
+    # variance_normalize (ddof 0) before ranking again, as numerai-tools does (divided block by block)
+    means = neutral_rows.mean(axis=1)
+    variances = np.einsum("ij,ij->i", neutral_rows, neutral_rows) / neutral_rows.shape[1] - means**2
+    deviations = np.sqrt(np.maximum(variances, 0.0))
+    sorted_neutral = sort_rows(neutral_rows, pow15_references=(target_used,), divisors=deviations)
+    if sorted_neutral is not None:
+        return sorted_neutral.correlations[0]
+    neutral_rows /= deviations[:, None]
+    return _row_correlations(tie_kept_rank_gauss_pow15(neutral_rows.T).T, target_used)
 
 
 def _row_correlations(rows: NDArray[np.float64], reference: NDArray[np.float64]) -> NDArray[np.float64]:

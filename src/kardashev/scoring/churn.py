@@ -14,8 +14,8 @@ __all__ = ["churn", "turnover"]
 
 
 def _top_bottom_sets(values: np.ndarray, top_bottom: int) -> tuple[set[int], set[int]]:
-    valid = np.flatnonzero(~np.isnan(values))
-    order = valid[np.argsort(values[valid], kind="stable")]
+    # numerai-tools' order: a stable argsort with NaN last, so NaN rows count among the top names
+    order = np.argsort(values, kind="stable")
     return set(order[-top_bottom:].tolist()), set(order[:top_bottom].tolist())
 
 
@@ -29,7 +29,8 @@ def churn(
     """Churn between two signals on the same rows: ``1 - spearman(first, second)`` (0 … 2).
 
     With ``top_bottom = k`` it is instead ``1 - (|top_k ∩ top_k'| + |bot_k ∩ bot_k'|) / (2k)``, the share
-    of the k highest and k lowest names that changed (ties broken by row order).
+    of the k highest and k lowest names that changed (ties broken by row order; as in numerai-tools a
+    NaN sorts above every number, so NaN rows count among the top names).
 
     Parameters
     ----------

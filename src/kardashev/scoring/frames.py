@@ -1,4 +1,10 @@
-"""pandas wrappers with numerai-tools' names and argument orders.
+"""pandas wrappers with numerai-tools' names and argument orders: its ``scoring`` and ``signals`` modules.
+
+Every function numerai-tools 0.7.2 defines in ``numerai_tools.scoring`` and ``numerai_tools.signals``
+is here under the same name (helpers from :mod:`kardashev.scoring.frames_tools`, Signals scores from
+:mod:`kardashev.scoring.frames_signals`); ``numerai_tools.submissions`` is
+:mod:`kardashev.scoring.submissions`. ``gaussian`` is the normal quantile of the raw values, as in
+numerai-tools; the rank-first transform is :func:`gaussianize`.
 
 Each wrapper only aligns (numerai-tools' rules: NaN rows dropped, sorted intersection of ids, at
 most 20% of any input's ids lost), converts to arrays and labels the result; the math is in the
@@ -16,30 +22,95 @@ from kardashev.scoring import correlation as _correlation
 from kardashev.scoring import exposure as _exposure
 from kardashev.scoring import neutralization as _neutralization
 from kardashev.scoring import ranking as _ranking
-from kardashev.scoring import signals as _signals
 from kardashev.scoring import weights as _weights
 from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, union_frame_index
-from kardashev.scoring.churn import churn as _core_churn
-from kardashev.scoring.churn import turnover as _core_turnover
+from kardashev.scoring.frames_signals import (
+    alpha,
+    calculate_max_churn_and_turnover,
+    calculate_mean_neutral_churn,
+    churn,
+    generate_neutralized_weights,
+    meta_portfolio_contribution,
+    neutral_churn,
+    neutral_churn_penalty,
+    turnover,
+)
+from kardashev.scoring.frames_tools import (
+    center,
+    check_sorted,
+    contribution_scores,
+    correlation,
+    filter_sort_index,
+    filter_sort_index_many,
+    filter_sort_top_bottom,
+    filter_sort_top_bottom_concat,
+    gaussian,
+    min_max_normalize,
+    neutralize_frame,
+    one_hot_encode,
+    pearson_correlation,
+    power,
+    rank,
+    rank_series,
+    sharpe_ratio,
+    spearman_correlation,
+    standardize,
+    tie_broken_rank,
+    tie_broken_rank_correlation,
+    tie_kept_rank,
+    tie_kept_rank__gaussianize__pow_1_5,
+    validate_indices,
+    variance_normalize,
+    weight_normalize,
+)
 
 __all__ = [
     "alpha",
+    "calculate_max_churn_and_turnover",
+    "calculate_mean_neutral_churn",
+    "center",
     "churn",
+    "contribution_scores",
+    "correlation",
     "correlation_contribution",
     "feature_exposures",
     "feature_neutral_corr",
+    "filter_sort_index",
+    "filter_sort_index_many",
+    "filter_sort_top_bottom",
+    "filter_sort_top_bottom_concat",
     "gaussian",
+    "gaussianize",
+    "generate_neutralized_weights",
     "max_feature_correlation",
     "meta_portfolio_contribution",
+    "min_max_normalize",
+    "neutral_churn",
+    "neutral_churn_penalty",
     "neutral_contribution",
     "neutral_correlation",
     "neutralize",
     "numerai_corr",
+    "one_hot_encode",
+    "orthogonalize",
     "pairwise_correlations",
+    "pearson_correlation",
+    "power",
+    "rank",
+    "rank_series",
+    "sharpe_ratio",
+    "spearman_correlation",
     "stake_weight",
+    "standardize",
+    "tie_broken_rank",
+    "tie_broken_rank_correlation",
     "tie_kept_rank",
+    "tie_kept_rank__gaussianize__neutralize__variance_normalize",
     "tie_kept_rank__gaussianize__pow_1_5",
     "turnover",
+    "validate_indices",
+    "variance_normalize",
+    "weight_normalize",
 ]
 
 _ALL_ROWS = 1.0  # the wrappers check the id ratios; the core then keeps every complete row
@@ -80,27 +151,24 @@ def _aligned(
     return ids, arrays
 
 
-def tie_kept_rank(df: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-    """Percentile rank each column keeping ties: ``(rank_average - 0.5) / count``."""
-    values = _ranking.tie_kept_rank(df.to_numpy(dtype=np.float64))
-    return df.__class__(
-        values, index=df.index, **({"columns": df.columns} if df.ndim == 2 else {"name": df.name})
-    )
-
-
-def gaussian(df: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-    """``Φ⁻¹(tie_kept_rank(x))`` column-wise (numerai-tools' ``gaussian(tie_kept_rank(df))``)."""
+def gaussianize(df: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """``Φ⁻¹(tie_kept_rank(x))`` per column (numerai-tools' ``gaussian(tie_kept_rank(df))``), any id order."""
     values = _ranking.gaussianize(df.to_numpy(dtype=np.float64))
     return df.__class__(
         values, index=df.index, **({"columns": df.columns} if df.ndim == 2 else {"name": df.name})
     )
 
 
-def tie_kept_rank__gaussianize__pow_1_5(df: pd.DataFrame) -> pd.DataFrame:
-    """``pow(Φ⁻¹(tkr(x)), 1.5)`` column-wise."""
-    return pd.DataFrame(
-        _ranking.tie_kept_rank_gauss_pow15(df.to_numpy(dtype=np.float64)), index=df.index, columns=df.columns
-    )
+def orthogonalize(v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``v - u (vᵀu)/(uᵀu)`` (numerai-tools' formula, shapes included)."""
+    return _contribution.orthogonalize(v, u)
+
+
+def tie_kept_rank__gaussianize__neutralize__variance_normalize(
+    df: pd.DataFrame, neutralizers: pd.DataFrame
+) -> pd.DataFrame:
+    """``variance_normalize(neutralize(gaussian(tie_kept_rank(df)), neutralizers))``."""
+    return variance_normalize(neutralize(gaussian(tie_kept_rank(df)), neutralizers))
 
 
 def numerai_corr(
@@ -165,6 +233,9 @@ def neutral_contribution(
         ],
         max_filtered_index_ratio,
     )
+    if top_bottom is not None and top_bottom > 0:  # NaN (constant) columns lose their top/bottom ids there
+        complete = ~(np.isnan(target) | np.isnan(meta) | np.isnan(matrix).any(axis=1))
+        _refuse_constant(matrix[complete & ~np.isnan(neutral).any(axis=1)], predictions.columns)
     scores = _contribution.neutral_contribution(
         matrix, meta, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
@@ -173,16 +244,7 @@ def neutral_contribution(
 
 def neutralize(df: pd.DataFrame, neutralizers: pd.DataFrame, proportion: float = 1.0) -> pd.DataFrame:
     """Neutralize each column of ``df`` against ``neutralizers`` (same ids required, no NaN)."""
-    df = _frame(df, "df")
-    neutralizers = _frame(neutralizers, "neutralizers")
-    if not df.index.equals(neutralizers.index):
-        raise InvalidInputError(
-            "df and neutralizers must have the same ids in the same order", code="index_mismatch"
-        )
-    values = _neutralization.neutralize(
-        df.to_numpy(dtype=np.float64), neutralizers.to_numpy(dtype=np.float64), proportion=proportion
-    )
-    return pd.DataFrame(values, index=df.index, columns=df.columns)
+    return neutralize_frame(_frame(df, "df"), _frame(neutralizers, "neutralizers"), proportion)
 
 
 def neutral_correlation(
@@ -202,10 +264,24 @@ def neutral_correlation(
         ],
         max_filtered_index_ratio,
     )
+    complete = ~(np.isnan(target) | np.isnan(matrix).any(axis=1) | np.isnan(neutral).any(axis=1))
+    _refuse_constant(matrix[complete], predictions.columns)
     scores = _neutralization.neutral_correlation(
         matrix, neutral, target, top_bottom=top_bottom, max_filtered_ratio=_ALL_ROWS
     )
     return pd.Series(scores, index=predictions.columns)
+
+
+def _refuse_constant(matrix: np.ndarray, columns: pd.Index) -> None:
+    """A constant column is NaN after neutralizing, where numerai-tools asserts: an error here."""
+    if matrix.shape[0] == 0:
+        return
+    constant = np.all(matrix == matrix[:1], axis=0)
+    if constant.any():
+        raise InvalidInputError(
+            f"constant prediction columns cannot be neutralized: {list(columns[constant][:5])}",
+            code="constant_predictions",
+        )
 
 
 def feature_neutral_corr(
@@ -216,8 +292,16 @@ def feature_neutral_corr(
     *,
     max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> pd.Series:
-    """FNC of each prediction column; a constant column scores NaN (numerai-tools asserts)."""
+    """FNC of each prediction column (ids sorted, no NaN, features on the same ids, as numerai-tools
+    asserts; the array core scores a constant column NaN, here it is an error as there)."""
     predictions = _frame(predictions, "predictions")
+    features = _frame(features, "features")
+    check_sorted(predictions, "predictions")
+    if predictions.isna().to_numpy().any() or features.isna().to_numpy().any():
+        raise InvalidInputError("predictions and features must not contain NaN", code="nan_values")
+    if not predictions.index.equals(features.index):
+        raise InvalidInputError("predictions and features must have the same ids", code="index_mismatch")
+    _refuse_constant(predictions.to_numpy(dtype=np.float64), predictions.columns)
     _, (matrix, feature_matrix, target) = _aligned(
         [
             ("predictions", predictions),
@@ -261,16 +345,18 @@ def max_feature_correlation(
     s: pd.Series,
     features: pd.DataFrame,
     top_bottom: int | None = None,
-    *,
-    max_filtered_index_ratio: float = DEFAULT_MAX_FILTERED_RATIO,
 ) -> tuple[str, float]:
-    """``(feature name, |corr|)`` of the feature most correlated with the raw prediction ``s``."""
+    """``(feature name, |corr|)`` of the feature most correlated with the raw prediction ``s``
+    (:func:`pearson_correlation` of each feature with ``s``)."""
     features = _frame(features, "features")
-    values, feature_matrix = _common(
-        [("s", _series(s, "s")), ("features", features)], max_filtered_index_ratio
+    correlations = pd.Series(
+        {column: abs(pearson_correlation(features[column], s, top_bottom)) for column in features.columns},
+        dtype=np.float64,
     )
-    best, value = _exposure.max_feature_correlation(values, feature_matrix, top_bottom=top_bottom)
-    return str(features.columns[best]), value
+    if correlations.isna().all():
+        raise InvalidInputError("no feature has a defined correlation with s", code="constant_predictions")
+    best = correlations.idxmax()
+    return str(best), float(correlations[best])
 
 
 def pairwise_correlations(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -292,86 +378,3 @@ def stake_weight(predictions: pd.DataFrame, stakes: pd.Series) -> pd.Series:
         predictions[stakes.index].to_numpy(dtype=np.float64), stakes.to_numpy(dtype=np.float64)
     )
     return pd.Series(values, index=predictions.index)
-
-
-def churn(s1: pd.Series, s2: pd.Series, top_bottom: int | None = None) -> float:
-    """``1 - Spearman(s1, s2)`` on the common ids, or the top/bottom-``k`` turnover of names."""
-    s1, s2 = _series(s1, "s1"), _series(s2, "s2")
-    if top_bottom is not None and top_bottom > 0:
-        ids = s1.index.union(s2.index).sort_values()
-        return _core_churn(
-            s1.reindex(ids).to_numpy(dtype=np.float64),
-            s2.reindex(ids).to_numpy(dtype=np.float64),
-            top_bottom=top_bottom,
-        )
-    a, b = _common([("s1", s1), ("s2", s2)], DEFAULT_MAX_FILTERED_RATIO)
-    return _core_churn(a, b)
-
-
-def turnover(s1: pd.Series, s2: pd.Series) -> float:
-    """``Σ|w1 - w2| / 2`` on the common ids of two weight series."""
-    a, b = _common([("s1", _series(s1, "s1")), ("s2", _series(s2, "s2"))], DEFAULT_MAX_FILTERED_RATIO)
-    return _core_turnover(a, b)
-
-
-def alpha(
-    predictions: pd.DataFrame, neutralizers: pd.DataFrame, sample_weights: pd.Series, targets: pd.Series
-) -> pd.Series:
-    """Signals alpha of each prediction column."""
-    predictions = _frame(predictions, "predictions")
-    _, (matrix, target) = _aligned(
-        [("predictions", predictions), ("targets", _series(targets, "targets"))], DEFAULT_MAX_FILTERED_RATIO
-    )
-    ids = predictions.index.union(targets.index).sort_values()
-    neutral, weights = _reindex_complete(ids, matrix, target, neutralizers, sample_weights)
-    scores = _signals.alpha(matrix, neutral, weights, target, max_filtered_ratio=_ALL_ROWS)
-    return pd.Series(scores, index=predictions.columns)
-
-
-def meta_portfolio_contribution(
-    predictions: pd.DataFrame,
-    stakes: pd.Series,
-    neutralizers: pd.DataFrame,
-    sample_weights: pd.Series,
-    targets: pd.Series,
-) -> pd.Series:
-    """MPC of each model named in ``stakes`` (a linear, optimizer-free stand-in for TC)."""
-    predictions = _frame(predictions, "predictions")
-    missing = [name for name in stakes.index if name not in predictions.columns]
-    if missing:
-        raise InvalidInputError(
-            f"stakes name models without predictions: {missing[:5]}", code="unknown_models"
-        )
-    predictions = predictions[stakes.index]
-    _, (matrix, target) = _aligned(
-        [("predictions", predictions), ("targets", _series(targets, "targets"))], DEFAULT_MAX_FILTERED_RATIO
-    )
-    ids = predictions.index.union(targets.index).sort_values()
-    neutral, weights = _reindex_complete(ids, matrix, target, neutralizers, sample_weights)
-    scores = _signals.meta_portfolio_contribution(
-        matrix, stakes.to_numpy(dtype=np.float64), neutral, weights, target, max_filtered_ratio=_ALL_ROWS
-    )
-    return pd.Series(scores, index=stakes.index)
-
-
-def _reindex_complete(
-    ids: pd.Index,
-    matrix: np.ndarray,
-    target: np.ndarray,
-    neutralizers: pd.DataFrame,
-    sample_weights: pd.Series,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Neutralizers and sample weights on ``ids``; ids that will be scored must be covered."""
-    neutralizers = _frame(neutralizers, "neutralizers")
-    sample_weights = _series(sample_weights, "sample_weights")
-    scored = ~(np.isnan(matrix).any(axis=1) | np.isnan(target))
-    neutral = neutralizers.reindex(ids).to_numpy(dtype=np.float64)
-    weights = sample_weights.reindex(ids).to_numpy(dtype=np.float64)
-    uncovered = scored & (np.isnan(neutral).any(axis=1) | np.isnan(weights))
-    if uncovered.any():
-        raise InvalidInputError(
-            f"neutralizers / sample_weights are missing or NaN for {int(uncovered.sum())} scored ids, "
-            f"e.g. {ids[uncovered][:5].tolist()}",
-            code="nan_neutralizers",
-        )
-    return np.where(scored[:, None], neutral, 0.0), np.where(scored, weights, 0.0)

@@ -35,8 +35,8 @@ __all__ = [
     "with_gaussianized",
 ]
 
-CLASSIC, SIGNALS = "classic", "signals"
-_BOTH = frozenset({CLASSIC, SIGNALS})
+CLASSIC, SIGNALS, CRYPTO = "classic", "signals", "crypto"
+_BOTH = frozenset({CLASSIC, SIGNALS, CRYPTO})  # Crypto rounds are scored like Classic
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ SCORES: Mapping[str, Score] = {
             "tc",
             "TC",
             "True Contribution: Σs·∂(rᵀw*)/∂s_k of the fund's optimized portfolio",
-            ("predictions", "stakes", "realized_returns"),
+            ("predictions", "stakes", "realized_returns", "meta_model"),
             layer="contribution",
             payable=True,
         ),

@@ -15,7 +15,14 @@ from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_arr
 from kardashev.scoring.contribution import orthogonalize
 from kardashev.scoring.ranking import tie_kept_rank_gauss_pow15
 
-__all__ = ["alpha", "meta_portfolio_contribution", "neutralized_weights", "orthonormal_neutralizers"]
+__all__ = [
+    "alpha",
+    "meta_portfolio_contribution",
+    "neutralized_weights",
+    "orthonormal_neutralizers",
+    "portfolio_gradient",
+    "weights_from_ranked",
+]
 
 
 def orthonormal_neutralizers(
@@ -103,14 +110,43 @@ def neutralized_weights(
             raise InvalidInputError(f"{name} contain NaN", code="nan_values")
         if values.shape[0] != matrix.shape[0]:
             raise InvalidInputError(f"{name} have {values.shape[0]} rows, predictions have {matrix.shape[0]}")
-    ranked = tie_kept_rank_gauss_pow15(matrix)
-    result = (ranked - neutralizer_matrix @ (neutralizer_matrix.T @ (weights[:, None] * ranked))) * weights[
-        :, None
-    ]
+    result = weights_from_ranked(
+        tie_kept_rank_gauss_pow15(matrix),
+        neutralizer_matrix,
+        weights,
+        center_and_normalize=center_and_normalize,
+    )
+    return result[:, 0] if was_1d else result
+
+
+def weights_from_ranked(
+    ranked: NDArray[np.float64],
+    neutralizers: NDArray[np.float64],
+    sample_weights: NDArray[np.float64],
+    *,
+    center_and_normalize: bool = False,
+) -> NDArray[np.float64]:
+    """``(s' - N(Nᵀ(v∘s')))∘v`` for already transformed signals ``s'`` ``(n, m)`` (then ``c/Σ|c|``)."""
+    weights = sample_weights[:, None]
+    result = (ranked - neutralizers @ (neutralizers.T @ (weights * ranked))) * weights
     if center_and_normalize:
         centered = result - result.mean(axis=0)
         result = centered / np.abs(centered).sum(axis=0)
-    return result[:, 0] if was_1d else result
+    return result
+
+
+def portfolio_gradient(
+    signal_weights: NDArray[np.float64],
+    stake_weights: NDArray[np.float64],
+    centered_target: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """MPC from the neutralized weights ``W`` ``(n, m)``, normalized stakes and the centered target."""
+    centered_weights = signal_weights - signal_weights.mean(axis=0, keepdims=True)
+    portfolio = centered_weights @ stake_weights
+    portfolio = portfolio - portfolio.mean()
+    norm = np.sqrt(np.sum(portfolio**2))
+    residual = orthogonalize(centered_weights, portfolio)
+    return (residual.T @ centered_target) / norm / 50
 
 
 def alpha(
@@ -208,9 +244,4 @@ def meta_portfolio_contribution(
         )
     centered_target = target[keep] - target[keep].mean()
     signal_weights = neutralized_weights(matrix[keep], neutralizer_matrix[keep], weights[keep])
-    centered_weights = signal_weights - signal_weights.mean(axis=0, keepdims=True)
-    portfolio = centered_weights @ stake_weights
-    portfolio = portfolio - portfolio.mean()
-    norm = np.sqrt(np.sum(portfolio**2))
-    residual = orthogonalize(centered_weights, portfolio)
-    return (residual.T @ centered_target) / norm / 50
+    return portfolio_gradient(signal_weights, stake_weights, centered_target)

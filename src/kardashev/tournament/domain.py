@@ -58,10 +58,11 @@ def units_to_tokens(units: int) -> Decimal:
 
 
 class RoundKind(str, enum.Enum):
-    """Tournament kind: Classic (obfuscated features, ``id``) or Signals (tickers)."""
+    """Tournament kind: Classic (obfuscated features, ``id``), Signals (tickers) or Crypto (``symbol``)."""
 
     CLASSIC = "classic"
     SIGNALS = "signals"
+    CRYPTO = "crypto"
 
 
 class RoundStatus(str, enum.Enum):

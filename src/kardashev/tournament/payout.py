@@ -21,15 +21,18 @@ scored*: its payout is 0 — no payout and no burn — and ``scored`` is False f
 Signals churn rule (optional :class:`ChurnRule`): a model whose largest churn against its last
 ``lookback`` submissions is ≥ ``max_churn``, or whose largest portfolio turnover is ≥
 ``max_turnover``, has a stake at risk of 0 for the round (it neither earns nor burns). Churn and
-turnover come from :func:`kardashev.scoring.churn` / :func:`kardashev.scoring.turnover`, via
-:func:`max_churn_and_turnover`.
+turnover are numerai-tools' (:func:`kardashev.scoring.frames.churn` / ``turnover``), via
+:func:`max_churn_and_turnover`: with nothing to compare with they are 1.0, as in numerai-tools.
+With ``neutral_churn_threshold`` set, a positive payout fraction is also multiplied by
+:func:`kardashev.scoring.neutral_churn_penalty` of the model's mean neutral churn
+(:func:`kardashev.scoring.frames.calculate_mean_neutral_churn`; NaN counts as 1.0); burns are not.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -37,8 +40,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from kardashev.errors import ConfigError, InvalidInputError
-from kardashev.scoring import churn, turnover
+from kardashev.errors import AlignmentError, ConfigError, InvalidInputError
+from kardashev.scoring import neutral_churn_penalty
+from kardashev.scoring import turnover as core_turnover
+from kardashev.scoring.frames import churn
 from kardashev.scoring.registry import payable_scores
 from kardashev.tournament.domain import UNITS_PER_TOKEN
 
@@ -77,11 +82,16 @@ class ChurnRule:
         Same for the largest turnover (Σ|w₁ − w₂| / 2) of the signal's portfolio weights.
     lookback
         How many previous submissions of the model are compared.
+    neutral_churn_threshold, neutral_churn_scaling_factor
+        When the threshold is set, positive payouts keep ``neutral_churn_penalty(c, threshold,
+        scaling_factor)`` of themselves, ``c`` the model's mean neutral churn (Numerai: 0.1, 10).
     """
 
     max_churn: float = 0.15
     max_turnover: float = 0.25
     lookback: int = 5
+    neutral_churn_threshold: float | None = None
+    neutral_churn_scaling_factor: float = 10.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_churn) and 0.0 < self.max_churn <= 2.0):
@@ -90,6 +100,11 @@ class ChurnRule:
             raise ConfigError(f"max_turnover must be positive, got {self.max_turnover}")
         if self.lookback < 1:
             raise ConfigError(f"lookback must be at least 1, got {self.lookback}")
+        threshold, scaling = self.neutral_churn_threshold, self.neutral_churn_scaling_factor
+        if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 2.0):
+            raise ConfigError(f"neutral_churn_threshold must be in [0, 2], got {threshold}")
+        if not (math.isfinite(scaling) and scaling > 0.0):
+            raise ConfigError(f"neutral_churn_scaling_factor must be positive, got {scaling}")
 
 
 @dataclass(frozen=True)
@@ -162,9 +177,7 @@ class PayoutConfig:
             "score_multipliers": dict(self.score_multipliers),
             "cap": self.cap,
             "payout_threshold": self.payout_threshold,
-            "churn_rule": None
-            if rule is None
-            else {"max_churn": rule.max_churn, "max_turnover": rule.max_turnover, "lookback": rule.lookback},
+            "churn_rule": None if rule is None else asdict(rule),
         }
 
     @classmethod
@@ -321,6 +334,7 @@ def compute_payouts(
     total_at_risk: int | None = None,
     max_churn: ArrayLike | None = None,
     max_turnover: ArrayLike | None = None,
+    neutral_churn: ArrayLike | None = None,
 ) -> PayoutResult:
     """Payouts (minted > 0, burned < 0) of one round, in integer units, vectorized over models.
 
@@ -338,6 +352,9 @@ def compute_payouts(
     max_churn, max_turnover
         ``(n_models,)`` largest churn / turnover against recent submissions (NaN: no history).
         Used only when ``config.churn_rule`` is set.
+    neutral_churn
+        ``(n_models,)`` mean neutral churn (NaN: nothing compared, counts as 1.0); used only when
+        the churn rule has a ``neutral_churn_threshold``.
 
     Returns
     -------
@@ -365,6 +382,12 @@ def compute_payouts(
 
     scored = np.isfinite(combined)
     raw = np.clip(factor * np.where(scored, combined, 0.0), -config.cap, config.cap)
+    if rule is not None and rule.neutral_churn_threshold is not None and neutral_churn is not None:
+        churns = np.nan_to_num(np.asarray(neutral_churn, dtype=np.float64), nan=1.0)
+        if churns.shape != (n_models,):
+            raise InvalidInputError(f"neutral_churn must have shape ({n_models},), got {churns.shape}")
+        kept = neutral_churn_penalty(churns, rule.neutral_churn_threshold, rule.neutral_churn_scaling_factor)
+        raw = np.where(raw > 0, raw * kept, raw)
     scaled = np.rint(raw * FRACTION_SCALE)  # |scaled| ≤ 1e12 < 2**53: exact integers in float64
     fraction = scaled / FRACTION_SCALE
     # Exact integer product with Python ints (object arrays), truncated toward zero.
@@ -390,25 +413,6 @@ def compute_payouts(
     )
 
 
-def _on_common_ids(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Two signals on the ids both have a value for (churn compares rankings of the same stocks)."""
-    common = first.dropna().index.intersection(second.dropna().index)
-    return first.loc[common].to_numpy(dtype=np.float64), second.loc[common].to_numpy(dtype=np.float64)
-
-
-def _on_all_ids(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Two portfolios on the union of their ids, absent positions being 0 (they were traded out)."""
-    union = first.index.union(second.index)
-    return (
-        first.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
-        second.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
-    )
-
-
-def _comparable(first: NDArray[np.float64], second: NDArray[np.float64]) -> bool:
-    return first.size >= 2 and bool(np.ptp(first) > 0) and bool(np.ptp(second) > 0)
-
-
 def max_churn_and_turnover(
     current: pd.Series,
     previous: Sequence[pd.Series],
@@ -425,9 +429,8 @@ def max_churn_and_turnover(
         This round's signal, indexed by ticker.
     previous
         Earlier signals of the same model, most recent first; only the first ``rule.lookback``
-        are used. Churn (:func:`kardashev.scoring.churn`, ``1 − Spearman``) is computed on the
-        tickers both signals cover; a pair with fewer than 2 common tickers or a constant side
-        cannot be compared and is skipped.
+        are used. Churn is numerai-tools' ``1 − Spearman`` on the tickers both signals cover; a pair
+        sharing under 80% of either's tickers, or with a constant side, is skipped.
     current_weights, previous_weights
         Portfolio weights implied by the signals (same order as ``previous``), for turnover
         (:func:`kardashev.scoring.turnover`, ``Σ|w₁ − w₂| / 2`` over the union of tickers, absent
@@ -436,18 +439,33 @@ def max_churn_and_turnover(
     Returns
     -------
     (max_churn, max_turnover)
-        NaN where there is nothing to compare with.
+        1.0 where nothing could be compared (numerai-tools' value for a first submission).
     """
-    recent = list(previous)[: rule.lookback]
-    churns = []
-    for earlier in recent:
-        first, second = _on_common_ids(current, earlier)
-        if _comparable(first, second):
-            churns.append(float(churn(first, second)))
-    turnovers: list[float] = []
-    if current_weights is not None and previous_weights is not None:
-        turnovers = [
-            float(turnover(*_on_all_ids(current_weights, earlier)))
-            for earlier in list(previous_weights)[: rule.lookback]
-        ]
-    return (max(churns) if churns else math.nan, max(turnovers) if turnovers else math.nan)
+    churns = [
+        value
+        for earlier in list(previous)[: rule.lookback]
+        if not math.isnan(value := _try(current, earlier))
+    ]
+    if current_weights is None or previous_weights is None:
+        return (max(churns, default=1.0), math.nan)
+    turnovers = [
+        float(core_turnover(*_on_all_ids(current_weights, earlier)))
+        for earlier in list(previous_weights)[: rule.lookback]
+    ]
+    return (max(churns, default=1.0), max(turnovers, default=1.0))
+
+
+def _on_all_ids(first: pd.Series, second: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two portfolios on the union of their ids, absent positions being 0 (they were traded out)."""
+    union = first.index.union(second.index)
+    return (
+        first.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
+        second.reindex(union).fillna(0.0).to_numpy(dtype=np.float64),
+    )
+
+
+def _try(first: pd.Series, second: pd.Series) -> float:
+    try:
+        return abs(float(churn(first, second)))
+    except (AlignmentError, InvalidInputError):  # too few common tickers, or a constant side
+        return math.nan

@@ -17,9 +17,8 @@ import numpy as np
 
 from kardashev.contribution.scores import ContributionOptions, score_era_all
 from kardashev.data.era import Era
-from kardashev.metamodel import with_meta_model
 from kardashev.portfolio import OptimizerConfig
-from kardashev.scoring.registry import SCORES, available_scores
+from kardashev.scoring.registry import SCORES
 from kardashev.tournament.domain import RoundKind
 
 __all__ = ["ROUND_SCORES", "RoundScorer", "StandardScorer"]
@@ -71,17 +70,11 @@ class StandardScorer:
     timings: MutableMapping[str, float] | None = field(default=None, compare=False)
 
     def __call__(self, *, kind: RoundKind, era: Era) -> dict[str, np.ndarray]:
-        era = with_meta_model(era)  # blended from the era's one gaussianization
-        allowed = set(available_scores(era, kind=kind.value))
-        if era.meta_model is None:  # the submissions cancel out: no meta model, no portfolio
-            allowed -= {"tc"}
-        names = [
-            name
-            for name in self.scores
-            if name in allowed and (self.compute_tc or SCORES[name].layer != "contribution")
-        ]
+        names = [name for name in self.scores if self.compute_tc or SCORES[name].layer != "contribution"]
         options = ContributionOptions(optimizer_config=self.optimizer_config, tc_bags=self.tc_bags)
-        scores = score_era_all(era, names, kind=kind.value, options=options, timings=self.timings)
+        scores = score_era_all(
+            era, names, kind=kind.value, options=options, timings=self.timings, only_available=True
+        )
         scores.setdefault("mmc", np.full(era.n_models, np.nan))  # no meta model: nothing to add to
         return {
             name: np.asarray(values, dtype=float).reshape(era.n_models) for name, values in scores.items()

@@ -29,7 +29,7 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
-from kardashev.tournament.payout import FRACTION_SCALE, PayoutConfig, compute_payouts, max_churn_and_turnover
+from kardashev.tournament.payout import FRACTION_SCALE, PayoutConfig, max_churn_and_turnover
 from kardashev.tournament.reports import ReportsMixin
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.round_matrix import decode_round_matrix
@@ -43,6 +43,7 @@ from kardashev.tournament.round_work import (
     round_era,
 )
 from kardashev.tournament.service_accounts import AccountsMixin, as_utc
+from kardashev.tournament.settlement import release_due_decreases, settle_round
 from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector, sha256_hex
 from kardashev.tournament.validation import SubmissionSource, ValidationConfig, validate_submission
 
@@ -458,13 +459,13 @@ class TournamentService(AccountsMixin, ReportsMixin):
                     if fingerprint(repo.list_submissions(round_number=round_.number)) != work.fingerprint:
                         continue
                     self._store_day(repo, round_, round_.horizon_days, scores)
-                payouts = self._settle(repo, round_, now)
+                payouts = settle_round(repo, round_, self.payout, now=now)
                 repo.update_round(
                     replace(
                         round_, status=RoundStatus.RESOLVED, resolved_at=now, days_scored=round_.horizon_days
                     )
                 )
-                self._release_due(repo, now)
+                release_due_decreases(repo, now=now)
                 return payouts
         raise busy(number)
 
@@ -474,58 +475,3 @@ class TournamentService(AccountsMixin, ReportsMixin):
             raise StateError(f"round {round_.number} is not closed yet", code="round_not_closed")
         if now < round_.resolve_time:
             raise StateError(f"round {round_.number} resolves at {round_.resolve_time}", code="round_not_due")
-
-    def _settle(self, repo: TournamentRepository, round_: Round, now: dt.datetime) -> list[Payout]:
-        snapshots = [s for s in repo.list_stake_snapshots(round_number=round_.number) if s.stake > 0]
-        if not snapshots:
-            return []
-        final = repo.list_scores(round_number=round_.number, day=round_.horizon_days)
-        by_metric: dict[str, dict[int, float]] = {}
-        for score in final:
-            by_metric.setdefault(score.metric, {})[score.model_id] = score.value
-        stakes = np.array([s.stake for s in snapshots], dtype=np.int64)
-        scores = {
-            metric: np.array([values.get(s.model_id, np.nan) for s in snapshots])
-            for metric, values in by_metric.items()
-        }
-        for metric in self.payout.scores_used:  # a rule changed since scoring: those models are not paid
-            scores.setdefault(metric, np.full(len(snapshots), np.nan))
-        result = compute_payouts(stakes.astype(np.int64), scores, config=self.payout)
-        payouts, postings = [], []
-        for snap, fraction, amount in zip(snapshots, result.payout_fraction, result.payouts, strict=True):
-            amount = max(int(amount), -snap.at_risk)  # |payout| ≤ stake·cap ≤ escrow: never clipped
-            escrow = ledger.at_risk_account(round_.number, snap.model_id)
-            stake = ledger.stake_account(snap.model_id)
-            if amount > 0:
-                postings += ledger.transfer(ledger.PAYOUT_POOL, stake, amount)
-            elif amount < 0:
-                postings += ledger.transfer(escrow, ledger.BURN, -amount)
-            if snap.at_risk + min(amount, 0) > 0:
-                postings += ledger.transfer(escrow, stake, snap.at_risk + min(amount, 0))
-            payouts.append(Payout(round_.number, snap.model_id, snap.stake, float(fraction), amount))
-        if postings:
-            repo.post(postings, kind="settle", now=now, round_number=round_.number)
-        repo.add_payouts(payouts)
-        return payouts
-
-    def _release_due(self, repo: TournamentRepository, now: dt.datetime) -> None:
-        """Release pending decreases whose model has no escrow left in rounds up to the one they wait for."""
-        escrows = {k: v for k, v in repo.balances(prefix="at_risk:").items() if v > 0}
-        for pending in repo.list_pending_releases():
-            keys = [ledger.parse_at_risk_account(name) for name in escrows]
-            waiting = pending.release_after_round is not None and any(
-                key.model_id == pending.model_id and key.round_number <= pending.release_after_round
-                for key in keys
-            )
-            if waiting:
-                continue
-            if not repo.mark_released(pending.id, now=now):
-                continue
-            model = repo.get_model(pending.model_id)
-            repo.post(
-                ledger.transfer(
-                    ledger.pending_account(model.id), ledger.wallet_account(model.account_id), pending.amount
-                ),
-                kind="release",
-                now=now,
-            )

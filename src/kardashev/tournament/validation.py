@@ -103,11 +103,14 @@ class ValidationConfig:
         Largest number of data rows accepted (protects memory); ``None`` for no limit.
     n_examples
         How many offending ids an error message quotes.
+    cleaning
+        ``"strict"`` or ``"numerai"``, or per kind (``{"signals": "numerai"}``): :mod:`.cleaning`.
     """
 
     min_tickers: int = 100
     max_rows: int | None = 1_000_000
     n_examples: int = 5
+    cleaning: str | Mapping[str, str] = "strict"
 
     def __post_init__(self) -> None:
         if self.min_tickers < 1:
@@ -116,6 +119,12 @@ class ValidationConfig:
             raise ConfigError(f"max_rows must be at least 1 or None, got {self.max_rows}")
         if self.n_examples < 1:
             raise ConfigError(f"n_examples must be at least 1, got {self.n_examples}")
+        from kardashev.tournament.cleaning import cleaning_policies
+
+        object.__setattr__(self, "cleaning", cleaning_policies(self.cleaning))
+
+    def __hash__(self) -> int:  # ``cleaning`` is a read-only mapping built in a fixed order
+        return hash((self.min_tickers, self.max_rows, self.n_examples, str(self.cleaning)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,6 +209,16 @@ def _check_not_constant(values: NDArray[np.float64], column: str) -> None:
     if values.size and np.all(values == values[0]):
         raise submission_error(
             "constant_predictions", f"every {column!r} value is {values[0]!r}: predictions must vary"
+        )
+
+
+def _check_unit_range(values: NDArray[np.float64], ids: NDArray[np.object_], n_examples: int) -> None:
+    outside = (values < 0.0) | (values > 1.0)
+    if outside.any():
+        raise submission_error(
+            "out_of_range",
+            f"{int(outside.sum())} predictions are outside [0, 1], for "
+            f"{examples(ids[outside].tolist(), int(outside.sum()), n_examples)}",
         )
 
 
@@ -291,13 +310,7 @@ def validate_classic(
             f"{examples(missing, len(missing), config.n_examples)}",
         )
     values = parse_numbers(frame[value_column], ids=ids, column=value_column, n_examples=config.n_examples)
-    outside = (values < 0.0) | (values > 1.0)
-    if outside.any():
-        raise submission_error(
-            "out_of_range",
-            f"{int(outside.sum())} predictions are outside [0, 1], for "
-            f"{examples(ids[outside].tolist(), int(outside.sum()), config.n_examples)}",
-        )
+    _check_unit_range(values, ids, config.n_examples)
     _check_not_constant(values, value_column)
     aligned = np.empty(len(universe), dtype=np.float64)
     aligned[position] = values
@@ -385,6 +398,8 @@ def validate_signals(
     frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
     n_rows = len(frame)
     columns = column_names(frame)
+    if "friday_date" in columns:  # the legacy name of the date column (both at once: wrong_headers)
+        columns = column_names(frame.set_axis(["date" if c == "friday_date" else c for c in columns], axis=1))
     frame.columns = columns
     ticker_column = pick_column(columns, SIGNALS_TICKER_COLUMNS, "ticker")
     value_column = pick_column(columns, SIGNALS_VALUE_COLUMNS, "signal")
@@ -407,6 +422,7 @@ def validate_signals(
     values = parse_numbers(
         frame[value_column], ids=tickers, column=value_column, n_examples=config.n_examples
     )
+    _check_unit_range(values, tickers, config.n_examples)
     _check_not_constant(values, value_column)
 
     mapping = (ticker_maps or {}).get(ticker_column)
@@ -477,7 +493,12 @@ def validate_submission(
     try:
         kind = RoundKind(str(getattr(kind, "value", kind)).strip().lower())
     except ValueError as exc:
-        raise ConfigError(f"unknown tournament kind {kind!r}; expected 'classic' or 'signals'") from exc
+        raise ConfigError(f"unknown tournament kind {kind!r}; expected one of {list(RoundKind)}") from exc
+    config = config or ValidationConfig()
+    from kardashev.tournament.cleaning import CleaningPolicy, policy_for, validate_numerai_policy
+
+    if policy_for(config, kind) is CleaningPolicy.NUMERAI:
+        return validate_numerai_policy(source, kind=kind, universe=universe, config=config, filename=filename)
     if kind is RoundKind.CLASSIC:
         return validate_classic(source, live_ids=universe, config=config, filename=filename)
     return validate_signals(
