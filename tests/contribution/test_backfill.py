@@ -184,3 +184,23 @@ def test_a_live_era_without_targets_gets_only_tc_and_true_return(history_folder,
     frame = pd.read_parquet(backfill(folder, tmp_path / "scores.parquet", options=OPTIONS).out)
     assert set(frame.loc[frame["era"] == last, "score"]) == {"tc", "true_return"}
     assert set(frame.loc[frame["era"] != last, "score"]) == {"corr", "mmc", "bmc", "fnc", "tc", "true_return"}
+
+
+def test_an_era_keeps_only_the_stocks_the_operator_has_data_for(history_folder, tmp_path):
+    folder = tmp_path / "partial"
+    folder.mkdir()
+    for path in history_folder.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    operator = pd.read_parquet(folder / "operator.parquet")
+    first = operator["era"].iloc[0]
+    dropped = operator.index[operator["era"] == first][:10]
+    operator.drop(index=dropped).to_parquet(folder / "operator.parquet")
+    history = open_history(folder)
+    era = next(history.iter_eras([first]))
+    predicted = pd.read_parquet(folder / "predictions.parquet").query("era == @first").index
+    assert list(era.ids) == [i for i in predicted if i not in set(dropped)]
+    assert era.predictions.shape == (len(predicted) - 10, len(history.model_names))
+    kept = operator.drop(index=dropped)
+    kept = kept[kept["era"] == first].reindex(era.ids)
+    np.testing.assert_array_equal(era.adv, kept["adv"].to_numpy())
+    np.testing.assert_array_equal(era.realized_returns, kept["residual_return"].to_numpy())
