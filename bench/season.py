@@ -254,10 +254,16 @@ def _start_server(
     server = subprocess.Popen(
         [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--db", db, "--data-dir", str(data_dir), "--workers", "1", "--log-level", "warning",
-         "--max-upload-bytes", str(64 * 2**20)],
+         "--max-upload-bytes", str(64 * 2**20), "--dev"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "KARDASHEV_DATABASE_URL": db},
+        # a bench key with an empty pepper (--dev); no rate limits: the stream measures latency, not limits
+        env={
+            **os.environ,
+            "KARDASHEV_DATABASE_URL": db,
+            "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
+            "KARDASHEV_RATE_LIMIT_PER_KEY": "",
+        },
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

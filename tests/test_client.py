@@ -187,3 +187,46 @@ def test_in_process_client_against_a_real_app(tmp_path):
             anonymous.get_account()
     finally:
         app.state.context.close()
+
+
+def _retryable(status: int, code: str, **headers: str) -> httpx.Response:
+    body = {"error": {"code": code, "type": "", "message": code, "request_id": "r"}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def _stake_body() -> dict:
+    return {"model_id": 1, "stake": "1", "at_risk": "0", "pending_release": "0", "wallet_balance": "9"}
+
+
+def test_money_moves_carry_one_key_across_retries_of_503_429_and_in_flight_duplicates():
+    waits: list[float] = []
+    client, recorder = _client(
+        _retryable(503, "database_busy", **{"Retry-After": "2"}),
+        _retryable(429, "too_many_requests", **{"Retry-After": "1"}),
+        _retryable(409, "duplicate_request"),
+        httpx.Response(200, json=_stake_body()),
+        sleep=waits.append,
+    )
+    assert client.stake_increase("1", model_id="m")["stake"] == "1"
+    keys = {request.headers["idempotency-key"] for request in recorder.requests}
+    assert len(recorder.requests) == 4 and len(keys) == 1 and len(next(iter(keys))) >= 16
+    assert [json.loads(r.content) for r in recorder.requests] == [{"amount": "1"}] * 4
+    assert waits == [2.0, 1.0, 2.0]  # Retry-After when sent, else 0.5 s doubling per attempt
+
+
+def test_a_given_key_is_sent_and_conflicts_are_not_retried():
+    client, recorder = _client(_retryable(409, "idempotency_key_reused"), sleep=lambda _: None)
+    with pytest.raises(errors.ConflictError) as info:
+        client.deposit("ann", "5", idempotency_key="my-key-1")
+    assert info.value.code == "idempotency_key_reused" and len(recorder.requests) == 1
+    assert recorder.requests[0].headers["idempotency-key"] == "my-key-1"
+
+
+def test_retries_give_up_after_the_limit():
+    waits: list[float] = []
+    client, recorder = _client(*[_retryable(503, "database_busy")] * 3, retries=2, sleep=waits.append)
+    with pytest.raises(errors.KardashevError):
+        client.stake_decrease("1", model_id="m")
+    assert len(recorder.requests) == 3 and waits == [0.5, 1.0]
+    with pytest.raises(errors.ConfigError):
+        KardashevClient("http://api.test", retries=-1)

@@ -14,6 +14,9 @@ error response is raised as the same :mod:`kardashev.errors` exception the serve
 from __future__ import annotations
 
 import io
+import time
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,8 @@ from kardashev import errors
 __all__ = ["KardashevClient"]
 
 _PARQUET_TYPE = "application/vnd.apache.parquet"
+_RETRY_STATUSES = (429, 503)
+_MAX_RETRY_WAIT = 30.0
 
 
 def _error_class(type_name: str, status: int) -> type[errors.KardashevError]:
@@ -37,10 +42,18 @@ def _error_class(type_name: str, status: int) -> type[errors.KardashevError]:
         404: errors.NotFoundError,
         409: errors.ConflictError,
         413: errors.PayloadTooLargeError,
+        429: errors.RateLimitError,
     }
     if status in by_status:
         return by_status[status]
     return errors.InvalidInputError if 400 <= status < 500 else errors.KardashevError
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _raise_for_error(response: httpx.Response) -> None:
@@ -74,6 +87,13 @@ class KardashevClient:
         Seconds per request.
     transport
         Optional httpx transport (tests may pass an in-process one).
+    retries
+        How many times a money move (stake increase / decrease, deposit) is retried after a timeout,
+        a dropped connection, a 429 or a 503. Each move carries an ``Idempotency-Key`` that its
+        retries repeat, so the server posts it once however often it arrives.
+    sleep
+        Waits between retries (``Retry-After`` when the server sends it, else 0.5 s, 1 s, 2 s …);
+        tests pass their own.
     """
 
     def __init__(
@@ -84,7 +104,13 @@ class KardashevClient:
         secret_key: str | None = None,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if retries < 0:
+            raise errors.ConfigError(f"retries must be >= 0, got {retries}")
+        self.retries = retries
+        self._sleep = sleep
         headers = {"Accept": "application/json"}
         if public_id is not None and secret_key is not None:
             headers["Authorization"] = f"Token {public_id}${secret_key}"
@@ -124,6 +150,35 @@ class KardashevClient:
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
+
+    def _wait(self, attempt: int, response: httpx.Response | None) -> None:
+        header = response.headers.get("retry-after") if response is not None else None
+        try:
+            wait = float(header) if header is not None else 0.5 * 2**attempt
+        except ValueError:
+            wait = 0.5 * 2**attempt
+        self._sleep(min(max(wait, 0.0), _MAX_RETRY_WAIT))
+
+    def _money_move(self, path: str, payload: dict[str, Any], idempotency_key: str | None) -> Any:
+        """POST a money move with an ``Idempotency-Key``, retried on timeouts, dropped connections,
+        429, 503 and a concurrent duplicate (409 ``duplicate_request``) with the same key and body."""
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._http.request("POST", path, json=payload, headers=headers)
+            except (httpx.TimeoutException, httpx.TransportError):
+                if last:
+                    raise
+                self._wait(attempt, None)
+                continue
+            duplicate = response.status_code == 409 and _error_code(response) == "duplicate_request"
+            if not last and (response.status_code in _RETRY_STATUSES or duplicate):
+                self._wait(attempt, response)
+                continue
+            _raise_for_error(response)
+            return response.json()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _file_payload(
@@ -216,11 +271,19 @@ class KardashevClient:
     def stake_details(self, model_id: str | int) -> dict[str, Any]:
         return self._json("GET", f"/v1/models/{model_id}/stake")
 
-    def stake_increase(self, nmr: str | int | Decimal, model_id: str | int) -> dict[str, Any]:
-        return self._json("POST", f"/v1/models/{model_id}/stake/increase", json={"amount": str(nmr)})
+    def stake_increase(
+        self, nmr: str | int | Decimal, model_id: str | int, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Move ``nmr`` tokens from the wallet to the model's stake (retried safely, see ``retries``)."""
+        path = f"/v1/models/{model_id}/stake/increase"
+        return self._money_move(path, {"amount": str(nmr)}, idempotency_key)
 
-    def stake_decrease(self, nmr: str | int | Decimal, model_id: str | int) -> dict[str, Any]:
-        return self._json("POST", f"/v1/models/{model_id}/stake/decrease", json={"amount": str(nmr)})
+    def stake_decrease(
+        self, nmr: str | int | Decimal, model_id: str | int, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Take ``nmr`` tokens out of the model's stake (retried safely, see ``retries``)."""
+        path = f"/v1/models/{model_id}/stake/decrease"
+        return self._money_move(path, {"amount": str(nmr)}, idempotency_key)
 
     def round_model_performances(self, model_id: str | int) -> list[dict[str, Any]]:
         """Per round: daily scores so far, final scores and payout once resolved."""
@@ -253,8 +316,12 @@ class KardashevClient:
         """A new key for an account: ``{"public_id", "secret_key", "scopes"}`` (the secret is shown once)."""
         return self._json("POST", f"/v1/admin/accounts/{account}/keys", json={"scopes": list(scopes)})
 
-    def deposit(self, account: str | int, amount: str | Decimal | int) -> dict[str, Any]:
-        return self._json("POST", f"/v1/admin/accounts/{account}/deposit", json={"amount": str(amount)})
+    def deposit(
+        self, account: str | int, amount: str | Decimal | int, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Mint tokens into an account's wallet (retried safely, see ``retries``)."""
+        path = f"/v1/admin/accounts/{account}/deposit"
+        return self._money_move(path, {"amount": str(amount)}, idempotency_key)
 
     def open_round(self, **round_spec: Any) -> dict[str, Any]:
         """Open a round; ``round_spec`` is the JSON body of ``POST /v1/admin/rounds``."""

@@ -21,7 +21,8 @@ The hierarchy::
     ├── InsufficientBalanceError                    a balance would go negative
     ├── AuthenticationError                         missing or wrong credentials
     ├── PermissionDeniedError                       credentials lack the right
-    └── PayloadTooLargeError                        an upload is over the size limit
+    ├── PayloadTooLargeError                        an upload is over the size limit
+    └── RateLimitError                              too many requests: retry later
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "OptimizationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "RateLimitError",
     "SolverError",
     "StateError",
     "SubmissionError",
@@ -168,3 +170,9 @@ class PayloadTooLargeError(InvalidInputError):
     """An upload is larger than the configured limit."""
 
     default_code = "payload_too_large"
+
+
+class RateLimitError(KardashevError):
+    """Too many requests from one API key or address: retry after the ``Retry-After`` delay."""
+
+    default_code = "too_many_requests"

@@ -125,6 +125,8 @@ def make_settings(root: Path, *, database_url: str | None = None) -> Settings:
         key_pepper="test-pepper",
         meta_model_lag_rounds=1,
         meta_model_min_models=2,
+        rate_limit_per_key="",  # tests send bursts from one key; tests/api/test_rate_limits.py turns them on
+        rate_limit_per_address="",
     )
 
 

@@ -152,7 +152,9 @@ ENDPOINTS = [
         "POST",
         "/v1/admin/rounds/{round}/score",
         "admin",
-        lambda w: _json({"day": 1, "ids": universe()[:5], "target": [0.5] * 5}),
+        lambda w: _json(
+            {"day": 1, "ids": universe(), "target": [(i % 5) / 4 for i in range(len(universe()))]}
+        ),
         409,
     ),
     ("admin resolve round", "POST", "/v1/admin/rounds/{round}/resolve", "admin", lambda w: {}, 409),

@@ -40,7 +40,7 @@ def test_api_key_cli_and_serve_process(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db,
-         "--data-dir", data_dir, "--log-level", "info"],
+         "--data-dir", data_dir, "--log-level", "info", "--dev"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -80,3 +80,13 @@ def test_api_key_cli_and_serve_process(tmp_path):
     assert operator[1] not in output
     revoked = CliRunner().invoke(app, ["api-key", "revoke", operator[0], "--db", db, "--data-dir", data_dir])
     assert revoked.exit_code == 0
+
+
+def test_serve_refuses_an_empty_pepper_without_dev(tmp_path, monkeypatch):
+    monkeypatch.delenv("KARDASHEV_KEY_PEPPER", raising=False)
+    db, data_dir = f"sqlite:///{tmp_path / 'k.db'}", str(tmp_path / "data")
+    result = CliRunner().invoke(app, ["serve", "--db", db, "--data-dir", data_dir, "--port", "1"])
+    assert result.exit_code == 2
+    assert "refusing to serve without a key pepper" in result.output
+    assert "KARDASHEV_KEY_PEPPER" in result.output
+    assert not (tmp_path / "k.db").exists()  # refused before opening anything

@@ -66,9 +66,37 @@ def test_a_round_through_the_cli(cli, tmp_path):
     assert "at risk" in cli("stake", "get", "alpha", now=None).output
     assert "no resolved rounds" in cli("leaderboard", now=None).output
     cli("round", "score", "1", "--day", "1", "--data", str(tmp_path / "day1.csv"), now="2026-01-07T12:00:00")
+    dry = cli("round", "resolve", "1", "--dry-run", now="2026-01-08T12:00:00").output
+    assert "dry run" in dry and "nothing was written" in dry and "alpha" in dry
+    assert "closed" in cli("round", "list", now=None).output  # the dry run resolved nothing
     out = cli("round", "resolve", "1", now="2026-01-08T12:00:00").output
     assert "alpha" in out and "resolved" in out
+    # the dry run's totals line is the resolve's
+    assert dry.splitlines()[-1].split(" — ")[0] == out.splitlines()[-1]
     assert "alpha" in cli("leaderboard", now=None).output
     out = cli("diagnostics", "alpha", now=None).output
     assert "corr" in out and "grade" in out
     assert "resolved" in cli("round", "list", now=None).output
+
+
+def test_implausible_operator_data_is_refused(cli, tmp_path):
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"id": IDS}).to_csv(tmp_path / "universe.csv", index=False)
+    cli("account", "create", "ann", "--tokens", "10")
+    cli("model", "create", "ann", "alpha")
+    cli("round", "open", "1", "--universe", str(tmp_path / "universe.csv"), "--close", "2026-01-06T12:00:00")
+    cli("submit", "alpha", _preds(tmp_path, rng), now="2026-01-05T13:00:00")
+    cli("round", "close", "1", now="2026-01-06T12:00:00")
+    day = pd.DataFrame({"id": IDS, "target": rng.integers(0, 5, 30) / 4, "realized_return": 1e300})
+    day.to_csv(tmp_path / "day.csv", index=False)
+    result = cli("round", "score", "1", "--day", "1", "--data", str(tmp_path / "day.csv"), ok=False)
+    assert getattr(result.exception, "code", None) == "implausible_values"
+    (tmp_path / "wide.csv").write_text(",".join(f"c{i}" for i in range(20_000)) + "\n")
+    result = cli("round", "score", "1", "--day", "1", "--data", str(tmp_path / "wide.csv"), ok=False)
+    assert getattr(result.exception, "code", None) == "too_many_columns"
+
+
+def _preds(tmp_path, rng) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "preds.csv"
+    pd.DataFrame({"id": IDS, "prediction": rng.random(30)}).to_csv(path, index=False)
+    return str(path)

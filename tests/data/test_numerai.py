@@ -36,19 +36,33 @@ def written(tmp_path_factory):
     return market, crowd, files
 
 
+def _classic_eras(files):
+    for path in (files.train, files.validation, files.live):
+        yield from iter_classic(path)
+
+
 def test_classic_round_trip_era_by_era(written):
     market, _, files = written
-    assert list_eras(files.classic) == list(market.eras)
-    assert all(len(groups) == 1 for groups in era_row_groups(files.classic).values())
-    for (label, frame), era in zip(iter_classic(files.classic), market.iter_eras(), strict=True):
+    manifest = json.loads(files.manifest.read_text())
+    splits = manifest["splits"]
+    assert splits["train"] + splits["validation"] + splits["live"] == list(market.eras)
+    assert list_eras(files.train) == splits["train"] and list_eras(files.live) == splits["live"]
+    assert all(len(groups) == 1 for groups in era_row_groups(files.train).values())
+    for (label, frame), era in zip(_classic_eras(files), market.iter_eras(), strict=True):
         assert label == era.era and frame.index.name == "id"
         assert frame.index.tolist() == era.ids.tolist()
         assert np.array_equal(frame[list(era.feature_names)].to_numpy(), era.features)
         assert all(frame[name].dtype == np.int8 for name in era.feature_names)
-        assert np.array_equal(frame[list(era.target_names)].to_numpy(), era.targets)
-        assert set(frame["data_type"]) <= {"train", "validation"}
-    data_types = pd.read_parquet(files.classic, columns=["data_type"])["data_type"]
-    assert set(data_types) == {"train", "validation"}
+        targets = frame[list(era.target_names)].to_numpy()
+        known = ~np.isnan(targets).all(axis=0)  # a target is resolved for the whole era or not at all
+        assert np.array_equal(targets[:, known], era.targets[:, known].astype(np.float32))
+        split = next(name for name, eras in splits.items() if label in eras)
+        assert set(frame["data_type"]) == {split}
+        if split == "train":
+            assert known.all()
+        else:  # resolved iff the target's horizon has passed by the newest (live) era
+            horizons = np.asarray(market.target_horizons)
+            assert np.array_equal(known, era.index + horizons <= market.n_eras - 1)
 
 
 def test_features_json_and_feature_set_selection(written):
@@ -56,7 +70,7 @@ def test_features_json_and_feature_set_selection(written):
     sets = read_features_json(files.features_json)
     assert sets["all"] == list(market.feature_names) and sets["targets"] == list(market.target_names)
     ((label, frame),) = iter_classic(
-        files.classic, feature_set="small", features_json=files.features_json, eras=["0003"]
+        files.train, feature_set="small", features_json=files.features_json, eras=["0003"]
     )
     assert label == "0003"
     assert set(frame.columns) == {*sets["small"], "data_type", *market.target_names, "era"}
@@ -64,30 +78,33 @@ def test_features_json_and_feature_set_selection(written):
 
 def test_read_chosen_eras_with_filter(written):
     market, _, files = written
-    frame = read_classic(files.classic, eras=["0002", "0005"], columns=["target"])
-    assert sorted(set(frame["era"])) == ["0002", "0005"] and frame.index.name == "id"
-    assert np.array_equal(frame.loc[frame["era"] == "0005", "target"].to_numpy(), market.era(4).targets[:, 0])
+    frame = read_classic(files.train, eras=["0002", "0004"], columns=["target"])
+    assert sorted(set(frame["era"])) == ["0002", "0004"] and frame.index.name == "id"
+    assert np.allclose(frame.loc[frame["era"] == "0004", "target"].to_numpy(), market.era(3).targets[:, 0])
 
 
 def test_predictions_meta_model_and_signals_round_trip(written):
     market, crowd, files = written
-    era = market.era(2)
+    validation = json.loads(files.manifest.read_text())["splits"]["validation"]
+    label = validation[0]
+    era = market.era(market.eras.index(label))
     expected = crowd.predictions(era)
-    ((_, frame),) = iter_predictions(files.predictions, eras=["0003"])
+    ((_, frame),) = iter_predictions(files.predictions, eras=[label])
     assert np.allclose(frame[list(crowd.model_names)].to_numpy(), expected)
-    ((_, example),) = iter_predictions(files.example_predictions, eras=["0003"])
+    ((_, example),) = iter_predictions(files.example_predictions, eras=[label])
     assert np.allclose(example["prediction"].to_numpy(), expected[:, 0])
     metas = dict(iter_meta_model(files.meta_model))
-    assert list(metas) == list(market.eras)
-    meta = metas["0003"][META_MODEL_COLUMN].to_numpy()
+    assert list(metas) == validation
+    meta = metas[label][META_MODEL_COLUMN].to_numpy()
     stake_weighted = expected @ (crowd.stakes / crowd.stakes.sum())
     assert np.corrcoef(meta, stake_weighted)[0, 1] > 0.95
-    signals = read_signals(files.signals, dates=["0003"])
+    signals = read_signals(files.signals_example_predictions, dates=[era.date.isoformat()])
     assert signals["numerai_ticker"].str.split(" ").str[0].tolist() == era.ids.tolist()
-    assert signals["bloomberg_ticker"].str.endswith(" Equity").all()
+    assert signals["composite_figi"].str.startswith("BBG").all()
     assert set(signals["date"]) == {era.date}
     assert np.allclose(signals["signal"], expected[:, 0])
-    assert [label for label, _ in iter_signals(files.signals)] == list(market.eras)
+    dates = [market.era(market.eras.index(e)).date.isoformat() for e in validation]
+    assert [key for key, _ in iter_signals(files.signals_validation)] == dates
     manifest = json.loads(files.manifest.read_text())
     assert [m["name"] for m in manifest["models"]] == list(crowd.model_names)
 
@@ -274,3 +291,17 @@ def test_signals_by_date_without_era_column(tmp_path):
     assert [key for key, _ in iter_signals(path)] == ["2024-01-05", "2024-01-12"]
     chosen = read_signals(path, dates=["2024-01-12"])
     assert chosen["bloomberg_ticker"].tolist() == ["A US Equity"] and chosen["signal"].tolist() == [0.5]
+
+
+def test_signals_v21_written_by_pandas_with_timestamp_dates(tmp_path):
+    from tests.scoring.numerai_files import write_signals
+
+    paths = write_signals(tmp_path)
+    data = pd.read_parquet(paths["validation"])
+    eras = dict(iter_signals(paths["validation"]))
+    assert list(eras) == sorted({d.strftime("%Y-%m-%d") for d in data["date"]})
+    first = data[data["date"] == data["date"].min()]
+    assert eras[next(iter(eras))]["numerai_ticker"].tolist() == first["numerai_ticker"].tolist()
+    assert sum(len(frame) for frame in eras.values()) == len(data)
+    (date, weights), *_ = iter_signals(paths["sample_weights"], value_columns=["sample_weight"])
+    assert date == next(iter(eras)) and len(weights) == len(first)

@@ -44,7 +44,7 @@ def test_reading_failures_have_codes():
     assert code_of(read_submission_table, b"") == "empty_file"
     assert code_of(read_submission_table, b"a,b\n") == "empty_file"
     assert code_of(read_submission_table, b"a,b\n1,2\n", filename="x.PQ") == "unreadable_file"
-    assert code_of(read_submission_table, b"a\n\xff\n") == "unreadable_file"
+    assert code_of(read_submission_table, b"a\n\xff\n") == "invalid_text"
     assert code_of(read_submission_table, b"a,b\n1,2\n3,4\n", max_rows=1) == "too_many_rows"
 
 

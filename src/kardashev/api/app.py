@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
-from kardashev.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from kardashev.api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestIdMiddleware
 from kardashev.api.settings import Settings
 from kardashev.api.web import mount_web
 
@@ -31,6 +31,10 @@ released meta models are public.
 bad input; the `X-Request-ID` header identifies the request in the server log.
 
 **Amounts** are exact decimal strings of tokens (`"12.5"`).
+
+**Retries.** Stake moves and deposits take an `Idempotency-Key` header: a retry with the same key and body
+posts nothing; the same key with another body is a 409. Over a rate limit (per key, per address) the
+answer is 429 with `Retry-After`.
 """
 
 
@@ -69,7 +73,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     include_routes(app)
     app.include_router(graphql_router)  # numerapi-compatible /graphql
     mount_web(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_upload_bytes, max_json_bytes=settings.max_json_bytes
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_key=settings.rate_limit_per_key,
+        per_address=settings.rate_limit_per_address,
+        storage_uri=settings.rate_limit_storage,
+    )
     app.add_middleware(RequestIdMiddleware)  # added last: the outermost layer
     return app
 

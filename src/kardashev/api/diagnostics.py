@@ -1,6 +1,8 @@
 """Diagnostics of a validation predictions file, and the operator's validation data they use.
 
-The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns) with
+The operator uploads a validation table (``era``, ``id``, ``target``, optional ``feature_*`` columns), or
+Numerai's ``validation.parquet`` as downloaded (``id`` index, ``data_type``, several targets, NaN in
+unresolved eras: :func:`kardashev.data.layout.select_validation_rows`), with
 ``PUT /v1/admin/validation-data``; it is kept as one parquet file in the data directory. A participant posts
 predictions for every validation id (the Classic rules, via :mod:`kardashev.tournament.validation`) and gets
 back, per era and summarized, CORR, FNC and the largest feature exposure computed by :mod:`kardashev.scoring`.
@@ -13,7 +15,8 @@ import hashlib
 import io
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +29,12 @@ from kardashev.api.context import ApiContext
 from kardashev.api.convert import finite_or_none
 from kardashev.api.uploads import UploadedFile
 from kardashev.data.era import Era
+from kardashev.data.layout import select_validation_rows
 from kardashev.errors import DataFormatError, StateError
 from kardashev.scoring.registry import available_scores, compute_scores
 from kardashev.scoring.summary import summarize_series
+from kardashev.tournament.operator_data import OPERATOR_READ_LIMITS, OperatorDataLimits, check_values
+from kardashev.tournament.submission_file import normalized_names
 from kardashev.tournament.validation import ValidationConfig, read_submission_table, validate_classic
 
 __all__ = [
@@ -69,6 +75,16 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
+def _check_validation_header(names: Sequence[str]) -> None:
+    """Refuse a header without era, id and target before any row is parsed."""
+    columns = normalized_names(names)
+    missing = [name for name in ("era", "id", "target") if name not in columns]
+    if missing:
+        raise DataFormatError(
+            f"validation data needs columns era, id and target; missing {missing}", code="wrong_headers"
+        )
+
+
 def _parse_validation(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.rename(columns=lambda name: str(name).strip().lower())
     missing = [name for name in ("era", "id", "target") if name not in frame.columns]
@@ -99,9 +115,17 @@ def _parse_validation(frame: pd.DataFrame) -> pd.DataFrame:
 def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.ValidationDataOut:
     """Check and store the validation table (atomically replacing the previous one)."""
     frame = read_submission_table(
-        upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
+        upload.data,
+        filename=upload.filename,
+        limits=replace(OPERATOR_READ_LIMITS, max_rows=context.settings.max_upload_rows),
+        check_header=_check_validation_header,
     )
-    table = _parse_validation(frame)
+    table = _parse_validation(select_validation_rows(frame))
+    limits = OperatorDataLimits()
+    check_values(table["target"].to_numpy(), name="target", max_abs=limits.max_abs_target, allow_nan=True)
+    features = [name for name in table.columns if name.startswith("feature")]
+    if features:
+        check_values(table[features].to_numpy(), name="features", max_abs=limits.max_abs_feature)
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
     data = sink.getvalue()

@@ -36,6 +36,7 @@ logger = logging.getLogger("kardashev.api")
 ERROR_STATUS: tuple[tuple[type[errors.KardashevError], int], ...] = (
     (errors.PayloadTooLargeError, 413),
     (errors.BusyError, 503),  # a lock could not be had in time: nothing was done, retry
+    (errors.RateLimitError, 429),
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),

@@ -1,4 +1,5 @@
-"""Request ids, access log and the last-resort error response (pure ASGI, streaming-safe).
+"""Request ids, access log, rate limits, body limit and the last-resort error response (pure ASGI,
+streaming-safe).
 
 Every request gets an id: the client's ``X-Request-ID`` when it is a short token of safe characters,
 otherwise a fresh random one. It is echoed in the ``X-Request-ID`` response header, stored in
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -21,7 +23,13 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "RequestContextFilter", "RequestIdMiddleware", "current_request_id"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "RateLimitMiddleware",
+    "RequestContextFilter",
+    "RequestIdMiddleware",
+    "current_request_id",
+]
 
 access_logger = logging.getLogger("kardashev.api.access")
 error_logger = logging.getLogger("kardashev.api")
@@ -101,7 +109,14 @@ class RequestIdMiddleware:
 
 
 async def _send_error(
-    send: Send, status: int, code: str, type_name: str, message: str, request_id: str
+    send: Send,
+    status: int,
+    code: str,
+    type_name: str,
+    message: str,
+    request_id: str,
+    *,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     body = json.dumps(
         {"error": {"code": code, "type": type_name, "message": message, "request_id": request_id}}
@@ -110,7 +125,11 @@ async def _send_error(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(extra_headers or []),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -130,21 +149,47 @@ async def _send_internal_error(send: Send, request_id: str) -> None:
 class BodyLimitMiddleware:
     """Refuses any request body over ``max_bytes`` with a 413 error envelope: at once when
     ``Content-Length`` announces more, else as soon as the streamed bytes pass the limit (the error is
-    raised from ``receive`` as an HTTP 413, which the app's handlers turn into the envelope)."""
+    raised from ``receive`` as an HTTP 413, which the app's handlers turn into the envelope).
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    A JSON body (``application/json`` or ``…+json``) outside ``json_exempt_prefix`` (the operator's
+    endpoints, whose scoring days are large) has the lower limit ``max_json_bytes``: a participant's
+    JSON is a name or an amount, and parsing a large JSON document costs many times its size.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_json_bytes: int | None = None,
+        json_exempt_prefix: str = "/v1/admin/",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_json_bytes
+        self.json_exempt_prefix = json_exempt_prefix
+
+    def _limit(self, scope: Scope) -> int:
+        if self.max_json_bytes is None or str(scope.get("path", "")).startswith(self.json_exempt_prefix):
+            return self.max_bytes
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                media = value.decode("latin-1").split(";", 1)[0].strip().lower()
+                if media == "application/json" or media.endswith("+json"):
+                    return min(self.max_bytes, self.max_json_bytes)
+                break
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
                 await _send_error(
-                    send, 413, "payload_too_large", "PayloadTooLargeError", self._message(), request_id
+                    send, 413, "payload_too_large", "PayloadTooLargeError", self._message(limit), request_id
                 )
                 return
         received = 0
@@ -154,11 +199,109 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=self._message())
+                if received > limit:
+                    raise HTTPException(status_code=413, detail=self._message(limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _message(self) -> str:
-        return f"request body is larger than the limit of {self.max_bytes} bytes"
+    @staticmethod
+    def _message(limit: int) -> str:
+        return f"request body is larger than the limit of {limit} bytes"
+
+
+def _claimed_key(scope: Scope) -> str | None:
+    """The public id an ``Authorization: Token PUBLIC_ID$SECRET`` header claims (not verified here:
+    counting happens before the costly hash check, and a wrong key still counts against the address)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            text = value.decode("latin-1").strip()
+            scheme, _, token = text.partition(" ")
+            public_id = token.strip().partition("$")[0]
+            if scheme.lower() == "token" and _SAFE_ID.match(public_id):
+                return public_id
+            return None
+    return None
+
+
+class RateLimitMiddleware:
+    """Request rate limits per API key and per client address (the ``limits`` library, moving
+    window). A request over either limit is answered 429 ``too_many_requests`` with ``Retry-After``
+    (seconds until the window lets the next request in) before any other work is done.
+
+    Every request counts against its address. A request counts against the API key it names only
+    when it authenticates (its answer is not a 401), so nobody can use up another participant's
+    allowance by sending their public id with a wrong secret; the key's limit is checked before the
+    request runs and charged after it.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, per_key: str, per_address: str, storage_uri: str = "memory://"
+    ) -> None:
+        from limits import parse_many, storage, strategies
+
+        self.app = app
+        self.per_key = parse_many(per_key) if per_key.strip() else []
+        self.per_address = parse_many(per_address) if per_address.strip() else []
+        self.limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+
+    def _wait(self, item: Any, identifiers: tuple[str, ...]) -> float:
+        reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+        return max(reset - time.time(), 0.0)
+
+    def _hit(self, items: list[Any], *identifiers: str) -> float | None:
+        """Charge one request; seconds to wait when one of ``items`` is exhausted (None: allowed)."""
+        for item in items:
+            if not self.limiter.hit(item, *identifiers):
+                return self._wait(item, identifiers)
+        return None
+
+    def _test(self, items: list[Any], *identifiers: str) -> float | None:
+        """Like :meth:`_hit` without charging anything."""
+        for item in items:
+            if not self.limiter.test(item, *identifiers):
+                return self._wait(item, identifiers)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        key = _claimed_key(scope) if self.per_key else None
+        wait, what = self._hit(self.per_address, "address", address), "address"
+        if wait is None and key is not None:
+            wait, what = self._test(self.per_key, "key", key), "API key"
+        if wait is not None:
+            await self._refuse(scope, send, wait, what)
+            return
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if status and status[0] != 401:
+                self._hit(self.per_key, "key", key)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, wait: float, what: str) -> None:
+        retry_after = max(1, math.ceil(wait))
+        request_id = scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+        await _send_error(
+            send,
+            429,
+            "too_many_requests",
+            "RateLimitError",
+            f"too many requests from this {what}; retry after {retry_after} s",
+            request_id,
+            extra_headers=[(b"retry-after", str(retry_after).encode())],
+        )

@@ -25,6 +25,7 @@ __all__ = [
     "ModelCreate",
     "ModelOut",
     "PayoutOut",
+    "ResolvePreviewOut",
     "ResolveStepOut",
     "RoundOpen",
     "RoundOut",
@@ -278,6 +279,17 @@ class PayoutOut(_Out):
 
 class ResolveStepOut(StepOut):
     payouts: list[PayoutOut]
+
+
+class ResolvePreviewOut(_Out):
+    """What resolving the round would do; nothing was written."""
+
+    round_number: int
+    already_resolved: bool = Field(description="the round is resolved: these are the payouts it made")
+    payouts: list[PayoutOut]
+    total_minted: str = Field(description="tokens the payouts would mint")
+    total_burned: str = Field(description="tokens the burns would destroy")
+    net: str = Field(description="minted minus burned")
 
 
 class AuditOut(_Out):

@@ -37,6 +37,9 @@ class Settings:
         it streams in.
     max_upload_rows
         Most data rows an uploaded file may have (a small compressed parquet can hold many rows).
+    max_json_bytes
+        Largest JSON request body outside the operator's ``/v1/admin`` endpoints (a participant's JSON
+        is a name or an amount); larger ones get 413 before they are parsed.
     key_pepper
         Server-side secret mixed into every API-key hash (HMAC-SHA256). Keys made under one pepper
         only verify under the same pepper. An empty pepper is allowed (secrets are 256-bit random).
@@ -48,18 +51,29 @@ class Settings:
         if set, distinct accounts contributed.
     create_schema
         Apply the store's migrations at start-up (creating the tables of a new database).
+    rate_limit_per_key, rate_limit_per_address
+        Request rate limits per API key (its public id) and per client address, in the notation of
+        the ``limits`` library (``"600/minute"``, ``"20/second; 600/minute"``); ``""`` turns one off.
+        A request over a limit gets 429 with ``Retry-After``.
+    rate_limit_storage
+        Where the limiter counts (a ``limits`` storage URI): ``memory://`` counts per worker process;
+        ``redis://host:6379`` shares the counts between workers and servers.
     """
 
     database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: Path("kardashev-data"))
     max_upload_bytes: int = 50 * 1024 * 1024
     max_upload_rows: int = 1_000_000
+    max_json_bytes: int = 64 * 1024
     key_pepper: str = ""
     title: str = "Kardashev tournament API"
     meta_model_lag_rounds: int = 4
     meta_model_min_models: int = 10
     meta_model_min_accounts: int | None = None
     create_schema: bool = True
+    rate_limit_per_key: str = "50/second; 1200/minute"
+    rate_limit_per_address: str = "100/second; 6000/minute"
+    rate_limit_storage: str = "memory://"
 
     def __post_init__(self) -> None:
         if self.database_url is not None and (
@@ -69,12 +83,16 @@ class Settings:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if self.max_upload_bytes <= 0:
             raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        if self.max_json_bytes <= 0:
+            raise ConfigError(f"max_json_bytes must be positive, got {self.max_json_bytes}")
         if self.max_upload_rows <= 0:
             raise ConfigError(f"max_upload_rows must be positive, got {self.max_upload_rows}")
         if self.meta_model_lag_rounds < 0:
             raise ConfigError(f"meta_model_lag_rounds must be >= 0, got {self.meta_model_lag_rounds}")
         if self.meta_model_min_models < 2:
             raise ConfigError(f"meta_model_min_models must be >= 2, got {self.meta_model_min_models}")
+        for name in ("rate_limit_per_key", "rate_limit_per_address"):
+            _check_rate_limit(name, getattr(self, name))
         if self.meta_model_min_accounts is not None and self.meta_model_min_accounts < 2:
             raise ConfigError(
                 f"meta_model_min_accounts must be >= 2 or None, got {self.meta_model_min_accounts}"
@@ -87,11 +105,17 @@ class Settings:
             "database_url": os.environ.get("KARDASHEV_DATABASE_URL") or None,
             "data_dir": Path(os.environ.get("KARDASHEV_DATA_DIR") or "kardashev-data"),
             "max_upload_bytes": _int_from_env("KARDASHEV_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            "max_json_bytes": _int_from_env("KARDASHEV_MAX_JSON_BYTES", cls.max_json_bytes),
             "key_pepper": os.environ.get("KARDASHEV_KEY_PEPPER", ""),
             "meta_model_lag_rounds": _int_from_env("KARDASHEV_META_MODEL_LAG", cls.meta_model_lag_rounds),
             "meta_model_min_models": _int_from_env(
                 "KARDASHEV_META_MODEL_MIN_MODELS", cls.meta_model_min_models
             ),
+            "rate_limit_per_key": os.environ.get("KARDASHEV_RATE_LIMIT_PER_KEY", cls.rate_limit_per_key),
+            "rate_limit_per_address": os.environ.get(
+                "KARDASHEV_RATE_LIMIT_PER_ADDRESS", cls.rate_limit_per_address
+            ),
+            "rate_limit_storage": os.environ.get("KARDASHEV_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -102,6 +126,18 @@ class Settings:
             f"data_dir={str(self.data_dir)!r}, "
             f"max_upload_bytes={self.max_upload_bytes}, key_pepper={'***' if self.key_pepper else ''!r})"
         )
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string such as '600/minute', got {value!r}")
+    if value.strip():
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not a rate limit such as '600/minute': {value!r} ({exc})") from None
 
 
 def _redact_url(url: str) -> str:

@@ -1,4 +1,4 @@
-"""``kardashev data …``: generate a synthetic dataset in Numerai's formats."""
+"""``kardashev data …``: generate a synthetic dataset in Numerai's own file layouts."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ def synth(
         f"wrote {files.n_rows:,} rows ({eras} eras × {stocks} stocks, {len(market.feature_names)} features, "
         f"{len(market.target_names)} targets, {crowd.n_models} models) to [bold]{files.directory}[/]"
     )
-    for path in (files.classic, files.features_json, files.predictions, files.meta_model, files.manifest):
-        console.print(f"  {path.name:<28} {path.stat().st_size / 1e6:8.2f} MB")
+    for path in sorted(p for p in files.directory.rglob("*") if p.is_file()):
+        name = str(path.relative_to(files.directory))
+        console.print(f"  {name:<42} {path.stat().st_size / 1e6:8.2f} MB")
 
 
 def register(app: typer.Typer) -> None:

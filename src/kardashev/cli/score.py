@@ -6,15 +6,20 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kardashev.cli.tables import compact_table, output_console
-from kardashev.errors import DataFormatError
+from kardashev.data.era import Era
+from kardashev.data.layout import file_layout
+from kardashev.errors import ConfigError, DataFormatError
 from kardashev.scoring import diagnostics, score_era, summarize
-from kardashev.scoring.io import open_scoring_inputs
+from kardashev.scoring.io import ScoringInputs, live_universe, open_scoring_inputs, read_table
+from kardashev.scoring.signals import alpha as signals_alpha
+from kardashev.tournament.validation import validate_submission
 
 __all__ = ["register"]
 
@@ -30,6 +35,7 @@ _TABLE_COLUMNS = (
     ("fnc_mean", "FNC"),
     ("cwmm_mean", "CWMM"),
     ("feature_exposure_max_mean", "FeatX"),
+    ("alpha_mean", "Alpha"),
 )
 
 
@@ -38,6 +44,8 @@ def _format(value: float, header: str) -> str:
         return f"{int(value)}"
     if value is None or math.isnan(value):
         return "—"
+    if header == "Alpha":
+        return f"{value:.2e}"  # a sample-weighted dot product: small numbers
     return f"{value:.2f}" if header in ("Sharpe", "t(NW)") else f"{value:.4f}"
 
 
@@ -50,21 +58,91 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(path, index=False)
 
 
+def _eras_text(eras: tuple[str, ...]) -> str:
+    shown = ", ".join(eras[:6])
+    return shown + (f", … {eras[-1]}" if len(eras) > 6 else "")
+
+
+def _notes(inputs: ScoringInputs, console: Console) -> None:
+    if inputs.data_type is not None:
+        console.print(f"rows with data_type {inputs.data_type!r} only")
+    for target, eras in inputs.unresolved.items():
+        if eras:
+            console.print(
+                f"skipped {len(eras)} unresolved era(s) of {target!r} (target all NaN): {_eras_text(eras)}"
+            )
+    if inputs.meta_model_column is not None:
+        console.print(f"MMC against meta model column {inputs.meta_model_column!r}")
+    for target, column in (inputs.benchmark_columns or {}).items():
+        console.print(f"BMC of {target!r} against benchmark column {column!r}")
+
+
+def _alpha(inputs: Era, neutralizers: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
+    """Signals alpha of each model on the era's rows with a neutralizer row and a sample weight."""
+    rows = np.isfinite(neutralizers).all(axis=1) & np.isfinite(sample_weights)
+    rows &= np.isfinite(inputs.target)
+    result = np.full(inputs.predictions.shape[1], np.nan)
+    if rows.sum() < 2:
+        return result
+    for j in range(inputs.predictions.shape[1]):
+        column = inputs.predictions[rows, j]
+        if np.isfinite(column).sum() >= 2:
+            result[j] = signals_alpha(column, neutralizers[rows], sample_weights[rows], inputs.target[rows])
+    return result
+
+
+def _is_live(data: Path, data_type: str | None) -> bool:
+    """A live file (targets all NaN): ``--data-type live``, no ``data_type`` column or only live rows."""
+    layout = file_layout(data)
+    if data_type == "live" or not layout.has_data_type:
+        return True
+    return bool((read_table(data, columns=["data_type"])["data_type"].astype(str) == "live").all())
+
+
+def _validate_live(predictions: Path, data: Path, data_type: str | None, console: Console) -> None:
+    kind, universe = live_universe(data, data_type=data_type)
+    validated = validate_submission(predictions, kind=kind, universe=universe, filename=predictions.name)
+    console.print(
+        f"{data.name} has no resolved target: validated {predictions.name} as a live {kind} submission "
+        f"({validated.n_submitted} of {len(universe)} {'ids' if kind == 'classic' else 'tickers'})"
+    )
+
+
 def score(
     predictions: Path = typer.Argument(
-        ..., help="Predictions: id (+ era) and 'prediction' or one column per model."
+        ..., help="Predictions: id (or numerai_ticker) (+ era/date) and 'prediction' or one column per model."
     ),
-    data: Path = typer.Option(..., "--data", help="Data with id, era, target* (and feature_*) columns."),
+    data: Path = typer.Option(
+        ..., "--data", help="Numerai data: train/validation/live.parquet (Classic v5 or Signals v2.1)."
+    ),
     meta_model: Path | None = typer.Option(
         None, "--meta-model", help="Meta model predictions (for MMC and CWMM)."
     ),
-    benchmark: Path | None = typer.Option(None, "--benchmark", help="Benchmark model predictions (for BMC)."),
+    benchmark: Path | None = typer.Option(
+        None, "--benchmark", help="Benchmark predictions, e.g. validation_benchmark_models.parquet (BMC)."
+    ),
+    benchmark_column: str | None = typer.Option(
+        None,
+        "--benchmark-column",
+        help="Column of the benchmark file (default: the one made for the target).",
+    ),
     features: str | None = typer.Option(
         None,
         "--features",
         help="Feature set from features.json next to the data, or 'all' (for FNC, exposure).",
     ),
-    target: str | None = typer.Option(None, "--target", help="Target column (default 'target')."),
+    target: list[str] | None = typer.Option(
+        None, "--target", help="Target column (default 'target'); repeat to score several in one pass."
+    ),
+    data_type: str | None = typer.Option(
+        None, "--data-type", help="Score only rows with this data_type (train, validation)."
+    ),
+    neutralizer: Path | None = typer.Option(
+        None, "--neutralizer", help="Signals: validation_neutralizer.parquet (with --sample-weights: alpha)."
+    ),
+    sample_weights: Path | None = typer.Option(
+        None, "--sample-weights", help="Signals: validation_sample_weights.parquet."
+    ),
     raw_returns: bool = typer.Option(
         False, "--raw-returns", help="The target is raw returns: no 1.5 power on it in CORR/FNC."
     ),
@@ -72,63 +150,101 @@ def score(
         4, "--horizon", min=1, help="Target horizon in eras (Newey-West lag = horizon - 1)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Write the per-era table (era × model × metric), .csv or .parquet."
+        None, "--out", help="Write the per-era table (era × target × model × metric), .csv or .parquet."
     ),
     diagnostics_out: Path | None = typer.Option(
         None, "--diagnostics", help="Write numerapi-style diagnostics per model as JSON."
     ),
 ) -> None:
-    """Score predictions era by era (CORR, MMC, BMC, FNC, CWMM, feature exposure) and summarize them."""
+    """Score predictions era by era (CORR, MMC, BMC, FNC, CWMM, feature exposure, Signals alpha).
+
+    A live file (no resolved target) validates the predictions as a live submission instead.
+    """
     console = output_console()
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise DataFormatError(f"--out must end in .csv or .parquet, got {out.name}", code="bad_file")
-    inputs = open_scoring_inputs(
-        predictions,
-        data,
-        meta_model_path=meta_model,
-        benchmark_path=benchmark,
-        feature_set=features,
-        target=target,
-    )
+    if (neutralizer is None) != (sample_weights is None):
+        raise ConfigError("--neutralizer and --sample-weights go together (Signals alpha needs both)")
+    if not file_layout(data).targets:
+        _validate_live(predictions, data, data_type, console)
+        return
+    try:
+        inputs = open_scoring_inputs(
+            predictions,
+            data,
+            meta_model_path=meta_model,
+            benchmark_path=benchmark,
+            benchmark_column=benchmark_column,
+            feature_set=features,
+            target=target or None,
+            data_type=data_type,
+            neutralizer_path=neutralizer,
+            sample_weights_path=sample_weights,
+        )
+    except DataFormatError as exc:
+        if exc.code != "no_targets" or not _is_live(data, data_type):
+            raise
+        _validate_live(predictions, data, data_type, console)
+        return
     if not inputs.eras:
         raise DataFormatError(
             f"{predictions.name}: no era of the predictions is in {data.name}", code="wrong_era"
         )
+    _notes(inputs, console)
     columns = (TextColumn("[bold]scoring eras"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     tables = []
+    total = sum(len(eras) for eras in inputs.target_eras.values())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("eras", total=len(inputs.eras))
-        for era in inputs.iter_eras():
+        task = progress.add_task("eras", total=total)
+        for era in inputs.iter_scoring_eras():
             scores = score_era(
-                era.predictions,
-                era.target,
-                meta_model=era.meta_model,
-                benchmark=era.benchmark,
-                features=era.features,
+                era.inputs.predictions,
+                era.inputs.target,
+                meta_model=era.inputs.meta_model,
+                benchmark=era.inputs.benchmark,
+                features=era.inputs.features,
                 model_names=inputs.model_names,
-                era=era.era,
+                era=era.inputs.era,
                 target_pow15=not raw_returns,
             )
-            tables.append(scores.to_frame())
+            table = scores.to_frame()
+            table.insert(1, "target", era.target)
+            if era.neutralizers is not None and era.sample_weights is not None:
+                table["alpha"] = _alpha(era.inputs, era.neutralizers, era.sample_weights)
+            tables.append(table)
             progress.advance(task)
     per_era = pd.concat(tables, ignore_index=True)
-    summary = summarize(per_era, target_horizon_eras=horizon)
+    several = len(inputs.target_names) > 1
+    summaries = []
+    for name in inputs.target_names:
+        rows = per_era[per_era["target"] == name].drop(columns="target")
+        summaries.append(summarize(rows, target_horizon_eras=horizon).assign(target=name))
+    summary = pd.concat(summaries)
     shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
+    targets_text = ", ".join(repr(t) for t in inputs.target_names)
     table = compact_table(
+        *(("target",) if several else ()),
         "model",
         *(header for _, header in shown),
-        title=f"{predictions.name} on {data.name} (target {inputs.target_name!r}, means over eras)",
+        title=f"{predictions.name} on {data.name} (target {targets_text}, means over eras)",
         caption="t(NW): Newey-West t-statistic of CORR; maxDD: max drawdown of cumulative CORR; "
         "FeatX: mean per-era max |feature corr|",
     )
     for model, row in summary.iterrows():
-        table.add_row(str(model), *(_format(row[column], header) for column, header in shown))
+        cells = (_format(row[column], header) for column, header in shown)
+        table.add_row(*((str(row["target"]),) if several else ()), str(model), *cells)
     console.print(table)
     if out is not None:
         _write(per_era, out)
         console.print(f"per-era scores: {len(per_era)} rows → {out}")
     if diagnostics_out is not None:
-        report = diagnostics(per_era, target_horizon_eras=horizon)
+        reports = {
+            name: diagnostics(
+                per_era[per_era["target"] == name].drop(columns="target"), target_horizon_eras=horizon
+            )
+            for name in inputs.target_names
+        }
+        report = reports if several else reports[inputs.target_name]
         diagnostics_out.parent.mkdir(parents=True, exist_ok=True)
         diagnostics_out.write_text(json.dumps(report, indent=1, allow_nan=True))
         console.print(f"diagnostics → {diagnostics_out}")

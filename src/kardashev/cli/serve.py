@@ -29,14 +29,31 @@ def serve(
     max_upload_bytes: int | None = typer.Option(None, min=1, help="Largest accepted upload, in bytes."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
     log_level: str = typer.Option("info", help="Log level (debug, info, warning, error)."),
+    dev: bool = typer.Option(
+        False, "--dev", help="Development mode: allow an empty key pepper (never on a real server)."
+    ),
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs).
+
+    Refuses to start without a key pepper ($KARDASHEV_KEY_PEPPER) unless --dev is given.
+    """
     import uvicorn
 
     from kardashev.api.app import create_app
     from kardashev.api.logs import configure_logging
 
     settings = _settings(db, data_dir, max_upload_bytes=max_upload_bytes)
+    if not settings.key_pepper:
+        if not dev:
+            typer.echo(
+                "refusing to serve without a key pepper: set KARDASHEV_KEY_PEPPER to a long random secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and keep it with the "
+                "database; API keys only verify under the pepper they were made with. "
+                "For a local trial pass --dev.",
+                err=True,
+            )
+            raise typer.Exit(2)
+        typer.echo("warning: --dev: serving with an EMPTY key pepper (key hashes are unpeppered)", err=True)
     configure_logging(log_level.upper())
     if workers == 1:
         app = create_app(settings)

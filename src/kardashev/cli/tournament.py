@@ -20,7 +20,7 @@ from rich.table import Table
 
 from kardashev.cli.tables import compact_table, output_console
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError
+from kardashev.errors import DataFormatError, InvalidInputError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -28,6 +28,9 @@ from kardashev.tournament import (
     tokens_to_units,
     units_to_tokens,
 )
+from kardashev.tournament.dry_run import preview_resolve
+from kardashev.tournament.operator_data import OPERATOR_READ_LIMITS, check_round_day, round_universe
+from kardashev.tournament.submission_file import read_submission_table
 
 __all__ = ["register"]
 
@@ -71,14 +74,25 @@ def _time(value: str, what: str) -> dt.datetime:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """An operator's CSV / parquet table, read with bounded CPU and memory."""
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"no such file: {path}") from exc
-    except Exception as exc:
-        raise DataFormatError(f"cannot read {path} as CSV or parquet: {exc}") from exc
+        return read_submission_table(path, limits=OPERATOR_READ_LIMITS)
+    except SubmissionError as exc:
+        raise DataFormatError(f"cannot read {path}: {exc.message}", code=exc.code) from None
+
+
+def _numbers(table: pd.DataFrame, columns: str | list[str], path: Path) -> np.ndarray:
+    try:
+        frame = table[[columns] if isinstance(columns, str) else columns]
+        values = frame.apply(lambda column: pd.to_numeric(column.replace("", np.nan), errors="raise"))
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(
+            f"{path}: column(s) {columns!r} hold values that are not numbers: {exc}"
+        ) from None
+    array = values.to_numpy(dtype=np.float64)
+    return array[:, 0] if isinstance(columns, str) else array
 
 
 def _tokens(units: int) -> str:
@@ -167,16 +181,15 @@ def _round_day(service: TournamentService, number: int, day: int, path: Path) ->
         raise DataFormatError(f"{path} needs columns id and {round_.target_name!r} (or target)")
     exposures = [c for c in table.columns if c.startswith("exposure_")]
     features = [c for c in table.columns if c.startswith("feature_")]
-    return round_day(
+    checked = round_day(
         day=day,
         ids=table["id"].astype(str).to_numpy(),
-        target=table[target].to_numpy(dtype=float),
-        realized_returns=table["realized_return"].to_numpy(dtype=float)
-        if "realized_return" in table
-        else None,
-        exposures=table[exposures].to_numpy(dtype=float) if exposures else None,
-        features=table[features].to_numpy(dtype=float) if features else None,
+        target=_numbers(table, target, path),
+        realized_returns=_numbers(table, "realized_return", path) if "realized_return" in table else None,
+        exposures=_numbers(table, exposures, path) if exposures else None,
+        features=_numbers(table, features, path) if features else None,
     )
+    return check_round_day(checked, universe=round_universe(service.unit_of_work, number))
 
 
 @round_app.command("score")
@@ -200,6 +213,9 @@ def round_resolve(
     number: int,
     day: Annotated[int | None, typer.Option(help="Final day, when --data scores it now.")] = None,
     data: Annotated[Path | None, typer.Option(help="Final day's data, if not scored yet.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the payouts, burns and totals; write nothing.")
+    ] = False,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
@@ -209,9 +225,16 @@ def round_resolve(
     final = None
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
-    with console.status(f"resolving round {number}: final scores, payouts and burns…"):
-        payouts = service.resolve_round(number, now=_now(now), day=final)
-    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=f"round {number} resolved")
+    if dry_run:
+        with console.status(f"dry run of resolving round {number}…"):
+            preview = preview_resolve(service, number, now=_now(now), day=final)
+        payouts = list(preview.payouts)
+        title = f"round {number} already resolved" if preview.already_resolved else f"round {number} dry run"
+    else:
+        with console.status(f"resolving round {number}: final scores, payouts and burns…"):
+            payouts = service.resolve_round(number, now=_now(now), day=final)
+        title = f"round {number} resolved"
+    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=title)
     for payout in payouts:
         table.add_row(
             service.get_model(payout.model_id).name,
@@ -220,6 +243,12 @@ def round_resolve(
             _tokens(payout.amount),
         )
     console.print(table)
+    minted = sum(p.amount for p in payouts if p.amount > 0)
+    burned = -sum(p.amount for p in payouts if p.amount < 0)
+    console.print(
+        f"minted {_tokens(minted)}, burned {_tokens(burned)}, net {_tokens(minted - burned)} tokens"
+        + (" — dry run: nothing was written" if dry_run else "")
+    )
 
 
 @round_app.command("list")

@@ -3,9 +3,10 @@
 Classic (``train.parquet`` / ``validation.parquet`` / ``live.parquet``): pandas index ``id``
 (str), columns ``era`` (str), ``data_type`` (str), ``feature_*`` (int8, 0–4) and ``target*``
 (float, NaN where unknown); ``features.json`` holds ``{"feature_sets": {name: [features]},
-"targets": [...]}``. Signals: one row per (stock, date) with ``numerai_ticker`` and/or
-``bloomberg_ticker``, ``date`` (``friday_date`` is accepted) and ``signal`` (or other
-columns). Meta model: index ``id``, ``era``, ``data_type``, ``numerai_meta_model``. Example or
+"targets": [...]}``. Signals v2.1: one row per (stock, date) with ``numerai_ticker`` and/or
+``composite_figi`` (or ``bloomberg_ticker``), ``date`` (the legacy ``friday_date`` is read as
+``date``), ``data_type``, features and targets, or ``signal``. Meta model: index ``id``,
+``era``, ``data_type``, ``numerai_meta_model``. Example or
 model predictions: index ``id``, ``era`` and ``prediction`` (or one column per model).
 
 Everything reads era by era (:func:`iter_classic`, :func:`iter_signals`, …) with column
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 META_MODEL_COLUMN = "numerai_meta_model"
-TICKER_COLUMNS = ("numerai_ticker", "bloomberg_ticker")
+TICKER_COLUMNS = ("numerai_ticker", "composite_figi", "bloomberg_ticker")
 
 
 # ------------------------------------------------------------------ schemas (for EraParquetWriter)
@@ -70,9 +71,8 @@ def predictions_schema(prediction_columns: Sequence[str], *, data_type: bool = F
 
 
 def signals_schema(value_columns: Sequence[str] = ("signal",)) -> pa.Schema:
-    """Schema of a Signals-style file: tickers, ``date`` (date32), ``era`` and float value columns."""
-    fields = [("numerai_ticker", pa.string()), ("bloomberg_ticker", pa.string())]
-    fields += [("date", pa.date32()), ("era", pa.string())]
+    """Schema of a Signals v2.1 file: ``numerai_ticker``, ``composite_figi``, ``date`` (date32), floats."""
+    fields = [("numerai_ticker", pa.string()), ("composite_figi", pa.string()), ("date", pa.date32())]
     return pa.schema(fields + [(name, pa.float64()) for name in value_columns])
 
 
@@ -187,7 +187,8 @@ def validate_signals(
     tickers = [c for c in TICKER_COLUMNS if c in frame.columns]
     if not tickers:
         raise DataFormatError(
-            f"{name}: need a 'numerai_ticker' or 'bloomberg_ticker' column", code="missing_column"
+            f"{name}: need a 'numerai_ticker', 'composite_figi' or 'bloomberg_ticker' column",
+            code="missing_column",
         )
     _require(frame, ["date", *value_columns], name)
     _check_keys(
@@ -277,6 +278,12 @@ def _signals_era_column(path: str | Path) -> str:
     raise DataFormatError(f"{Path(path).name}: missing column(s) ['date']", code="missing_column")
 
 
+def _signals_values(frame: pd.DataFrame, value_columns: Sequence[str] | None) -> list[str]:
+    if value_columns is not None:
+        return list(value_columns)
+    return [c for c in frame.columns if c == "signal" or str(c).startswith("target")]
+
+
 def _normalize_signals(frame: pd.DataFrame) -> pd.DataFrame:
     if "date" not in frame.columns and "friday_date" in frame.columns:
         frame = frame.rename(columns={"friday_date": "date"})
@@ -288,22 +295,19 @@ def iter_signals(
     *,
     columns: Sequence[str] | None = None,
     dates: Sequence[str] | None = None,
-    value_columns: Sequence[str] = ("signal",),
+    value_columns: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """Yield ``(date or era, frame)`` of a Signals-style file one date at a time, validated.
 
-    Grouped by ``era`` when the file has one, else by ``date`` (or ``friday_date``).
+    Grouped by ``era`` when the file has one, else by ``date`` (or ``friday_date``, read as
+    ``date``). ``value_columns`` (default ``signal`` and the ``target*`` columns present) must be floats.
     """
     if not Path(path).exists():
         raise NotFoundError(f"no such file: {path}")
     key = _signals_era_column(path)
     for era, frame in iter_eras(path, columns=columns, eras=dates, era_column=key):
         frame = _normalize_signals(frame)
-        validate_signals(
-            frame,
-            name=Path(path).name,
-            value_columns=[c for c in value_columns if columns is None or c in columns],
-        )
+        validate_signals(frame, name=Path(path).name, value_columns=_signals_values(frame, value_columns))
         yield era, frame
 
 
@@ -312,16 +316,14 @@ def read_signals(
     *,
     dates: Sequence[str],
     columns: Sequence[str] | None = None,
-    value_columns: Sequence[str] = ("signal",),
+    value_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read chosen dates (or eras) of a Signals-style file with a pyarrow filter, validated."""
     if not Path(path).exists():
         raise NotFoundError(f"no such file: {path}")
     key = _signals_era_column(path)
     frame = _normalize_signals(read_eras(path, dates, columns=columns, era_column=key))
-    validate_signals(
-        frame, name=Path(path).name, value_columns=[c for c in value_columns if c in frame.columns]
-    )
+    validate_signals(frame, name=Path(path).name, value_columns=_signals_values(frame, value_columns))
     return frame
 
 

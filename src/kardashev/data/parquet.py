@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from kardashev.data.layout import era_labels
 from kardashev.errors import DataFormatError, NotFoundError
 
 __all__ = ["EraParquetWriter", "era_row_groups", "iter_eras", "list_eras", "read_eras"]
@@ -101,17 +102,16 @@ def era_row_groups(path: str | Path, *, era_column: str = "era") -> dict[str, li
     for g in range(metadata.num_row_groups):
         stats = metadata.row_group(g).column(leaf).statistics
         if stats is not None and stats.has_min_max and stats.min == stats.max and stats.null_count == 0:
-            eras = [stats.min]
+            eras = era_labels(pd.Series([stats.min])).tolist()
         else:
             values = parquet.read_row_group(g, columns=[era_column]).column(0)
             if values.null_count:
                 raise DataFormatError(
                     f"{Path(path).name}: column {era_column!r} has missing values", code="nan_eras"
                 )
-            eras = pc.unique(values).to_pylist()
-        for era in eras:
-            key = era.decode() if isinstance(era, bytes) else str(era)
-            groups.setdefault(key, []).append(g)
+            eras = era_labels(pc.unique(values).to_pandas()).tolist()
+        for key in eras:
+            groups.setdefault(str(key), []).append(g)
     return groups
 
 
@@ -144,10 +144,12 @@ def iter_eras(
     for era in wanted:
         table = parquet.read_row_groups(groups[era], columns=read_columns, use_pandas_metadata=True)
         era_values = table.column(era_column)
-        if not pa.types.is_string(era_values.type) and not pa.types.is_large_string(era_values.type):
-            era_values = pc.cast(era_values, pa.string())
-        if len(groups[era]) > 1 or pc.any(pc.not_equal(era_values, era)).as_py():
-            table = table.filter(pc.equal(era_values, era))
+        if pa.types.is_string(era_values.type) or pa.types.is_large_string(era_values.type):
+            keep = pc.equal(era_values, era)
+        else:  # dates and numbers: compared as their labels ("2024-01-05" for a timestamp)
+            keep = pa.array(era_labels(era_values.to_pandas()) == era)
+        if not pc.all(keep).as_py():
+            table = table.filter(keep)
         yield era, table.to_pandas()
 
 

@@ -1,332 +1,355 @@
-"""Reading scoring inputs in Numerai's file conventions (parquet or CSV) for ``kardashev score``.
+"""Scoring inputs from Numerai's own files, as participants download them, for ``kardashev score``.
 
-Data: ``id`` (column or pandas index), ``era``, ``feature_*`` and ``target*`` columns, with a
-``features.json`` next to it naming feature sets (``{"feature_sets": {"small": [...], ...}}``).
-Predictions: ``id`` (+ ``era``), then ``prediction`` (or ``probability``) or one column per model;
-a long table ``id, era, model, prediction`` is pivoted. Meta model / benchmark: ``id`` (+ ``era``)
-and one value column (``numerai_meta_model``, ``prediction`` or the only numeric one).
+Layouts read (see :mod:`kardashev.data.layout`): Classic v5 ``train`` / ``validation`` /
+``live.parquet`` (``id``, ``era``, ``data_type``, ``feature_*``, several ``target*`` with NaN in
+unresolved eras), ``features.json`` (``feature_sets`` and ``targets``), predictions (``id`` (+
+``era``) and ``prediction`` or one column per model, or a long ``id, era, model, prediction``
+table), ``meta_model.parquet`` (``numerai_meta_model``) and ``validation_benchmark_models.parquet``
+(one column per benchmark model); Signals v2.1 data keyed by ``numerai_ticker`` or
+``composite_figi`` and ``date`` (or ``friday_date``), with ``validation_neutralizer.parquet`` and
+``validation_sample_weights.parquet`` for alpha.
 
-Everything is checked before scoring starts; a bad file raises a
+Eras whose target is all NaN (not resolved yet) are skipped and listed in
+:attr:`ScoringInputs.unresolved`; ``data_type`` selects rows; several targets are scored in one
+pass over the data. Everything is checked before scoring starts; a bad file raises a
 :class:`~kardashev.errors.DataFormatError` naming the file and the problem (codes
-``missing_column``, ``nan_ids``, ``duplicate_ids``, ``unknown_ids``, ``wrong_era``,
-``wrong_dtype``, ``bad_file``). Parquet data is read one era at a time.
+``missing_column``, ``nan_ids``, ``duplicate_ids``, ``unknown_ids``, ``wrong_era``, ``wrong_dtype``,
+``bad_file``, ``no_targets``). The data file is streamed one era at a time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from kardashev.data.era import Era
+from kardashev.data.keys import (
+    check_numeric,
+    check_prediction_keys,
+    keyed,
+    keys_layout,
+    select_data_type,
+    value_columns,
+)
+from kardashev.data.layout import (
+    FileLayout,
+    file_layout,
+    iter_key_eras,
+    match_target_column,
+    numeric_columns,
+    read_table,
+)
 from kardashev.errors import ConfigError, DataFormatError, NotFoundError
 
-__all__ = ["ScoringInputs", "open_scoring_inputs", "read_table"]
+__all__ = [
+    "ScoringEra",
+    "ScoringInputs",
+    "live_universe",
+    "open_scoring_inputs",
+    "read_table",
+]
 
-_KEY_COLUMNS = ("id", "era", "data_type")
-_PREDICTION_NAMES = ("prediction", "probability")
-_REFERENCE_NAMES = ("numerai_meta_model", "prediction", "probability")
-
-
-def _check_exists(path: Path) -> None:
-    if not path.exists():
-        raise NotFoundError(f"no such file: {path}", code="file_not_found")
-    if path.suffix.lower() not in (".parquet", ".pq", ".csv"):
-        raise DataFormatError(f"{path.name}: expected a .parquet or .csv file", code="bad_file")
+_PREDICTION_NAMES = ("prediction", "probability", "signal")
+_REFERENCE_NAMES = ("numerai_meta_model", "prediction", "probability", "signal")
 
 
-def _parquet_index_columns(path: Path) -> list[str]:
-    """Columns a parquet file stores as the pandas index (restored as the index on read)."""
-    metadata = pq.read_schema(path).pandas_metadata or {}
-    return [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
-
-
-def _columns_of(path: Path) -> list[str]:
-    _check_exists(path)
-    try:
-        if path.suffix.lower() == ".csv":
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        index_names = _parquet_index_columns(path)
-        return [name for name in pq.read_schema(path).names if name not in index_names or name == "id"]
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
-
-
-def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Read a parquet or CSV file; an ``id`` pandas index becomes a column.
-
-    Raises
-    ------
-    NotFoundError
-        The file does not exist.
-    DataFormatError
-        Unreadable file, or a requested column is missing.
-    """
-    path = Path(path)
-    available = _columns_of(path)
-    if columns is not None:
-        missing = [c for c in columns if c not in available]
-        if missing:
-            raise DataFormatError(f"{path.name}: missing column(s) {missing}", code="missing_column")
-    try:
-        if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(
-                path,
-                usecols=list(columns) if columns is not None else None,
-                dtype={"id": str, "era": str},  # keep "0001"-style labels
-            )
-        else:
-            index_names = _parquet_index_columns(path)
-            selected = None if columns is None else [c for c in columns if c not in index_names]
-            frame = pd.read_parquet(path, columns=selected)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
-    if frame.index.name == "id":
-        frame = frame.reset_index()
-    if columns is not None:
-        frame = frame[list(columns)]
-    return frame
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataFormatError(f"{name}: missing column(s) {missing}", code="missing_column")
-
-
-def _check_keys(frame: pd.DataFrame, name: str, *, by_era: bool) -> None:
-    if frame["id"].isna().any():
-        raise DataFormatError(
-            f"{name}: {int(frame['id'].isna().sum())} row(s) have no id (NaN)", code="nan_ids"
-        )
-    if by_era and frame["era"].isna().any():
-        raise DataFormatError(
-            f"{name}: {int(frame['era'].isna().sum())} row(s) have no era (NaN)", code="nan_ids"
-        )
-    keys = ["era", "id"] if by_era else ["id"]
-    duplicated = frame.duplicated(keys)
-    if duplicated.any():
-        examples = frame.loc[duplicated, "id"].astype(str).unique()[:3].tolist()
-        where = " within an era" if by_era else ""
-        raise DataFormatError(
-            f"{name}: {int(duplicated.sum())} duplicated id(s){where}, e.g. {examples}", code="duplicate_ids"
-        )
-
-
-def _numeric(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    for column in columns:
-        dtype = frame[column].dtype
-        if not (pd.api.types.is_numeric_dtype(dtype)) or pd.api.types.is_bool_dtype(dtype):
-            raise DataFormatError(
-                f"{name}: column {column!r} has dtype {dtype}, expected numbers", code="wrong_dtype"
-            )
-
-
-def _normalize_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["id"] = frame["id"].astype("string").astype(object).where(frame["id"].notna(), np.nan)
-    if "era" in frame.columns:
-        frame["era"] = frame["era"].astype("string").astype(object).where(frame["era"].notna(), np.nan)
-    return frame
-
-
-def _read_predictions(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _read_predictions(path: Path, data: FileLayout) -> tuple[pd.DataFrame, list[str]]:
     name = path.name
+    layout = keys_layout(path, data)
     frame = read_table(path)
-    _require(frame, ["id"], name)
     if "model" in frame.columns:  # long table id, era, model, prediction
         value = next((c for c in _PREDICTION_NAMES if c in frame.columns), None)
         if value is None:
             raise DataFormatError(
                 f"{name}: a 'model' column needs a 'prediction' column", code="missing_column"
             )
-        keys = ["era", "id"] if "era" in frame.columns else ["id"]
-        frame = _normalize_keys(frame)
+        keys = [c for c in (layout.era_column, layout.id_column) if c is not None]
         if frame.duplicated([*keys, "model"]).any():
             raise DataFormatError(f"{name}: an id appears twice for the same model", code="duplicate_ids")
         frame = frame.pivot(index=keys, columns="model", values=value).reset_index()
         frame.columns.name = None
-    models = [c for c in frame.columns if c not in _KEY_COLUMNS]
+    keys = [c for c in (layout.id_column, layout.era_column) if c is not None]
+    models = [c for c in frame.columns if c not in keys and c in value_columns(frame.columns)]
     if not models:
         raise DataFormatError(
             f"{name}: no prediction column (expected 'prediction' or model columns)", code="missing_column"
         )
-    _numeric(frame, models, name)
-    frame = _normalize_keys(frame)
-    _check_keys(frame, name, by_era="era" in frame.columns)
+    check_numeric(frame, models, name)
+    frame = keyed(frame[[*keys, *models]], layout, name)
     return frame, [str(m) for m in models]
 
 
-def _read_reference(path: Path, label: str) -> pd.DataFrame:
-    name = path.name
-    frame = read_table(path)
-    _require(frame, ["id"], name)
-    value = next((c for c in _REFERENCE_NAMES if c in frame.columns), None)
-    if value is None:
-        candidates = [c for c in frame.columns if c not in _KEY_COLUMNS]
-        if len(candidates) != 1:
+def _reference_columns(
+    path: Path,
+    label: str,
+    values: Sequence[str],
+    targets: Sequence[str],
+    column: str | None,
+    alias: Mapping[str, str],
+) -> dict[str, str]:
+    """The value column of a meta-model / benchmark file for each scored target."""
+    if column is not None:
+        if column not in values:
             raise DataFormatError(
-                f"{name}: the {label} file needs one value column ('numerai_meta_model' or 'prediction'), "
-                f"found {candidates}",
+                f"{path.name}: no column {column!r}; columns: {list(values)[:8]}", code="missing_column"
+            )
+        return dict.fromkeys(targets, column)
+    named = next((c for c in _REFERENCE_NAMES if c in values), None)
+    if named is not None or len(values) == 1:
+        return dict.fromkeys(targets, named or values[0])
+    chosen = {}
+    for target in targets:
+        match = match_target_column(values, target) or match_target_column(values, alias.get(target, target))
+        if match is None:
+            raise DataFormatError(
+                f"{path.name}: the {label} file has {len(values)} columns {list(values)[:6]} and none is "
+                f"made for {target!r}; choose one with --{label.replace('_', '-')}-column",
                 code="missing_column",
             )
-        value = candidates[0]
-    _numeric(frame, [value], name)
-    keys = ["id", "era"] if "era" in frame.columns else ["id"]
-    frame = _normalize_keys(frame[[*keys, value]].rename(columns={value: label}))
-    _check_keys(frame, name, by_era="era" in frame.columns)
-    return frame
+        chosen[target] = match
+    return chosen
 
 
-def _feature_names(data_path: Path, feature_set: str | None, data_columns: list[str]) -> list[str]:
+def _read_reference(
+    path: Path,
+    label: str,
+    data: FileLayout,
+    targets: Sequence[str],
+    column: str | None,
+    alias: Mapping[str, str],
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    layout = keys_layout(path, data)
+    values = value_columns(layout.columns)
+    named = any(c in values for c in _REFERENCE_NAMES)
+    if label == "meta_model" and column is None and not named and len(values) != 1:
+        raise DataFormatError(
+            f"{path.name}: the meta model file needs one value column "
+            f"('numerai_meta_model' or 'prediction'), found {values}",
+            code="missing_column",
+        )
+    chosen = _reference_columns(path, label, values, targets, column, alias)
+    used = list(dict.fromkeys(chosen.values()))
+    keys = [c for c in (layout.id_column, layout.era_column) if c is not None]
+    frame = read_table(path, columns=[*keys, *used])
+    check_numeric(frame, used, path.name)
+    return keyed(frame, layout, path.name), chosen
+
+
+def _features_json(data_path: Path) -> dict | None:
+    path = data_path.parent / "features.json"
+    if not path.exists():
+        return None
+    try:
+        payload = json.loads(path.read_text())
+        if not isinstance(payload.get("feature_sets"), dict):
+            raise TypeError("'feature_sets' is not a mapping")
+    except (json.JSONDecodeError, AttributeError, TypeError) as exc:
+        raise DataFormatError(f"{path.name} is not a features.json file ({exc!r})", code="bad_file") from None
+    return payload
+
+
+def _feature_names(data_path: Path, feature_set: str | None, layout: FileLayout) -> list[str]:
     if feature_set is None:
         return []
-    available = [c for c in data_columns if c.startswith("feature_")]
-    if feature_set == "all":
-        if not available:
-            raise DataFormatError(f"{data_path.name}: no feature_* columns", code="missing_column")
-        return available
-    features_json = data_path.parent / "features.json"
-    if not features_json.exists():
+    if feature_set == "all":  # every numeric feature (Signals' country and exchange codes are text)
+        features = numeric_columns(data_path, layout.features) if layout.features else []
+        if not features:
+            raise DataFormatError(f"{data_path.name}: no numeric feature_* columns", code="missing_column")
+        return features
+    payload = _features_json(data_path)
+    if payload is None:
         raise NotFoundError(
-            f"--features {feature_set!r} needs {features_json} (or use --features all)", code="file_not_found"
+            f"--features {feature_set!r} needs {data_path.parent / 'features.json'} (or use --features all)",
+            code="file_not_found",
         )
-    try:
-        sets = json.loads(features_json.read_text())["feature_sets"]
-        if not isinstance(sets, dict):
-            raise TypeError("'feature_sets' is not a mapping")
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataFormatError(
-            f"{features_json.name} is not a features.json file ({exc!r})", code="bad_file"
-        ) from None
+    sets = payload["feature_sets"]
     if feature_set not in sets:
-        raise ConfigError(
-            f"no feature set {feature_set!r} in {features_json.name}; known: {sorted({*sets, 'all'})}"
-        )
-    names = sets[feature_set]
-    missing = [f for f in names if f not in data_columns]
+        raise ConfigError(f"no feature set {feature_set!r} in features.json; known: {sorted({*sets, 'all'})}")
+    missing = [f for f in sets[feature_set] if f not in layout.columns]
     if missing:
         raise DataFormatError(
             f"{data_path.name}: feature set {feature_set!r} names {len(missing)} column(s) not in the data, "
             f"e.g. {missing[:3]}",
             code="missing_column",
         )
-    return [str(f) for f in names]
+    return [str(f) for f in sets[feature_set]]
+
+
+def _targets(data_path: Path, layout: FileLayout, target: str | Sequence[str] | None) -> list[str]:
+    if target is None:
+        if "target" in layout.targets:
+            return ["target"]
+        if not layout.targets:
+            raise DataFormatError(f"{data_path.name}: no target column (target*)", code="missing_column")
+        return [layout.targets[0]]
+    wanted = [target] if isinstance(target, str) else list(dict.fromkeys(target))
+    missing = [t for t in wanted if t not in layout.columns]
+    if missing:
+        payload = _features_json(data_path) or {}
+        known = [t for t in payload.get("targets", []) if t in layout.columns] or list(layout.targets)
+        raise DataFormatError(
+            f"{data_path.name}: missing column(s) {missing}; targets: {known[:12]}", code="missing_column"
+        )
+    return wanted
+
+
+@dataclass(frozen=True)
+class ScoringEra:
+    """One era's inputs for one target; ``neutralizers`` / ``sample_weights`` for Signals alpha."""
+
+    target: str
+    inputs: Era
+    neutralizers: np.ndarray | None = None
+    sample_weights: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class ScoringInputs:
-    """Checked scoring inputs; :meth:`iter_eras` yields one :class:`~kardashev.data.era.Era` at a time.
+    """Checked scoring inputs; :meth:`iter_scoring_eras` streams the data one era at a time.
 
     Attributes
     ----------
     model_names
         Prediction columns, one per model.
     eras
-        Eras of the data that have predictions, in data order.
-    target_name, feature_names
-        Data columns used.
+        Eras scored for at least one target, in data order.
+    target_names
+        Targets scored (the first is :attr:`target_name`).
+    target_eras
+        The resolved eras of each target.
+    unresolved
+        For each target, the predicted eras skipped because the target is all NaN there.
+    benchmark_columns
+        The benchmark file's column used for each target (empty without a benchmark).
     """
 
     data_path: Path
+    layout: FileLayout
     predictions: pd.DataFrame
     meta_model: pd.DataFrame | None
     benchmark: pd.DataFrame | None
     model_names: tuple[str, ...]
     eras: tuple[str, ...]
-    target_name: str
+    target_names: tuple[str, ...]
+    target_eras: Mapping[str, tuple[str, ...]]
+    unresolved: Mapping[str, tuple[str, ...]]
     feature_names: tuple[str, ...]
+    data_type: str | None = None
+    meta_model_column: str | None = None
+    benchmark_columns: Mapping[str, str] | None = None
+    neutralizer_layout: FileLayout | None = None
+    sample_weights_layout: FileLayout | None = None
 
-    def _data_frames(self) -> Iterator[tuple[str, pd.DataFrame]]:
-        columns = ["id", "era", self.target_name, *self.feature_names]
-        if self.data_path.suffix.lower() == ".csv":
-            frame = _normalize_keys(read_table(self.data_path, columns=columns))
-            for era, group in frame.groupby("era", sort=False):
-                if era in self.eras:
-                    yield str(era), group
-            return
-        from kardashev.data.parquet import iter_eras
+    @property
+    def target_name(self) -> str:
+        return self.target_names[0]
 
-        index_names = _parquet_index_columns(self.data_path)
-        parquet_columns = [c for c in columns if c != "era" and c not in index_names]
-        for era, frame in iter_eras(self.data_path, columns=parquet_columns, eras=list(self.eras)):
-            frame = frame.reset_index() if "id" not in frame.columns else frame
-            yield str(era), _normalize_keys(frame)
+    def _side_layouts(self) -> list[FileLayout]:
+        return [side for side in (self.neutralizer_layout, self.sample_weights_layout) if side is not None]
 
-    def iter_eras(self) -> Iterator[Era]:
-        """Yield each era's row-aligned arrays (predictions missing for an id are NaN)."""
+    def _data_eras(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        # side files keyed by another ticker column of the data are joined through it
+        other_keys = [s.id_column for s in self._side_layouts() if s.id_column != self.layout.id_column]
+        columns = [*self.target_names, *self.feature_names, *other_keys]
+        if self.data_type is not None:
+            columns.append("data_type")
+        name = self.data_path.name
+        for era, frame in iter_key_eras(self.layout, list(dict.fromkeys(columns)), list(self.eras)):
+            frame = keyed(frame, self.layout, name, drop_missing=self.layout.kind == "signals")
+            yield era, select_data_type(frame, self.data_type, name) if self.data_type is not None else frame
+
+    def _side(self, layout: FileLayout | None) -> Iterator[pd.DataFrame | None]:
+        if layout is None:
+            while True:
+                yield None
+        values = value_columns(layout.columns)
+        for _, frame in iter_key_eras(layout, values, list(self.eras)):
+            yield keyed(frame, layout, layout.path.name, drop_missing=True).set_index("id")[values]
+
+    def iter_scoring_eras(self) -> Iterator[ScoringEra]:
+        """Yield, era by era, one :class:`ScoringEra` per target resolved in that era."""
         predictions = self.predictions.set_index(["era", "id"])[list(self.model_names)]
-        references = {
-            label: None
-            if ref is None
-            else ref.set_index(["era", "id"] if "era" in ref.columns else "id")[label]
-            for label, ref in (("meta_model", self.meta_model), ("benchmark", self.benchmark))
-        }
-        for era, frame in self._data_frames():
+        meta = None if self.meta_model is None else _indexed(self.meta_model)
+        bench = None if self.benchmark is None else _indexed(self.benchmark)
+        resolved = {t: set(eras) for t, eras in self.target_eras.items()}
+        sides = zip(self._side(self.neutralizer_layout), self._side(self.sample_weights_layout), strict=False)
+        for (era, frame), (neutral, weights) in zip(self._data_eras(), sides, strict=False):
             ids = frame["id"].to_numpy()
             keys = pd.MultiIndex.from_arrays([np.full(len(ids), era, dtype=object), ids])
-            values = {
-                label: None
-                if ref is None
-                else ref.reindex(keys if ref.index.nlevels == 2 else pd.Index(ids)).to_numpy(dtype=np.float64)
-                for label, ref in references.items()
-            }
-            yield Era.build(
-                era,
-                ids,
-                predictions=predictions.reindex(keys).to_numpy(dtype=np.float64),
-                model_names=self.model_names,
-                target=frame[self.target_name].to_numpy(dtype=np.float64),
-                meta_model=values["meta_model"],
-                benchmark=values["benchmark"],
-                features=frame[list(self.feature_names)].to_numpy(dtype=np.float64)
-                if self.feature_names
-                else None,
+            matrix = predictions.reindex(keys).to_numpy(dtype=np.float64)
+            features = (
+                frame[list(self.feature_names)].to_numpy(dtype=np.float64) if self.feature_names else None
             )
+            meta_values = None if meta is None else _lookup(meta, keys, ids)[self.meta_model_column]
+            neutralizers = sample_weights = None
+            if neutral is not None and self.neutralizer_layout is not None:
+                rows = _side_keys(frame, self.neutralizer_layout, self.layout)
+                neutralizers = neutral.reindex(rows).to_numpy(dtype=np.float64)
+            if weights is not None and self.sample_weights_layout is not None:
+                rows = _side_keys(frame, self.sample_weights_layout, self.layout)
+                sample_weights = weights.reindex(rows).to_numpy(dtype=np.float64)[:, 0]
+            built: Era | None = None  # one checked Era per data era; other targets swap their arrays
+            for target in self.target_names:
+                if era not in resolved[target]:
+                    continue
+                bench_values = None
+                if bench is not None and self.benchmark_columns:
+                    column = _lookup(bench, keys, ids)[self.benchmark_columns[target]]
+                    bench_values = column.to_numpy(dtype=np.float64)
+                target_values = frame[target].to_numpy(dtype=np.float64)
+                if built is None:
+                    built = Era.build(
+                        era,
+                        ids,
+                        predictions=matrix,
+                        model_names=self.model_names,
+                        target=target_values,
+                        meta_model=None if meta_values is None else meta_values.to_numpy(dtype=np.float64),
+                        benchmark=bench_values,
+                        features=features,
+                    )
+                    inputs = built
+                else:  # same rows, float64 arrays of the same length
+                    inputs = built.with_(target=target_values, benchmark=bench_values)
+                yield ScoringEra(target, inputs, neutralizers, sample_weights)
+
+    def iter_eras(self) -> Iterator[Era]:
+        """Yield each era's row-aligned arrays for the first target (NaN where an id has no prediction)."""
+        for era in self.iter_scoring_eras():
+            if era.target == self.target_name:
+                yield era.inputs
 
 
-def _data_keys(path: Path, data_columns: list[str]) -> pd.DataFrame:
-    _require(pd.DataFrame(columns=data_columns), ["id", "era"], path.name)
-    keys = _normalize_keys(read_table(path, columns=["id", "era"]))
-    _check_keys(keys, path.name, by_era=True)
-    return keys
+def _side_keys(frame: pd.DataFrame, side: FileLayout, data: FileLayout) -> pd.Index:
+    """The data rows' keys in a side file's ticker column (``id`` when it is the data's own key)."""
+    column = "id" if side.id_column == data.id_column else side.id_column
+    return pd.Index(frame[column].astype(object).where(frame[column].notna(), None))
 
 
-def _check_prediction_keys(
-    predictions: pd.DataFrame, data_keys: pd.DataFrame, name: str, data_name: str
-) -> pd.DataFrame:
-    """Attach eras to predictions without an era column, reject unknown ids and wrong eras."""
-    known_ids = pd.Index(data_keys["id"].unique())
-    unknown = ~predictions["id"].isin(known_ids)
-    if unknown.any():
-        examples = predictions.loc[unknown, "id"].astype(str).head(3).tolist()
-        raise DataFormatError(
-            f"{name}: {int(unknown.sum())} id(s) are not in {data_name}, e.g. {examples}", code="unknown_ids"
-        )
-    ids_unique = not data_keys["id"].duplicated().any()
-    if "era" not in predictions.columns:
-        if not ids_unique:
-            raise DataFormatError(
-                f"{name}: missing column(s) ['era'] (ids repeat across the eras of {data_name})",
-                code="missing_column",
-            )
-        return predictions.merge(data_keys, on="id", how="left")
-    pairs = pd.MultiIndex.from_frame(data_keys[["era", "id"]])
-    wrong = ~pd.MultiIndex.from_frame(predictions[["era", "id"]]).isin(pairs)
-    if wrong.any():
-        unknown_eras = sorted(set(predictions.loc[wrong, "era"]) - set(data_keys["era"]))
-        detail = f"; era(s) {unknown_eras[:3]} are not in {data_name}" if unknown_eras else ""
-        examples = predictions.loc[wrong, ["id", "era"]].astype(str).head(3).to_dict("records")
-        raise DataFormatError(
-            f"{name}: {int(wrong.sum())} row(s) give an id under the wrong era{detail}, e.g. {examples}",
-            code="wrong_era",
-        )
-    return predictions
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(["era", "id"] if "era" in frame.columns else "id")
+
+
+def _lookup(frame: pd.DataFrame, keys: pd.MultiIndex, ids: np.ndarray) -> pd.DataFrame:
+    return frame.reindex(keys if frame.index.nlevels == 2 else pd.Index(ids))
+
+
+def _target_alias(layout: FileLayout, keys: pd.DataFrame, targets: Sequence[str]) -> dict[str, str]:
+    """For ``target``, the ``target_*`` column holding the same values (Numerai's ``target`` is an alias)."""
+    others = [t for t in layout.targets if t != "target"]
+    if "target" not in targets or not others:
+        return {}
+    resolved = keys.loc[keys["target"].notna(), "era"]
+    if resolved.empty:
+        return {}
+    ((_, frame),) = iter_key_eras(layout, ["target", *others], [resolved.iloc[0]])
+    same = [t for t in others if frame[t].equals(frame["target"].astype(frame[t].dtype))]
+    return {"target": same[0]} if same else {}
 
 
 def open_scoring_inputs(
@@ -335,52 +358,111 @@ def open_scoring_inputs(
     *,
     meta_model_path: str | Path | None = None,
     benchmark_path: str | Path | None = None,
+    benchmark_column: str | None = None,
     feature_set: str | None = None,
-    target: str | None = None,
+    target: str | Sequence[str] | None = None,
+    data_type: str | None = None,
+    neutralizer_path: str | Path | None = None,
+    sample_weights_path: str | Path | None = None,
 ) -> ScoringInputs:
     """Read and check every scoring input (the data itself is streamed later, era by era).
 
     Parameters
     ----------
     predictions_path, data_path
-        Files in Numerai's conventions (parquet or CSV).
+        Files in Numerai's layouts (parquet or CSV), Classic or Signals.
     meta_model_path, benchmark_path
         Optional meta model / benchmark predictions (for MMC / BMC).
+    benchmark_column
+        The benchmark file's column; default the column made for each scored target.
     feature_set
         A set named in ``features.json`` next to the data, or ``"all"`` (for FNC and exposures).
     target
-        Target column (default ``target``, else the first ``target*`` column).
+        Target column(s) (default ``target``, else the first ``target*`` column).
+    data_type
+        Score only the rows with this ``data_type`` (``train``, ``validation``).
+    neutralizer_path, sample_weights_path
+        Signals side files (``validation_neutralizer.parquet``, ``validation_sample_weights.parquet``).
     """
     data_path = Path(data_path)
-    data_columns = _columns_of(data_path)
-    _require(pd.DataFrame(columns=data_columns), ["id", "era"], data_path.name)
-    if target is None:
-        target = (
-            "target"
-            if "target" in data_columns
-            else next((c for c in data_columns if c.startswith("target")), None)
-        )
-        if target is None:
-            raise DataFormatError(f"{data_path.name}: no target column (target*)", code="missing_column")
-    elif target not in data_columns:
-        raise DataFormatError(f"{data_path.name}: missing column(s) [{target!r}]", code="missing_column")
-    features = _feature_names(data_path, feature_set, data_columns)
-    data_keys = _data_keys(data_path, data_columns)
+    layout = file_layout(data_path)
+    if layout.kind == "signals":  # key the data by the predictions' ticker column
+        ticker = file_layout(predictions_path).id_column
+        if ticker != layout.id_column and ticker in layout.columns:
+            layout = file_layout(data_path, id_column=ticker)
+    if layout.era_column is None:
+        raise DataFormatError(f"{data_path.name}: missing column(s) ['era']", code="missing_column")
+    targets = _targets(data_path, layout, target)
+    features = _feature_names(data_path, feature_set, layout)
+    key_columns = [layout.id_column, layout.era_column, *(["data_type"] if layout.has_data_type else [])]
+    data_keys = keyed(
+        read_table(data_path, columns=[*key_columns, *targets]),
+        layout,
+        data_path.name,
+        drop_missing=layout.kind == "signals",
+    )
+    check_numeric(data_keys, targets, data_path.name)
+    alias = _target_alias(layout, data_keys, targets) if benchmark_path is not None else {}
     predictions_path = Path(predictions_path)
-    predictions, models = _read_predictions(predictions_path)
-    predictions = _check_prediction_keys(predictions, data_keys, predictions_path.name, data_path.name)
-    predicted_eras = set(predictions["era"])
-    eras = tuple(str(e) for e in data_keys["era"].drop_duplicates() if e in predicted_eras)
-    references = {}
-    for label, path in (("meta_model", meta_model_path), ("benchmark", benchmark_path)):
-        references[label] = None if path is None else _read_reference(Path(path), label)
+    predictions, models = _read_predictions(predictions_path, layout)
+    predictions = check_prediction_keys(predictions, data_keys, predictions_path.name, data_path.name)
+    selected = select_data_type(data_keys, data_type, data_path.name)
+    predicted = set(predictions["era"])
+    data_eras = [str(e) for e in pd.unique(selected["era"]) if e in predicted]
+    resolved_by_era = selected.groupby("era", sort=False)[targets].count()
+    target_eras = {t: tuple(e for e in data_eras if resolved_by_era.at[e, t] > 0) for t in targets}
+    unresolved = {t: tuple(e for e in data_eras if resolved_by_era.at[e, t] == 0) for t in targets}
+    if data_eras and not any(target_eras.values()):
+        raise DataFormatError(
+            f"{data_path.name}: {' and '.join(targets)} not resolved in any predicted era (all NaN)",
+            code="no_targets",
+        )
+    scored = {e for eras in target_eras.values() for e in eras}
+    meta = bench = None
+    meta_column, bench_columns = None, {}
+    if meta_model_path is not None:
+        meta, chosen = _read_reference(Path(meta_model_path), "meta_model", layout, targets[:1], None, alias)
+        meta_column = chosen[targets[0]]
+    if benchmark_path is not None:
+        bench, bench_columns = _read_reference(
+            Path(benchmark_path), "benchmark", layout, targets, benchmark_column, alias
+        )
+    side = {}
+    for label, path in (("neutralizer", neutralizer_path), ("sample_weights", sample_weights_path)):
+        side[label] = None if path is None else keys_layout(Path(path), layout)
+        if side[label] is not None and not value_columns(side[label].columns):
+            raise DataFormatError(f"{Path(path).name}: no value column", code="missing_column")
     return ScoringInputs(
         data_path=data_path,
+        layout=layout,
         predictions=predictions,
-        meta_model=references["meta_model"],
-        benchmark=references["benchmark"],
+        meta_model=meta,
+        benchmark=bench,
         model_names=tuple(models),
-        eras=eras,
-        target_name=target,
+        eras=tuple(e for e in data_eras if e in scored),
+        target_names=tuple(targets),
+        target_eras=target_eras,
+        unresolved=unresolved,
         feature_names=tuple(features),
+        data_type=data_type,
+        meta_model_column=meta_column,
+        benchmark_columns=bench_columns,
+        neutralizer_layout=side["neutralizer"],
+        sample_weights_layout=side["sample_weights"],
     )
+
+
+def live_universe(data_path: str | Path, *, data_type: str | None = None) -> tuple[str, list[str]]:
+    """``(kind, ids)`` of a live file: ``"classic"`` and its ids, or ``"signals"`` and its tickers.
+
+    Only the key column (and ``data_type``: ``live`` rows if there are any, or ``data_type``'s) is read.
+    """
+    data_path = Path(data_path)
+    layout = file_layout(data_path)
+    frame = read_table(
+        data_path, columns=[layout.id_column, *(["data_type"] if layout.has_data_type else [])]
+    )
+    if data_type is None and layout.has_data_type and (frame["data_type"].astype(str) == "live").any():
+        data_type = "live"
+    frame = select_data_type(frame, data_type, data_path.name)
+    return layout.kind, list(pd.unique(frame[layout.id_column].dropna().astype(str)))

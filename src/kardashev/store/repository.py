@@ -378,6 +378,14 @@ class SqlRepository:
             )
         )
 
+    def find_transaction(self, idempotency_key: str) -> tuple[str, str] | None:
+        row = self.session.execute(
+            select(m.LedgerTransactionRow.kind, m.LedgerTransactionRow.memo).where(
+                m.LedgerTransactionRow.idempotency_key == idempotency_key
+            )
+        ).first()
+        return None if row is None else (str(row[0]), str(row[1] or ""))
+
     def balance(self, account: str) -> int:
         value = self.session.scalar(
             select(m.LedgerBalanceRow.balance).where(m.LedgerBalanceRow.account == account)

@@ -117,6 +117,9 @@ class TournamentRepository(Protocol):
     def find_transaction_kind(self, idempotency_key: str) -> str | None:
         """The kind of the transaction posted with this idempotency key, None if there is none."""
 
+    def find_transaction(self, idempotency_key: str) -> tuple[str, str] | None:
+        """``(kind, memo)`` of the transaction posted with this idempotency key, None if there is none."""
+
     def balance(self, account: str) -> int: ...
     def balances(self, *, prefix: str | None = None) -> dict[str, int]: ...
     def ledger_entry_sums(self) -> dict[int, int]:

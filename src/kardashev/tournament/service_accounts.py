@@ -42,19 +42,40 @@ def _positive_units(amount: int) -> int:
     return amount
 
 
-def _seen(repo: TournamentRepository, idempotency_key: str | None, kind: str) -> bool:
-    """True when this idempotency key was used already (for the same kind of request)."""
+_REQUEST_MEMO = "request:"
+
+
+def _request_memo(request_hash: str | None) -> str:
+    return "" if request_hash is None else _REQUEST_MEMO + str(request_hash)[:200]
+
+
+def _seen(
+    repo: TournamentRepository, idempotency_key: str | None, kind: str, request_hash: str | None = None
+) -> bool:
+    """True when this idempotency key was used already (for the same kind of request).
+
+    With a ``request_hash`` (a digest of the request the key was sent with) a key reused for a
+    different request is a ConflictError (``idempotency_key_reused``).
+    """
     if idempotency_key is None:
         return False
     if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
         raise InvalidInputError("an idempotency key is a string of 1 to 200 characters")
-    seen = repo.find_transaction_kind(idempotency_key)
-    if seen is not None and seen != kind:
+    seen = repo.find_transaction(idempotency_key)
+    if seen is None:
+        return False
+    seen_kind, memo = seen
+    if seen_kind != kind:
         raise ConflictError(
-            f"idempotency key {idempotency_key!r} was used for a {seen.replace('_', ' ')}",
+            f"idempotency key {idempotency_key!r} was used for a {seen_kind.replace('_', ' ')}",
             code="duplicate_request",
         )
-    return seen is not None
+    if request_hash is not None and memo != _request_memo(request_hash):
+        raise ConflictError(
+            "this idempotency key was already used with a different request; use a new key",
+            code="idempotency_key_reused",
+        )
+    return True
 
 
 @dataclass(frozen=True)
@@ -117,7 +138,13 @@ class AccountsMixin:
             return account
 
     def deposit(
-        self, account: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+        self,
+        account: int | str,
+        amount: int,
+        *,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
     ) -> int:
         """Mint ``amount`` units into an account's wallet; returns the new wallet balance.
 
@@ -126,11 +153,12 @@ class AccountsMixin:
         with self.unit_of_work() as repo:
             acc = repo.get_account(account)
             wallet = ledger.wallet_account(acc.id)
-            if not _seen(repo, idempotency_key, "deposit"):
+            if not _seen(repo, idempotency_key, "deposit", request_hash):
                 repo.post(
                     ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
                     kind="deposit",
                     now=as_utc(now),
+                    memo=_request_memo(request_hash),
                     idempotency_key=idempotency_key,
                 )
             return repo.balance(wallet)
@@ -199,17 +227,25 @@ class AccountsMixin:
 
     # ------------------------------------------------------------ stakes
     def stake_increase(
-        self, model: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+        self,
+        model: int | str,
+        amount: int,
+        *,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
     ) -> StakeInfo:
         """Move ``amount`` units from the owner's wallet to the model's stake.
 
         It counts from the next round to close (closed rounds keep their snapshot). A request
         repeated with the same ``idempotency_key`` (a client's retry) changes nothing the
-        second time; a concurrent duplicate gets ConflictError (``duplicate_request``).
+        second time; a concurrent duplicate gets ConflictError (``duplicate_request``). With a
+        ``request_hash`` (digest of the request) the key reused for a different request is a
+        ConflictError (``idempotency_key_reused``).
         """
         with self.unit_of_work() as repo:
             m = repo.get_model(model)
-            if not _seen(repo, idempotency_key, "stake_increase"):
+            if not _seen(repo, idempotency_key, "stake_increase", request_hash):
                 repo.post(
                     ledger.transfer(
                         ledger.wallet_account(m.account_id),
@@ -218,12 +254,19 @@ class AccountsMixin:
                     ),
                     kind="stake_increase",
                     now=as_utc(now),
+                    memo=_request_memo(request_hash),
                     idempotency_key=idempotency_key,
                 )
             return self._stake_info(repo, m.id)
 
     def stake_decrease(
-        self, model: int | str, amount: int, *, now: dt.datetime, idempotency_key: str | None = None
+        self,
+        model: int | str,
+        amount: int,
+        *,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
     ) -> StakeInfo:
         """Take ``amount`` units out of the model's free stake.
 
@@ -234,7 +277,7 @@ class AccountsMixin:
         now = as_utc(now)
         with self.unit_of_work() as repo:
             m = repo.get_model(model)
-            if _seen(repo, idempotency_key, "stake_decrease"):
+            if _seen(repo, idempotency_key, "stake_decrease", request_hash):
                 return self._stake_info(repo, m.id)
             repo.post(
                 ledger.transfer(
@@ -242,6 +285,7 @@ class AccountsMixin:
                 ),
                 kind="stake_decrease",
                 now=now,
+                memo=_request_memo(request_hash),
                 idempotency_key=idempotency_key,
             )
             escrows = [

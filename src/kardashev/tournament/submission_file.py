@@ -9,23 +9,26 @@ strings, so ids such as ``007`` or ``NA`` survive). No tournament rule is checke
 
 from __future__ import annotations
 
-import io
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Union
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from kardashev.errors import SubmissionError
+from kardashev.tournament.bounded_table import HeaderCheck, ReadLimits, read_csv_table, read_parquet_table
 
 __all__ = [
+    "ReadLimits",
     "SubmissionSource",
     "column_names",
     "examples",
+    "normalized_names",
     "parse_ids",
     "parse_numbers",
     "pick_column",
@@ -38,6 +41,7 @@ SubmissionSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", 
 
 _PARQUET_MAGIC = b"PAR1"
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_EXAMPLE_CHARS = 40  # an error message quotes at most this much of one offending value
 _MISSING_TOKENS = ["", "nan", "na", "n/a", "null", "none", "<na>"]
 
 
@@ -52,7 +56,8 @@ def examples(items: Iterable[object], count: int, n_examples: int) -> str:
     for item in items:
         if len(shown) == n_examples:
             break
-        shown.append(repr(item))
+        text = repr(item)
+        shown.append(text if len(text) <= _EXAMPLE_CHARS else text[: _EXAMPLE_CHARS - 1] + "…")
     return ", ".join(shown) + (", …" if count > len(shown) else "")
 
 
@@ -89,40 +94,19 @@ def _index_to_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(data: bytes) -> pd.DataFrame:
-    try:
-        frame = pq.read_table(io.BytesIO(data)).to_pandas()
-    except Exception as exc:
-        raise submission_error("unreadable_file", f"the file is not a readable parquet file: {exc}") from exc
-    return _index_to_columns(frame)
-
-
-def _read_csv(data: bytes) -> pd.DataFrame:
-    if b"\x00" in data:
-        raise submission_error("unreadable_file", "the file is binary (contains NUL bytes) and not parquet")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = f"the file is neither UTF-8 text (CSV) nor parquet: bad byte at offset {exc.start}"
-        raise submission_error("unreadable_file", message) from exc
-    if not text.strip():
-        raise submission_error("empty_file", "the file is empty")
-    try:
-        raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, na_filter=False, engine="c")
-    except pd.errors.EmptyDataError as exc:
-        raise submission_error("empty_file", "the file is empty") from exc
-    except Exception as exc:
-        raise submission_error("unreadable_file", f"the file is not readable CSV: {exc}") from exc
-    header = [str(name) for name in raw.iloc[0].tolist()]
-    body = raw.iloc[1:].reset_index(drop=True)
-    body.columns = header
-    return body
-
-
 def read_submission_table(
-    source: SubmissionSource, *, filename: str | None = None, max_rows: int | None = None
+    source: SubmissionSource,
+    *,
+    filename: str | None = None,
+    max_rows: int | None = None,
+    limits: ReadLimits | None = None,
+    check_header: HeaderCheck | None = None,
 ) -> pd.DataFrame:
     """Read a submission file into a DataFrame without checking any tournament rule.
+
+    Reading is bounded (see :mod:`kardashev.tournament.bounded_table`): the header, the column
+    count, the row count and, for parquet, the footer's declared sizes are checked before the
+    expensive step they would drive, and decoding has a memory budget.
 
     Parameters
     ----------
@@ -131,43 +115,58 @@ def read_submission_table(
     filename
         Original file name, if known (a ``.parquet`` name must hold parquet).
     max_rows
-        Largest number of data rows accepted.
+        Largest number of data rows accepted (overrides ``limits.max_rows`` when given).
+    limits
+        Bounds on columns, header, footer and decoded size (default :class:`ReadLimits`).
+    check_header
+        Called with the column names before any row is parsed (e.g. :func:`normalized_names` and
+        the tournament's column rules), so a file with wrong columns costs nothing to refuse.
 
     Raises
     ------
     SubmissionError
-        ``empty_file``, ``unreadable_file`` or ``too_many_rows``.
+        ``empty_file``, ``unreadable_file``, ``invalid_text``, ``header_too_large``,
+        ``too_many_columns``, ``too_many_rows`` or ``too_much_data``.
     """
+    limits = limits or ReadLimits()
+    if max_rows is not None:
+        limits = replace(limits, max_rows=max_rows)
     if isinstance(source, pd.DataFrame):
+        limits.check_columns(source.shape[1])
         frame = _index_to_columns(source.copy())
+        if check_header is not None:
+            check_header([str(name) for name in frame.columns])
     else:
         data, filename = _source_bytes(source, filename)
         if not data.strip():
             raise submission_error("empty_file", "the file is empty")
         if data[:4] == _PARQUET_MAGIC:
-            frame = _read_parquet(data)
+            frame = _index_to_columns(read_parquet_table(data, limits, check_header=check_header))
         elif filename is not None and filename.lower().endswith(_PARQUET_SUFFIXES):
             raise submission_error(
                 "unreadable_file", f"{filename!r} is named like parquet but is not parquet"
             )
         else:
-            frame = _read_csv(data)
+            frame = read_csv_table(data, limits, check_header=check_header)
     if len(frame) == 0:
         raise submission_error("empty_file", "the file has a header but no rows")
-    if max_rows is not None and len(frame) > max_rows:
-        raise submission_error(
-            "too_many_rows", f"the file has {len(frame)} rows, more than the limit of {max_rows}"
-        )
+    limits.check_rows(len(frame))
     return frame
 
 
 def column_names(frame: pd.DataFrame) -> list[str]:
-    """Column names stripped and lower-cased; a name appearing twice is ``wrong_headers``."""
-    columns = [str(name).strip().lower() for name in frame.columns]
-    duplicated = sorted({name for name in columns if columns.count(name) > 1})
+    """Column names stripped and lower-cased; a name appearing twice is ``wrong_headers`` (linear)."""
+    return normalized_names(frame.columns)
+
+
+def normalized_names(names: Iterable[object]) -> list[str]:
+    """Names stripped and lower-cased; a name appearing twice is ``wrong_headers`` (linear)."""
+    columns = [str(name).strip().lower() for name in names]
+    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1)
     if duplicated:
         raise submission_error(
-            "wrong_headers", f"columns appear more than once: {', '.join(map(repr, duplicated))}"
+            "wrong_headers",
+            f"columns appear more than once: {examples(duplicated, len(duplicated), 5)}",
         )
     return columns
 
@@ -190,8 +189,13 @@ def pick_column(columns: list[str], allowed: Sequence[str], what: str) -> str:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Cells as stripped strings, missing cells as ``""`` (odd objects such as bytes via ``str``)."""
-    present = series.notna().to_numpy(dtype=bool)
-    cells = series.astype(object).where(present, "")
+    try:
+        present = series.notna().to_numpy(dtype=bool)
+        cells = series.astype(object).where(present, "")
+    except Exception as exc:  # e.g. a column pandas cannot turn into Python objects
+        raise submission_error(
+            "invalid_text", f"column {series.name!r} cannot be read as text: {exc}"
+        ) from None
     try:
         return cells.astype(str).str.strip()
     except Exception:  # e.g. undecodable bytes in a DataFrame cell: fall back to Python's str()

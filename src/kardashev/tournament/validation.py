@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -36,9 +36,10 @@ from kardashev.errors import ConfigError
 from kardashev.scoring import tie_kept_rank
 from kardashev.tournament.domain import RoundKind
 from kardashev.tournament.submission_file import (
+    ReadLimits,
     SubmissionSource,
-    column_names,
     examples,
+    normalized_names,
     parse_ids,
     parse_numbers,
     pick_column,
@@ -51,6 +52,7 @@ __all__ = [
     "ERROR_CODES",
     "SIGNALS_TICKER_COLUMNS",
     "SIGNALS_VALUE_COLUMNS",
+    "ReadLimits",
     "SubmissionSource",
     "ValidatedSubmission",
     "ValidationConfig",
@@ -65,12 +67,17 @@ SIGNALS_TICKER_COLUMNS = ("numerai_ticker", "bloomberg_ticker", "composite_figi"
 SIGNALS_VALUE_COLUMNS = ("signal", "prediction")
 _SIGNALS_OPTIONAL_COLUMNS = ("date", "data_type")
 _CANONICAL_HEADER = "kardashev-submission-v1"
+_CLASSIC_ROW_SLACK = 1000  # a Classic file has one row per live id; a few extra get their precise code
 
 ERROR_CODES: Mapping[str, str] = MappingProxyType(
     {
         "empty_file": "the file has no rows",
         "unreadable_file": "the file is neither readable CSV nor parquet",
+        "invalid_text": "the file or one of its text cells is not valid UTF-8",
+        "header_too_large": "the CSV header line is longer than the limit",
+        "too_many_columns": "more columns than the limit",
         "too_many_rows": "more rows than the configured maximum",
+        "too_much_data": "the decoded table would pass the memory budget",
         "wrong_headers": "the columns are not the ones the tournament expects",
         "empty_ids": "an id / ticker cell is empty",
         "duplicate_ids": "an id / ticker appears more than once",
@@ -105,12 +112,21 @@ class ValidationConfig:
         How many offending ids an error message quotes.
     cleaning
         ``"strict"`` or ``"numerai"``, or per kind (``{"signals": "numerai"}``): :mod:`.cleaning`.
+    read_limits
+        Bounds on reading the file (columns, header, parquet footer, memory budget); its
+        ``max_rows`` is replaced by :attr:`max_rows`.
     """
 
     min_tickers: int = 100
     max_rows: int | None = 1_000_000
     n_examples: int = 5
     cleaning: str | Mapping[str, str] = "strict"
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
+
+    @property
+    def limits(self) -> ReadLimits:
+        """:attr:`read_limits` with :attr:`max_rows`."""
+        return replace(self.read_limits, max_rows=self.max_rows)
 
     def __post_init__(self) -> None:
         if self.min_tickers < 1:
@@ -250,6 +266,41 @@ def _readonly(array: NDArray) -> NDArray:
 # --------------------------------------------------------------------------- Classic
 
 
+def _classic_columns(names: Sequence[object]) -> tuple[list[str], str]:
+    """Normalized Classic column names and the value column; ``wrong_headers`` unless exactly
+    ``id`` and one value column."""
+    columns = normalized_names(names)
+    value_column = pick_column(columns, CLASSIC_VALUE_COLUMNS, "prediction")
+    if "id" not in columns or len(columns) != 2:
+        extra = [name for name in columns if name not in ("id", value_column)]
+        detail = f"unexpected {examples(extra, len(extra), 5)}" if extra else "no 'id' column"
+        if "" in extra or any(name.startswith("unnamed") for name in extra):
+            detail += " (an unnamed column is usually a DataFrame index: write with index=False)"
+        raise submission_error(
+            "wrong_headers",
+            f"Classic submissions have exactly the columns 'id' and {value_column!r}; {detail}",
+        )
+    return columns, value_column
+
+
+def _signals_columns(names: Sequence[object]) -> tuple[list[str], str, str]:
+    """Normalized Signals column names, the ticker and the value column (``wrong_headers``)."""
+    columns = normalized_names(names)
+    if "friday_date" in columns:  # the legacy name of the date column (both at once: wrong_headers)
+        columns = normalized_names(["date" if c == "friday_date" else c for c in columns])
+    ticker_column = pick_column(columns, SIGNALS_TICKER_COLUMNS, "ticker")
+    value_column = pick_column(columns, SIGNALS_VALUE_COLUMNS, "signal")
+    allowed = {ticker_column, value_column, *_SIGNALS_OPTIONAL_COLUMNS}
+    extra = [name for name in columns if name not in allowed]
+    if extra:
+        raise submission_error(
+            "wrong_headers",
+            f"unexpected columns {examples(extra, len(extra), 5)}; Signals submissions have a ticker "
+            f"column, {value_column!r} and optionally 'date' and 'data_type'",
+        )
+    return columns, ticker_column, value_column
+
+
 def validate_classic(
     source: SubmissionSource,
     *,
@@ -277,19 +328,13 @@ def validate_classic(
     """
     config = config or ValidationConfig()
     universe = _universe(live_ids, "live universe")
-    frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
-    columns = column_names(frame)
+    limits = config.limits
+    bound = 2 * len(universe) + _CLASSIC_ROW_SLACK  # more rows than this cannot pass: refuse unparsed
+    if limits.max_rows is None or limits.max_rows > bound:
+        limits = replace(limits, max_rows=bound)
+    frame = read_submission_table(source, filename=filename, limits=limits, check_header=_classic_columns)
+    columns, value_column = _classic_columns(frame.columns)
     frame.columns = columns
-    value_column = pick_column(columns, CLASSIC_VALUE_COLUMNS, "prediction")
-    if "id" not in columns or len(columns) != 2:
-        extra = [name for name in columns if name not in ("id", value_column)]
-        detail = f"unexpected {', '.join(map(repr, extra))}" if extra else "no 'id' column"
-        if "" in extra or any(name.startswith("unnamed") for name in extra):
-            detail += " (an unnamed column is usually a DataFrame index: write with index=False)"
-        raise submission_error(
-            "wrong_headers",
-            f"Classic submissions have exactly the columns 'id' and {value_column!r}; {detail}",
-        )
     ids = parse_ids(frame["id"], column="id", n_examples=config.n_examples)
     _check_no_duplicates(ids, "id", config.n_examples)
     position = pd.Index(universe).get_indexer(ids.astype(str))
@@ -395,22 +440,12 @@ def validate_signals(
     """
     config = config or ValidationConfig()
     universe_ids = _universe(universe, "Signals universe")
-    frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
+    frame = read_submission_table(
+        source, filename=filename, limits=config.limits, check_header=_signals_columns
+    )
     n_rows = len(frame)
-    columns = column_names(frame)
-    if "friday_date" in columns:  # the legacy name of the date column (both at once: wrong_headers)
-        columns = column_names(frame.set_axis(["date" if c == "friday_date" else c for c in columns], axis=1))
+    columns, ticker_column, value_column = _signals_columns(frame.columns)
     frame.columns = columns
-    ticker_column = pick_column(columns, SIGNALS_TICKER_COLUMNS, "ticker")
-    value_column = pick_column(columns, SIGNALS_VALUE_COLUMNS, "signal")
-    allowed = {ticker_column, value_column, *_SIGNALS_OPTIONAL_COLUMNS}
-    extra = [name for name in columns if name not in allowed]
-    if extra:
-        raise submission_error(
-            "wrong_headers",
-            f"unexpected columns {', '.join(map(repr, extra))}; Signals submissions have a ticker column, "
-            f"{value_column!r} and optionally 'date' and 'data_type'",
-        )
     if "data_type" in columns:
         live = frame["data_type"].astype(object).map(lambda cell: str(cell).strip().lower() == "live")
         frame = frame.loc[live.to_numpy(dtype=bool)].reset_index(drop=True)

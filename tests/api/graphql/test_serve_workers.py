@@ -40,7 +40,7 @@ def test_numerapi_against_two_workers(tmp_path, monkeypatch):
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db,
-         "--data-dir", data_dir, "--workers", "2", "--log-level", "warning"],
+         "--data-dir", data_dir, "--workers", "2", "--log-level", "warning", "--dev"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

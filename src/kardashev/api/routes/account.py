@@ -15,6 +15,7 @@ from kardashev.api.auth import Principal, owned_model, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, tokens, units
 from kardashev.api.diagnostics import run_diagnostics
+from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, UploadedFile, read_upload
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Model, RoundStatus
@@ -160,13 +161,22 @@ def stake_get(context: Context, principal: Reader, model: ModelRef) -> schemas.S
     "/models/{model}/stake/increase",
     response_model=schemas.StakeOut,
     responses={**_AUTH_ERRORS, 409: {"model": schemas.ErrorOut}},
+    openapi_extra=IDEMPOTENCY_OPENAPI,
 )
 def stake_increase(
-    context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
+    request: Request, context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
 ) -> schemas.StakeOut:
-    """Move tokens from the wallet to the model's stake (it counts from the next round to close)."""
+    """Move tokens from the wallet to the model's stake (it counts from the next round to close).
+    Send an ``Idempotency-Key`` header to make a retry safe."""
     found = _model(context, principal, model)
-    info = context.service.stake_increase(found.id, units(body.amount), now=context.now())
+    once = idempotent_request(request, principal, body)
+    info = context.service.stake_increase(
+        found.id,
+        units(body.amount),
+        now=context.now(),
+        idempotency_key=once and once.key,
+        request_hash=once and once.request_hash,
+    )
     return _stake_out(context, info, principal.account_id)
 
 
@@ -174,13 +184,22 @@ def stake_increase(
     "/models/{model}/stake/decrease",
     response_model=schemas.StakeOut,
     responses={**_AUTH_ERRORS, 409: {"model": schemas.ErrorOut}},
+    openapi_extra=IDEMPOTENCY_OPENAPI,
 )
 def stake_decrease(
-    context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
+    request: Request, context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
 ) -> schemas.StakeOut:
-    """Take tokens out of the stake; they return to the wallet once the rounds holding them resolve."""
+    """Take tokens out of the stake; they return to the wallet once the rounds holding them resolve.
+    Send an ``Idempotency-Key`` header to make a retry safe."""
     found = _model(context, principal, model)
-    info = context.service.stake_decrease(found.id, units(body.amount), now=context.now())
+    once = idempotent_request(request, principal, body)
+    info = context.service.stake_decrease(
+        found.id,
+        units(body.amount),
+        now=context.now(),
+        idempotency_key=once and once.key,
+        request_hash=once and once.request_hash,
+    )
     return _stake_out(context, info, principal.account_id)
 
 

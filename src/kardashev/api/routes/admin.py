@@ -12,11 +12,14 @@ from kardashev.api.auth import Principal, issue_api_key, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, round_out, tokens, units
 from kardashev.api.diagnostics import store_validation_data
+from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request
 from kardashev.api.routes.public import ROUND_NUMBER
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, read_upload
 from kardashev.data.era import Era
 from kardashev.errors import NotFoundError
-from kardashev.tournament.domain import Account
+from kardashev.tournament.domain import Account, Payout
+from kardashev.tournament.dry_run import preview_resolve
+from kardashev.tournament.operator_data import check_round_day, round_universe
 from kardashev.tournament.round_work import round_day
 
 __all__ = ["router"]
@@ -62,11 +65,25 @@ def create_account(context: Context, _: Admin, body: schemas.AccountCreate) -> s
     return _account_out(context, account)
 
 
-@router.post("/accounts/{account}/deposit", response_model=schemas.AccountOut, responses=_ERRORS)
-def deposit(context: Context, _: Admin, account: AccountRef, body: schemas.AmountIn) -> schemas.AccountOut:
-    """Mint tokens into an account's wallet."""
+@router.post(
+    "/accounts/{account}/deposit",
+    response_model=schemas.AccountOut,
+    responses=_ERRORS,
+    openapi_extra=IDEMPOTENCY_OPENAPI,
+)
+def deposit(
+    request: Request, context: Context, admin: Admin, account: AccountRef, body: schemas.AmountIn
+) -> schemas.AccountOut:
+    """Mint tokens into an account's wallet (send an ``Idempotency-Key`` header to make a retry safe)."""
     found = _account(context, account)
-    context.service.deposit(found.id, units(body.amount), now=context.now())
+    once = idempotent_request(request, admin, body)
+    context.service.deposit(
+        found.id,
+        units(body.amount),
+        now=context.now(),
+        idempotency_key=once and once.key,
+        request_hash=once and once.request_hash,
+    )
     return _account_out(context, found)
 
 
@@ -135,11 +152,13 @@ def close_round(context: Context, _: Admin, number: Number) -> schemas.RoundOut:
     return round_out(context.service.close_round(number, now=context.now()))
 
 
-def _round_day(body: schemas.ScoreDayIn) -> Era:
+def _round_day(context: ApiContext, number: int, body: schemas.ScoreDayIn) -> Era:
+    """The day's data, checked against plausible ranges and the round's universe before any use."""
+
     def matrix(rows: list[list[float]] | None) -> np.ndarray | None:
         return None if rows is None else np.asarray(rows, dtype=np.float64)
 
-    return round_day(
+    day = round_day(
         day=body.day,
         ids=np.asarray(body.ids, dtype=object),
         target=np.asarray(body.target, dtype=np.float64),
@@ -149,12 +168,13 @@ def _round_day(body: schemas.ScoreDayIn) -> Era:
         exposures=matrix(body.exposures),
         features=matrix(body.features),
     )
+    return check_round_day(day, universe=round_universe(context.unit_of_work, number))
 
 
 @router.post("/rounds/{number}/score", response_model=schemas.ScoreStepOut, responses=_ERRORS)
 def score_round(context: Context, _: Admin, number: Number, body: schemas.ScoreDayIn) -> schemas.ScoreStepOut:
     """Score every submission of a closed round with one day's data (a day already scored is left as is)."""
-    scores = context.service.score_round(number, _round_day(body), now=context.now())
+    scores = context.service.score_round(number, _round_day(context, number, body), now=context.now())
     return schemas.ScoreStepOut(round=round_out(context.service.get_round(number)), n_scores=len(scores))
 
 
@@ -168,19 +188,41 @@ def resolve_round(
     ] = None,
 ) -> schemas.ResolveStepOut:
     """Settle a round: final scores, payouts and burns, release of escrow (a resolved round is left as is)."""
-    day = _round_day(body) if body is not None else None
+    day = _round_day(context, number, body) if body is not None else None
     payouts = context.service.resolve_round(number, now=context.now(), day=day)
     return schemas.ResolveStepOut(
-        round=round_out(context.service.get_round(number)),
-        payouts=[
-            schemas.PayoutOut(
-                model_id=p.model_id,
-                stake=tokens(p.stake),
-                payout_fraction=finite_or_none(p.payout_fraction),
-                amount=tokens(p.amount),
-            )
-            for p in payouts
-        ],
+        round=round_out(context.service.get_round(number)), payouts=[_payout_out(p) for p in payouts]
+    )
+
+
+def _payout_out(payout: Payout) -> schemas.PayoutOut:
+    return schemas.PayoutOut(
+        model_id=payout.model_id,
+        stake=tokens(payout.stake),
+        payout_fraction=finite_or_none(payout.payout_fraction),
+        amount=tokens(payout.amount),
+    )
+
+
+@router.post("/rounds/{number}/resolve/dry-run", response_model=schemas.ResolvePreviewOut, responses=_ERRORS)
+def resolve_round_dry_run(
+    context: Context,
+    _: Admin,
+    number: Number,
+    body: Annotated[
+        schemas.ScoreDayIn | None, Body(description="the final day's data, if not scored yet")
+    ] = None,
+) -> schemas.ResolvePreviewOut:
+    """What resolving the round would do (payouts, burns and their totals), with nothing written."""
+    day = _round_day(context, number, body) if body is not None else None
+    preview = preview_resolve(context.service, number, now=context.now(), day=day)
+    return schemas.ResolvePreviewOut(
+        round_number=preview.round_number,
+        already_resolved=preview.already_resolved,
+        payouts=[_payout_out(p) for p in preview.payouts],
+        total_minted=tokens(preview.total_minted),
+        total_burned=tokens(preview.total_burned),
+        net=tokens(preview.net),
     )
 
 
