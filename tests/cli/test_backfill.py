@@ -22,8 +22,9 @@ from kardashev.data.synthetic import generate_crowd, generate_market, write_data
 
 
 def _history(folder: Path, *, n_eras: int, n_stocks: int, n_models: int) -> Path:
-    market = generate_market(n_stocks=n_stocks, n_eras=n_eras, seed=7, n_features=20)
-    write_dataset(market, generate_crowd(market, n_models=n_models, seed=7), folder)
+    """Numerai's layout with predictions and resolved targets (horizon 1) on ``n_eras`` validation eras."""
+    market = generate_market(n_stocks=n_stocks, n_eras=n_eras + 2, seed=7, n_features=20, horizon=1)
+    write_dataset(market, generate_crowd(market, n_models=n_models, seed=7), folder, validation_fraction=0.99)
     return folder
 
 

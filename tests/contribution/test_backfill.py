@@ -22,9 +22,10 @@ OPTIONS = BackfillOptions(bags=3, seed=9, models_per_unit=4, bags_per_unit=2)
 
 
 def write_history(folder: Path, *, n_eras: int = 6, n_stocks: int = 120, n_models: int = 9, seed: int = 2):
-    market = generate_market(n_stocks=n_stocks, n_eras=n_eras, seed=seed, n_features=20)
+    """Numerai's layout; predictions (and resolved targets: horizon 1) on every era but the first and live."""
+    market = generate_market(n_stocks=n_stocks, n_eras=n_eras + 2, seed=seed, n_features=20, horizon=1)
     crowd = generate_crowd(market, n_models=n_models, seed=seed)
-    return write_dataset(market, crowd, folder)
+    return write_dataset(market, crowd, folder, validation_fraction=0.99)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,8 @@ def _read(folder: Path, name: str, era: str) -> pd.DataFrame:
 def test_each_era_has_every_score_of_every_model_computed_from_the_files(history_folder, complete):
     manifest = json.loads((history_folder / "manifest.json").read_text())
     names = [m["name"] for m in manifest["models"]]
-    eras = manifest["eras"]
+    eras = list(dict.fromkeys(pd.read_parquet(history_folder / "validation_predictions.parquet")["era"]))
+    assert len(eras) == 6
     assert list(complete.columns) == ["era", "model", "score", "value"]
     assert not complete.duplicated(["era", "model", "score"]).any()
     assert list(dict.fromkeys(complete["era"])) == eras
@@ -59,11 +61,11 @@ def test_each_era_has_every_score_of_every_model_computed_from_the_files(history
     assert len(complete) == len(eras) * len(names) * 6
     # one era recomputed from the files with pandas, aligned by id (not by the reader under test)
     era = eras[2]
-    predictions = _read(history_folder, "predictions.parquet", era)[names]
+    predictions = _read(history_folder, "validation_predictions.parquet", era)[names]
     operator = _read(history_folder, "operator.parquet", era).reindex(predictions.index)
-    train = _read(history_folder, "train.parquet", era).reindex(predictions.index)
+    train = _read(history_folder, "validation.parquet", era).reindex(predictions.index)
     meta = _read(history_folder, "meta_model.parquet", era).reindex(predictions.index)
-    example = _read(history_folder, "example_predictions.parquet", era).reindex(predictions.index)
+    example = _read(history_folder, "validation_example_preds.parquet", era).reindex(predictions.index)
     features = [c for c in train.columns if c.startswith("feature_")]
     expected = score_era(
         predictions.to_numpy(),
@@ -141,7 +143,7 @@ def test_resuming_with_other_settings_is_refused(history_folder, tmp_path, monke
 
 
 def test_bad_folders_and_outputs_are_named(history_folder, tmp_path):
-    with pytest.raises(NotFoundError, match=r"no predictions\.parquet"):
+    with pytest.raises(NotFoundError, match=r"no validation_predictions\.parquet or predictions\.parquet"):
         backfill(tmp_path, tmp_path / "out.parquet")
     with pytest.raises(DataFormatError, match=r"must end in \.parquet"):
         backfill(history_folder, tmp_path / "out.csv")
@@ -149,6 +151,7 @@ def test_bad_folders_and_outputs_are_named(history_folder, tmp_path):
         open_history(history_folder, target="target_nope")
     broken = tmp_path / "broken"
     write_history(broken, n_eras=2, n_stocks=60, n_models=3)
+    assert open_history(broken).eras
     manifest = json.loads((broken / "manifest.json").read_text())
     manifest["models"] = manifest["models"][:2]
     (broken / "manifest.json").write_text(json.dumps(manifest))
@@ -163,10 +166,10 @@ def test_bad_folders_and_outputs_are_named(history_folder, tmp_path):
 def test_without_the_operators_file_only_the_scores_are_written(history_folder, tmp_path):
     folder = tmp_path / "public"
     folder.mkdir()
-    for name in ("predictions.parquet", "train.parquet", "meta_model.parquet"):
+    for name in ("validation_predictions.parquet", "validation.parquet", "meta_model.parquet"):
         (folder / name).write_bytes((history_folder / name).read_bytes())
     history = open_history(folder)
-    assert not history.has_operator and history.stakes is None and not history.has_benchmark
+    assert not history.has_operator and history.stakes is None and history.benchmark_file is None
     result = backfill(folder, tmp_path / "scores.parquet")
     frame = pd.read_parquet(result.out)
     assert set(frame["score"]) == {"corr", "mmc", "fnc"}
@@ -175,12 +178,12 @@ def test_without_the_operators_file_only_the_scores_are_written(history_folder, 
 def test_a_live_era_without_targets_gets_only_tc_and_true_return(history_folder, tmp_path):
     folder = tmp_path / "live"
     folder.mkdir()
-    for path in history_folder.iterdir():
+    for path in history_folder.glob("*.*"):  # the files (not signals/)
         (folder / path.name).write_bytes(path.read_bytes())
-    train = pd.read_parquet(folder / "train.parquet")
+    train = pd.read_parquet(folder / "validation.parquet")
     last = train["era"].iloc[-1]
     train.loc[train["era"] == last, "target"] = np.nan
-    train.to_parquet(folder / "train.parquet")
+    train.to_parquet(folder / "validation.parquet")
     frame = pd.read_parquet(backfill(folder, tmp_path / "scores.parquet", options=OPTIONS).out)
     assert set(frame.loc[frame["era"] == last, "score"]) == {"tc", "true_return"}
     assert set(frame.loc[frame["era"] != last, "score"]) == {"corr", "mmc", "bmc", "fnc", "tc", "true_return"}
@@ -189,15 +192,15 @@ def test_a_live_era_without_targets_gets_only_tc_and_true_return(history_folder,
 def test_an_era_keeps_only_the_stocks_the_operator_has_data_for(history_folder, tmp_path):
     folder = tmp_path / "partial"
     folder.mkdir()
-    for path in history_folder.iterdir():
+    for path in history_folder.glob("*.*"):  # the files (not signals/)
         (folder / path.name).write_bytes(path.read_bytes())
     operator = pd.read_parquet(folder / "operator.parquet")
-    first = operator["era"].iloc[0]
+    first = open_history(folder).eras[0]
     dropped = operator.index[operator["era"] == first][:10]
     operator.drop(index=dropped).to_parquet(folder / "operator.parquet")
     history = open_history(folder)
     era = next(history.iter_eras([first]))
-    predicted = pd.read_parquet(folder / "predictions.parquet").query("era == @first").index
+    predicted = pd.read_parquet(folder / "validation_predictions.parquet").query("era == @first").index
     assert list(era.ids) == [i for i in predicted if i not in set(dropped)]
     assert era.predictions.shape == (len(predicted) - 10, len(history.model_names))
     kept = operator.drop(index=dropped)

@@ -18,8 +18,9 @@ __all__ = ["register"]
 def backfill_command(
     data: Path = typer.Argument(
         ...,
-        help="History folder in Numerai's format (as `kardashev data synth` writes it): predictions.parquet, "
-        "train.parquet, meta_model.parquet, example_predictions.parquet, operator.parquet, manifest.json.",
+        help="History folder in Numerai's layout (as `kardashev data synth` writes it): "
+        "validation_predictions.parquet, train/validation/live.parquet, meta_model.parquet, "
+        "validation_example_preds.parquet, operator.parquet, manifest.json.",
     ),
     out: Path = typer.Option(..., "--out", help="Tidy per-era scores (era, model, score, value), .parquet."),
     executor: str = typer.Option(

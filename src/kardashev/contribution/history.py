@@ -1,25 +1,30 @@
 """A Numerai-format history folder read era by era as :class:`~kardashev.data.era.Era` objects.
 
-The folder is what ``kardashev data synth`` writes (or an operator's own files in the same form):
+The folder is what ``kardashev data synth`` writes — Numerai's own download layout — or an operator's
+own files in that form (the older one-file names in brackets are read too):
 
-=============================  =====================================================================
-``predictions.parquet``        required: index ``id``, ``era``, one column per model
-``train.parquet``              required: index ``id``, ``era``, the target (``--target``), ``feature_*``
-``meta_model.parquet``         optional: ``numerai_meta_model`` (MMC)
-``example_predictions.parquet``  optional: ``prediction``, the benchmark (BMC)
-``operator.parquet``           optional: the fund's data — exposures, ``specific_variance``, ``adv``,
-                               ``residual_return`` (else ``return``) — for TC and True Return
-``manifest.json``              optional: ``models`` (name, stake), ``factor_covariance``,
-                               ``exposure_names``
-=============================  =====================================================================
+========================================  ===================================================================
+``validation_predictions.parquet``        required (``predictions.parquet``): index ``id``, ``era``, one
+                                          column per model; its eras are the history's
+``train`` / ``validation`` / ``live``     at least one: index ``id``, ``era``, the target (``--target``,
+``.parquet``                              NaN when unresolved), ``feature_*``; an era is read from the
+                                          first of them that holds it
+``meta_model.parquet``                    optional: ``numerai_meta_model`` (MMC)
+``validation_example_preds.parquet``      optional (``example_predictions.parquet``): ``prediction``, the
+                                          benchmark (BMC)
+``operator.parquet``                      optional: the fund's data — exposures, ``specific_variance``,
+                                          ``adv``, ``residual_return`` (else ``return``) — for TC and
+                                          True Return
+``manifest.json``                         optional: ``models`` (name, stake), ``factor_covariance``,
+                                          ``exposure_names``
+========================================  ===================================================================
 
-Eras are those of ``predictions.parquet``, in file order; every other file read must hold each of
-them (else :class:`~kardashev.errors.NotFoundError` names the file and eras). An era's stocks are
-the ids of the predictions — restricted to those in ``operator.parquet`` when it is given, since
-the fund trades only stocks it has data for. Targets, meta model, benchmark and features missing
-for a stock are NaN (the scorers drop such rows). The factor risk model is ``B F Bᵀ + diag(d)``
-with the exposures as loadings ``B``, ``F`` from the manifest and ``d`` the specific variance.
-Memory holds one era.
+An era's stocks are the ids of the predictions — restricted to those in ``operator.parquet`` when it
+is given, since the fund trades only stocks it has data for. Targets, meta model, benchmark and
+features missing for a stock (or a whole era) are NaN or absent, and the scores that need them are
+not computed for that era (an era whose target is unresolved gets TC and True Return only). The
+factor risk model is ``B F Bᵀ + diag(d)`` with the exposures as loadings ``B``, ``F`` from the
+manifest and ``d`` the specific variance. Memory holds one era.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ from kardashev.errors import DataFormatError, NotFoundError
 __all__ = ["History", "open_history"]
 
 _NOT_VALUES = frozenset({"id", "era", "data_type"})
+_PREDICTIONS = ("validation_predictions.parquet", "predictions.parquet")
+_DATA = ("train.parquet", "validation.parquet", "live.parquet")
+_BENCHMARK = ("validation_example_preds.parquet", "example_predictions.parquet")
+_META_MODEL = "meta_model.parquet"
 _OPERATOR_SPECIAL = frozenset({"specific_variance", "adv", "return", "residual_return"})
 _MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -57,55 +66,45 @@ class History:
     exposure_names: tuple[str, ...]
     returns_column: str | None
     factor_covariance: np.ndarray | None
-    has_meta_model: bool
-    has_benchmark: bool
+    predictions_file: str
+    data_files: tuple[str, ...]
+    meta_model_file: str | None
+    benchmark_file: str | None
 
     @property
     def has_operator(self) -> bool:
         return self.returns_column is not None
-
-    def _path(self, name: str) -> Path:
-        return self.directory / name
 
     def iter_eras(self, eras: Sequence[str] | None = None) -> Iterator[Era]:
         """Yield the chosen eras (default all), in the order given, one :class:`Era` at a time."""
         wanted = list(self.eras) if eras is None else [str(e) for e in eras]
         if not wanted:
             return
-        streams = {
-            "predictions": iter_eras(
-                self._path("predictions.parquet"), columns=list(self.model_names), eras=wanted
-            ),
-            "train": iter_eras(
-                self._path("train.parquet"), columns=[self.target, *self.feature_names], eras=wanted
-            ),
+        sources = {
+            "predictions": _Source(self.directory, (self.predictions_file,), list(self.model_names), wanted),
+            "data": _Source(self.directory, self.data_files, [self.target, *self.feature_names], wanted),
         }
-        if self.has_meta_model:
-            streams["meta"] = iter_eras(
-                self._path("meta_model.parquet"), columns=[META_MODEL_COLUMN], eras=wanted
-            )
-        if self.has_benchmark:
-            streams["benchmark"] = iter_eras(
-                self._path("example_predictions.parquet"), columns=["prediction"], eras=wanted
-            )
+        if self.meta_model_file is not None:
+            sources["meta"] = _Source(self.directory, (self.meta_model_file,), [META_MODEL_COLUMN], wanted)
+        if self.benchmark_file is not None:
+            sources["benchmark"] = _Source(self.directory, (self.benchmark_file,), ["prediction"], wanted)
         if self.returns_column is not None:  # the operator's file
             columns = [*self.exposure_names, "adv", self.returns_column]
             if self.factor_covariance is not None:
                 columns.append("specific_variance")
-            streams["operator"] = iter_eras(self._path("operator.parquet"), columns=columns, eras=wanted)
+            sources["operator"] = _Source(self.directory, ("operator.parquet",), columns, wanted)
         for label in wanted:
-            frames = {}
-            for name, stream in streams.items():
-                era, frame = next(stream)
-                if era != label:  # pragma: no cover - iter_eras yields in the order asked
-                    raise DataFormatError(f"{name}: era {era} where {label} was expected")
-                frames[name] = frame
-            yield self._era(label, frames)
+            frames = {name: source.frame(label) for name, source in sources.items()}
+            yield self._era(label, {name: frame for name, frame in frames.items() if frame is not None})
 
     def _era(self, label: str, frames: dict[str, pd.DataFrame]) -> Era:
-        predictions = frames["predictions"]
+        predictions = frames.get("predictions")
+        if predictions is None:
+            raise NotFoundError(f"{self.predictions_file}: no era {label}")
         if not predictions.index.is_unique:
-            raise DataFormatError(f"predictions.parquet: era {label} repeats stock ids", code="duplicate_ids")
+            raise DataFormatError(
+                f"{self.predictions_file}: era {label} repeats stock ids", code="duplicate_ids"
+            )
         ids = predictions.index
         operator = frames.get("operator")
         if operator is not None:
@@ -120,21 +119,23 @@ class History:
                     code="mismatched_ids",
                 )
             operator = operator.reindex(ids)
-        train = frames["train"]
-        if not train.index.is_unique:
-            raise DataFormatError(f"train.parquet: era {label} repeats stock ids", code="duplicate_ids")
-        train = train.reindex(ids)
-        target = train[self.target].to_numpy(dtype=np.float64)
         arrays: dict[str, object] = {
             "predictions": predictions[list(self.model_names)].reindex(ids).to_numpy(dtype=np.float64),
             "model_names": self.model_names,
-            "target": None if np.isnan(target).all() else target,  # a live era: no target-based scores
         }
+        data = frames.get("data")
+        if data is not None:
+            if not data.index.is_unique:
+                raise DataFormatError(f"era {label}: the data file repeats stock ids", code="duplicate_ids")
+            data = data.reindex(ids)
+            target = data[self.target].to_numpy(dtype=np.float64)
+            if not np.isnan(target).all():  # unresolved (live): no target-based scores
+                arrays["target"] = target
+            if self.feature_names:
+                arrays["features"] = data[list(self.feature_names)].to_numpy(dtype=np.float64)
+                arrays["feature_names"] = self.feature_names
         if self.stakes is not None:
             arrays["stakes"] = self.stakes
-        if self.feature_names:
-            arrays["features"] = train[list(self.feature_names)].to_numpy(dtype=np.float64)
-            arrays["feature_names"] = self.feature_names
         for name, column in (("meta", META_MODEL_COLUMN), ("benchmark", "prediction")):
             if name in frames:
                 key = "meta_model" if name == "meta" else "benchmark"
@@ -152,6 +153,30 @@ class History:
                     operator["specific_variance"].to_numpy(dtype=np.float64),
                 )
         return Era.build(label, ids.astype(str), **arrays)
+
+
+class _Source:
+    """One input read from one or more files, each streaming (in order) the wanted eras it holds."""
+
+    def __init__(self, directory: Path, files: Sequence[str], columns: list[str], wanted: list[str]) -> None:
+        self.where: dict[str, str] = {}
+        self.streams: dict[str, Iterator[tuple[str, pd.DataFrame]]] = {}
+        for name in files:
+            held = set(list_eras(directory / name))
+            mine = [era for era in wanted if era in held and era not in self.where]
+            self.where.update(dict.fromkeys(mine, name))
+            if mine:
+                self.streams[name] = iter_eras(directory / name, columns=columns, eras=mine)
+
+    def frame(self, label: str) -> pd.DataFrame | None:
+        """The era's frame, or ``None`` when no file holds it (eras must be asked in order)."""
+        name = self.where.get(label)
+        if name is None:
+            return None
+        era, frame = next(self.streams[name])
+        if era != label:  # pragma: no cover - iter_eras yields in the order asked
+            raise DataFormatError(f"{name}: era {era} where {label} was expected")
+        return frame
 
 
 def _manifest(directory: Path) -> dict:
@@ -197,20 +222,32 @@ def _columns(path: Path) -> list[str]:
         raise DataFormatError(f"{path.name} is not a readable parquet file: {exc}", code="bad_file") from exc
 
 
+def _first(folder: Path, names: Sequence[str]) -> str | None:
+    return next((name for name in names if (folder / name).exists()), None)
+
+
 def open_history(directory: str | Path, *, target: str = "target") -> History:
     """Open a history folder (see the module docstring); reads only schemas and the manifest."""
     folder = Path(directory)
     if not folder.is_dir():
         raise NotFoundError(f"{folder} is not a folder")
-    for required in ("predictions.parquet", "train.parquet"):
-        if not (folder / required).exists():
-            raise NotFoundError(f"{folder}: no {required}")
-    model_names = tuple(c for c in _columns(folder / "predictions.parquet") if c not in _NOT_VALUES)
+    predictions_file = _first(folder, _PREDICTIONS)
+    if predictions_file is None:
+        raise NotFoundError(f"{folder}: no {' or '.join(_PREDICTIONS)}")
+    model_names = tuple(c for c in _columns(folder / predictions_file) if c not in _NOT_VALUES)
     if not model_names:
-        raise DataFormatError("predictions.parquet has no model column", code="missing_column")
-    train_columns = _columns(folder / "train.parquet")
-    if target not in train_columns:
-        raise DataFormatError(f"train.parquet has no target column {target!r}", code="missing_column")
+        raise DataFormatError(f"{predictions_file} has no model column", code="missing_column")
+    data_files = [name for name in _DATA if (folder / name).exists()]
+    if not data_files:
+        raise NotFoundError(f"{folder}: no {', '.join(_DATA)}")
+    data_columns = {name: _columns(folder / name) for name in data_files}
+    data_files = [name for name in data_files if target in data_columns[name]]
+    if not data_files:
+        raise DataFormatError(
+            f"no target column {target!r} in {', '.join(data_columns)}", code="missing_column"
+        )
+    features = [c for c in data_columns[data_files[0]] if c.startswith("feature_")]
+    features = [c for c in features if all(c in data_columns[name] for name in data_files)]
     manifest = _manifest(folder)
     returns_column: str | None = None
     exposure_names: tuple[str, ...] = ()
@@ -249,14 +286,16 @@ def open_history(directory: str | Path, *, target: str = "target") -> History:
                 )
     return History(
         directory=folder,
-        eras=tuple(list_eras(folder / "predictions.parquet")),
+        eras=tuple(list_eras(folder / predictions_file)),
         model_names=model_names,
         stakes=_stakes(manifest, model_names),
         target=target,
-        feature_names=tuple(c for c in train_columns if c.startswith("feature_")),
+        feature_names=tuple(features),
         exposure_names=exposure_names,
         returns_column=returns_column,
         factor_covariance=factor_covariance,
-        has_meta_model=(folder / "meta_model.parquet").exists(),
-        has_benchmark=(folder / "example_predictions.parquet").exists(),
+        predictions_file=predictions_file,
+        data_files=tuple(data_files),
+        meta_model_file=_META_MODEL if (folder / _META_MODEL).exists() else None,
+        benchmark_file=_first(folder, _BENCHMARK),
     )
