@@ -47,6 +47,7 @@ from kardashev.errors import InfeasibleError, SolverError
 from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
+from kardashev.portfolio.proximal import solve_proximal
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
     DualPoint,
@@ -112,29 +113,29 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
                 raise SolverError("the Newton system could not be factored") from None
 
 
-def _feasible(problem: ScaledProblem) -> bool:
-    """Whether {Qᵀx = 0, |x| ≤ U, Σ|x| ≤ G, Σ|x − x0| ≤ T} is non-empty (LP, HiGHS)."""
+def _minimum_turnover(problem: ScaledProblem) -> float:
+    """The smallest scaled turnover Σ|x − x0| over {Qᵀx = 0, |x| ≤ U, Σ|x| ≤ G} (LP, HiGHS).
+
+    It is the infeasibility certificate of a turnover cap: the constraints admit a portfolio
+    exactly when this is ≤ T. Returns inf when even the other constraints are infeasible
+    (they never are: the zero portfolio satisfies them).
+    """
     n, k = problem.n, problem.Q.shape[1]
     eye = sparse.identity(n, format="csr")
     zero = sparse.csr_matrix((n, n))
-    # variables [x, a ≥ |x|, e ≥ |x − x0|]
+    # variables [x, a ≥ |x|, e ≥ |x − x0|]; minimize Σe
     rows = [
         sparse.hstack([eye, -eye, zero]),
         sparse.hstack([-eye, -eye, zero]),
         sparse.hstack([eye, zero, -eye]),
         sparse.hstack([-eye, zero, -eye]),
+        sparse.hstack([sparse.csr_matrix((1, n)), np.ones((1, n)), sparse.csr_matrix((1, n))]),
     ]
-    rhs = [np.zeros(n), np.zeros(n), problem.x0, -problem.x0]
-    ones = np.ones((1, n))
-    rows.append(sparse.hstack([sparse.csr_matrix((1, n)), ones, sparse.csr_matrix((1, n))]))
-    rhs.append(np.array([problem.gross]))
-    if problem.turnover is not None:
-        rows.append(sparse.hstack([sparse.csr_matrix((1, 2 * n)), ones]))
-        rhs.append(np.array([problem.turnover]))
+    rhs = [np.zeros(n), np.zeros(n), problem.x0, -problem.x0, np.array([problem.gross])]
     bounds = [(-u, u) for u in problem.upper] + [(0, None)] * (2 * n)
     equality = sparse.hstack([sparse.csr_matrix(problem.Q.T), sparse.csr_matrix((k, 2 * n))]) if k else None
     outcome = scipy.optimize.linprog(
-        np.zeros(3 * n),
+        np.concatenate([np.zeros(2 * n), np.ones(n)]),
         A_ub=sparse.vstack(rows).tocsr(),
         b_ub=np.concatenate(rhs),
         A_eq=equality,
@@ -142,7 +143,21 @@ def _feasible(problem: ScaledProblem) -> bool:
         bounds=bounds,
         method="highs",
     )
-    return outcome.status != 2
+    return float(outcome.fun) if outcome.status == 0 else np.inf
+
+
+def _check_feasible(problem: ScaledProblem) -> None:
+    """Raise :class:`InfeasibleError` with its certificate when the turnover cap cannot be met."""
+    if problem.turnover is None:
+        return
+    needed = _minimum_turnover(problem)
+    if needed > problem.turnover * (1 + 1e-9):
+        raise InfeasibleError(
+            f"the constraints admit no portfolio: the minimum turnover that reaches a neutral, capped "
+            f"portfolio from the previous weights is {needed / problem.n:.6g}, above max_turnover "
+            f"{problem.turnover / problem.n:.6g}",
+            code="infeasible_turnover",
+        )
 
 
 def solve_fast(
@@ -208,12 +223,17 @@ def solve_fast(
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
         b, x, free = evaluate_positions(problem, point)
-    if not _feasible(problem):
-        raise InfeasibleError(
-            "the constraints admit no portfolio: the turnover cap cannot reach a neutral, capped portfolio "
-            "from the previous weights",
-            code="infeasible_turnover",
+    # plain Newton stalled (degenerate multipliers): the proximal-point iteration always converges
+    robust = solve_proximal(problem, best[1] if np.isfinite(best[0]) else point)
+    if robust is not None:
+        b, x, free = evaluate_positions(problem, robust)
+        gradient = dual_gradient(problem, robust, x)
+        robust, system = _refine(
+            problem, robust, x, free, gradient, relative_residual(problem, robust, x, gradient)
         )
+        evaluation = evaluate(problem, robust)
+        return finalize(problem, robust, evaluation, method="fast", iterations=iteration, system=system)
+    _check_feasible(problem)
     raise SolverError(
         f"dual Newton did not converge in {cfg.max_iterations} iterations "
         f"(relative residual {relative_residual(problem, point, x):.2e})",

@@ -1,0 +1,65 @@
+"""An independent KKT certificate of an optimizer result, written from the published problem.
+
+It rebuilds the natural-unit problem of :class:`~kardashev.portfolio.OptimizerConfig` from the
+raw inputs (not from the optimizer's internals) and checks, for the returned weights and
+multipliers: primal feasibility, stationarity of the Lagrangian (the residual lies in the
+subdifferential of the non-smooth terms plus the normal cone of the box), signs of the caps'
+multipliers and complementary slackness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _interval(value, at, width):
+    """width·∂|·| at a point: [−width, width] at the kink, else width·sign."""
+    return np.where(at, -width, width * np.sign(value)), np.where(at, width, width * np.sign(value))
+
+
+def assert_kkt(result, signal, *, exposures, risk_model, previous, adv, config, rtol: float = 1e-8) -> None:
+    """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
+    n = signal.size
+    full = np.hstack([np.ones((n, 1))] if config.dollar_neutral else [np.zeros((n, 0))])
+    if exposures is not None:
+        full = np.hstack([full, exposures])
+    w = result.weights
+    w0 = np.zeros(n) if previous is None else previous
+    cap = np.full(n, config.max_position * config.gross_leverage / n)
+    if adv is not None and config.capital is not None:
+        cap = np.minimum(cap, config.max_adv_participation * adv / config.capital)
+    scale_w = max(np.abs(w).max(), cap.max() * 1e-3)
+    # primal feasibility
+    if full.shape[1]:
+        assert np.abs(full.T @ w).max() <= 10 * rtol * scale_w * np.abs(full).sum(axis=0).max()
+    assert np.all(np.abs(w) <= cap * (1 + 1e-12))
+    assert np.abs(w).sum() <= config.gross_leverage * (1 + 10 * rtol)
+    if config.max_turnover is not None:
+        assert np.abs(w - w0).sum() <= config.max_turnover * (1 + 10 * rtol)
+    # stationarity: r = α − ∇(risk + impact) − Aν ∈ λ∂|w| + (c + τ)∂|w − w0| + N_box(w)
+    if risk_model is None:
+        sigma_w = config.ridge_variance * w
+    else:
+        loadings, specific = risk_model.factor_loadings, risk_model.specific_variance
+        sigma_w = loadings @ (risk_model.factor_covariance @ (loadings.T @ w)) + specific * w
+    impact = np.median(adv) / adv if (adv is not None and config.impact_adv_scaled) else np.ones(n)
+    residual = result.alpha_scale * signal - 2 * config.risk_aversion * sigma_w
+    residual -= 2 * config.impact * impact * (w - w0)
+    if full.shape[1]:
+        residual -= full @ result.duals.equality
+    lam, tau = result.duals.gross, result.duals.turnover
+    assert lam >= 0 and tau >= 0
+    tol_w = 1e-9 * scale_w
+    lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam)
+    lo2, hi2 = _interval(w - w0, np.abs(w - w0) <= tol_w, config.spread + tau)
+    lo, hi = lo1 + lo2, hi1 + hi2
+    hi = np.where(w >= cap - tol_w, np.inf, hi)
+    lo = np.where(w <= -cap + tol_w, -np.inf, lo)
+    tol = rtol * max(np.abs(result.alpha_scale * signal).max(), 1e-300)
+    assert np.all(residual >= lo - tol), float(np.max(lo - residual))
+    assert np.all(residual <= hi + tol), float(np.max(residual - hi))
+    # complementary slackness of the caps
+    if lam > tol:
+        assert abs(np.abs(w).sum() - config.gross_leverage) <= 10 * rtol * config.gross_leverage
+    if tau > tol:
+        assert abs(np.abs(w - w0).sum() - config.max_turnover) <= 10 * rtol * config.max_turnover
