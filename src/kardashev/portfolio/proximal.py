@@ -28,6 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
+from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.solution import (
@@ -118,9 +119,7 @@ def _inner(
                 value += float(d[k + r + 1]) * (float(np.abs(xs - problem.x0).sum()) - problem.turnover)
             return value - float((weight * (trial - center)) @ d)
 
-        from kardashev.portfolio.fast import _line_search  # noqa: PLC0415 - fast imports this module
-
-        step = _line_search(slope, float(projected @ d), t_max)
+        step = exact_line_search(slope, float(projected @ d), t_max)
         z = z + step * d
         z[caps] = np.maximum(z[caps], 0.0)
         if step >= t_max:
