@@ -186,11 +186,6 @@ def solve_fast(
             best = (residual, point, iteration)
         stalled = iteration - best[2] >= _STALL_ITERATIONS
         if stalled or iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
-            if best[0] <= _STALL_ACCEPT:
-                # stalled on a face of non-unique multipliers (far more active constraints than
-                # free names, e.g. a linear cost above the alpha spread): accurate to ~1e-8
-                point = best[1]
-                return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
             break
         g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = bool(point.lam > 0 or g_lam > 0)
@@ -224,16 +219,19 @@ def solve_fast(
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
         b, x, free = evaluate_positions(problem, point)
-    # plain Newton stalled (degenerate multipliers): the proximal-point iteration always converges
+    # plain Newton stalled on a face of non-unique multipliers (more active constraints than free
+    # names: a tight turnover cap with many rows, a linear cost above the alpha spread); the
+    # proximal-point iteration converges whatever the degeneracy
     robust = solve_proximal(problem, best[1] if np.isfinite(best[0]) else point)
     if robust is not None:
         b, x, free = evaluate_positions(problem, robust)
         gradient = dual_gradient(problem, robust, x)
-        robust, system = _refine(
-            problem, robust, x, free, gradient, relative_residual(problem, robust, x, gradient)
-        )
+        residual = relative_residual(problem, robust, x, gradient)
+        robust, system = _refine(problem, robust, x, free, gradient, residual)
         evaluation = evaluate(problem, robust)
         return finalize(problem, robust, evaluation, method="fast", iterations=iteration, system=system)
+    if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
+        return finalize(problem, best[1], evaluate(problem, best[1]), method="fast", iterations=iteration)
     _check_feasible(problem)
     raise SolverError(
         f"dual Newton did not converge in {cfg.max_iterations} iterations "
