@@ -44,7 +44,7 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
-from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
+from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
@@ -175,11 +175,12 @@ def solve_fast(
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
-            point, system = _refine(problem, point, x, free, gradient, residual)
+            point, system = _refine(problem, point, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point)
             return finalize(problem, point, evaluation, method="fast", iterations=iteration, system=system)
         if residual < best[0]:
@@ -192,11 +193,10 @@ def solve_fast(
         tau_in = bool(has_turnover and (point.tau > 0 or g_tau > 0))
         s = np.sign(x[free])
         t = np.sign(x[free] - problem.x0[free])
-        inv_h = 1.0 / problem.h[free]
         for _ in range(3):
-            E = constraint_columns(problem.W, free, s if lam_in else None, t if tau_in else None)
+            M = gram.matrix(free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-            d = _direction(reduced_matrix(E, inv_h, k, r), grad, residual)
+            d = _direction(M, grad, residual)
             d_lam = float(d[k + r]) if lam_in else 0.0
             d_tau = float(d[k + r + int(lam_in)]) if tau_in else 0.0
             # a multiplier at 0 that would turn negative leaves the system
@@ -227,7 +227,7 @@ def solve_fast(
         b, x, free = evaluate_positions(problem, robust)
         gradient = dual_gradient(problem, robust, x)
         residual = relative_residual(problem, robust, x, gradient)
-        robust, system = _refine(problem, robust, x, free, gradient, residual)
+        robust, system = _refine(problem, robust, x, free, gradient, residual, gram)
         evaluation = evaluate(problem, robust)
         return finalize(problem, robust, evaluation, method="fast", iterations=iteration, system=system)
     if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
@@ -247,6 +247,7 @@ def _refine(
     free: np.ndarray,
     gradient: tuple[np.ndarray, np.ndarray, float, float],
     residual: float,
+    gram: IncrementalGram | None = None,
 ) -> tuple[DualPoint, ReducedSystem | None]:
     """One unregularized Newton step on the converged pieces (exact on them, ~1e-16 residual).
 
@@ -260,7 +261,7 @@ def _refine(
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
     t = np.sign(x[free] - problem.x0[free]) if tau_in else None
-    system = reduced_system(problem, free, s, t)
+    system = reduced_system(problem, free, s, t, gram=gram)
     g_nu, g_mu, g_lam, g_tau = gradient
     grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
     d = system.solver.solve(grad)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kardashev.portfolio.kkt import (
+    IncrementalGram,
     PsdSolver,
     Sensitivity,
     constraint_columns,
@@ -166,11 +167,20 @@ class ReducedSystem:
 
 
 def reduced_system(
-    problem: ScaledProblem, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None
+    problem: ScaledProblem,
+    free: np.ndarray,
+    s: np.ndarray | None,
+    t: np.ndarray | None,
+    *,
+    gram: IncrementalGram | None = None,
 ) -> ReducedSystem:
-    """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set."""
+    """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set (``gram``: the
+    Newton loop's incrementally updated block, reused)."""
     E = constraint_columns(problem.W, free, s, t)
-    M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
+    if gram is not None:
+        M = gram.matrix(free, s, t)
+    else:
+        M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
     return ReducedSystem(free=free, s=s, t=t, E=E, solver=PsdSolver(M))
 
 
