@@ -175,14 +175,16 @@ def solve_fast(
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, problem.gram)
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
             point, system = _refine(problem, point, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point)
-            return finalize(problem, point, evaluation, method="fast", iterations=iteration, system=system)
+            return finalize(
+                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+            )
         if residual < best[0]:
             best = (residual, point, iteration)
         stalled = iteration - best[2] >= _STALL_ITERATIONS
@@ -229,7 +231,9 @@ def solve_fast(
         residual = relative_residual(problem, robust, x, gradient)
         robust, system = _refine(problem, robust, x, free, gradient, residual, gram)
         evaluation = evaluate(problem, robust)
-        return finalize(problem, robust, evaluation, method="fast", iterations=iteration, system=system)
+        return finalize(
+            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+        )
     if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
         return finalize(problem, best[1], evaluate(problem, best[1]), method="fast", iterations=iteration)
     _check_feasible(problem)

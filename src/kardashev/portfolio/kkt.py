@@ -102,29 +102,41 @@ class IncrementalGram:
 
     Forming ``W_Fᵀ D_F⁻¹ W_F`` costs |F|·(k + r)² — at 500 rows that dominates a Newton step.
     Between Newton steps only a few names enter or leave the free set, so the block is updated by
-    the rank-|ΔF| correction ``Σ_enter w_i w_iᵀ/h_i − Σ_leave w_i w_iᵀ/h_i`` and formed afresh
-    only when more than half the free set changes. The cap rows (``s``, ``t``) are O(n(k + r))
-    matrix–vector products, assembled on every call.
+    the rank-|ΔF| correction ``Σ_enter w_i w_iᵀ/h_i − Σ_leave w_i w_iᵀ/h_i``, and formed afresh
+    only when more names change than are free. It may start from the Gram with every name free.
+    The cap rows (``s``, ``t``) are O(n(k + r)) matrix–vector products, assembled on every call.
     """
 
-    def __init__(self, W: np.ndarray, inv_h: np.ndarray, k: int, r: int) -> None:
+    def __init__(
+        self, W: np.ndarray, inv_h: np.ndarray, k: int, r: int, gram_all: np.ndarray | None = None
+    ) -> None:
         self.core = W[:, : k + r]
         self.inv_h = inv_h
         self.k, self.r = k, r
         self.free: np.ndarray | None = None
         self.gram = np.zeros((k + r, k + r))
+        if gram_all is not None:  # the Gram with every name free (built with the basis)
+            self.free = np.ones(inv_h.size, dtype=bool)
+            self.gram = gram_all.copy()
 
     def _update(self, free: np.ndarray) -> None:
         if self.free is not None and np.array_equal(free, self.free):
             return
         changed = None if self.free is None else np.flatnonzero(free != self.free)
-        if changed is None or 2 * changed.size > int(free.sum()):
+        if changed is None or changed.size > int(free.sum()):
             rows = self.core[free] * np.sqrt(self.inv_h[free])[:, None]
             self.gram = rows.T @ rows
         elif changed.size:
-            rows = self.core[changed] * np.sqrt(self.inv_h[changed])[:, None]
-            signed = rows * np.where(free[changed], 1.0, -1.0)[:, None]
-            self.gram += signed.T @ rows
+            # entering and leaving names as two symmetric rank-k products (BLAS syrk: half the
+            # flops of a general product)
+            for names, sign in ((changed[free[changed]], 1.0), (changed[~free[changed]], -1.0)):
+                if names.size:
+                    rows = self.core[names] * np.sqrt(self.inv_h[names])[:, None]
+                    product = rows.T @ rows
+                    if sign > 0:
+                        self.gram += product
+                    else:
+                        self.gram -= product
         self.free = free.copy()
 
     def matrix(self, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None) -> np.ndarray:

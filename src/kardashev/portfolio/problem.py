@@ -44,6 +44,7 @@ class ScaledProblem:
     Q: np.ndarray  # (n, k) basis of the equality rows
     W: np.ndarray  # (n, k + r + 2) = [Q, V, 0, 0], rows gathered into the Newton systems
     basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
+    gram: np.ndarray | None  # (k + r, k + r) [Q, V]ᵀ diag(1/h) [Q, V] over all names, or None
     q: np.ndarray  # (n,)
     x0: np.ndarray  # (n,)
     upper: np.ndarray  # (n,)
@@ -130,6 +131,55 @@ def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inverse = scipy.linalg.solve_triangular(upper, np.eye(rank), check_finite=False)
         basis_map[perm] = inverse * scale[perm, None]
     return np.ascontiguousarray(Q[:, :rank]), basis_map
+
+
+def _rows_and_gram(
+    exposures: np.ndarray, V: np.ndarray, inv_h: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``W = [Q, V, 0, 0]``, the basis map, and the weighted Gram ``[Q, V]ᵀ D⁻¹ [Q, V]`` of all names.
+
+    The same basis as :func:`_equality_basis` (normalized columns, dependent ones dropped), but
+    the rank is read from the *weighted* Gram ``Âᵀ D⁻¹ Â`` of the normalized columns Â (D⁻¹ > 0,
+    so it has the rank of ``ÂᵀÂ``), Jacobi-scaled. That Gram, extended by the factor columns, is
+    the reduced Newton matrix with every name free: the first Newton step starts from it with a
+    rank-|names not free| correction (:class:`~kardashev.portfolio.kkt.IncrementalGram`), so the
+    one big product per solve serves both purposes. Falls back to :func:`_equality_basis` (and no
+    Gram) when a pivot is ambiguous.
+    """
+    n, k = exposures.shape
+    r = V.shape[1]
+    norms = np.linalg.norm(exposures, axis=0)
+    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
+    root = np.sqrt(inv_h)[:, None]
+    rows = np.empty((n, k + r))
+    np.multiply(exposures, scale * root, out=rows[:, :k])
+    np.multiply(V, root, out=rows[:, k:])
+    gram = rows.T @ rows
+    del rows
+    if k:
+        block = gram[:k, :k]
+        diag = np.sqrt(np.where(np.diag(block) > 0, np.diag(block), 1.0))
+        jacobi = block / diag[:, None] / diag[None, :]
+        _, piv, rank, _ = lapack.dpstrf(jacobi, tol=1e-12, lower=0)
+        _, _, rank_strict, _ = lapack.dpstrf(jacobi, tol=1e-8, lower=0)
+        rank = int(rank) if np.any(norms > 0) else 0
+    else:
+        piv, rank, rank_strict = np.zeros(0, dtype=int), 0, 0
+    if rank != rank_strict:
+        Q, basis_map = _equality_basis(exposures)
+        W = np.zeros((n, Q.shape[1] + r + 2))
+        W[:, : Q.shape[1]] = Q
+        W[:, Q.shape[1] : Q.shape[1] + r] = V
+        return W, basis_map, None
+    perm = np.sort(piv[:rank] - 1)
+    basis_map = np.zeros((k, rank))
+    basis_map[perm, np.arange(rank)] = scale[perm]
+    W = np.zeros((n, rank + r + 2))
+    # np.take gathers columns ~10× faster than fancy indexing on a C-ordered matrix
+    np.multiply(np.take(exposures, perm, axis=1), scale[perm], out=W[:, :rank])
+    W[:, rank : rank + r] = V
+    keep = np.concatenate([perm, np.arange(k, k + r)])
+    return W, basis_map, gram[np.ix_(keep, keep)]
 
 
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
@@ -221,10 +271,18 @@ def build_problem(
     x0 = n * previous
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
-    if reuse is not None and _same(reuse.exposures, exposures_full):
-        Q, basis_map = reuse.Q, reuse.basis_map  # same era re-solved (bagging): reuse
+    inv_h = 1.0 / h
+    if (
+        reuse is not None
+        and _same(reuse.exposures, exposures_full)
+        and _same(reuse.V, V)
+        and _same(reuse.h, h)
+    ):
+        W, basis_map, gram = reuse.W, reuse.basis_map, reuse.gram  # same era re-solved (bagging)
     else:
-        Q, basis_map = _equality_basis(exposures_full)
+        W, basis_map, gram = _rows_and_gram(exposures_full, V, inv_h)
+    k_basis = basis_map.shape[1]
+    Q = W[:, :k_basis]
     tradable = upper > 0
     n_tradable = int(tradable.sum())
     if n_tradable == 0 or (
@@ -237,18 +295,13 @@ def build_problem(
         )
     upper_norm = float(np.linalg.norm(upper))
     gross_norm = config.gross_leverage * np.sqrt(n)  # ‖x‖₂ of an even portfolio at the gross cap
-    if reuse is not None and reuse.Q is Q and _same(reuse.V, V):
-        W = reuse.W
-    else:
-        W = np.zeros((n, Q.shape[1] + V.shape[1] + 2))
-        W[:, : Q.shape[1]] = Q
-        W[:, Q.shape[1] : Q.shape[1] + V.shape[1]] = V
     return ScaledProblem(
         n=n,
         h=h,
-        V=np.ascontiguousarray(V),
+        V=W[:, k_basis : k_basis + V.shape[1]],
         Q=Q,
         W=W,
+        gram=gram,
         basis_map=basis_map,
         q=q,
         x0=x0,

@@ -192,6 +192,7 @@ def finalize(
     method: str,
     iterations: int,
     system: ReducedSystem | None = None,
+    gram: IncrementalGram | None = None,
 ) -> PortfolioResult:
     """Build the result at converged multipliers, with the exact backward.
 
@@ -220,7 +221,7 @@ def finalize(
     s, t = region_signs(region, evaluation.kinks[in_gradient])
     rows_s, rows_t = (s if lam_on else None), (t if tau_on else None)
     if system is None or not system.matches(in_gradient, rows_s, rows_t):
-        system = reduced_system(problem, in_gradient, rows_s, rows_t)
+        system = reduced_system(problem, in_gradient, rows_s, rows_t, gram=gram)
     inv_h = 1.0 / problem.h[in_gradient]
     sensitivity = Sensitivity(n, np.flatnonzero(in_gradient), inv_h, system.E, system.solver)
     scale = problem.rho * problem.alpha_scale / n
