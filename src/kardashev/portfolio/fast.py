@@ -70,6 +70,9 @@ _REGULARIZATION = 1e-3
 _ROUNDING_FLOOR = 1e-12
 _STALL_ITERATIONS = 10
 _STALL_ACCEPT = 1e-8
+_LAZY_RESIDUAL = 1e-2
+_LAZY_STEPS = 3
+_LAZY_FRACTION = 0.2
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -176,6 +179,7 @@ def solve_fast(
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
     gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, problem.gram)
+    lazy = 0
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
@@ -193,10 +197,17 @@ def solve_fast(
         g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = bool(point.lam > 0 or g_lam > 0)
         tau_in = bool(has_turnover and (point.tau > 0 or g_tau > 0))
-        s = np.sign(x[free])
-        t = np.sign(x[free] - problem.x0[free])
+        # far from the solution, when many names change piece, keep the previous free set's
+        # matrix (a valid curvature model; the exact line search keeps the step safe): updating
+        # it costs |ΔF|·(k + r)² and the free set is still moving
+        basis_free = free
+        moving = gram.free is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
+        if moving and int(np.count_nonzero(free != gram.free)) > _LAZY_FRACTION * int(free.sum()):
+            basis_free, lazy = gram.free, lazy + 1
+        s = np.sign(x[basis_free])
+        t = np.sign(x[basis_free] - problem.x0[basis_free])
         for _ in range(3):
-            M = gram.matrix(free, s if lam_in else None, t if tau_in else None)
+            M = gram.matrix(basis_free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
             d = _direction(M, grad, residual)
             d_lam = float(d[k + r]) if lam_in else 0.0
