@@ -31,8 +31,11 @@ class OptimizerConfig:
 
     The problem (weights ``w`` are fractions of capital, ``w0`` the previous weights)::
 
-        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − c·Σ |w_i − w0_i|
-        subject to Aᵀw = 0,  |w_i| ≤ u_i,  Σ|w_i| ≤ L,  [Σ|w_i − w0_i| ≤ T]
+        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − Σ c_i |w_i − w0_i|
+        subject to Aᵀw = 0,  l_i ≤ w_i ≤ u_i,  Σ|w_i| ≤ L,  [Σ|w_i − w0_i| ≤ T]
+
+    (``c_i = spread`` unless per-name ``spreads`` are passed to ``optimize``; ``l_i = −u_i``
+    unless ``lower_bounds`` / ``upper_bounds`` / trade limits narrow the box.)
 
     with ``α = alpha_scale · expected_returns``. See :mod:`kardashev.portfolio.optimize` for units.
 
@@ -69,6 +72,9 @@ class OptimizerConfig:
         c ≥ 0: linear (half-spread) cost ``c·Σ|w_i − w0_i|``.
     max_turnover
         T > 0 or None: Σ|w_i − w0_i| ≤ T.
+    max_trade_adv_participation
+        θ > 0 or None: trade-size limit ``|w_i − w0_i| ≤ θ·adv_i/capital`` (needs ``adv`` and
+        ``capital``); it narrows each name's box to ``[w0_i − θ·adv_i/capital, w0_i + θ·adv_i/capital]``.
     tolerance
         Relative accuracy of the primal residuals (equalities, gross/turnover caps).
     degeneracy_tolerance
@@ -90,6 +96,7 @@ class OptimizerConfig:
     impact_adv_scaled: bool = True
     spread: float = 0.0
     max_turnover: float | None = None
+    max_trade_adv_participation: float | None = None
     tolerance: float = 1e-10
     degeneracy_tolerance: float = 1e-9
     max_iterations: int = 100
@@ -109,6 +116,8 @@ class OptimizerConfig:
         _positive("spread", self.spread, allow_zero=True)
         if self.max_turnover is not None:
             _positive("max_turnover", self.max_turnover)
+        if self.max_trade_adv_participation is not None:
+            _positive("max_trade_adv_participation", self.max_trade_adv_participation)
         _positive("tolerance", self.tolerance)
         _positive("degeneracy_tolerance", self.degeneracy_tolerance)
         if self.tolerance >= 1e-2 or self.degeneracy_tolerance >= 1e-2:

@@ -136,7 +136,7 @@ def _minimum_turnover(problem: ScaledProblem) -> float:
         sparse.hstack([sparse.csr_matrix((1, n)), np.ones((1, n)), sparse.csr_matrix((1, n))]),
     ]
     rhs = [np.zeros(n), np.zeros(n), problem.x0, -problem.x0, np.array([problem.gross])]
-    bounds = [(-u, u) for u in problem.upper] + [(0, None)] * (2 * n)
+    bounds = list(zip(problem.lower, problem.upper, strict=True)) + [(0, None)] * (2 * n)
     equality = sparse.hstack([sparse.csr_matrix(problem.Q.T), sparse.csr_matrix((k, 2 * n))]) if k else None
     outcome = scipy.optimize.linprog(
         np.concatenate([np.zeros(2 * n), np.ones(n)]),
@@ -151,11 +151,23 @@ def _minimum_turnover(problem: ScaledProblem) -> float:
 
 
 def _check_feasible(problem: ScaledProblem) -> None:
-    """Raise :class:`InfeasibleError` with its certificate when the turnover cap cannot be met."""
-    if problem.turnover is None:
-        return
+    """Raise :class:`InfeasibleError` with its certificate when no portfolio meets the constraints.
+
+    The LP of :func:`_minimum_turnover` is infeasible only when the bounds (asymmetric bounds or
+    trade limits that exclude 0) and the neutrality rows admit no portfolio; otherwise its value
+    certifies whether the turnover cap can be met.
+    """
+    bounded = bool(np.any(problem.lower > 0) or np.any(problem.upper < 0))
+    if problem.turnover is None and not bounded:
+        return  # the zero portfolio is feasible
     needed = _minimum_turnover(problem)
-    if needed > problem.turnover * (1 + 1e-9):
+    if not np.isfinite(needed):
+        raise InfeasibleError(
+            "the constraints admit no portfolio: no neutral portfolio lies within the position bounds "
+            "(asymmetric bounds or trade limits) and the gross cap (LP certificate, HiGHS)",
+            code="infeasible_bounds",
+        )
+    if problem.turnover is not None and needed > problem.turnover * (1 + 1e-9):
         raise InfeasibleError(
             f"the constraints admit no portfolio: the minimum turnover that reaches a neutral, capped "
             f"portfolio from the previous weights is {needed / problem.n:.6g}, above max_turnover "
@@ -307,7 +319,7 @@ def _slope(
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost)
+    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower)
     value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu))
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:

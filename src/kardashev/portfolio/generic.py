@@ -46,11 +46,13 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
 
         min ½ xᵀdiag(h)x + ½‖y‖² − qᵀx + c·Σe
         s.t. Qᵀx = 0,  Vᵀx − y = 0                          (zero cone)
-             ±x − a ≤ 0,  Σa ≤ G,  ±x ≤ U                   (nonnegative cone)
+             ±x − a ≤ 0,  Σa ≤ G,  x ≤ U,  −x ≤ −L          (nonnegative cone)
              ±(x − x0) − e ≤ 0,  [Σe ≤ T]
+
+    with c the per-name linear costs.
     """
     n, k, r = problem.n, problem.Q.shape[1], problem.V.shape[1]
-    with_trade = problem.cost > 0 or problem.turnover is not None
+    with_trade = problem.has_costs
     n_var = 2 * n + r + (n if with_trade else 0)
     eye = sparse.identity(n, format="csc")
 
@@ -72,7 +74,7 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
         row(x=eye),
         row(x=-eye),
     ]
-    rhs = [np.zeros(n), np.zeros(n), [problem.gross], problem.upper, problem.upper]
+    rhs = [np.zeros(n), np.zeros(n), [problem.gross], problem.upper, -problem.lower]
     if with_trade:
         inequalities += [row(x=eye, e=-eye), row(x=-eye, e=-eye)]
         rhs += [problem.x0, -problem.x0]
@@ -83,7 +85,7 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
     bound = np.concatenate([np.zeros(k + r)] + [np.asarray(part, dtype=float) for part in rhs])
     diagonal = np.concatenate([problem.h, np.ones(r), np.zeros(n_var - n - r)])
     quadratic = sparse.diags(diagonal, format="csc")
-    linear = np.concatenate([-problem.q, np.zeros(r + n), np.full(n, problem.cost) if with_trade else []])
+    linear = np.concatenate([-problem.q, np.zeros(r + n), problem.cost if with_trade else []])
     cones = [clarabel.ZeroConeT(k + r), clarabel.NonnegativeConeT(matrix.shape[0] - k - r)]
     settings = clarabel.DefaultSettings()
     settings.verbose = False
@@ -113,7 +115,7 @@ def _classify(
     piece = np.where((np.abs(x - p2) <= tol) & holds_p2, KINK_HIGH, piece)
     piece = np.where((np.abs(x - p1) <= tol) & holds_p1, KINK_LOW, piece)
     piece = np.where(x >= problem.upper - tol, AT_UPPER, piece)
-    piece = np.where(x <= -problem.upper + tol, AT_LOWER, piece)
+    piece = np.where(x <= problem.lower + tol, AT_LOWER, piece)
     return piece.astype(np.int8)
 
 
@@ -126,12 +128,12 @@ def _kkt_on(
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)
     x = np.select(
         [piece == AT_UPPER, piece == AT_LOWER, piece == KINK_LOW, piece == KINK_HIGH],
-        [problem.upper, -problem.upper, p1, p2],
+        [problem.upper, problem.lower, p1, p2],
         0.0,
     )
     s, t = region_signs(piece[free], kinks[free])
     inv_h = 1.0 / problem.h[free]
-    rhs_free = problem.q[free] - problem.cost * t
+    rhs_free = problem.q[free] - problem.cost[free] * t
     E = constraint_columns(problem.W, free, s if lam_on else None, t if tau_on else None)
     fixed = ~free
     e = [-(problem.Q[fixed].T @ x[fixed]), -(problem.V[fixed].T @ x[fixed])]
@@ -147,14 +149,14 @@ def _kkt_on(
 
 
 def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, int, bool]:
-    x_scale = max(float(problem.upper.max()), 1e-300)
-    kinks = problem.x0 if problem.has_costs else np.zeros(problem.n)
+    x_scale = max(float(np.abs(problem.upper).max()), float(np.abs(problem.lower).max()), 1e-300)
+    kinks = problem.x0 if problem.turnover is not None else problem.kinks(0.0)
     lam_on = float(np.abs(candidate).sum()) >= problem.gross * (1 - 1e-6)
     tau_on = problem.turnover is not None and (
         float(np.abs(candidate - problem.x0).sum()) >= problem.turnover * (1 - 1e-6)
     )
     piece = _classify(
-        candidate, problem, kinks, 1e-6 * x_scale, zero_kink=lam_on, previous_kink=problem.cost > 0 or tau_on
+        candidate, problem, kinks, 1e-6 * x_scale, zero_kink=lam_on, previous_kink=(problem.cost > 0) | tau_on
     )
     tol = 1e-9 * x_scale
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)
@@ -167,6 +169,7 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
             kinks,
             max(point.lam, 0.0),
             problem.cost + max(point.tau, 0.0),
+            problem.lower,
         )
         gross_excess = float(np.abs(x).sum()) - problem.gross
         turnover_excess = (
@@ -179,7 +182,8 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         )
         primal_ok = (
             equality_ok
-            and np.all(np.abs(x) <= problem.upper + tol)
+            and np.all(x <= problem.upper + tol)
+            and np.all(x >= problem.lower - tol)
             and gross_excess <= 1e-9 * problem.gross
             and (problem.turnover is None or turnover_excess <= 1e-9 * problem.turnover)
         )
@@ -193,7 +197,7 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         new[free & (piece == REGION_MID) & (x >= p2 + tol)] = KINK_HIGH
         new[free & (piece == REGION_HIGH) & (x <= p2 - tol)] = KINK_HIGH
         new[free & (x > problem.upper + tol)] = AT_UPPER
-        new[free & (x < -problem.upper - tol)] = AT_LOWER
+        new[free & (x < problem.lower - tol)] = AT_LOWER
         # dual violations: the multipliers say a fixed name belongs to another piece
         moved = ~free & (closed.piece != piece) & (np.abs(closed.x - x) > 1e-7 * x_scale)
         new[moved] = closed.piece[moved]

@@ -2,9 +2,11 @@ r"""``optimize``: the fund's long/short portfolio, and its exact derivative.
 
 Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, zeros if none)::
 
-    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − c·Σ_i |w_i − w0_i|
+    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i|
     subject to Aᵀw = 0                  (dollar neutral + every exposure column)
-               |w_i| ≤ u_i              (position cap, optionally liquidity-scaled)
+               l_i ≤ w_i ≤ u_i          (position cap, optionally liquidity-scaled; per-name
+                                         bounds, no-short lists, trade-size limits: l_i = −u_i
+                                         unless narrowed)
                Σ_i |w_i| ≤ L            (gross leverage)
                Σ_i |w_i − w0_i| ≤ T     (optional turnover cap)
 
@@ -58,6 +60,9 @@ def optimize(
     method: Literal["auto", "fast", "generic"] = "auto",
     warm_start: PortfolioResult | PortfolioDuals | None = None,
     exposure_names: tuple[str, ...] | None = None,
+    lower_bounds: object | None = None,
+    upper_bounds: object | None = None,
+    spreads: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -82,6 +87,12 @@ def optimize(
         e.g. when re-solving with a slightly perturbed signal (bagging).
     exposure_names
         names of the exposure columns (for ``result.duals``).
+    lower_bounds, upper_bounds
+        (n,) per-name bounds on w_i (fractions of capital; a scalar applies to every name;
+        ±inf = no bound), intersected with the config's caps: e.g. ``lower_bounds=0`` on a
+        no-short / hard-to-borrow list, ``upper_bounds=0`` on a no-long list.
+    spreads
+        (n,) per-name linear costs c_i ≥ 0 (return per unit traded), replacing ``config.spread``.
 
     Raises
     ------
@@ -107,6 +118,7 @@ def optimize(
             method=method,
             warm_start=warm_start,
             exposure_names=exposure_names,
+            limits={"lower_bounds": lower_bounds, "upper_bounds": upper_bounds, "spreads": spreads},
         )
 
 
@@ -121,6 +133,7 @@ def _optimize(
     method: str,
     warm_start: PortfolioResult | PortfolioDuals | None,
     exposure_names: tuple[str, ...] | None,
+    limits: dict,
 ) -> PortfolioResult:
     problem = build_problem(
         expected_returns,
@@ -131,6 +144,7 @@ def _optimize(
         config=config if config is not None else OptimizerConfig(),
         exposure_names=exposure_names,
         reuse=warm_start._problem if isinstance(warm_start, PortfolioResult) else None,  # type: ignore[arg-type]
+        **limits,
     )
     if method == "generic":
         return solve_generic(problem)

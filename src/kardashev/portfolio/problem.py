@@ -48,9 +48,10 @@ class ScaledProblem:
     q: np.ndarray  # (n,)
     x0: np.ndarray  # (n,)
     upper: np.ndarray  # (n,)
+    lower: np.ndarray  # (n,) ≤ upper (−upper unless asymmetric bounds or trade limits are given)
     gross: float
     turnover: float | None
-    cost: float
+    cost: np.ndarray  # (n,) per-name linear cost c̃_i = ρ·c_i
     rho: float
     alpha_scale: float
     # natural-unit data for reporting the objective
@@ -68,7 +69,13 @@ class ScaledProblem:
     @property
     def has_costs(self) -> bool:
         """Whether the kink at the previous holding is present (linear cost or turnover cap)."""
-        return self.cost > 0 or self.turnover is not None
+        return bool(np.any(self.cost > 0)) or self.turnover is not None
+
+    def kinks(self, tau: float) -> np.ndarray:
+        """Where each name's trade kink sits: x0 where c_i + τ > 0, else 0 (no kink)."""
+        if tau > 0:
+            return self.x0
+        return np.where(self.cost > 0, self.x0, 0.0)
 
     def natural_objective(self, w: np.ndarray) -> float:
         """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| (the maximized objective)."""
@@ -79,7 +86,7 @@ class ScaledProblem:
             self.alpha @ w
             - cfg.risk_aversion * risk
             - cfg.impact * float(np.dot(self.impact_weights * trade, trade))
-            - cfg.spread * float(np.abs(trade).sum())
+            - float(self.cost @ np.abs(trade)) / self.rho
         )
 
 
@@ -182,6 +189,21 @@ def _rows_and_gram(
     return W, basis_map, gram[np.ix_(keep, keep)]
 
 
+def _bound_vector(name: str, value: object, n: int) -> np.ndarray:
+    """A per-name bound: finite or ±inf (no bound), never NaN."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"{name} must be a numeric array: {error}") from None
+    if array.ndim == 0:
+        array = np.full(n, float(array))
+    if array.shape != (n,):
+        raise InvalidInputError(f"{name} must have shape ({n},), got {array.shape}")
+    if np.any(np.isnan(array)):
+        raise InvalidInputError(f"{name} contains NaN values")
+    return array
+
+
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
     return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
 
@@ -196,6 +218,9 @@ def build_problem(
     config: OptimizerConfig,
     exposure_names: tuple[str, ...] | None = None,
     reuse: ScaledProblem | None = None,
+    lower_bounds: object | None = None,
+    upper_bounds: object | None = None,
+    spreads: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -255,6 +280,30 @@ def build_problem(
         if config.capital is not None:
             liquidity_cap = config.max_adv_participation * liquidity / config.capital
             upper_natural = np.minimum(upper_natural, liquidity_cap)
+    lower_natural = -upper_natural
+    if config.max_trade_adv_participation is not None:
+        if adv is None or config.capital is None:
+            raise InvalidInputError("max_trade_adv_participation needs adv and config.capital")
+        trade_cap = config.max_trade_adv_participation * liquidity / config.capital
+        lower_natural = np.maximum(lower_natural, previous - trade_cap)
+        upper_natural = np.minimum(upper_natural, previous + trade_cap)
+    if lower_bounds is not None:
+        lower_natural = np.maximum(lower_natural, _bound_vector("lower_bounds", lower_bounds, n))
+    if upper_bounds is not None:
+        upper_natural = np.minimum(upper_natural, _bound_vector("upper_bounds", upper_bounds, n))
+    if np.any(lower_natural > upper_natural):
+        bad = int(np.flatnonzero(lower_natural > upper_natural)[0])
+        raise InfeasibleError(
+            f"the position bounds are empty for stock {bad}: lower {lower_natural[bad]:.6g} > upper "
+            f"{upper_natural[bad]:.6g} (caps, lower_bounds/upper_bounds and trade limits combined)",
+            code="empty_bounds",
+        )
+    if spreads is None:
+        spread = np.full(n, config.spread)
+    else:
+        spread = _vector("spreads", spreads, n)
+        if np.any(spread < 0):
+            raise InvalidInputError("spreads must be >= 0")
 
     gamma = config.risk_aversion
     median_specific = float(np.median(specific))
@@ -271,6 +320,7 @@ def build_problem(
     x0 = n * previous
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
+    lower = n * lower_natural
     inv_h = 1.0 / h
     if (
         reuse is not None
@@ -283,7 +333,7 @@ def build_problem(
         W, basis_map, gram = _rows_and_gram(exposures_full, V, inv_h)
     k_basis = basis_map.shape[1]
     Q = W[:, :k_basis]
-    tradable = upper > 0
+    tradable = upper > lower
     n_tradable = int(tradable.sum())
     if n_tradable == 0 or (
         Q.shape[1] >= n_tradable and np.linalg.matrix_rank(exposures_full[tradable]) >= n_tradable
@@ -293,7 +343,7 @@ def build_problem(
             "portfolio: no tradable direction is neutral",
             code="no_neutral_portfolio",
         )
-    upper_norm = float(np.linalg.norm(upper))
+    upper_norm = float(np.linalg.norm(np.maximum(np.abs(upper), np.abs(lower))))
     gross_norm = config.gross_leverage * np.sqrt(n)  # ‖x‖₂ of an even portfolio at the gross cap
     return ScaledProblem(
         n=n,
@@ -306,9 +356,10 @@ def build_problem(
         q=q,
         x0=x0,
         upper=upper,
+        lower=lower,
         gross=float(n * config.gross_leverage),
         turnover=None if config.max_turnover is None else float(n * config.max_turnover),
-        cost=rho * config.spread,
+        cost=rho * spread,
         rho=rho,
         alpha_scale=alpha_scale,
         alpha=alpha,

@@ -62,15 +62,16 @@ class Evaluation:
     b: np.ndarray
     pieces: Pieces
     kinks: np.ndarray  # x0 used for the pieces (zeros when there is no cost kink)
-    cost: float  # c' = c + τ
+    cost: np.ndarray  # c' = c + τ (per name)
 
     @property
     def x(self) -> np.ndarray:
         return self.pieces.x
 
 
-def kink_positions(problem: ScaledProblem, cost: float) -> np.ndarray:
-    return problem.x0 if cost > 0 else np.zeros(problem.n)
+def kink_positions(problem: ScaledProblem, cost: np.ndarray) -> np.ndarray:
+    """x0 where the name's linear cost c_i + τ is positive (a kink there), else 0."""
+    return np.where(cost > 0, problem.x0, 0.0)
 
 
 def dual_b(problem: ScaledProblem, point: DualPoint) -> np.ndarray:
@@ -84,8 +85,13 @@ def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.nda
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost)
-    free = (np.abs(x) < problem.upper) & (x != np.minimum(kinks, 0.0)) & (x != np.maximum(kinks, 0.0))
+    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower)
+    free = (
+        (x < problem.upper)
+        & (x > problem.lower)
+        & (x != np.minimum(kinks, 0.0))
+        & (x != np.maximum(kinks, 0.0))
+    )
     return b, x, free
 
 
@@ -94,7 +100,7 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost)
+    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower)
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
@@ -206,7 +212,7 @@ def finalize(
     b_scale = max(float(np.abs(problem.q).max()), float(np.abs(evaluation.b).max()), 1e-300)
     eps = cfg.degeneracy_tolerance * b_scale
     free = pieces.free
-    weak = (pieces.margin <= eps) & (problem.upper > 0)
+    weak = (pieces.margin <= eps) & (problem.upper > problem.lower)
     in_gradient = free | weak
     region = pieces.neighbour[in_gradient]
     gross_sum = float(np.abs(x).sum())
