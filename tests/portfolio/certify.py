@@ -17,7 +17,20 @@ def _interval(value, at, width):
     return np.where(at, -width, width * np.sign(value)), np.where(at, width, width * np.sign(value))
 
 
-def assert_kkt(result, signal, *, exposures, risk_model, previous, adv, config, rtol: float = 1e-8) -> None:
+def assert_kkt(
+    result,
+    signal,
+    *,
+    exposures,
+    risk_model,
+    previous,
+    adv,
+    config,
+    lower_bounds=None,
+    upper_bounds=None,
+    spreads=None,
+    rtol: float = 1e-8,
+) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
     n = signal.size
     full = np.hstack([np.ones((n, 1))] if config.dollar_neutral else [np.zeros((n, 0))])
@@ -28,11 +41,20 @@ def assert_kkt(result, signal, *, exposures, risk_model, previous, adv, config, 
     cap = np.full(n, config.max_position * config.gross_leverage / n)
     if adv is not None and config.capital is not None:
         cap = np.minimum(cap, config.max_adv_participation * adv / config.capital)
-    scale_w = max(np.abs(w).max(), cap.max() * 1e-3)
+    low = -cap
+    if config.max_trade_adv_participation is not None:
+        trade = config.max_trade_adv_participation * adv / config.capital
+        low, cap = np.maximum(low, w0 - trade), np.minimum(cap, w0 + trade)
+    if lower_bounds is not None:
+        low = np.maximum(low, lower_bounds)
+    if upper_bounds is not None:
+        cap = np.minimum(cap, upper_bounds)
+    spread = np.full(n, config.spread) if spreads is None else np.asarray(spreads, dtype=float)
+    scale_w = max(np.abs(w).max(), np.abs(cap).max() * 1e-3)
     # primal feasibility
     if full.shape[1]:
         assert np.abs(full.T @ w).max() <= 10 * rtol * scale_w * np.abs(full).sum(axis=0).max()
-    assert np.all(np.abs(w) <= cap * (1 + 1e-12))
+    assert np.all(w <= cap + 1e-12 * np.abs(cap)) and np.all(w >= low - 1e-12 * np.abs(low))
     assert np.abs(w).sum() <= config.gross_leverage * (1 + 10 * rtol)
     if config.max_turnover is not None:
         assert np.abs(w - w0).sum() <= config.max_turnover * (1 + 10 * rtol)
@@ -51,10 +73,10 @@ def assert_kkt(result, signal, *, exposures, risk_model, previous, adv, config, 
     assert lam >= 0 and tau >= 0
     tol_w = 1e-9 * scale_w
     lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam)
-    lo2, hi2 = _interval(w - w0, np.abs(w - w0) <= tol_w, config.spread + tau)
+    lo2, hi2 = _interval(w - w0, np.abs(w - w0) <= tol_w, spread + tau)
     lo, hi = lo1 + lo2, hi1 + hi2
     hi = np.where(w >= cap - tol_w, np.inf, hi)
-    lo = np.where(w <= -cap + tol_w, -np.inf, lo)
+    lo = np.where(w <= low + tol_w, -np.inf, lo)
     tol = rtol * max(np.abs(result.alpha_scale * signal).max(), 1e-300)
     assert np.all(residual >= lo - tol), float(np.max(lo - residual))
     assert np.all(residual <= hi + tol), float(np.max(residual - hi))
