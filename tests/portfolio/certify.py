@@ -29,6 +29,7 @@ def assert_kkt(
     lower_bounds=None,
     upper_bounds=None,
     spreads=None,
+    borrow_fees=None,
     rtol: float = 1e-8,
 ) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
@@ -75,6 +76,11 @@ def assert_kkt(
     lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam)
     lo2, hi2 = _interval(w - w0, np.abs(w - w0) <= tol_w, spread + tau)
     lo, hi = lo1 + lo2, hi1 + hi2
+    if borrow_fees is not None:  # φ·∂max(−w, 0): −φ short, [−φ, 0] at 0, 0 long
+        fee = np.broadcast_to(np.asarray(borrow_fees, dtype=float), (n,))
+        at_zero = np.abs(w) <= tol_w
+        lo = lo + np.where(at_zero | (w < 0), -fee, 0.0)
+        hi = hi + np.where(~at_zero & (w < 0), -fee, 0.0)
     hi = np.where(w >= cap - tol_w, np.inf, hi)
     lo = np.where(w <= low + tol_w, -np.inf, lo)
     tol = rtol * max(np.abs(result.alpha_scale * signal).max(), 1e-300)

@@ -1,5 +1,5 @@
-"""Per-name limits and costs: asymmetric bounds / no-short lists, per-name spreads, trade-size
-ADV limits. Each is checked in both paths against an independent KKT certificate, central
+"""Per-name limits and costs: asymmetric bounds / no-short lists, per-name spreads, borrow fees,
+trade-size ADV limits. Each is checked in both paths against an independent KKT certificate, central
 differences of tight re-solves, and cvxpy (Clarabel for the weights, diffcp in dense mode for
 the derivative)."""
 
@@ -30,12 +30,14 @@ def _limits(name: str, n: int, rng: np.random.Generator, previous: np.ndarray | 
         return {"lower_bounds": lower, "upper_bounds": upper}, {}
     if name == "per_name_spreads":
         return {"spreads": rng.uniform(0.0, 4e-5, n) * (rng.random(n) < 0.8)}, {}
+    if name == "borrow_fees":  # hard-to-borrow names pay up to ~the alpha of a typical name
+        return {"borrow_fees": rng.uniform(0.0, 4e-4, n) * (rng.random(n) < 0.5)}, {}
     if name == "trade_adv_limits":
         return {}, {"max_trade_adv_participation": 0.06, "capital": 1e7, "max_adv_participation": 100.0}
     raise AssertionError(name)
 
 
-LIMITS = ["no_short_list", "asymmetric_bounds", "per_name_spreads", "trade_adv_limits"]
+LIMITS = ["no_short_list", "asymmetric_bounds", "per_name_spreads", "borrow_fees", "trade_adv_limits"]
 
 
 def _case(name: str, n: int, seed: int):
@@ -128,6 +130,8 @@ def _cvxpy_solver(case, extra, alpha_scale):
     spreads = np.full(n, cfg.spread) if "spreads" not in extra else extra["spreads"]
     if np.any(spreads):
         objective = objective + cp.sum(cp.multiply(spreads / alpha_scale, cp.abs(trade)))
+    if "borrow_fees" in extra:
+        objective = objective + cp.sum(cp.multiply(extra["borrow_fees"] / alpha_scale, cp.pos(-x)))
     cap = np.full(n, cfg.max_position * cfg.gross_leverage)
     low = -cap
     if cfg.max_trade_adv_participation is not None:

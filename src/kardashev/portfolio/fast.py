@@ -319,7 +319,7 @@ def _slope(
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower)
+    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee)
     value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu))
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:

@@ -86,6 +86,9 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
     diagonal = np.concatenate([problem.h, np.ones(r), np.zeros(n_var - n - r)])
     quadratic = sparse.diags(diagonal, format="csc")
     linear = np.concatenate([-problem.q, np.zeros(r + n), problem.cost if with_trade else []])
+    if problem.fee is not None:  # φ·max(−x, 0) = φ·(a − x)/2, a ≥ |x| pushed down to |x|
+        linear[:n] -= problem.fee / 2
+        linear[n + r : 2 * n + r] += problem.fee / 2
     cones = [clarabel.ZeroConeT(k + r), clarabel.NonnegativeConeT(matrix.shape[0] - k - r)]
     settings = clarabel.DefaultSettings()
     settings.verbose = False
@@ -134,6 +137,8 @@ def _kkt_on(
     s, t = region_signs(piece[free], kinks[free])
     inv_h = 1.0 / problem.h[free]
     rhs_free = problem.q[free] - problem.cost[free] * t
+    if problem.fee is not None:  # the borrow fee's slope on short regions
+        rhs_free = rhs_free + problem.fee[free] * (s < 0)
     E = constraint_columns(problem.W, free, s if lam_on else None, t if tau_on else None)
     fixed = ~free
     e = [-(problem.Q[fixed].T @ x[fixed]), -(problem.V[fixed].T @ x[fixed])]
@@ -156,7 +161,12 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         float(np.abs(candidate - problem.x0).sum()) >= problem.turnover * (1 - 1e-6)
     )
     piece = _classify(
-        candidate, problem, kinks, 1e-6 * x_scale, zero_kink=lam_on, previous_kink=(problem.cost > 0) | tau_on
+        candidate,
+        problem,
+        kinks,
+        1e-6 * x_scale,
+        zero_kink=lam_on if problem.fee is None else (problem.fee > 0) | lam_on,
+        previous_kink=(problem.cost > 0) | tau_on,
     )
     tol = 1e-9 * x_scale
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)
@@ -170,6 +180,7 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
             max(point.lam, 0.0),
             problem.cost + max(point.tau, 0.0),
             problem.lower,
+            problem.fee,
         )
         gross_excess = float(np.abs(x).sum()) - problem.gross
         turnover_excess = (

@@ -2,7 +2,7 @@ r"""``optimize``: the fund's long/short portfolio, and its exact derivative.
 
 Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, zeros if none)::
 
-    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i|
+    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i| − Σ_i φ_i max(−w_i, 0)
     subject to Aᵀw = 0                  (dollar neutral + every exposure column)
                l_i ≤ w_i ≤ u_i          (position cap, optionally liquidity-scaled; per-name
                                          bounds, no-short lists, trade-size limits: l_i = −u_i
@@ -63,6 +63,7 @@ def optimize(
     lower_bounds: object | None = None,
     upper_bounds: object | None = None,
     spreads: object | None = None,
+    borrow_fees: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -93,6 +94,9 @@ def optimize(
         no-short / hard-to-borrow list, ``upper_bounds=0`` on a no-long list.
     spreads
         (n,) per-name linear costs c_i ≥ 0 (return per unit traded), replacing ``config.spread``.
+    borrow_fees
+        (n,) or scalar borrow fees φ_i ≥ 0 (return per unit of short position per era): the
+        objective pays ``Σ φ_i·max(−w_i, 0)`` (hard-to-borrow names get high fees).
 
     Raises
     ------
@@ -118,7 +122,12 @@ def optimize(
             method=method,
             warm_start=warm_start,
             exposure_names=exposure_names,
-            limits={"lower_bounds": lower_bounds, "upper_bounds": upper_bounds, "spreads": spreads},
+            limits={
+                "lower_bounds": lower_bounds,
+                "upper_bounds": upper_bounds,
+                "spreads": spreads,
+                "borrow_fees": borrow_fees,
+            },
         )
 
 

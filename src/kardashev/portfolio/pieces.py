@@ -97,6 +97,7 @@ def separable_minimizer(
     lam: float,
     cost: float | np.ndarray,
     lower: np.ndarray | None = None,
+    fee: np.ndarray | None = None,
 ) -> Pieces:
     """Solve all one-dimensional subproblems at once (see the module docstring).
 
@@ -111,6 +112,9 @@ def separable_minimizer(
     lower
         (n,) lower bounds L ≤ U (default −U). Clipping the unconstrained minimizer to [L, U] is
         exact for any one-dimensional convex function, wherever the box lies.
+    fee
+        (n,) borrow fees φ ≥ 0: the extra cost ``φ·max(−x, 0)`` of a short position lowers the
+        slope of every region left of 0 by φ (σ₁ −= φ, and σ₂ −= φ when x⁰ < 0).
     """
     if lower is None:
         lower = -upper
@@ -120,6 +124,9 @@ def separable_minimizer(
     s1 = -(lam + cost)
     s2 = sign0 * (lam - cost)
     s3 = lam + cost
+    if fee is not None:
+        s1 = s1 - fee
+        s2 = s2 - fee * (x0 < 0)
     t1 = h * p1 + s1
     t2 = h * p1 + s2
     t3 = h * p2 + s2
@@ -181,6 +188,7 @@ def separable_x(
     lam: float,
     cost: float | np.ndarray,
     lower: np.ndarray | None = None,
+    fee: np.ndarray | None = None,
 ) -> np.ndarray:
     """Only the minimizers of :func:`separable_minimizer` (cheaper; used in line searches).
 
@@ -188,15 +196,18 @@ def separable_x(
     with one, the sum ``min((b − σ₁)/h, p₁) + clip((b − σ₂)/h, p₁, p₂) + max((b − σ₃)/h, p₂)
     − p₁ − p₂`` of the three monotone pieces, clipped.
     """
-    if not np.any(cost):
+    if not np.any(cost) and fee is None:
         x = np.maximum(np.abs(b) - lam, 0.0)
         x /= h
         x *= np.sign(b)
     else:
         p1 = np.minimum(x0, 0.0)
         p2 = np.maximum(x0, 0.0)
+        s1 = -(lam + cost) if fee is None else -(lam + cost) - fee
         s2 = np.sign(x0) * (lam - cost)
-        x = np.minimum((b + (lam + cost)) / h, p1)
+        if fee is not None:
+            s2 = s2 - fee * (x0 < 0)
+        x = np.minimum((b - s1) / h, p1)
         x += np.clip((b - s2) / h, p1, p2)
         x += np.maximum((b - (lam + cost)) / h, p2)
         x -= p1

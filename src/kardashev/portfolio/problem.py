@@ -52,6 +52,7 @@ class ScaledProblem:
     gross: float
     turnover: float | None
     cost: np.ndarray  # (n,) per-name linear cost c̃_i = ρ·c_i
+    fee: np.ndarray | None  # (n,) per-name borrow fee φ̃_i = ρ·φ_i on short positions, or None
     rho: float
     alpha_scale: float
     # natural-unit data for reporting the objective
@@ -87,6 +88,7 @@ class ScaledProblem:
             - cfg.risk_aversion * risk
             - cfg.impact * float(np.dot(self.impact_weights * trade, trade))
             - float(self.cost @ np.abs(trade)) / self.rho
+            - (0.0 if self.fee is None else float(self.fee @ np.maximum(-w, 0.0)) / self.rho)
         )
 
 
@@ -221,6 +223,7 @@ def build_problem(
     lower_bounds: object | None = None,
     upper_bounds: object | None = None,
     spreads: object | None = None,
+    borrow_fees: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -304,6 +307,12 @@ def build_problem(
         spread = _vector("spreads", spreads, n)
         if np.any(spread < 0):
             raise InvalidInputError("spreads must be >= 0")
+    fee = None
+    if borrow_fees is not None:
+        fee = _vector("borrow_fees", np.broadcast_to(np.asarray(borrow_fees, dtype=object), (n,)), n)
+        if np.any(fee < 0):
+            raise InvalidInputError("borrow_fees must be >= 0")
+        fee = fee if np.any(fee > 0) else None
 
     gamma = config.risk_aversion
     median_specific = float(np.median(specific))
@@ -360,6 +369,7 @@ def build_problem(
         gross=float(n * config.gross_leverage),
         turnover=None if config.max_turnover is None else float(n * config.max_turnover),
         cost=rho * spread,
+        fee=None if fee is None else rho * fee,
         rho=rho,
         alpha_scale=alpha_scale,
         alpha=alpha,

@@ -112,7 +112,9 @@ def _inner(
             tau = max(float(trial[k + r + 1]), 0.0) if turnover else 0.0
             cost = problem.cost + tau
             kinks = kink_positions(problem, cost)
-            xs = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower)
+            xs = separable_x(
+                b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee
+            )
             value = float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r])
             value += float(d[k + r]) * (float(np.abs(xs).sum()) - problem.gross)
             if turnover:

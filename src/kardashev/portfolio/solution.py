@@ -85,7 +85,7 @@ def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.nda
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower)
+    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower, problem.fee)
     free = (
         (x < problem.upper)
         & (x > problem.lower)
@@ -100,7 +100,9 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower)
+    pieces = separable_minimizer(
+        b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower, problem.fee
+    )
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
