@@ -143,7 +143,7 @@ def _minimum_turnover(problem: ScaledProblem) -> float:
         A_ub=sparse.vstack(rows).tocsr(),
         b_ub=np.concatenate(rhs),
         A_eq=equality,
-        b_eq=np.zeros(k) if k else None,
+        b_eq=problem.target if k else None,
         bounds=bounds,
         method="highs",
     )
@@ -157,14 +157,14 @@ def _check_feasible(problem: ScaledProblem) -> None:
     trade limits that exclude 0) and the neutrality rows admit no portfolio; otherwise its value
     certifies whether the turnover cap can be met.
     """
-    bounded = bool(np.any(problem.lower > 0) or np.any(problem.upper < 0))
+    bounded = bool(np.any(problem.lower > 0) or np.any(problem.upper < 0) or np.any(problem.target))
     if problem.turnover is None and not bounded:
         return  # the zero portfolio is feasible
     needed = _minimum_turnover(problem)
     if not np.isfinite(needed):
         raise InfeasibleError(
-            "the constraints admit no portfolio: no neutral portfolio lies within the position bounds "
-            "(asymmetric bounds or trade limits) and the gross cap (LP certificate, HiGHS)",
+            "the constraints admit no portfolio: no portfolio meets the exposure targets within the "
+            "position bounds (asymmetric bounds or trade limits) and the gross cap (LP certificate, HiGHS)",
             code="infeasible_bounds",
         )
     if problem.turnover is not None and needed > problem.turnover * (1 + 1e-9):
@@ -238,7 +238,7 @@ def solve_fast(
         t_max = min(t_lam, t_tau)
 
         slope = partial(_slope, problem=problem, b=b, step_b=step_b, point=point, d_mu=d_mu, d_lam=d_lam)
-        slope = partial(slope, d_tau=d_tau)
+        slope = partial(slope, d_tau=d_tau, shift=float(problem.target @ d_nu))
         step = exact_line_search(slope, float(grad @ d), t_max)
         lam = 0.0 if step >= t_lam else max(point.lam + step * d_lam, 0.0)
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
@@ -313,14 +313,15 @@ def _slope(
     d_mu: np.ndarray,
     d_lam: float,
     d_tau: float,
+    shift: float = 0.0,
 ) -> float:
-    """φ'(t) = ∇g(z + t·d)ᵀd, with b(z + t·d) = b − t·step_b."""
+    """φ'(t) = ∇g(z + t·d)ᵀd, with b(z + t·d) = b − t·step_b (``shift`` = eᵀd_ν for targets e)."""
     lam = max(point.lam + step * d_lam, 0.0)
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
     x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee)
-    value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu))
+    value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu)) - shift
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:
         value += d_tau * (float(np.abs(x - problem.x0).sum()) - problem.turnover)

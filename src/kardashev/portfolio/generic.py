@@ -82,7 +82,7 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
             inequalities.append(row(e=ones, height=1))
             rhs.append([problem.turnover])
     matrix = sparse.vstack(equalities + inequalities, format="csc")
-    bound = np.concatenate([np.zeros(k + r)] + [np.asarray(part, dtype=float) for part in rhs])
+    bound = np.concatenate([problem.target, np.zeros(r)] + [np.asarray(part, dtype=float) for part in rhs])
     diagonal = np.concatenate([problem.h, np.ones(r), np.zeros(n_var - n - r)])
     quadratic = sparse.diags(diagonal, format="csc")
     linear = np.concatenate([-problem.q, np.zeros(r + n), problem.cost if with_trade else []])
@@ -141,7 +141,7 @@ def _kkt_on(
         rhs_free = rhs_free + problem.fee[free] * (s < 0)
     E = constraint_columns(problem.W, free, s if lam_on else None, t if tau_on else None)
     fixed = ~free
-    e = [-(problem.Q[fixed].T @ x[fixed]), -(problem.V[fixed].T @ x[fixed])]
+    e = [problem.target - problem.Q[fixed].T @ x[fixed], -(problem.V[fixed].T @ x[fixed])]
     if lam_on:
         e.append([problem.gross - np.abs(x[fixed]).sum()])
     if tau_on:
@@ -188,7 +188,7 @@ def _polish(problem: ScaledProblem, candidate: np.ndarray) -> tuple[DualPoint, i
         )
         # an inconsistent reduced system (a direction no free name spans) shows up here
         equality_ok = (
-            float(np.linalg.norm(problem.Q.T @ x)) <= 1e-9 * problem.x_scale
+            float(np.linalg.norm(problem.Q.T @ x - problem.target)) <= 1e-9 * problem.x_scale
             and float(np.linalg.norm(problem.V.T @ x - point.mu)) <= 1e-9 * problem.v_scale
         )
         primal_ok = (

@@ -3,7 +3,8 @@ r"""``optimize``: the fund's long/short portfolio, and its exact derivative.
 Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, zeros if none)::
 
     maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i| − Σ_i φ_i max(−w_i, 0)
-    subject to Aᵀw = 0                  (dollar neutral + every exposure column)
+    subject to Aᵀw = t                  (dollar neutral + every exposure column; t = 0 unless
+                                         ``exposure_targets`` are given)
                l_i ≤ w_i ≤ u_i          (position cap, optionally liquidity-scaled; per-name
                                          bounds, no-short lists, trade-size limits: l_i = −u_i
                                          unless narrowed)
@@ -36,12 +37,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kardashev.errors import ConfigError, SolverError
+import numpy as np
+
+from kardashev.errors import ConfigError, InfeasibleError, SolverError
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
 from kardashev.portfolio.fast import solve_fast
 from kardashev.portfolio.generic import solve_generic
 from kardashev.portfolio.kkt import single_threaded_blas
-from kardashev.portfolio.problem import build_problem
+from kardashev.portfolio.problem import ScaledProblem, build_problem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 
 __all__ = ["optimize"]
@@ -64,6 +67,7 @@ def optimize(
     upper_bounds: object | None = None,
     spreads: object | None = None,
     borrow_fees: object | None = None,
+    exposure_targets: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -97,6 +101,10 @@ def optimize(
     borrow_fees
         (n,) or scalar borrow fees φ_i ≥ 0 (return per unit of short position per era): the
         objective pays ``Σ φ_i·max(−w_i, 0)`` (hard-to-borrow names get high fees).
+    exposure_targets
+        (k,) non-zero targets t for the exposure columns: ``Eᵀw = t`` instead of 0 (e.g. a beta
+        or a style tilt); the dollar-neutral column keeps its 0. Dependent columns must have
+        consistent targets (else :class:`InfeasibleError`, code ``inconsistent_targets``).
 
     Raises
     ------
@@ -127,6 +135,7 @@ def optimize(
                 "upper_bounds": upper_bounds,
                 "spreads": spreads,
                 "borrow_fees": borrow_fees,
+                "exposure_targets": exposure_targets,
             },
         )
 
@@ -156,11 +165,26 @@ def _optimize(
         **limits,
     )
     if method == "generic":
-        return solve_generic(problem)
+        return _check_targets(problem, solve_generic(problem))
     duals = warm_start.duals if isinstance(warm_start, PortfolioResult) else warm_start
     try:
-        return solve_fast(problem, warm_start=duals)
+        return _check_targets(problem, solve_fast(problem, warm_start=duals))
     except SolverError:
         if method == "fast":
             raise
-    return solve_generic(problem)
+    return _check_targets(problem, solve_generic(problem))
+
+
+def _check_targets(problem: ScaledProblem, result: PortfolioResult) -> PortfolioResult:
+    """Targets of dependent columns (dropped from the basis) must follow from the kept ones."""
+    if not np.any(problem.target_full):
+        return result
+    achieved = problem.exposures.T @ result.weights
+    scale = np.abs(problem.exposures).sum(axis=0) * max(float(np.abs(result.weights).max()), 1e-300)
+    if np.any(np.abs(achieved - problem.target_full) > 1e-7 * np.maximum(scale, 1e-300)):
+        raise InfeasibleError(
+            "the exposure targets are inconsistent: dependent exposure columns (e.g. sector and country "
+            "one-hots) have targets that no portfolio meets together",
+            code="inconsistent_targets",
+        )
+    return result

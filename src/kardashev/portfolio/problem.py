@@ -45,6 +45,8 @@ class ScaledProblem:
     W: np.ndarray  # (n, k + r + 2) = [Q, V, 0, 0], rows gathered into the Newton systems
     basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
     gram: np.ndarray | None  # (k + r, k + r) [Q, V]ᵀ diag(1/h) [Q, V] over all names, or None
+    target: np.ndarray  # (k,) right-hand side of Qᵀx = e (n·basis_mapᵀ t for targets Aᵀw = t)
+    target_full: np.ndarray  # (k_original,) natural targets t (0 for dollar neutral)
     q: np.ndarray  # (n,)
     x0: np.ndarray  # (n,)
     upper: np.ndarray  # (n,)
@@ -224,6 +226,7 @@ def build_problem(
     upper_bounds: object | None = None,
     spreads: object | None = None,
     borrow_fees: object | None = None,
+    exposure_targets: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -341,6 +344,14 @@ def build_problem(
     else:
         W, basis_map, gram = _rows_and_gram(exposures_full, V, inv_h)
     k_basis = basis_map.shape[1]
+    target = np.zeros(k_basis)
+    target_full = np.zeros(exposures_full.shape[1])
+    if exposure_targets is not None:
+        given = _vector(
+            "exposure_targets", exposure_targets, exposures_full.shape[1] - int(config.dollar_neutral)
+        )
+        target_full[int(config.dollar_neutral) :] = given
+        target = n * (basis_map.T @ target_full)
     Q = W[:, :k_basis]
     tradable = upper > lower
     n_tradable = int(tradable.sum())
@@ -361,6 +372,8 @@ def build_problem(
         Q=Q,
         W=W,
         gram=gram,
+        target=target,
+        target_full=target_full,
         basis_map=basis_map,
         q=q,
         x0=x0,

@@ -115,7 +115,9 @@ def _inner(
             xs = separable_x(
                 b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee
             )
-            value = float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r])
+            value = (
+                float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r]) - float(problem.target @ d[:k])
+            )
             value += float(d[k + r]) * (float(np.abs(xs).sum()) - problem.gross)
             if turnover:
                 value += float(d[k + r + 1]) * (float(np.abs(xs - problem.x0).sum()) - problem.turnover)

@@ -110,10 +110,10 @@ Gradient = tuple[np.ndarray, np.ndarray, float, float]
 
 
 def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
-    """Gradient of the dual function = primal residuals (Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
+    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
     k, r = point.nu.size, point.mu.size
     product = problem.W[:, : k + r].T @ x
-    g_nu = product[:k]
+    g_nu = product[:k] - problem.target
     g_mu = product[k:] - point.mu
     g_lam = float(np.abs(x).sum() - problem.gross)
     g_tau = 0.0 if problem.turnover is None else float(np.abs(x - problem.x0).sum() - problem.turnover)
