@@ -30,6 +30,7 @@ def assert_kkt(
     upper_bounds=None,
     spreads=None,
     borrow_fees=None,
+    exposure_targets=None,
     rtol: float = 1e-8,
 ) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
@@ -54,7 +55,10 @@ def assert_kkt(
     scale_w = max(np.abs(w).max(), np.abs(cap).max() * 1e-3)
     # primal feasibility
     if full.shape[1]:
-        assert np.abs(full.T @ w).max() <= 10 * rtol * scale_w * np.abs(full).sum(axis=0).max()
+        target = np.zeros(full.shape[1])
+        if exposure_targets is not None:
+            target[int(config.dollar_neutral) :] = exposure_targets
+        assert np.abs(full.T @ w - target).max() <= 10 * rtol * scale_w * np.abs(full).sum(axis=0).max()
     assert np.all(w <= cap + 1e-12 * np.abs(cap)) and np.all(w >= low - 1e-12 * np.abs(low))
     assert np.abs(w).sum() <= config.gross_leverage * (1 + 10 * rtol)
     if config.max_turnover is not None:

@@ -1,7 +1,7 @@
-"""Per-name limits and costs: asymmetric bounds / no-short lists, per-name spreads, borrow fees,
-trade-size ADV limits. Each is checked in both paths against an independent KKT certificate, central
-differences of tight re-solves, and cvxpy (Clarabel for the weights, diffcp in dense mode for
-the derivative)."""
+"""Per-name limits and costs and exposure targets: asymmetric bounds / no-short lists, per-name
+spreads, borrow fees, non-zero exposure targets, trade-size ADV limits. Each is checked in both
+paths against an independent KKT certificate, central differences of tight re-solves, and cvxpy
+(Clarabel for the weights, central differences of Clarabel re-solves for the derivative)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,21 @@ def _limits(name: str, n: int, rng: np.random.Generator, previous: np.ndarray | 
         return {"spreads": rng.uniform(0.0, 4e-5, n) * (rng.random(n) < 0.8)}, {}
     if name == "borrow_fees":  # hard-to-borrow names pay up to ~the alpha of a typical name
         return {"borrow_fees": rng.uniform(0.0, 4e-4, n) * (rng.random(n) < 0.5)}, {}
+    if name == "exposure_targets":  # a tilt on the two dense styles (sectors stay neutral)
+        return {"exposure_targets": np.array([0.0, 0.0, 0.0, 0.0, 0.03, -0.02])}, {}
     if name == "trade_adv_limits":
         return {}, {"max_trade_adv_participation": 0.06, "capital": 1e7, "max_adv_participation": 100.0}
     raise AssertionError(name)
 
 
-LIMITS = ["no_short_list", "asymmetric_bounds", "per_name_spreads", "borrow_fees", "trade_adv_limits"]
+LIMITS = [
+    "no_short_list",
+    "asymmetric_bounds",
+    "per_name_spreads",
+    "borrow_fees",
+    "exposure_targets",
+    "trade_adv_limits",
+]
 
 
 def _case(name: str, n: int, seed: int):
@@ -142,8 +151,11 @@ def _cvxpy_solver(case, extra, alpha_scale):
     if "upper_bounds" in extra:
         cap = np.minimum(cap, n * extra["upper_bounds"])
     exposures = np.column_stack([np.ones(n), case.exposures])
+    target = np.zeros(exposures.shape[1])
+    if "exposure_targets" in extra:
+        target[1:] = n * extra["exposure_targets"]
     constraints = [
-        exposures.T @ x == 0,
+        exposures.T @ x == target,
         root.T @ x == y,
         x <= cap,
         x >= low,
@@ -202,3 +214,10 @@ def test_empty_and_bad_bounds():
         optimize(signal, spreads=-np.ones(10))
     with pytest.raises(InvalidInputError, match="max_trade_adv_participation"):
         optimize(signal, config=OptimizerConfig(max_trade_adv_participation=0.1))
+
+
+def test_inconsistent_targets_of_dependent_columns_raise():
+    case = make_case(n=40, seed=2)  # 4 sector one-hots: their sum is the dollar-neutral column
+    with pytest.raises(InfeasibleError) as error:
+        optimize(case.signal, exposure_targets=np.array([0.01, 0.0, 0.0, 0.0, 0.0, 0.0]), **case.kwargs())
+    assert error.value.code == "inconsistent_targets"
