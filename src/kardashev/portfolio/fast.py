@@ -68,7 +68,7 @@ _REGULARIZATION = 1e-3
 # relative residuals below this are rounding: where the multipliers are not unique (more active
 # constraints than free names) Newton would otherwise wander along the optimal face
 _ROUNDING_FLOOR = 1e-12
-_STALL_ITERATIONS = 10
+_STALL_ITERATIONS = 5
 _STALL_ACCEPT = 1e-8
 _LAZY_RESIDUAL = 1e-2
 _LAZY_STEPS = 3
