@@ -247,7 +247,7 @@ def solve_fast(
     # plain Newton stalled on a face of non-unique multipliers (more active constraints than free
     # names: a tight turnover cap with many rows, a linear cost above the alpha spread); the
     # proximal-point iteration converges whatever the degeneracy
-    robust = solve_proximal(problem, best[1] if np.isfinite(best[0]) else point)
+    robust = solve_proximal(problem, best[1] if np.isfinite(best[0]) else point, gram)
     if robust is not None:
         b, x, free = evaluate_positions(problem, robust)
         gradient = dual_gradient(problem, robust, x)

@@ -149,10 +149,16 @@ class IncrementalGram:
         idx = np.arange(self.k, size)
         M[idx, idx] += 1.0
         inv_h = self.inv_h[free]
+        names = np.flatnonzero(free)
+        rows = self.core[names] if extra and 4 * names.size < free.size else None
         for j, column in enumerate(extra):
-            weighted = np.zeros(self.inv_h.size)
-            weighted[free] = inv_h * column
-            M[:size, size + j] = M[size + j, :size] = self.core.T @ weighted
+            if rows is not None:  # few free names: gather their rows
+                cross = rows.T @ (inv_h * column)
+            else:
+                weighted = np.zeros(self.inv_h.size)
+                weighted[names] = inv_h * column
+                cross = self.core.T @ weighted
+            M[:size, size + j] = M[size + j, :size] = cross
             for i, other in enumerate(extra):
                 M[size + j, size + i] = float(np.dot(inv_h * column, other))
         return M

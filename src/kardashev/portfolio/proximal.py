@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
+from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
@@ -73,6 +73,7 @@ def _inner(
     sigma: float,
     metric: np.ndarray,
     tolerance: float,
+    gram: IncrementalGram,
 ) -> np.ndarray:
     """Semi-smooth Newton on ``max g(z) − ‖z − center‖²_P / (2σ)`` over λ, τ ≥ 0."""
     k, r = problem.Q.shape[1], problem.V.shape[1]
@@ -92,8 +93,7 @@ def _inner(
             break
         s = np.sign(x[free])
         t = np.sign(x[free] - problem.x0[free]) if turnover else None
-        E = constraint_columns(problem.W, free, s, t)
-        M = reduced_matrix(E, 1.0 / problem.h[free], k, r)
+        M = gram.matrix(free, s, t)
         M[np.diag_indices_from(M)] += weight
         keep = ~fixed
         d = np.zeros_like(z)
@@ -131,7 +131,9 @@ def _inner(
     return z
 
 
-def solve_proximal(problem: ScaledProblem, start: DualPoint) -> DualPoint | None:
+def solve_proximal(
+    problem: ScaledProblem, start: DualPoint, gram: IncrementalGram | None = None
+) -> DualPoint | None:
     """Multipliers whose primal point is feasible to ``tolerance``, or None if the budget runs out."""
     cfg = problem.config
     k, r = problem.Q.shape[1], problem.V.shape[1]
@@ -139,6 +141,8 @@ def solve_proximal(problem: ScaledProblem, start: DualPoint) -> DualPoint | None
     metric = np.concatenate([np.ones(k + r), np.full(2 if turnover else 1, float(problem.n))])
     z = _pack(start, turnover)
     z[k + r :] = np.maximum(z[k + r :], 0.0)
+    if gram is None:
+        gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
     sigma = _SIGMA_START
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     for _ in range(_MAX_OUTER):
@@ -150,7 +154,7 @@ def solve_proximal(problem: ScaledProblem, start: DualPoint) -> DualPoint | None
         gradient = _full_gradient(problem, point, x, turnover)
         gradient[k + r :] = np.where((z[k + r :] <= 0) & (gradient[k + r :] < 0), 0.0, gradient[k + r :])
         inner_tolerance = max(1e-3 * float(np.linalg.norm(gradient / np.sqrt(metric))), 1e-15 * b_scale)
-        z = _inner(problem, z, sigma, metric, inner_tolerance)
+        z = _inner(problem, z, sigma, metric, inner_tolerance, gram)
         if float(z[k + r :].max()) > 1e12 * b_scale:  # a cap multiplier diverges: infeasible
             return None
         sigma = min(sigma * _SIGMA_GROWTH, _SIGMA_MAX)
