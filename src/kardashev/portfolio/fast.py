@@ -28,10 +28,13 @@ the Illinois rule), keeping λ, τ ≥ 0 (a cap whose multiplier is 0 and whose 
 leaves the system). Once the pieces are right the dual is quadratic on them, so we stop when the
 relative primal residual is below ``tolerance`` and take one last unregularized Newton step
 (:func:`_refine`), which lands on the optimum to rounding (residual ~1e-16). Typical runs: 5
-iterations cold, 3 warm-started (n = 5000, k + r = 81). Not converging raises
-:class:`SolverError`, unless a linear feasibility check (HiGHS) proves the constraints
-infeasible (:class:`InfeasibleError`; only a turnover cap can make them so — the zero portfolio
-is otherwise feasible).
+iterations cold, 3 warm-started (n = 5000, k + r = 81). The (k + r)² matrix is kept up to date by
+rank-|ΔF| corrections (:class:`~kardashev.portfolio.kkt.IncrementalGram`). When Newton stalls —
+the multipliers are not unique because more constraints are active than names are free (a tight
+turnover cap with many rows) — the proximal-point iteration of :mod:`kardashev.portfolio.proximal`
+takes over from the best point and converges whatever the degeneracy. If that fails too, a linear
+program (HiGHS) decides: :class:`InfeasibleError` with its certificate (the minimum turnover needed,
+or no portfolio within the bounds and targets), else :class:`SolverError`.
 """
 
 from __future__ import annotations

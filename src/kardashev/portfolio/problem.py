@@ -15,7 +15,12 @@ median curvature). Then ``ρ·n·J = ½ xᵀ(diag(h) + V Vᵀ)x − qᵀx + c̃ 
 Every multiplier of the scaled problem (equalities, gross, turnover, bounds) equals ρ times the
 natural one: the scaled Lagrangian is ρ·n times the natural one and each constraint is n times
 its natural form. The equality rows are replaced by a basis ``Q`` of their span (dependent rows
-dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0``.
+dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx = e`` with
+``e = n·basis_mapᵀ t`` for exposure targets ``Aᵀw = t``).
+
+Per-name limits and costs scale the same way: bounds ``L_i = n·l_i ≤ x_i ≤ U_i = n·u_i`` (``l = −u``
+unless per-name bounds or trade-size limits narrow the box), linear costs ``c̃_i = ρ c_i`` (a vector;
+the kink at x0_i exists only where c̃_i + τ > 0) and borrow fees ``φ̃_i = ρ φ_i`` on ``max(−x_i, 0)``.
 """
 
 from __future__ import annotations
