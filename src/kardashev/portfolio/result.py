@@ -19,7 +19,8 @@ class ActiveConstraints:
     Attributes
     ----------
     at_upper, at_lower
-        w_i = +u_i / w_i = −u_i (position bound).
+        w_i = u_i / w_i = l_i (position bound; l_i = −u_i unless per-name bounds or trade-size
+        limits narrow the box).
     at_zero
         w_i = 0 held there by the leverage kink (|b_i| ≤ λ), not by chance.
     at_previous
@@ -79,7 +80,7 @@ class PortfolioDuals:
     turnover
         τ ≥ 0 of Σ|w − w0| ≤ T (0 without a turnover cap).
     bounds
-        (n,) ≥ 0 multipliers of |w_i| ≤ u_i.
+        (n,) ≥ 0 multipliers of l_i ≤ w_i ≤ u_i (of the bound that binds).
     """
 
     equality: np.ndarray
