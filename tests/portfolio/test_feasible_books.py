@@ -106,3 +106,19 @@ def test_infeasible_turnover_raises_with_a_certificate():
         optimize(signal, exposures=exposures, risk_model=risk_model, previous_weights=previous, config=config)
     assert error.value.code == "infeasible_turnover"
     assert "minimum turnover" in str(error.value)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(30, 150),
+    rows=st.integers(2, 100),
+    seed=st.integers(0, 2**31 - 1),
+    log_cap=st.floats(np.log(0.001), np.log(0.3)),
+)
+def test_feasible_books_in_the_generic_path(n, rows, seed, log_cap):
+    rows = min(rows, n - 10)
+    signal, exposures, risk_model, previous = feasible_book(n, rows, seed)
+    config = OptimizerConfig(max_turnover=float(np.exp(log_cap)))
+    inputs = {"exposures": exposures, "risk_model": risk_model, "adv": None}
+    result = optimize(signal, config=config, previous_weights=previous, method="generic", **inputs)
+    assert_kkt(result, signal, previous=previous, config=config, **inputs)
