@@ -70,7 +70,16 @@ def assert_kkt(
         loadings, specific = risk_model.factor_loadings, risk_model.specific_variance
         sigma_w = loadings @ (risk_model.factor_covariance @ (loadings.T @ w)) + specific * w
     impact = np.median(adv) / adv if (adv is not None and config.impact_adv_scaled) else np.ones(n)
-    residual = result.alpha_scale * signal - 2 * config.risk_aversion * sigma_w
+    eta = result.duals.volatility  # the volatility limit's multiplier adds to the risk aversion
+    assert eta >= 0
+    if config.max_volatility is not None:
+        volatility = float(np.sqrt(w @ sigma_w))
+        assert volatility <= config.max_volatility * (1 + 10 * rtol)
+        if eta > 0:
+            assert abs(volatility - config.max_volatility) <= 10 * rtol * config.max_volatility
+    else:
+        assert eta == 0
+    residual = result.alpha_scale * signal - 2 * (config.risk_aversion + eta) * sigma_w
     residual -= 2 * config.impact * impact * (w - w0)
     if full.shape[1]:
         residual -= full @ result.duals.equality

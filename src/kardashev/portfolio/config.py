@@ -75,6 +75,9 @@ class OptimizerConfig:
     max_trade_adv_participation
         θ > 0 or None: trade-size limit ``|w_i − w0_i| ≤ θ·adv_i/capital`` (needs ``adv`` and
         ``capital``); it narrows each name's box to ``[w0_i − θ·adv_i/capital, w0_i + θ·adv_i/capital]``.
+    max_volatility
+        σ > 0 or None: ex-ante volatility limit ``√(wᵀΣw) ≤ σ`` (return units per era, the risk
+        model's units), see :mod:`kardashev.portfolio.volatility`.
     tolerance
         Relative accuracy of the primal residuals (equalities, gross/turnover caps).
     degeneracy_tolerance
@@ -97,6 +100,7 @@ class OptimizerConfig:
     spread: float = 0.0
     max_turnover: float | None = None
     max_trade_adv_participation: float | None = None
+    max_volatility: float | None = None
     tolerance: float = 1e-10
     degeneracy_tolerance: float = 1e-9
     max_iterations: int = 100
@@ -118,6 +122,8 @@ class OptimizerConfig:
             _positive("max_turnover", self.max_turnover)
         if self.max_trade_adv_participation is not None:
             _positive("max_trade_adv_participation", self.max_trade_adv_participation)
+        if self.max_volatility is not None:
+            _positive("max_volatility", self.max_volatility)
         _positive("tolerance", self.tolerance)
         _positive("degeneracy_tolerance", self.degeneracy_tolerance)
         if self.tolerance >= 1e-2 or self.degeneracy_tolerance >= 1e-2:

@@ -10,6 +10,7 @@ Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, ze
                                          unless narrowed)
                Σ_i |w_i| ≤ L            (gross leverage)
                Σ_i |w_i − w0_i| ≤ T     (optional turnover cap)
+               wᵀΣw ≤ σ²                (optional ex-ante volatility limit)
 
 Units: α (= ``alpha_scale · expected_returns``) in return per era, Σ = B F Bᵀ + diag(d) in
 return² per era (or ``ridge_variance·I``), γ dimensionless risk aversion, c in return per unit of
@@ -46,6 +47,7 @@ from kardashev.portfolio.generic import solve_generic
 from kardashev.portfolio.kkt import single_threaded_blas
 from kardashev.portfolio.problem import ScaledProblem, build_problem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
+from kardashev.portfolio.volatility import solve_with_volatility_limit
 
 __all__ = ["optimize"]
 
@@ -153,26 +155,33 @@ def _optimize(
     exposure_names: tuple[str, ...] | None,
     limits: dict,
 ) -> PortfolioResult:
-    problem = build_problem(
-        expected_returns,
-        exposures=exposures,
-        risk_model=risk_model,
-        previous_weights=previous_weights,
-        adv=adv,
-        config=config if config is not None else OptimizerConfig(),
-        exposure_names=exposure_names,
-        reuse=warm_start._problem if isinstance(warm_start, PortfolioResult) else None,  # type: ignore[arg-type]
-        **limits,
-    )
-    if method == "generic":
+    config = config if config is not None else OptimizerConfig()
+
+    def solve(cfg: OptimizerConfig, warm: PortfolioResult | PortfolioDuals | None) -> PortfolioResult:
+        problem = build_problem(
+            expected_returns,
+            exposures=exposures,
+            risk_model=risk_model,
+            previous_weights=previous_weights,
+            adv=adv,
+            config=cfg,
+            exposure_names=exposure_names,
+            reuse=warm._problem if isinstance(warm, PortfolioResult) else None,  # type: ignore[arg-type]
+            **limits,
+        )
+        if method == "generic":
+            return _check_targets(problem, solve_generic(problem))
+        duals = warm.duals if isinstance(warm, PortfolioResult) else warm
+        try:
+            return _check_targets(problem, solve_fast(problem, warm_start=duals))
+        except SolverError:
+            if method == "fast":
+                raise
         return _check_targets(problem, solve_generic(problem))
-    duals = warm_start.duals if isinstance(warm_start, PortfolioResult) else warm_start
-    try:
-        return _check_targets(problem, solve_fast(problem, warm_start=duals))
-    except SolverError:
-        if method == "fast":
-            raise
-    return _check_targets(problem, solve_generic(problem))
+
+    if config.max_volatility is not None:
+        return solve_with_volatility_limit(solve, config)
+    return solve(config, warm_start)
 
 
 def _check_targets(problem: ScaledProblem, result: PortfolioResult) -> PortfolioResult:

@@ -81,6 +81,8 @@ class PortfolioDuals:
         τ ≥ 0 of Σ|w − w0| ≤ T (0 without a turnover cap).
     bounds
         (n,) ≥ 0 multipliers of l_i ≤ w_i ≤ u_i (of the bound that binds).
+    volatility
+        η ≥ 0 of the ex-ante volatility limit wᵀΣw ≤ σ² (0 when none or slack).
     """
 
     equality: np.ndarray
@@ -92,6 +94,7 @@ class PortfolioDuals:
     # scale ρ, kept for warm starts
     internal: tuple[np.ndarray, np.ndarray, float, float] = field(repr=False, default=None)  # type: ignore[assignment]
     rho: float = field(repr=False, default=1.0)
+    volatility: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
