@@ -87,6 +87,20 @@ def assert_kkt(
     assert lam >= 0 and tau >= 0
     tol_w = 1e-9 * scale_w
     lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam)
+    # separate long / short gross limits: λ_L ∂max(w, 0) + λ_S ∂max(−w, 0)
+    lam_long, lam_short = result.duals.long, result.duals.short
+    assert lam_long >= 0 and lam_short >= 0
+    zero = np.abs(w) <= tol_w
+    lo1 = lo1 + np.where(zero | (w < 0), -lam_short, 0.0)
+    hi1 = hi1 + np.where(zero | (w > 0), lam_long, 0.0)
+    long, short = float(np.maximum(w, 0).sum()), float(np.maximum(-w, 0).sum())
+    for limit, value, dual in ((config.max_long, long, lam_long), (config.max_short, short, lam_short)):
+        if limit is None:
+            assert dual == 0
+            continue
+        assert value <= limit * (1 + 10 * rtol)
+        if dual > 0:
+            assert abs(value - limit) <= 10 * rtol * limit
     lo2, hi2 = _interval(w - w0, np.abs(w - w0) <= tol_w, spread + tau)
     lo, hi = lo1 + lo2, hi1 + hi2
     if borrow_fees is not None:  # φ·∂max(−w, 0): −φ short, [−φ, 0] at 0, 0 long

@@ -78,6 +78,10 @@ class OptimizerConfig:
     max_volatility
         σ > 0 or None: ex-ante volatility limit ``√(wᵀΣw) ≤ σ`` (return units per era, the risk
         model's units), see :mod:`kardashev.portfolio.volatility`.
+    max_long, max_short
+        G_L, G_S > 0 or None: separate long and short gross limits ``Σ max(w_i, 0) ≤ G_L`` and
+        ``Σ max(−w_i, 0) ≤ G_S`` (dual multipliers of their own, solved by the proximal path of
+        :mod:`kardashev.portfolio.proximal`).
     tolerance
         Relative accuracy of the primal residuals (equalities, gross/turnover caps).
     degeneracy_tolerance
@@ -101,6 +105,8 @@ class OptimizerConfig:
     max_turnover: float | None = None
     max_trade_adv_participation: float | None = None
     max_volatility: float | None = None
+    max_long: float | None = None
+    max_short: float | None = None
     tolerance: float = 1e-10
     degeneracy_tolerance: float = 1e-9
     max_iterations: int = 100
@@ -124,6 +130,9 @@ class OptimizerConfig:
             _positive("max_trade_adv_participation", self.max_trade_adv_participation)
         if self.max_volatility is not None:
             _positive("max_volatility", self.max_volatility)
+        for name in ("max_long", "max_short"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
         _positive("tolerance", self.tolerance)
         _positive("degeneracy_tolerance", self.degeneracy_tolerance)
         if self.tolerance >= 1e-2 or self.degeneracy_tolerance >= 1e-2:

@@ -190,6 +190,12 @@ def solve_fast(
     k, r = problem.Q.shape[1], problem.V.shape[1]
     has_turnover = problem.turnover is not None
     point = start if start is not None else _start(problem, warm_start)
+    if problem.has_long_short:  # their multipliers live in the proximal path only
+        robust = solve_proximal(problem, point)
+        if robust is None:
+            _check_feasible(problem)
+            raise SolverError("the proximal iteration did not converge", code="not_converged")
+        return finalize(problem, robust, evaluate(problem, robust), method="fast", iterations=0)
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)

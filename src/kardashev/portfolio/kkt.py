@@ -139,11 +139,13 @@ class IncrementalGram:
                         self.gram -= product
         self.free = free.copy()
 
-    def matrix(self, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None) -> np.ndarray:
-        """``M = Eᵀ D⁻¹ E + blockdiag(0, I, 0, 0)`` for E = [Q_F, V_F, s?, t?] (s, t on F)."""
+    def matrix(
+        self, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None, *more: np.ndarray
+    ) -> np.ndarray:
+        """``M = Eᵀ D⁻¹ E + blockdiag(0, I, 0, 0)`` for E = [Q_F, V_F, s?, t?, more…] (rows on F)."""
         self._update(free)
         size = self.k + self.r
-        extra = [column for column in (s, t) if column is not None]
+        extra = [column for column in (s, t, *more) if column is not None]
         M = np.empty((size + len(extra), size + len(extra)))
         M[:size, :size] = self.gram
         idx = np.arange(self.k, size)

@@ -73,6 +73,12 @@ class ScaledProblem:
     x_scale: float  # ‖U‖₂, scale of the equality residual
     v_scale: float  # ‖U‖₂·max(1, ‖V‖_F), scale of the factor residual
     size_scale: float  # min(‖U‖₂, G/√n, ‖q/h‖₂): a typical ‖x‖₂
+    long_cap: float | None = None  # n·G_L: Σ max(x, 0) ≤ long_cap
+    short_cap: float | None = None  # n·G_S: Σ max(−x, 0) ≤ short_cap
+
+    @property
+    def has_long_short(self) -> bool:
+        return self.long_cap is not None or self.short_cap is not None
 
     @property
     def has_costs(self) -> bool:
@@ -400,4 +406,6 @@ def build_problem(
         x_scale=max(upper_norm, 1e-300),
         v_scale=max(upper_norm, 1e-300) * max(float(np.linalg.norm(V)), 1.0),
         size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
+        long_cap=None if config.max_long is None else float(n * config.max_long),
+        short_cap=None if config.max_short is None else float(n * config.max_short),
     )

@@ -36,7 +36,9 @@ from kardashev.portfolio.solution import (
     dual_gradient,
     evaluate_positions,
     kink_positions,
+    long_short_residual,
     relative_residual,
+    slopes,
 )
 
 __all__ = ["solve_proximal"]
@@ -48,23 +50,59 @@ _SIGMA_GROWTH = 10.0
 _SIGMA_MAX = 1e12
 
 
-def _pack(point: DualPoint, turnover: bool) -> np.ndarray:
-    tail = [point.lam, point.tau] if turnover else [point.lam]
-    return np.concatenate([point.nu, point.mu, tail])
+def _caps(problem: ScaledProblem) -> tuple[str, ...]:
+    """The sign-constrained multipliers present, in their order in z (after ν, μ)."""
+    names = ["lam"]
+    if problem.turnover is not None:
+        names.append("tau")
+    if problem.long_cap is not None:
+        names.append("long")
+    if problem.short_cap is not None:
+        names.append("short")
+    return tuple(names)
 
 
-def _unpack(z: np.ndarray, k: int, r: int, turnover: bool) -> DualPoint:
-    return DualPoint(
-        nu=z[:k],
-        mu=z[k : k + r],
-        lam=max(float(z[k + r]), 0.0),
-        tau=max(float(z[k + r + 1]), 0.0) if turnover else 0.0,
-    )
+def _pack(point: DualPoint, caps: tuple[str, ...]) -> np.ndarray:
+    return np.concatenate([point.nu, point.mu, [getattr(point, name) for name in caps]])
 
 
-def _full_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray, turnover: bool) -> np.ndarray:
-    g_nu, g_mu, g_lam, g_tau = dual_gradient(problem, point, x)
-    return np.concatenate([g_nu, g_mu, [g_lam, g_tau] if turnover else [g_lam]])
+def _unpack(z: np.ndarray, k: int, r: int, caps: tuple[str, ...]) -> DualPoint:
+    values = {name: max(float(z[k + r + j]), 0.0) for j, name in enumerate(caps)}
+    return DualPoint(nu=z[:k], mu=z[k : k + r], **values)
+
+
+def _cap_residuals(problem: ScaledProblem, x: np.ndarray, caps: tuple[str, ...]) -> list[float]:
+    out = []
+    g_long, g_short = long_short_residual(problem, x)
+    for name in caps:
+        if name == "lam":
+            out.append(float(np.abs(x).sum()) - problem.gross)
+        elif name == "tau":
+            out.append(float(np.abs(x - problem.x0).sum()) - problem.turnover)  # type: ignore[operator]
+        elif name == "long":
+            out.append(g_long)
+        else:
+            out.append(g_short)
+    return out
+
+
+def _cap_columns(problem: ScaledProblem, x: np.ndarray, free: np.ndarray, caps: tuple[str, ...]) -> list:
+    """Each cap's row on the free names: sign(x), sign(x − x0), 1[x > 0], −1[x < 0]."""
+    xf = x[free]
+    columns = {
+        "lam": np.sign(xf),
+        "tau": np.sign(xf - problem.x0[free]),
+        "long": (xf > 0).astype(np.float64),
+        "short": -(xf < 0).astype(np.float64),
+    }
+    return [columns[name] for name in caps]
+
+
+def _full_gradient(
+    problem: ScaledProblem, point: DualPoint, x: np.ndarray, caps: tuple[str, ...]
+) -> np.ndarray:
+    g_nu, g_mu, _, _ = dual_gradient(problem, point, x)
+    return np.concatenate([g_nu, g_mu, _cap_residuals(problem, x, caps)])
 
 
 def _inner(
@@ -75,25 +113,23 @@ def _inner(
     tolerance: float,
     gram: IncrementalGram,
 ) -> np.ndarray:
-    """Semi-smooth Newton on ``max g(z) − ‖z − center‖²_P / (2σ)`` over λ, τ ≥ 0."""
+    """Semi-smooth Newton on ``max g(z) − ‖z − center‖²_P / (2σ)`` over the caps' multipliers ≥ 0."""
     k, r = problem.Q.shape[1], problem.V.shape[1]
-    turnover = problem.turnover is not None
+    names = _caps(problem)
     caps = np.arange(k + r, center.size)
     weight = metric / sigma
     z = center.copy()
     for _ in range(_MAX_INNER):
-        point = _unpack(z, k, r, turnover)
+        point = _unpack(z, k, r, names)
         b, x, free = evaluate_positions(problem, point)
-        grad = _full_gradient(problem, point, x, turnover) - weight * (z - center)
+        grad = _full_gradient(problem, point, x, names) - weight * (z - center)
         # a multiplier at 0 pushed below it is fixed there (projected gradient)
         fixed = np.zeros(z.size, dtype=bool)
         fixed[caps] = (z[caps] <= 0) & (grad[caps] < 0)
         projected = np.where(fixed, 0.0, grad)
         if float(np.linalg.norm(projected / np.sqrt(metric))) <= tolerance:
             break
-        s = np.sign(x[free])
-        t = np.sign(x[free] - problem.x0[free]) if turnover else None
-        M = gram.matrix(free, s, t)
+        M = gram.matrix(free, None, None, *_cap_columns(problem, x, free, names))
         M[np.diag_indices_from(M)] += weight
         keep = ~fixed
         d = np.zeros_like(z)
@@ -101,26 +137,23 @@ def _inner(
         scale = 1.0 / np.sqrt(np.diag(sub))
         factor = scipy.linalg.cho_factor(sub * scale[:, None] * scale[None, :], check_finite=False)
         d[keep] = scale * scipy.linalg.cho_solve(factor, scale * projected[keep], check_finite=False)
-        # the largest step keeping λ, τ ≥ 0
+        # the largest step keeping the caps' multipliers ≥ 0
         limits = [-z[j] / d[j] for j in caps if d[j] < 0 and z[j] > 0]
         t_max = min(limits) if limits else np.inf
         step_b = problem.W[:, : k + r] @ d[: k + r]
 
         def slope(step: float, z=z, d=d, b=b, step_b=step_b) -> float:
             trial = z + step * d
-            lam = max(float(trial[k + r]), 0.0)
-            tau = max(float(trial[k + r + 1]), 0.0) if turnover else 0.0
-            cost = problem.cost + tau
+            trial_point = _unpack(trial, k, r, names)
+            cost = problem.cost + trial_point.tau
             kinks = kink_positions(problem, cost)
+            lam, fee = slopes(problem, trial_point)
             xs = separable_x(
-                b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee
+                b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee
             )
-            value = (
-                float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r]) - float(problem.target @ d[:k])
-            )
-            value += float(d[k + r]) * (float(np.abs(xs).sum()) - problem.gross)
-            if turnover:
-                value += float(d[k + r + 1]) * (float(np.abs(xs - problem.x0).sum()) - problem.turnover)
+            value = float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r])
+            value -= float(problem.target @ d[:k])
+            value += float(d[k + r :] @ np.array(_cap_residuals(problem, xs, names)))
             return value - float((weight * (trial - center)) @ d)
 
         step = exact_line_search(slope, float(projected @ d), t_max)
@@ -137,27 +170,27 @@ def solve_proximal(
     """Multipliers whose primal point is feasible to ``tolerance``, or None if the budget runs out."""
     cfg = problem.config
     k, r = problem.Q.shape[1], problem.V.shape[1]
-    turnover = problem.turnover is not None
-    metric = np.concatenate([np.ones(k + r), np.full(2 if turnover else 1, float(problem.n))])
-    z = _pack(start, turnover)
+    names = _caps(problem)
+    metric = np.concatenate([np.ones(k + r), np.full(len(names), float(problem.n))])
+    z = _pack(start, names)
     z[k + r :] = np.maximum(z[k + r :], 0.0)
     if gram is None:
         gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
     sigma = _SIGMA_START
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     for _ in range(_MAX_OUTER):
-        point = _unpack(z, k, r, turnover)
+        point = _unpack(z, k, r, names)
         _, x, _ = evaluate_positions(problem, point)
         if relative_residual(problem, point, x) <= cfg.tolerance:
             return point
         # inner accuracy: a small fraction of the current primal residual (summable as it shrinks)
-        gradient = _full_gradient(problem, point, x, turnover)
+        gradient = _full_gradient(problem, point, x, names)
         gradient[k + r :] = np.where((z[k + r :] <= 0) & (gradient[k + r :] < 0), 0.0, gradient[k + r :])
         inner_tolerance = max(1e-3 * float(np.linalg.norm(gradient / np.sqrt(metric))), 1e-15 * b_scale)
         z = _inner(problem, z, sigma, metric, inner_tolerance, gram)
         if float(z[k + r :].max()) > 1e12 * b_scale:  # a cap multiplier diverges: infeasible
             return None
         sigma = min(sigma * _SIGMA_GROWTH, _SIGMA_MAX)
-    point = _unpack(z, k, r, turnover)
+    point = _unpack(z, k, r, names)
     _, x, _ = evaluate_positions(problem, point)
     return point if relative_residual(problem, point, x) <= cfg.tolerance else None

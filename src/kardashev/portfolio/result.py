@@ -81,6 +81,8 @@ class PortfolioDuals:
         τ ≥ 0 of Σ|w − w0| ≤ T (0 without a turnover cap).
     bounds
         (n,) ≥ 0 multipliers of l_i ≤ w_i ≤ u_i (of the bound that binds).
+    long, short
+        ≥ 0 multipliers of the separate long / short gross limits (0 when none or slack).
     volatility
         η ≥ 0 of the ex-ante volatility limit wᵀΣw ≤ σ² (0 when none or slack).
     """
@@ -94,6 +96,8 @@ class PortfolioDuals:
     # scale ρ, kept for warm starts
     internal: tuple[np.ndarray, np.ndarray, float, float] = field(repr=False, default=None)  # type: ignore[assignment]
     rho: float = field(repr=False, default=1.0)
+    long: float = 0.0
+    short: float = 0.0
     volatility: float = 0.0
 
 

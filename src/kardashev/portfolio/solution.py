@@ -55,6 +55,8 @@ class DualPoint:
     mu: np.ndarray
     lam: float = 0.0
     tau: float = 0.0
+    long: float = 0.0  # multipliers of the separate long / short gross limits
+    short: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,32 @@ def dual_b(problem: ScaledProblem, point: DualPoint) -> np.ndarray:
     return problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
 
 
+def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float, np.ndarray | None]:
+    """(λ', φ'): the slope λ' right of 0 and the extra slope φ' left of it.
+
+    λ|x| + λ_L max(x, 0) + λ_S max(−x, 0) + φ max(−x, 0) has right slope λ + λ_L and left slope
+    −(λ + λ_L) − (φ + λ_S − λ_L); φ' may be negative (the kink at 0 keeps width 2λ + λ_L + λ_S).
+    """
+    if point.long == 0 and point.short == 0:
+        return point.lam, problem.fee
+    fee = (0.0 if problem.fee is None else problem.fee) + point.short - point.long
+    return point.lam + point.long, np.broadcast_to(np.asarray(fee, dtype=np.float64), (problem.n,))
+
+
+def long_short_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[float, float]:
+    """(Σ max(x, 0) − long cap, Σ max(−x, 0) − short cap); 0 for a limit that is not set."""
+    g_long = 0.0 if problem.long_cap is None else float(np.maximum(x, 0).sum()) - problem.long_cap
+    g_short = 0.0 if problem.short_cap is None else float(np.maximum(-x, 0).sum()) - problem.short_cap
+    return g_long, g_short
+
+
 def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cheaper :func:`evaluate` for the Newton loop: ``(b, x, free)`` only."""
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower, problem.fee)
+    lam, fee = slopes(problem, point)
+    x = separable_x(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
     free = (
         (x < problem.upper)
         & (x > problem.lower)
@@ -100,9 +122,8 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    pieces = separable_minimizer(
-        b, problem.h, problem.upper, kinks, point.lam, cost, problem.lower, problem.fee
-    )
+    lam, fee = slopes(problem, point)
+    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
@@ -149,6 +170,12 @@ def relative_residual(
     ]
     if problem.turnover is not None:
         parts.append((abs(g_tau) if point.tau > 0 else max(g_tau, 0.0)) / problem.turnover)
+    if problem.has_long_short:
+        g_long, g_short = long_short_residual(problem, x)
+        if problem.long_cap is not None:
+            parts.append((abs(g_long) if point.long > 0 else max(g_long, 0.0)) / problem.long_cap)
+        if problem.short_cap is not None:
+            parts.append((abs(g_short) if point.short > 0 else max(g_short, 0.0)) / problem.short_cap)
     return max(parts)
 
 
@@ -228,7 +255,17 @@ def finalize(
     turnover_weak = (not tau_on) and turnover_binding
     s, t = region_signs(region, evaluation.kinks[in_gradient])
     rows_s, rows_t = (s if lam_on else None), (t if tau_on else None)
-    if system is None or not system.matches(in_gradient, rows_s, rows_t):
+    extra = []  # rows of the separate long / short gross limits, while their multipliers are on
+    if problem.long_cap is not None and point.long > eps:
+        extra.append((s > 0).astype(np.float64))
+    if problem.short_cap is not None and point.short > eps:
+        extra.append(-(s < 0).astype(np.float64))
+    if extra:
+        E = np.column_stack([constraint_columns(problem.W, in_gradient, rows_s, rows_t), *extra])
+        k, r = problem.Q.shape[1], problem.V.shape[1]
+        M = reduced_matrix(E, 1.0 / problem.h[in_gradient], k, r)
+        system = ReducedSystem(free=in_gradient, s=rows_s, t=rows_t, E=E, solver=PsdSolver(M))
+    elif system is None or not system.matches(in_gradient, rows_s, rows_t):
         system = reduced_system(problem, in_gradient, rows_s, rows_t, gram=gram)
     inv_h = 1.0 / problem.h[in_gradient]
     sensitivity = Sensitivity(n, np.flatnonzero(in_gradient), inv_h, system.E, system.solver)
@@ -267,6 +304,8 @@ def finalize(
         bounds=np.where(at_bound, np.maximum(pieces.margin, 0.0), 0.0) / rho,
         internal=(point.nu.copy(), point.mu.copy(), float(point.lam), float(point.tau)),
         rho=rho,
+        long=point.long / rho,
+        short=point.short / rho,
     )
     weights = x / n
     return PortfolioResult(
