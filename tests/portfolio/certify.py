@@ -31,6 +31,8 @@ def assert_kkt(
     spreads=None,
     borrow_fees=None,
     exposure_targets=None,
+    group_labels=None,
+    group_gross=None,
     rtol: float = 1e-8,
 ) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
@@ -86,7 +88,18 @@ def assert_kkt(
     lam, tau = result.duals.gross, result.duals.turnover
     assert lam >= 0 and tau >= 0
     tol_w = 1e-9 * scale_w
-    lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam)
+    lam_names = np.full(n, lam)
+    if group_labels is not None:  # per-group gross limits: λ + λ_g(i) on each name
+        groups = result.duals.groups
+        assert groups is not None and np.all(groups >= 0)
+        lam_names = lam + groups[group_labels]
+        sums = np.bincount(group_labels, np.abs(w), minlength=len(group_gross))
+        assert np.all(sums <= np.asarray(group_gross) * (1 + 10 * rtol))
+        on = groups > 1e-8 * max(np.abs(result.alpha_scale * signal).max(), 1e-300)
+        assert np.all(
+            np.abs(sums[on] - np.asarray(group_gross)[on]) <= 10 * rtol * np.asarray(group_gross)[on]
+        )
+    lo1, hi1 = _interval(w, np.abs(w) <= tol_w, lam_names)
     # separate long / short gross limits: λ_L ∂max(w, 0) + λ_S ∂max(−w, 0)
     lam_long, lam_short = result.duals.long, result.duals.short
     assert lam_long >= 0 and lam_short >= 0

@@ -38,6 +38,8 @@ def _limits(name: str, n: int, rng: np.random.Generator, previous: np.ndarray | 
         return {}, {}
     if name == "long_short_gross":  # not dollar neutral: a net long book with both sides capped
         return {}, {"max_long": 0.3, "max_short": 0.25}
+    if name == "group_gross":  # set in _case from the sector one-hots
+        return {}, {}
     if name == "trade_adv_limits":
         return {}, {"max_trade_adv_participation": 0.06, "capital": 1e7, "max_adv_participation": 100.0}
     raise AssertionError(name)
@@ -51,6 +53,7 @@ LIMITS = [
     "exposure_targets",
     "volatility_limit",
     "long_short_gross",
+    "group_gross",
     "trade_adv_limits",
 ]
 
@@ -70,6 +73,11 @@ def _case(name: str, n: int, seed: int):
         case.previous_weights *= min(1.0, 2.0 / n / np.abs(case.previous_weights).max())
     extra, overrides = _limits(name, n, np.random.default_rng(seed + 1), case.previous_weights)
     case.config = dataclasses.replace(case.config, **overrides)
+    if name == "group_gross":  # sector gross caps: two binding, one without a cap
+        extra = {
+            "group_labels": case.exposures[:, :4].argmax(axis=1),
+            "group_gross": np.array([0.2, 0.22, np.inf, 0.15]),
+        }
     if name == "volatility_limit":  # 70% of the volatility the optimum would otherwise take
         w = optimize(case.signal, **case.kwargs()).weights
         loadings = case.risk_model.factor_root()
@@ -187,6 +195,10 @@ def _cvxpy_solver(case, extra, alpha_scale):
         extra_constraints.append(cp.sum(cp.pos(x)) <= n * cfg.max_long)
     if cfg.max_short is not None:
         extra_constraints.append(cp.sum(cp.neg(x)) <= n * cfg.max_short)
+    if "group_labels" in extra:
+        for g, limit in enumerate(extra["group_gross"]):
+            if np.isfinite(limit):
+                extra_constraints.append(cp.norm1(x[extra["group_labels"] == g]) <= n * limit)
     constraints = [
         *extra_constraints,
         exposures.T @ x == target,

@@ -88,6 +88,12 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
     if problem.short_cap is not None:
         inequalities.append(row(x=-ones / 2, a=ones / 2, height=1))
         rhs.append([problem.short_cap])
+    if problem.group_caps is not None:  # Σ_{i∈g} a_i ≤ cap_g
+        finite = np.flatnonzero(np.isfinite(problem.group_caps))
+        if finite.size:
+            indicator = (problem.group_labels[None, :] == finite[:, None]).astype(float)  # type: ignore[index]
+            inequalities.append(row(a=indicator, height=finite.size))
+            rhs.append(problem.group_caps[finite])
     matrix = sparse.vstack(equalities + inequalities, format="csc")
     bound = np.concatenate([problem.target, np.zeros(r)] + [np.asarray(part, dtype=float) for part in rhs])
     diagonal = np.concatenate([problem.h, np.ones(r), np.zeros(n_var - n - r)])

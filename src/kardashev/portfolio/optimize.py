@@ -70,6 +70,8 @@ def optimize(
     spreads: object | None = None,
     borrow_fees: object | None = None,
     exposure_targets: object | None = None,
+    group_labels: object | None = None,
+    group_gross: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -107,6 +109,9 @@ def optimize(
         (k,) non-zero targets t for the exposure columns: ``Eᵀw = t`` instead of 0 (e.g. a beta
         or a style tilt); the dollar-neutral column keeps its 0. Dependent columns must have
         consistent targets (else :class:`InfeasibleError`, code ``inconsistent_targets``).
+    group_labels, group_gross
+        (n,) integer group of each name (sector, country …) and (m,) gross caps per group
+        (fractions of capital; inf = none): ``Σ_{i∈g} |w_i| ≤ group_gross[g]``.
 
     Raises
     ------
@@ -138,6 +143,8 @@ def optimize(
                 "spreads": spreads,
                 "borrow_fees": borrow_fees,
                 "exposure_targets": exposure_targets,
+                "group_labels": group_labels,
+                "group_gross": group_gross,
             },
         )
 

@@ -75,10 +75,13 @@ class ScaledProblem:
     size_scale: float  # min(‖U‖₂, G/√n, ‖q/h‖₂): a typical ‖x‖₂
     long_cap: float | None = None  # n·G_L: Σ max(x, 0) ≤ long_cap
     short_cap: float | None = None  # n·G_S: Σ max(−x, 0) ≤ short_cap
+    group_labels: np.ndarray | None = None  # (n,) group of each name, for per-group gross limits
+    group_caps: np.ndarray | None = None  # (m,) n·G_g: Σ_{i∈g} |x_i| ≤ group_caps[g]
 
     @property
     def has_long_short(self) -> bool:
-        return self.long_cap is not None or self.short_cap is not None
+        """Whether caps beyond gross and turnover are present (long / short or per-group gross)."""
+        return self.long_cap is not None or self.short_cap is not None or self.group_caps is not None
 
     @property
     def has_costs(self) -> bool:
@@ -238,6 +241,8 @@ def build_problem(
     spreads: object | None = None,
     borrow_fees: object | None = None,
     exposure_targets: object | None = None,
+    group_labels: object | None = None,
+    group_gross: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -321,6 +326,24 @@ def build_problem(
         spread = _vector("spreads", spreads, n)
         if np.any(spread < 0):
             raise InvalidInputError("spreads must be >= 0")
+    labels = group_limits = None
+    if (group_labels is None) != (group_gross is None):
+        raise InvalidInputError("group_labels and group_gross go together")
+    if group_labels is not None:
+        try:
+            labels = np.asarray(group_labels)
+            group_limits = np.asarray(group_gross, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(f"group_labels / group_gross must be numeric arrays: {error}") from None
+        if group_limits.ndim != 1 or group_limits.size == 0 or np.any(np.isnan(group_limits)):
+            raise InvalidInputError("group_gross must be a non-empty 1-D array of caps (inf = none)")
+        if np.any(group_limits <= 0):
+            raise InvalidInputError("group_gross must be > 0")
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise InvalidInputError(f"group_labels must be ({n},) integers")
+        if labels.min() < 0 or labels.max() >= group_limits.size:
+            raise InvalidInputError(f"group_labels must lie in [0, {group_limits.size})")
+        labels = labels.astype(np.intp)
     fee = None
     if borrow_fees is not None:
         fee = _vector("borrow_fees", np.broadcast_to(np.asarray(borrow_fees, dtype=object), (n,)), n)
@@ -406,6 +429,8 @@ def build_problem(
         x_scale=max(upper_norm, 1e-300),
         v_scale=max(upper_norm, 1e-300) * max(float(np.linalg.norm(V)), 1.0),
         size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
+        group_labels=labels,
+        group_caps=None if labels is None else n * group_limits,
         long_cap=None if config.max_long is None else float(n * config.max_long),
         short_cap=None if config.max_short is None else float(n * config.max_short),
     )

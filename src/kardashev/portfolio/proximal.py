@@ -35,6 +35,7 @@ from kardashev.portfolio.solution import (
     DualPoint,
     dual_gradient,
     evaluate_positions,
+    group_residual,
     kink_positions,
     long_short_residual,
     relative_residual,
@@ -59,23 +60,42 @@ def _caps(problem: ScaledProblem) -> tuple[str, ...]:
         names.append("long")
     if problem.short_cap is not None:
         names.append("short")
+    if problem.group_caps is not None:
+        names.extend(f"group:{g}" for g in np.flatnonzero(np.isfinite(problem.group_caps)))
     return tuple(names)
 
 
 def _pack(point: DualPoint, caps: tuple[str, ...]) -> np.ndarray:
-    return np.concatenate([point.nu, point.mu, [getattr(point, name) for name in caps]])
+    values = []
+    for name in caps:
+        if name.startswith("group:"):
+            values.append(0.0 if point.groups is None else float(point.groups[int(name[6:])]))
+        else:
+            values.append(getattr(point, name))
+    return np.concatenate([point.nu, point.mu, values])
 
 
 def _unpack(z: np.ndarray, k: int, r: int, caps: tuple[str, ...]) -> DualPoint:
-    values = {name: max(float(z[k + r + j]), 0.0) for j, name in enumerate(caps)}
-    return DualPoint(nu=z[:k], mu=z[k : k + r], **values)
+    values: dict = {}
+    groups = None
+    for j, name in enumerate(caps):
+        if name.startswith("group:"):
+            if groups is None:
+                groups = np.zeros(1 + max(int(other[6:]) for other in caps if other.startswith("group:")))
+            groups[int(name[6:])] = max(float(z[k + r + j]), 0.0)
+        else:
+            values[name] = max(float(z[k + r + j]), 0.0)
+    return DualPoint(nu=z[:k], mu=z[k : k + r], groups=groups, **values)
 
 
 def _cap_residuals(problem: ScaledProblem, x: np.ndarray, caps: tuple[str, ...]) -> list[float]:
     out = []
     g_long, g_short = long_short_residual(problem, x)
+    g_groups = group_residual(problem, x)
     for name in caps:
-        if name == "lam":
+        if name.startswith("group:"):
+            out.append(float(g_groups[int(name[6:])]))
+        elif name == "lam":
             out.append(float(np.abs(x).sum()) - problem.gross)
         elif name == "tau":
             out.append(float(np.abs(x - problem.x0).sum()) - problem.turnover)  # type: ignore[operator]
@@ -95,6 +115,12 @@ def _cap_columns(problem: ScaledProblem, x: np.ndarray, free: np.ndarray, caps: 
         "long": (xf > 0).astype(np.float64),
         "short": -(xf < 0).astype(np.float64),
     }
+    if problem.group_labels is not None:
+        labels = problem.group_labels[free]
+        sign = np.sign(xf)
+        for name in caps:
+            if name.startswith("group:"):
+                columns[name] = sign * (labels == int(name[6:]))
     return [columns[name] for name in caps]
 
 

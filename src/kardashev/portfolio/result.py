@@ -83,6 +83,8 @@ class PortfolioDuals:
         (n,) ≥ 0 multipliers of l_i ≤ w_i ≤ u_i (of the bound that binds).
     long, short
         ≥ 0 multipliers of the separate long / short gross limits (0 when none or slack).
+    groups
+        (m,) ≥ 0 multipliers of the per-group gross limits, or None.
     volatility
         η ≥ 0 of the ex-ante volatility limit wᵀΣw ≤ σ² (0 when none or slack).
     """
@@ -98,6 +100,7 @@ class PortfolioDuals:
     rho: float = field(repr=False, default=1.0)
     long: float = 0.0
     short: float = 0.0
+    groups: np.ndarray | None = None
     volatility: float = 0.0
 
 

@@ -57,6 +57,7 @@ class DualPoint:
     tau: float = 0.0
     long: float = 0.0  # multipliers of the separate long / short gross limits
     short: float = 0.0
+    groups: np.ndarray | None = None  # (m,) multipliers of the per-group gross limits
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,32 @@ def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float, np.ndarray 
     λ|x| + λ_L max(x, 0) + λ_S max(−x, 0) + φ max(−x, 0) has right slope λ + λ_L and left slope
     −(λ + λ_L) − (φ + λ_S − λ_L); φ' may be negative (the kink at 0 keeps width 2λ + λ_L + λ_S).
     """
+    lam = point.lam
+    groups = group_multipliers(problem, point)
+    if groups is not None and np.any(groups):
+        lam = lam + groups[problem.group_labels]  # per name: λ + λ_g(i)
     if point.long == 0 and point.short == 0:
-        return point.lam, problem.fee
+        return lam, problem.fee
     fee = (0.0 if problem.fee is None else problem.fee) + point.short - point.long
-    return point.lam + point.long, np.broadcast_to(np.asarray(fee, dtype=np.float64), (problem.n,))
+    return lam + point.long, np.broadcast_to(np.asarray(fee, dtype=np.float64), (problem.n,))
+
+
+def group_multipliers(problem: ScaledProblem, point: DualPoint) -> np.ndarray | None:
+    """(m,) multipliers of the per-group limits (0 for groups without a finite cap), or None."""
+    if problem.group_caps is None:
+        return None
+    out = np.zeros(problem.group_caps.size)
+    if point.groups is not None:
+        out[: point.groups.size] = point.groups
+    return out
+
+
+def group_residual(problem: ScaledProblem, x: np.ndarray) -> np.ndarray:
+    """Σ_{i∈g} |x_i| − cap_g for every group (empty without per-group limits)."""
+    if problem.group_caps is None:
+        return np.zeros(0)
+    sums = np.bincount(problem.group_labels, np.abs(x), minlength=problem.group_caps.size)  # type: ignore[arg-type]
+    return sums - problem.group_caps
 
 
 def long_short_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[float, float]:
@@ -176,6 +199,13 @@ def relative_residual(
             parts.append((abs(g_long) if point.long > 0 else max(g_long, 0.0)) / problem.long_cap)
         if problem.short_cap is not None:
             parts.append((abs(g_short) if point.short > 0 else max(g_short, 0.0)) / problem.short_cap)
+        if problem.group_caps is not None:
+            g_groups = group_residual(problem, x)
+            on = group_multipliers(problem, point)
+            violation = np.where(on > 0, np.abs(g_groups), np.maximum(g_groups, 0.0))
+            finite = np.isfinite(problem.group_caps)
+            if np.any(finite):
+                parts.append(float((violation[finite] / problem.group_caps[finite]).max()))
     return max(parts)
 
 
@@ -260,6 +290,10 @@ def finalize(
         extra.append((s > 0).astype(np.float64))
     if problem.short_cap is not None and point.short > eps:
         extra.append(-(s < 0).astype(np.float64))
+    groups = group_multipliers(problem, point)
+    if groups is not None:
+        labels = problem.group_labels[in_gradient]  # type: ignore[index]
+        extra.extend(s * (labels == g) for g in np.flatnonzero(groups > eps))
     if extra:
         E = np.column_stack([constraint_columns(problem.W, in_gradient, rows_s, rows_t), *extra])
         k, r = problem.Q.shape[1], problem.V.shape[1]
@@ -306,6 +340,7 @@ def finalize(
         rho=rho,
         long=point.long / rho,
         short=point.short / rho,
+        groups=None if groups is None else groups / rho,
     )
     weights = x / n
     return PortfolioResult(
