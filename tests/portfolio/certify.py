@@ -33,6 +33,9 @@ def assert_kkt(
     exposure_targets=None,
     group_labels=None,
     group_gross=None,
+    band_exposures=None,
+    band_lower=None,
+    band_upper=None,
     rtol: float = 1e-8,
 ) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
@@ -85,6 +88,14 @@ def assert_kkt(
     residual -= 2 * config.impact * impact * (w - w0)
     if full.shape[1]:
         residual -= full @ result.duals.equality
+    if band_exposures is not None:  # lo ≤ Bᵀw ≤ hi; the net multiplier β is > 0 at hi, < 0 at lo
+        values = band_exposures.T @ w
+        beta = result.duals.bands
+        slack = 10 * rtol * scale_w * np.abs(band_exposures).sum(axis=0)
+        assert np.all(values <= band_upper + slack) and np.all(values >= band_lower - slack)
+        assert np.all(np.abs(values[beta > 0] - band_upper[beta > 0]) <= slack[beta > 0])
+        assert np.all(np.abs(values[beta < 0] - band_lower[beta < 0]) <= slack[beta < 0])
+        residual -= band_exposures @ beta
     lam, tau = result.duals.gross, result.duals.turnover
     assert lam >= 0 and tau >= 0
     tol_w = 1e-9 * scale_w

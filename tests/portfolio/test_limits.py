@@ -40,6 +40,13 @@ def _limits(name: str, n: int, rng: np.random.Generator, previous: np.ndarray | 
         return {}, {"max_long": 0.3, "max_short": 0.25}
     if name == "group_gross":  # set in _case from the sector one-hots
         return {}, {}
+    if name == "exposure_bands":  # two style exposures kept in bands instead of neutralized
+        rows = rng.standard_normal((n, 2))
+        return {
+            "band_exposures": rows,
+            "band_lower": np.array([-0.005, -0.05]),
+            "band_upper": np.array([0.005, np.inf]),
+        }, {}
     if name == "trade_adv_limits":
         return {}, {"max_trade_adv_participation": 0.06, "capital": 1e7, "max_adv_participation": 100.0}
     raise AssertionError(name)
@@ -54,6 +61,7 @@ LIMITS = [
     "volatility_limit",
     "long_short_gross",
     "group_gross",
+    "exposure_bands",
     "trade_adv_limits",
 ]
 
@@ -195,6 +203,10 @@ def _cvxpy_solver(case, extra, alpha_scale):
         extra_constraints.append(cp.sum(cp.pos(x)) <= n * cfg.max_long)
     if cfg.max_short is not None:
         extra_constraints.append(cp.sum(cp.neg(x)) <= n * cfg.max_short)
+    if "band_exposures" in extra:
+        rows, lo, hi = extra["band_exposures"], extra["band_lower"], extra["band_upper"]
+        extra_constraints.append(rows[:, np.isfinite(hi)].T @ x <= n * hi[np.isfinite(hi)])
+        extra_constraints.append(rows[:, np.isfinite(lo)].T @ x >= n * lo[np.isfinite(lo)])
     if "group_labels" in extra:
         for g, limit in enumerate(extra["group_gross"]):
             if np.isfinite(limit):

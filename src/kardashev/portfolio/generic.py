@@ -88,6 +88,12 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
     if problem.short_cap is not None:
         inequalities.append(row(x=-ones / 2, a=ones / 2, height=1))
         rhs.append([problem.short_cap])
+    if problem.band_rows is not None:  # lower ≤ B̂ᵀx ≤ upper
+        for sign, limits in ((1.0, problem.band_upper), (-1.0, -problem.band_lower)):  # type: ignore[operator]
+            finite = np.flatnonzero(np.isfinite(limits))
+            if finite.size:
+                inequalities.append(row(x=sign * problem.band_rows[:, finite].T, height=finite.size))
+                rhs.append(limits[finite])
     if problem.group_caps is not None:  # Σ_{i∈g} a_i ≤ cap_g
         finite = np.flatnonzero(np.isfinite(problem.group_caps))
         if finite.size:

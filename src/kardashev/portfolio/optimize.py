@@ -72,6 +72,9 @@ def optimize(
     exposure_targets: object | None = None,
     group_labels: object | None = None,
     group_gross: object | None = None,
+    band_exposures: object | None = None,
+    band_lower: object | None = None,
+    band_upper: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -112,6 +115,9 @@ def optimize(
     group_labels, group_gross
         (n,) integer group of each name (sector, country …) and (m,) gross caps per group
         (fractions of capital; inf = none): ``Σ_{i∈g} |w_i| ≤ group_gross[g]``.
+    band_exposures, band_lower, band_upper
+        (n, kb) exposures B kept within bands ``lo ≤ Bᵀw ≤ hi`` (kb,) (±inf = one-sided), e.g. a
+        beta between −0.05 and 0.05 instead of exactly 0.
 
     Raises
     ------
@@ -145,6 +151,9 @@ def optimize(
                 "exposure_targets": exposure_targets,
                 "group_labels": group_labels,
                 "group_gross": group_gross,
+                "band_exposures": band_exposures,
+                "band_lower": band_lower,
+                "band_upper": band_upper,
             },
         )
 

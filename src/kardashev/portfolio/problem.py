@@ -77,11 +77,20 @@ class ScaledProblem:
     short_cap: float | None = None  # n·G_S: Σ max(−x, 0) ≤ short_cap
     group_labels: np.ndarray | None = None  # (n,) group of each name, for per-group gross limits
     group_caps: np.ndarray | None = None  # (m,) n·G_g: Σ_{i∈g} |x_i| ≤ group_caps[g]
+    band_rows: np.ndarray | None = None  # (n, kb) unit-norm columns B̂ of the exposure bands
+    band_lower: np.ndarray | None = None  # (kb,) n·lo_j/‖B_j‖ (−inf = none)
+    band_upper: np.ndarray | None = None  # (kb,) n·hi_j/‖B_j‖ (inf = none)
+    band_norms: np.ndarray | None = None  # (kb,) ‖B_j‖
 
     @property
     def has_long_short(self) -> bool:
         """Whether caps beyond gross and turnover are present (long / short or per-group gross)."""
-        return self.long_cap is not None or self.short_cap is not None or self.group_caps is not None
+        return (
+            self.long_cap is not None
+            or self.short_cap is not None
+            or self.group_caps is not None
+            or self.band_rows is not None
+        )
 
     @property
     def has_costs(self) -> bool:
@@ -222,6 +231,36 @@ def _bound_vector(name: str, value: object, n: int) -> np.ndarray:
     return array
 
 
+def _bands(rows: object | None, lower: object | None, upper: object | None, n: int) -> dict:
+    """Exposure bands lo ≤ Bᵀw ≤ hi, scaled: unit-norm columns, limits n·lo/‖B_j‖, n·hi/‖B_j‖."""
+    if rows is None:
+        if lower is not None or upper is not None:
+            raise InvalidInputError("band_lower / band_upper need band_exposures")
+        return {}
+    try:
+        matrix = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"band_exposures must be a numeric matrix: {error}") from None
+    if matrix.ndim == 1:
+        matrix = matrix[:, None]
+    if matrix.ndim != 2 or matrix.shape[0] != n or not np.all(np.isfinite(matrix)):
+        raise InvalidInputError(f"band_exposures must be a finite ({n}, kb) matrix, got shape {matrix.shape}")
+    kb = matrix.shape[1]
+    lo = _bound_vector("band_lower", -np.inf if lower is None else lower, kb)
+    hi = _bound_vector("band_upper", np.inf if upper is None else upper, kb)
+    if np.any(lo > hi):
+        raise InvalidInputError("band_lower must be <= band_upper")
+    norms = np.linalg.norm(matrix, axis=0)
+    if np.any(norms == 0):
+        raise InvalidInputError("band_exposures has an all-zero column")
+    return {
+        "band_rows": np.ascontiguousarray(matrix / norms),
+        "band_lower": n * lo / norms,
+        "band_upper": n * hi / norms,
+        "band_norms": norms,
+    }
+
+
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
     return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
 
@@ -243,6 +282,9 @@ def build_problem(
     exposure_targets: object | None = None,
     group_labels: object | None = None,
     group_gross: object | None = None,
+    band_exposures: object | None = None,
+    band_lower: object | None = None,
+    band_upper: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -430,6 +472,7 @@ def build_problem(
         v_scale=max(upper_norm, 1e-300) * max(float(np.linalg.norm(V)), 1.0),
         size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
         group_labels=labels,
+        **_bands(band_exposures, band_lower, band_upper, n),
         group_caps=None if labels is None else n * group_limits,
         long_cap=None if config.max_long is None else float(n * config.max_long),
         short_cap=None if config.max_short is None else float(n * config.max_short),

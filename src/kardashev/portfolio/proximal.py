@@ -33,6 +33,7 @@ from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
 from kardashev.portfolio.solution import (
     DualPoint,
+    band_residual,
     dual_gradient,
     evaluate_positions,
     group_residual,
@@ -62,7 +63,21 @@ def _caps(problem: ScaledProblem) -> tuple[str, ...]:
         names.append("short")
     if problem.group_caps is not None:
         names.extend(f"group:{g}" for g in np.flatnonzero(np.isfinite(problem.group_caps)))
+    if problem.band_rows is not None:
+        names.extend(f"band+:{j}" for j in np.flatnonzero(np.isfinite(problem.band_upper)))  # type: ignore[arg-type]
+        names.extend(f"band-:{j}" for j in np.flatnonzero(np.isfinite(problem.band_lower)))  # type: ignore[arg-type]
     return tuple(names)
+
+
+def _band_net(values: np.ndarray, caps: tuple[str, ...], size: int) -> np.ndarray:
+    """β⁺ − β⁻ per band from the caps' entries (``values`` aligned with ``caps``)."""
+    net = np.zeros(size)
+    for value, name in zip(values, caps, strict=True):
+        if name.startswith("band+:"):
+            net[int(name[6:])] += value
+        elif name.startswith("band-:"):
+            net[int(name[6:])] -= value
+    return net
 
 
 def _pack(point: DualPoint, caps: tuple[str, ...]) -> np.ndarray:
@@ -70,6 +85,9 @@ def _pack(point: DualPoint, caps: tuple[str, ...]) -> np.ndarray:
     for name in caps:
         if name.startswith("group:"):
             values.append(0.0 if point.groups is None else float(point.groups[int(name[6:])]))
+        elif name.startswith("band"):
+            net = 0.0 if point.bands is None else float(point.bands[int(name[6:])])
+            values.append(max(net, 0.0) if name.startswith("band+") else max(-net, 0.0))
         else:
             values.append(getattr(point, name))
     return np.concatenate([point.nu, point.mu, values])
@@ -78,23 +96,35 @@ def _pack(point: DualPoint, caps: tuple[str, ...]) -> np.ndarray:
 def _unpack(z: np.ndarray, k: int, r: int, caps: tuple[str, ...]) -> DualPoint:
     values: dict = {}
     groups = None
+    bands = None
     for j, name in enumerate(caps):
         if name.startswith("group:"):
             if groups is None:
                 groups = np.zeros(1 + max(int(other[6:]) for other in caps if other.startswith("group:")))
             groups[int(name[6:])] = max(float(z[k + r + j]), 0.0)
+        elif name.startswith("band"):
+            if bands is None:
+                bands = np.zeros(1 + max(int(other[6:]) for other in caps if other.startswith("band")))
+            bands[int(name[6:])] += max(float(z[k + r + j]), 0.0) * (
+                1.0 if name.startswith("band+") else -1.0
+            )
         else:
             values[name] = max(float(z[k + r + j]), 0.0)
-    return DualPoint(nu=z[:k], mu=z[k : k + r], groups=groups, **values)
+    return DualPoint(nu=z[:k], mu=z[k : k + r], groups=groups, bands=bands, **values)
 
 
 def _cap_residuals(problem: ScaledProblem, x: np.ndarray, caps: tuple[str, ...]) -> list[float]:
     out = []
     g_long, g_short = long_short_residual(problem, x)
     g_groups = group_residual(problem, x)
+    above, below = band_residual(problem, x) if problem.band_rows is not None else (None, None)
     for name in caps:
         if name.startswith("group:"):
             out.append(float(g_groups[int(name[6:])]))
+        elif name.startswith("band+:"):
+            out.append(float(above[int(name[6:])]))  # type: ignore[index]
+        elif name.startswith("band-:"):
+            out.append(float(below[int(name[6:])]))  # type: ignore[index]
         elif name == "lam":
             out.append(float(np.abs(x).sum()) - problem.gross)
         elif name == "tau":
@@ -121,6 +151,10 @@ def _cap_columns(problem: ScaledProblem, x: np.ndarray, free: np.ndarray, caps: 
         for name in caps:
             if name.startswith("group:"):
                 columns[name] = sign * (labels == int(name[6:]))
+    for name in caps:
+        if name.startswith("band"):
+            column = problem.band_rows[free, int(name[6:])]  # type: ignore[index]
+            columns[name] = column if name.startswith("band+") else -column
     return [columns[name] for name in caps]
 
 
@@ -166,9 +200,12 @@ def _inner(
         # the largest step keeping the caps' multipliers ≥ 0
         limits = [-z[j] / d[j] for j in caps if d[j] < 0 and z[j] > 0]
         t_max = min(limits) if limits else np.inf
-        step_b = problem.W[:, : k + r] @ d[: k + r]
+        step_w = problem.W[:, : k + r] @ d[: k + r]
+        step_b = step_w
+        if problem.band_rows is not None:  # (their B̂ᵀx enters through the caps' residuals)
+            step_b = step_w + problem.band_rows @ _band_net(d[k + r :], names, problem.band_rows.shape[1])
 
-        def slope(step: float, z=z, d=d, b=b, step_b=step_b) -> float:
+        def slope(step: float, z=z, d=d, b=b, step_b=step_b, step_w=step_w) -> float:
             trial = z + step * d
             trial_point = _unpack(trial, k, r, names)
             cost = problem.cost + trial_point.tau
@@ -177,7 +214,7 @@ def _inner(
             xs = separable_x(
                 b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee
             )
-            value = float(xs @ step_b) - float(d[k : k + r] @ trial[k : k + r])
+            value = float(xs @ step_w) - float(d[k : k + r] @ trial[k : k + r])
             value -= float(problem.target @ d[:k])
             value += float(d[k + r :] @ np.array(_cap_residuals(problem, xs, names)))
             return value - float((weight * (trial - center)) @ d)
@@ -197,7 +234,10 @@ def solve_proximal(
     cfg = problem.config
     k, r = problem.Q.shape[1], problem.V.shape[1]
     names = _caps(problem)
-    metric = np.concatenate([np.ones(k + r), np.full(len(names), float(problem.n))])
+    # Jacobi-like metric: 1 for unit-norm rows (equalities, factors, bands), n for ±1 cap rows
+    metric = np.concatenate(
+        [np.ones(k + r), [1.0 if name.startswith("band") else float(problem.n) for name in names]]
+    )
     z = _pack(start, names)
     z[k + r :] = np.maximum(z[k + r :], 0.0)
     if gram is None:

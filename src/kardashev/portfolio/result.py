@@ -85,6 +85,8 @@ class PortfolioDuals:
         ≥ 0 multipliers of the separate long / short gross limits (0 when none or slack).
     groups
         (m,) ≥ 0 multipliers of the per-group gross limits, or None.
+    bands
+        (kb,) net multipliers of the exposure bands (> 0 at the upper limit, < 0 at the lower), or None.
     volatility
         η ≥ 0 of the ex-ante volatility limit wᵀΣw ≤ σ² (0 when none or slack).
     """
@@ -101,6 +103,7 @@ class PortfolioDuals:
     long: float = 0.0
     short: float = 0.0
     groups: np.ndarray | None = None
+    bands: np.ndarray | None = None
     volatility: float = 0.0
 
 

@@ -58,6 +58,7 @@ class DualPoint:
     long: float = 0.0  # multipliers of the separate long / short gross limits
     short: float = 0.0
     groups: np.ndarray | None = None  # (m,) multipliers of the per-group gross limits
+    bands: np.ndarray | None = None  # (kb,) net multipliers β⁺ − β⁻ of the exposure bands
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,16 @@ def kink_positions(problem: ScaledProblem, cost: np.ndarray) -> np.ndarray:
 def dual_b(problem: ScaledProblem, point: DualPoint) -> np.ndarray:
     """b = q − Qν − Vμ (one product with W = [Q, V])."""
     k, r = point.nu.size, point.mu.size
-    return problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
+    b = problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
+    if point.bands is not None and problem.band_rows is not None:
+        b -= problem.band_rows @ point.bands
+    return b
+
+
+def band_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B̂ᵀx − upper, lower − B̂ᵀx) of the exposure bands (≤ 0 when inside)."""
+    values = problem.band_rows.T @ x  # type: ignore[union-attr]
+    return values - problem.band_upper, problem.band_lower - values  # type: ignore[operator]
 
 
 def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float, np.ndarray | None]:
@@ -206,6 +216,12 @@ def relative_residual(
             finite = np.isfinite(problem.group_caps)
             if np.any(finite):
                 parts.append(float((violation[finite] / problem.group_caps[finite]).max()))
+        if problem.band_rows is not None:
+            above, below = band_residual(problem, x)
+            net = np.zeros(above.size) if point.bands is None else point.bands
+            violation = np.maximum(np.maximum(above, below), 0.0)
+            violation = np.where(net > 0, np.abs(above), np.where(net < 0, np.abs(below), violation))
+            parts.append(float(violation.max()) / size)
     return max(parts)
 
 
@@ -294,6 +310,8 @@ def finalize(
     if groups is not None:
         labels = problem.group_labels[in_gradient]  # type: ignore[index]
         extra.extend(s * (labels == g) for g in np.flatnonzero(groups > eps))
+    if point.bands is not None and problem.band_rows is not None:
+        extra.extend(problem.band_rows[in_gradient, j] for j in np.flatnonzero(np.abs(point.bands) > eps))
     if extra:
         E = np.column_stack([constraint_columns(problem.W, in_gradient, rows_s, rows_t), *extra])
         k, r = problem.Q.shape[1], problem.V.shape[1]
@@ -341,6 +359,7 @@ def finalize(
         long=point.long / rho,
         short=point.short / rho,
         groups=None if groups is None else groups / rho,
+        bands=None if point.bands is None else point.bands / (rho * problem.band_norms),
     )
     weights = x / n
     return PortfolioResult(
