@@ -135,24 +135,22 @@ def score_era_all(
                 results["true_return"] = np.asarray(done.true_return.net_return, dtype=np.float64)
             clock.lap("tc_true_return")
             return {name: results[name] for name in SCORES if name in results}
-        common = {
-            "risk_model": risk_model_of(era),
-            "previous_weights": era.previous_weights,
-            "adv": era.adv,
-            "method": options.method,
-            "gaussianized": True,
-        }
+        risk_model = risk_model_of(era)
         if "tc" in wanted:
             tc = true_contribution(
                 era.gaussianized,
-                era.stakes,
+                era.required("stakes"),
                 era.realized_returns,
                 era.exposures,
                 options.config,
                 bags=options.tc_bags,
                 dropout=options.tc_dropout,
                 seed=options.tc_seed,
-                **common,
+                risk_model=risk_model,
+                previous_weights=era.previous_weights,
+                adv=era.adv,
+                method=options.method,
+                gaussianized=True,
             )
             results["tc"] = np.asarray(tc.tc, dtype=np.float64)
             clock.lap("tc")
@@ -163,7 +161,11 @@ def score_era_all(
                 era.exposures,
                 options.config,
                 keep_weights=False,
-                **common,
+                risk_model=risk_model,
+                previous_weights=era.previous_weights,
+                adv=era.adv,
+                method=options.method,
+                gaussianized=True,
             )
             results["true_return"] = np.asarray(own.net_return, dtype=np.float64)
             clock.lap("true_return")
