@@ -88,8 +88,8 @@ def compare_contributions(
     neutralization; MPC's targets are the realized returns.
     """
     tc = true_contribution(predictions, stakes, realized_returns, exposures, config, **tc_options)
-    era = prepare_era(predictions, stakes, realized_returns, exposures)  # the same aligned arrays
-    n_stocks = era.predictions.shape[0]
+    era, labels = prepare_era(predictions, stakes, realized_returns, exposures)  # the same aligned arrays
+    n_stocks = era.n_stocks
     weights = np.ones(n_stocks) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
     if weights.shape != (n_stocks,) or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
         raise InvalidInputError(
@@ -102,10 +102,14 @@ def compare_contributions(
         orthonormal_neutralizers(np.hstack(columns), weights) if columns else np.zeros((n_stocks, 0))
     )
     mpc = meta_portfolio_contribution(
-        era.predictions, era.stakes, neutralizers, weights, era.realized_returns
+        era.required("predictions"),
+        era.required("stakes"),
+        neutralizers,
+        weights,
+        era.required("realized_returns"),
     )
     tc_values = np.asarray(tc.tc)
     correlation = float(spearmanr(tc_values, mpc).statistic) if tc_values.size >= 3 else float("nan")
-    if era.labelled:
-        mpc = pd.Series(mpc, index=era.model_names, name="mpc")
+    if labels is not None:
+        mpc = pd.Series(mpc, index=labels.model_names, name="mpc")
     return ContributionComparison(tc=tc.tc, mpc=mpc, rank_correlation=correlation, tc_result=tc)

@@ -194,28 +194,29 @@ def explain_contribution(
 
     ``model`` is a column name (DataFrame predictions) or a column position.
     """
-    era = prepare_era(
+    era, labels = prepare_era(
         predictions, stakes, realized_returns, exposures, previous_weights=previous_weights, adv=adv
     )
-    position = _model_position(model, era.model_names, era.predictions.shape[1])
+    stakes_, returns = era.required("stakes"), era.required("realized_returns")
+    position = _model_position(model, None if labels is None else labels.model_names, era.n_models)
     matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     solver = EraSolver(era, config, risk_model, method)
-    point = blend_sensitivity(matrix @ (era.stakes / era.stakes.sum()), solver, era.realized_returns)
+    point = blend_sensitivity(matrix @ (stakes_ / stakes_.sum()), solver, returns)
     difference = matrix[:, position] - point.blend
     contributions = difference * point.sensitivity
     weights = np.asarray(point.result.weights, dtype=np.float64)
     return ContributionExplanation(
-        model=model if era.model_names is not None else position,
+        model=model if labels is not None else position,
         tc=float(contributions.sum()),
         stock_contributions=contributions,
         difference=difference,
         sensitivity=point.sensitivity,
         return_gradient=point.return_gradient,
         weights=weights,
-        realized_returns=era.realized_returns,
+        realized_returns=returns,
         meta_model=point.alpha,
-        realized_return=float(era.realized_returns @ weights),
+        realized_return=float(returns @ weights),
         shadow_prices=point.result.duals,
         active=point.result.active,
-        ids=era.ids,
+        ids=None if labels is None else labels.ids,
     )

@@ -14,29 +14,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kardashev.data.era import Era
 from kardashev.errors import AlignmentError, InvalidInputError
 from kardashev.metamodel import align_stakes, as_prediction_matrix, gaussianize_predictions, validate_stakes
 
-__all__ = ["EraInputs", "gaussianized_matrix", "prepare_era"]
+__all__ = ["FrameLabels", "gaussianized_matrix", "prepare_era"]
 
 
 @dataclass(frozen=True)
-class EraInputs:
-    """One era's inputs as aligned float64 arrays (``ids``/``model_names`` set for pandas input)."""
+class FrameLabels:
+    """The pandas edge's labels of an era: stock ids and model names, to label the results with."""
 
-    predictions: np.ndarray  # (n_stocks, n_models)
-    stakes: np.ndarray  # (n_models,)
-    realized_returns: np.ndarray  # (n_stocks,)
-    exposures: np.ndarray | None  # (n_stocks, n_exposures)
-    previous_weights: np.ndarray | None  # (n_stocks,)
-    adv: np.ndarray | None  # (n_stocks,)
-    ids: pd.Index | None
-    model_names: pd.Index | None
-    exposure_names: tuple[str, ...] | None = None
-
-    @property
-    def labelled(self) -> bool:
-        return self.ids is not None
+    ids: pd.Index
+    model_names: pd.Index
 
 
 def _finite_vector(values: np.ndarray, name: str, n_stocks: int) -> np.ndarray:
@@ -116,8 +106,12 @@ def prepare_era(
     *,
     previous_weights: object = None,
     adv: object = None,
-) -> EraInputs:
-    """Check and align one era's inputs; raise a :mod:`kardashev.errors` error naming what is wrong."""
+) -> tuple[Era, FrameLabels | None]:
+    """Check and align one era's inputs; raise a :mod:`kardashev.errors` error naming what is wrong.
+
+    Returns the :class:`~kardashev.data.era.Era` of aligned float arrays (float32 predictions stay
+    float32) and, for pandas input, the labels to put back on the results (``None`` for arrays).
+    """
     ids: pd.Index | None = None
     model_names: pd.Index | None = None
     if isinstance(predictions, pd.DataFrame):
@@ -145,13 +139,26 @@ def prepare_era(
     liquidity = None if adv is None else _vector(adv, "adv", ids, n_stocks, fill=None)
     if liquidity is not None and (liquidity < 0).any():
         raise InvalidInputError("adv (average daily dollar volume) must be >= 0", code="invalid_adv")
-    return EraInputs(
-        matrix, stake_vector, returns, exposure_matrix, previous, liquidity, ids, model_names, exposure_names
+    era = Era(
+        era="",
+        ids=np.asarray(ids if ids is not None else np.arange(n_stocks).astype(str), dtype=object),
+        predictions=matrix,
+        model_names=tuple(str(name) for name in model_names)
+        if model_names is not None
+        else tuple(f"model_{j}" for j in range(matrix.shape[1])),
+        stakes=stake_vector,
+        realized_returns=returns,
+        exposures=exposure_matrix,
+        exposure_names=exposure_names,
+        previous_weights=previous,
+        adv=liquidity,
     )
+    labels = None if ids is None or model_names is None else FrameLabels(ids=ids, model_names=model_names)
+    return era, labels
 
 
-def gaussianized_matrix(era: EraInputs, *, already_gaussianized: bool) -> np.ndarray:
+def gaussianized_matrix(era: Era, *, already_gaussianized: bool) -> np.ndarray:
     """``G`` in float64: the predictions gaussianized column-wise, or as given when they already are."""
     if already_gaussianized:
-        return np.asarray(era.predictions, dtype=np.float64)
-    return gaussianize_predictions(era.predictions)
+        return np.asarray(era.required("predictions"), dtype=np.float64)
+    return gaussianize_predictions(era.required("predictions"))

@@ -113,7 +113,7 @@ def _context(job: _Job, state: dict[str, Any]) -> _Context:
     if cached is not None and cached.token == job.token:
         return cached
     risk_model = risk_model_of(job.era)
-    solver = EraSolver(job.era, job.config, risk_model, job.method)  # type: ignore[arg-type]
+    solver = EraSolver(job.era, job.config, risk_model, job.method)
     anchor = solver.solve(standardize(job.anchor_alpha))
     context = _Context(job.token, risk_model, solver, anchor)
     state[_STATE_KEY] = context  # one era at a time: the previous era's context is dropped
@@ -214,7 +214,7 @@ def era_contributions(
     draws = np.zeros((0, gaussianized.shape[1]))
     blends = np.zeros((gaussianized.shape[0], 0))
     if tc and stakes is not None:
-        solver = EraSolver(slim, config, risk_model_of(slim), method)  # type: ignore[arg-type]
+        solver = EraSolver(slim, config, risk_model_of(slim), method)
         tc_fields = era_tc(gaussianized, slim, solver)  # type: ignore[arg-type]  # the exact TC
         if bags:
             rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from kardashev.contribution.inputs import EraInputs
 from kardashev.data.era import Era
 from kardashev.portfolio import RiskModel, optimize
 
@@ -35,7 +34,7 @@ def risk_model_of(era: Era) -> RiskModel | None:
 class EraSolver:
     """Solve the era's portfolio problem for any alpha vector under one configuration."""
 
-    era: EraInputs
+    era: Era
     config: Any
     risk_model: Any = None
     method: str = "auto"

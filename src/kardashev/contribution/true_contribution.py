@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kardashev.contribution.inputs import EraInputs, gaussianized_matrix, prepare_era
+from kardashev.contribution.inputs import gaussianized_matrix, prepare_era
 from kardashev.contribution.progress import progress_steps
 from kardashev.contribution.solve import EraSolver
+from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.metamodel import standardize
 
@@ -193,7 +194,7 @@ def blend_sensitivity(
 
 def era_tc(
     gaussianized: np.ndarray,
-    era: EraInputs,
+    era: Era,
     solver: EraSolver,
     *,
     bags: int = 0,
@@ -205,7 +206,7 @@ def era_tc(
 
     Returns a dict of the :class:`TCResult` fields as unlabelled arrays.
     """
-    stakes, returns = era.stakes, era.realized_returns
+    stakes, returns = era.required("stakes"), era.required("realized_returns")
     point = blend_sensitivity(gaussianized @ (stakes / stakes.sum()), solver, returns)
     result = point.result
     exact = gaussianized.T @ point.sensitivity - float(point.blend @ point.sensitivity)
@@ -314,15 +315,15 @@ def true_contribution(
         From the optimizer when the constraints admit no portfolio or a solve fails.
     """
     _check_options(bags, dropout)
-    era = prepare_era(
+    era, labels = prepare_era(
         predictions, stakes, realized_returns, exposures, previous_weights=previous_weights, adv=adv
     )
     matrix = gaussianized_matrix(era, already_gaussianized=gaussianized)
     solver = EraSolver(era, config, risk_model, method)
     fields = era_tc(matrix, era, solver, bags=bags, dropout=dropout, seed=seed, progress=progress)
-    if era.labelled:
+    if labels is not None:
         for name in ("tc", "exact_tc"):
-            fields[name] = pd.Series(fields[name], index=era.model_names, name=name)
+            fields[name] = pd.Series(fields[name], index=labels.model_names, name=name)
         for name in ("weights", "meta_model", "return_gradient"):
-            fields[name] = pd.Series(fields[name], index=era.ids, name=name)
+            fields[name] = pd.Series(fields[name], index=labels.ids, name=name)
     return TCResult(**fields)

@@ -30,6 +30,8 @@ from kardashev.portfolio import OptimizerConfig
 
 __all__ = ["TrueReturnResult", "trading_cost", "true_return"]
 
+_FIGURES = ("gross_return", "trading_cost", "net_return", "turnover", "gross_leverage")
+
 
 @dataclass(frozen=True, eq=False)
 class TrueReturnResult:
@@ -161,7 +163,7 @@ def true_return(
     """
     n_models = np.shape(predictions)[1] if np.ndim(predictions) == 2 else 1
     per_model = previous_weights is not None and np.ndim(previous_weights) == 2
-    era = prepare_era(
+    era, labels = prepare_era(
         predictions,
         np.ones(n_models),
         realized_returns,
@@ -170,7 +172,12 @@ def true_return(
         adv=adv,
     )
     holdings = (
-        _own_holdings(previous_weights, era.ids, era.model_names, era.predictions.shape)
+        _own_holdings(
+            previous_weights,
+            None if labels is None else labels.ids,
+            None if labels is None else labels.model_names,
+            era.required("predictions").shape,
+        )
         if per_model
         else None
     )
@@ -178,8 +185,11 @@ def true_return(
     config = OptimizerConfig() if config is None else config
     solver = EraSolver(era, config, risk_model, method)
     n_stocks = matrix.shape[0]
-    weights = np.empty((n_stocks, n_models))
-    names = list(era.model_names) if era.model_names is not None else list(range(n_models))
+    # the portfolios are kept only when asked for: otherwise each model's figures are taken at once
+    weights = np.empty((n_stocks, n_models)) if keep_weights else None
+    names: list[Any] = list(labels.model_names) if labels is not None else list(range(n_models))
+    returns = era.required("realized_returns")
+    figures = {name: np.empty(n_models) for name in _FIGURES}
     warm = warm_start
     for k in progress_steps(range(n_models), total=n_models, description="True Return", enabled=progress):
         try:
@@ -188,25 +198,24 @@ def true_return(
             warm = solver.solve(alpha, warm_start=warm, previous_weights=own)
         except KardashevError as error:
             raise type(error)(f"model {names[k]!r}: {error.message}", code=error.code) from error
-        weights[:, k] = warm.weights
-    gross = era.realized_returns @ weights
-    held = holdings if holdings is not None else era.previous_weights
-    costs = trading_cost(weights, held, era.adv, config)
-    trade = _trades(weights, held)
-    figures = {
-        "gross_return": gross,
-        "trading_cost": costs,
-        "net_return": gross - costs,
-        "turnover": np.abs(trade).sum(axis=0),
-        "gross_leverage": np.abs(weights).sum(axis=0),
-    }
-    kept: np.ndarray | pd.DataFrame | None = weights if keep_weights else None
-    if era.labelled:
-        figures = {
-            name: pd.Series(values, index=era.model_names, name=name) for name, values in figures.items()
-        }
-        if kept is not None:
-            kept = pd.DataFrame(weights, index=era.ids, columns=era.model_names)
-    if not np.isfinite(gross).all():
+        own_weights = np.asarray(warm.weights, dtype=np.float64)
+        if weights is not None:
+            weights[:, k] = own_weights
+        held = holdings[:, k] if holdings is not None else era.previous_weights
+        gross = float(returns @ own_weights)
+        cost = float(np.asarray(trading_cost(own_weights, held, era.adv, config)).reshape(-1)[0])
+        figures["gross_return"][k], figures["trading_cost"][k] = gross, cost
+        figures["net_return"][k] = gross - cost
+        figures["turnover"][k] = float(np.abs(_trades(own_weights, held)).sum())
+        figures["gross_leverage"][k] = float(np.abs(own_weights).sum())
+    if not np.isfinite(figures["gross_return"]).all():
         raise InvalidInputError("a model's portfolio has non-finite weights", code="invalid_portfolio")
-    return TrueReturnResult(weights=kept, **figures)
+    kept: np.ndarray | pd.DataFrame | None = weights
+    labelled: dict[str, Any] = dict(figures)
+    if labels is not None:
+        labelled = {
+            name: pd.Series(values, index=labels.model_names, name=name) for name, values in figures.items()
+        }
+        if weights is not None:
+            kept = pd.DataFrame(weights, index=labels.ids, columns=labels.model_names)
+    return TrueReturnResult(weights=kept, **labelled)
