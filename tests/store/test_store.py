@@ -21,7 +21,7 @@ def test_open_migrates_once_and_reopens(db_url, data_dir):
     tables = set(inspect(first.engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     with first.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     with first() as repo:
         repo.add_account("ann", now=NOW)
     first.close()

@@ -21,10 +21,11 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
+from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.tables import decode_vector
 
-__all__ = ["AccountsMixin", "LedgerAudit", "StakeInfo", "as_utc"]
+__all__ = ["AccountsMixin", "LedgerAudit", "MoneyMove", "StakeInfo", "as_utc"]
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -94,6 +95,22 @@ class StakeInfo:
 
 
 @dataclass(frozen=True)
+class MoneyMove:
+    """What a money move leaves behind, read in the transaction that posted it: the account whose
+    wallet it touched, that wallet's balance and, for a stake move, the model's stake."""
+
+    account: Account
+    wallet: int
+    stake: StakeInfo | None = None
+
+
+def _stake_of(move: MoneyMove) -> StakeInfo:
+    if move.stake is None:  # pragma: no cover - stake moves always read the stake
+        raise StateError("a stake move without its stake", code="internal")
+    return move.stake
+
+
+@dataclass(frozen=True)
 class LedgerAudit:
     """Ledger health: every transaction sums to 0, stored balances equal Σ entries,
     and circulating tokens equal minted − burned."""
@@ -116,26 +133,51 @@ class LedgerAudit:
         )
 
 
-class AccountsMixin:
+class AccountsMixin(ReplayMixin):
     unit_of_work: UnitOfWork
 
     # ------------------------------------------------------------ accounts
     def create_account(self, name: str, *, now: dt.datetime, tokens: int = 0) -> Account:
         """Create an account, optionally funding its wallet with ``tokens`` units (minted)."""
+        with self.unit_of_work() as repo:
+            return self._create_account(repo, name, now=as_utc(now), tokens=tokens).account
+
+    def create_account_once(
+        self, name: str, *, now: dt.datetime, tokens: int = 0, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`create_account` answered with ``replay``'s stored first response on a retry
+        (see :mod:`kardashev.tournament.replay`)."""
+        return self._once(
+            replay,
+            lambda repo: self._create_account(
+                repo, name, now=as_utc(now), tokens=tokens, idempotency_key=replay.key
+            ),
+            now=as_utc(now),
+        )
+
+    @staticmethod
+    def _create_account(
+        repo: TournamentRepository,
+        name: str,
+        *,
+        now: dt.datetime,
+        tokens: int,
+        idempotency_key: str | None = None,
+    ) -> MoneyMove:
         name = str(name).strip()
         if not name:
             raise InvalidInputError("an account needs a non-empty name")
-        with self.unit_of_work() as repo:
-            account = repo.add_account(name, now=as_utc(now))
-            if tokens:
-                repo.post(
-                    ledger.transfer(
-                        ledger.PAYOUT_POOL, ledger.wallet_account(account.id), _positive_units(tokens)
-                    ),
-                    kind="deposit",
-                    now=as_utc(now),
-                )
-            return account
+        account = repo.add_account(name, now=now)
+        if tokens:
+            repo.post(
+                ledger.transfer(
+                    ledger.PAYOUT_POOL, ledger.wallet_account(account.id), _positive_units(tokens)
+                ),
+                kind="deposit",
+                now=now,
+                idempotency_key=idempotency_key,
+            )
+        return MoneyMove(account, repo.balance(ledger.wallet_account(account.id)))
 
     def deposit(
         self,
@@ -151,17 +193,38 @@ class AccountsMixin:
         With an ``idempotency_key`` a retried request posts once (see :meth:`stake_increase`).
         """
         with self.unit_of_work() as repo:
-            acc = repo.get_account(account)
-            wallet = ledger.wallet_account(acc.id)
-            if not _seen(repo, idempotency_key, "deposit", request_hash):
-                repo.post(
-                    ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
-                    kind="deposit",
-                    now=as_utc(now),
-                    memo=_request_memo(request_hash),
-                    idempotency_key=idempotency_key,
-                )
-            return repo.balance(wallet)
+            return self._deposit(repo, account, amount, as_utc(now), idempotency_key, request_hash).wallet
+
+    def deposit_once(
+        self, account: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`deposit` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._deposit(repo, account, amount, as_utc(now), replay.key, replay.request_hash),
+            now=as_utc(now),
+        )
+
+    @staticmethod
+    def _deposit(
+        repo: TournamentRepository,
+        account: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        acc = repo.get_account(account)
+        wallet = ledger.wallet_account(acc.id)
+        if not _seen(repo, idempotency_key, "deposit", request_hash):
+            repo.post(
+                ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
+                kind="deposit",
+                now=now,
+                memo=_request_memo(request_hash),
+                idempotency_key=idempotency_key,
+            )
+        return MoneyMove(acc, repo.balance(wallet))
 
     def create_model(self, account: int | str, name: str, *, now: dt.datetime) -> Model:
         name = str(name).strip()
@@ -241,23 +304,48 @@ class AccountsMixin:
         repeated with the same ``idempotency_key`` (a client's retry) changes nothing the
         second time; a concurrent duplicate gets ConflictError (``duplicate_request``). With a
         ``request_hash`` (digest of the request) the key reused for a different request is a
-        ConflictError (``idempotency_key_reused``).
+        ConflictError (``idempotency_key_reused``). :meth:`stake_increase_once` also answers a
+        retry with the first response.
         """
         with self.unit_of_work() as repo:
-            m = repo.get_model(model)
-            if not _seen(repo, idempotency_key, "stake_increase", request_hash):
-                repo.post(
-                    ledger.transfer(
-                        ledger.wallet_account(m.account_id),
-                        ledger.stake_account(m.id),
-                        _positive_units(amount),
-                    ),
-                    kind="stake_increase",
-                    now=as_utc(now),
-                    memo=_request_memo(request_hash),
-                    idempotency_key=idempotency_key,
-                )
-            return self._stake_info(repo, m.id)
+            move = self._stake_increase(repo, model, amount, as_utc(now), idempotency_key, request_hash)
+        return _stake_of(move)
+
+    def stake_increase_once(
+        self, model: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`stake_increase` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._stake_increase(
+                repo, model, amount, as_utc(now), replay.key, replay.request_hash
+            ),
+            now=as_utc(now),
+        )
+
+    def _stake_increase(
+        self,
+        repo: TournamentRepository,
+        model: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        m = repo.get_model(model)
+        if not _seen(repo, idempotency_key, "stake_increase", request_hash):
+            repo.post(
+                ledger.transfer(
+                    ledger.wallet_account(m.account_id),
+                    ledger.stake_account(m.id),
+                    _positive_units(amount),
+                ),
+                kind="stake_increase",
+                now=now,
+                memo=_request_memo(request_hash),
+                idempotency_key=idempotency_key,
+            )
+        return self._stake_move(repo, m)
 
     def stake_decrease(
         self,
@@ -274,37 +362,65 @@ class AccountsMixin:
         of this model resolves, then go back to the wallet (at once if there is none).
         ``idempotency_key`` as for :meth:`stake_increase`.
         """
-        now = as_utc(now)
         with self.unit_of_work() as repo:
-            m = repo.get_model(model)
-            if _seen(repo, idempotency_key, "stake_decrease", request_hash):
-                return self._stake_info(repo, m.id)
+            move = self._stake_decrease(repo, model, amount, as_utc(now), idempotency_key, request_hash)
+        return _stake_of(move)
+
+    def stake_decrease_once(
+        self, model: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`stake_decrease` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._stake_decrease(
+                repo, model, amount, as_utc(now), replay.key, replay.request_hash
+            ),
+            now=as_utc(now),
+        )
+
+    def _stake_decrease(
+        self,
+        repo: TournamentRepository,
+        model: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        m = repo.get_model(model)
+        if _seen(repo, idempotency_key, "stake_decrease", request_hash):
+            return self._stake_move(repo, m)
+        repo.post(
+            ledger.transfer(
+                ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
+            ),
+            kind="stake_decrease",
+            now=now,
+            memo=_request_memo(request_hash),
+            idempotency_key=idempotency_key,
+        )
+        escrows = [
+            ledger.parse_at_risk_account(k) for k, v in repo.balances(prefix="at_risk:").items() if v > 0
+        ]
+        holding = [key.round_number for key in escrows if key.model_id == m.id]
+        pending = repo.add_pending_release(
+            model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
+        )
+        if not holding:
             repo.post(
-                ledger.transfer(
-                    ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
-                ),
-                kind="stake_decrease",
+                ledger.transfer(ledger.pending_account(m.id), ledger.wallet_account(m.account_id), amount),
+                kind="release",
                 now=now,
-                memo=_request_memo(request_hash),
-                idempotency_key=idempotency_key,
             )
-            escrows = [
-                ledger.parse_at_risk_account(k) for k, v in repo.balances(prefix="at_risk:").items() if v > 0
-            ]
-            holding = [key.round_number for key in escrows if key.model_id == m.id]
-            pending = repo.add_pending_release(
-                model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
-            )
-            if not holding:
-                repo.post(
-                    ledger.transfer(
-                        ledger.pending_account(m.id), ledger.wallet_account(m.account_id), amount
-                    ),
-                    kind="release",
-                    now=now,
-                )
-                repo.mark_released(pending.id, now=now)
-            return self._stake_info(repo, m.id)
+            repo.mark_released(pending.id, now=now)
+        return self._stake_move(repo, m)
+
+    def _stake_move(self, repo: TournamentRepository, model: Model) -> MoneyMove:
+        return MoneyMove(
+            repo.get_account(model.account_id),
+            repo.balance(ledger.wallet_account(model.account_id)),
+            self._stake_info(repo, model.id),
+        )
 
     def stake(self, model: int | str) -> StakeInfo:
         with self.unit_of_work(read_only=True) as repo:
