@@ -19,12 +19,49 @@ from typing import Generic, TypeVar
 from kardashev.errors import ConflictError, InvalidInputError
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 
-__all__ = ["Replay", "ReplayMixin", "StoredReplay", "StoredResponse"]
+__all__ = ["Replay", "ReplayMixin", "StoredReplay", "StoredResponse", "request_memo", "seen"]
 
 T = TypeVar("T")
 
 ATTEMPTS = 5
 """Transactions tried before a concurrent duplicate's ``duplicate_request`` is given up to the caller."""
+
+
+_REQUEST_MEMO = "request:"
+
+
+def request_memo(request_hash: str | None) -> str:
+    """The ledger transaction's memo that records the digest of the request that posted it."""
+    return "" if request_hash is None else _REQUEST_MEMO + str(request_hash)[:200]
+
+
+def seen(
+    repo: TournamentRepository, idempotency_key: str | None, kind: str, request_hash: str | None = None
+) -> bool:
+    """True when this idempotency key posted a transaction already (for the same kind of request).
+
+    With a ``request_hash`` (a digest of the request the key was sent with) a key reused for a
+    different request is a ConflictError (``idempotency_key_reused``).
+    """
+    if idempotency_key is None:
+        return False
+    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInputError("an idempotency key is a string of 1 to 200 characters")
+    found = repo.find_transaction(idempotency_key)
+    if found is None:
+        return False
+    seen_kind, memo = found
+    if seen_kind != kind:
+        raise ConflictError(
+            f"idempotency key {idempotency_key!r} was used for a {seen_kind.replace('_', ' ')}",
+            code="duplicate_request",
+        )
+    if request_hash is not None and memo != request_memo(request_hash):
+        raise ConflictError(
+            "this idempotency key was already used with a different request; use a new key",
+            code="idempotency_key_reused",
+        )
+    return True
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kardashev.errors import ConflictError, InvalidInputError, NotFoundError, StateError
+from kardashev.errors import InvalidInputError, NotFoundError, StateError
 from kardashev.tournament import ledger
 from kardashev.tournament.domain import (
     Account,
@@ -21,7 +21,7 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
-from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse
+from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse, request_memo, seen
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.tables import decode_vector
 
@@ -41,42 +41,6 @@ def _positive_units(amount: int) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInputError(f"amounts are positive integer units, got {amount!r}")
     return amount
-
-
-_REQUEST_MEMO = "request:"
-
-
-def _request_memo(request_hash: str | None) -> str:
-    return "" if request_hash is None else _REQUEST_MEMO + str(request_hash)[:200]
-
-
-def _seen(
-    repo: TournamentRepository, idempotency_key: str | None, kind: str, request_hash: str | None = None
-) -> bool:
-    """True when this idempotency key was used already (for the same kind of request).
-
-    With a ``request_hash`` (a digest of the request the key was sent with) a key reused for a
-    different request is a ConflictError (``idempotency_key_reused``).
-    """
-    if idempotency_key is None:
-        return False
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInputError("an idempotency key is a string of 1 to 200 characters")
-    seen = repo.find_transaction(idempotency_key)
-    if seen is None:
-        return False
-    seen_kind, memo = seen
-    if seen_kind != kind:
-        raise ConflictError(
-            f"idempotency key {idempotency_key!r} was used for a {seen_kind.replace('_', ' ')}",
-            code="duplicate_request",
-        )
-    if request_hash is not None and memo != _request_memo(request_hash):
-        raise ConflictError(
-            "this idempotency key was already used with a different request; use a new key",
-            code="idempotency_key_reused",
-        )
-    return True
 
 
 @dataclass(frozen=True)
@@ -216,12 +180,12 @@ class AccountsMixin(ReplayMixin):
     ) -> MoneyMove:
         acc = repo.get_account(account)
         wallet = ledger.wallet_account(acc.id)
-        if not _seen(repo, idempotency_key, "deposit", request_hash):
+        if not seen(repo, idempotency_key, "deposit", request_hash):
             repo.post(
                 ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
                 kind="deposit",
                 now=now,
-                memo=_request_memo(request_hash),
+                memo=request_memo(request_hash),
                 idempotency_key=idempotency_key,
             )
         return MoneyMove(acc, repo.balance(wallet))
@@ -333,7 +297,7 @@ class AccountsMixin(ReplayMixin):
         request_hash: str | None,
     ) -> MoneyMove:
         m = repo.get_model(model)
-        if not _seen(repo, idempotency_key, "stake_increase", request_hash):
+        if not seen(repo, idempotency_key, "stake_increase", request_hash):
             repo.post(
                 ledger.transfer(
                     ledger.wallet_account(m.account_id),
@@ -342,7 +306,7 @@ class AccountsMixin(ReplayMixin):
                 ),
                 kind="stake_increase",
                 now=now,
-                memo=_request_memo(request_hash),
+                memo=request_memo(request_hash),
                 idempotency_key=idempotency_key,
             )
         return self._stake_move(repo, m)
@@ -388,7 +352,7 @@ class AccountsMixin(ReplayMixin):
         request_hash: str | None,
     ) -> MoneyMove:
         m = repo.get_model(model)
-        if _seen(repo, idempotency_key, "stake_decrease", request_hash):
+        if seen(repo, idempotency_key, "stake_decrease", request_hash):
             return self._stake_move(repo, m)
         repo.post(
             ledger.transfer(
@@ -396,7 +360,7 @@ class AccountsMixin(ReplayMixin):
             ),
             kind="stake_decrease",
             now=now,
-            memo=_request_memo(request_hash),
+            memo=request_memo(request_hash),
             idempotency_key=idempotency_key,
         )
         escrows = [
