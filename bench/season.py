@@ -12,11 +12,13 @@ and True Return (each model's own optimized portfolio, warm-started), by the ser
 ``StandardScorer``. Printed: the time of each component (summed over rounds), per round-day and per
 model-round, the peak RSS growth against one round's prediction matrix plus its features, and the
 p50/p95 latency of a stream of uploads to an open round through ``kardashev serve`` (on the same
-database) while idle vs while the day is scored, with the count of 5xx answers.
+database) while idle vs while the day is scored, with the count of 5xx answers; and one round-day's TC
+and True Return in process vs on a local Ray cluster of ``--ray-workers`` workers (throughput ratio).
 
     .venv/bin/python bench/season.py                                   # 5000 stocks x 2000 models x 20 rounds
     .venv/bin/python bench/season.py --models 200 --rounds 4 --stocks 2000     # a quick look
     .venv/bin/python bench/season.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/season.py --ray-workers 0                  # without the Ray comparison
 
 BLAS runs single-threaded (one core for the scorer, the other for the server), as a production
 scorer process pinned to its core would.
@@ -279,6 +281,38 @@ def _start_server(
     return server, UploadStream(base, number, tokens, [str(i) for i in ids])
 
 
+def _compare_ray(args: argparse.Namespace, day, workers: int) -> str:  # type: ignore[no-untyped-def]
+    """TC (with bags) and True Return of one round-day in process vs on a local Ray cluster."""
+    from kardashev.contribution.scores import ContributionOptions, score_era_all
+    from kardashev.execution import LocalExecutor, RayExecutor
+    from kardashev.portfolio import OptimizerConfig
+
+    _, _, predictions = _market(args.stocks, args.models, seed=0)
+    stakes = np.random.default_rng(2).uniform(0.0, 100.0, args.models)
+    era = day.with_(
+        predictions=predictions, model_names=tuple(f"m{k}" for k in range(args.models)), stakes=stakes
+    )
+    options = ContributionOptions(optimizer_config=OptimizerConfig(), tc_bags=args.bags)
+    names = ("tc", "true_return")
+    with LocalExecutor() as local:
+        started = time.perf_counter()
+        in_process = score_era_all(era, names, options=options, executor=local)
+        local_s = time.perf_counter() - started
+    with RayExecutor(num_workers=workers) as ray:
+        score_era_all(
+            era.models(range(min(64, args.models))), names, options=options, executor=ray
+        )  # warm-up
+        started = time.perf_counter()
+        remote = score_era_all(era, names, options=options, executor=ray)
+        ray_s = time.perf_counter() - started
+    difference = max(float(np.max(np.abs(in_process[n] - remote[n]))) for n in names)
+    return (
+        f"one round-day's TC ({args.bags} bags) + True Return: in process {local_s:.1f} s, "
+        f"Ray with {workers} local workers {ray_s:.1f} s: throughput ratio {local_s / ray_s:.2f}; "
+        f"largest difference {difference:.1e}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -291,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: SQLite in a temporary folder)")
     parser.add_argument("--idle-uploads", type=int, default=60)
     parser.add_argument("--no-uploads", action="store_true", help="skip the server and the upload stream")
+    parser.add_argument(
+        "--ray-workers", type=int, default=2, help="compare one round-day on a local Ray cluster (0: skip)"
+    )
     args = parser.parse_args(argv)
 
     from kardashev.portfolio import OptimizerConfig
@@ -385,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     if stream is not None:
         print(f"uploads while scoring: {stream.summary()}")
         print(f"upload p95 scoring / idle: {stream.p95() / idle_p95:.2f}")
+    if args.ray_workers > 0:
+        print(_compare_ray(args, days[1], args.ray_workers))
     return 0
 
 

@@ -14,6 +14,7 @@ PACKAGE_ROOT = Path(kardashev.__file__).parent
 
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "execution": 0,
     "data": 1,
     "scoring": 2,
     "metamodel": 3,

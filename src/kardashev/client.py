@@ -234,6 +234,11 @@ class KardashevClient:
     def wallet_balance(self) -> Decimal:
         return Decimal(self.get_account()["wallet_balance"])
 
+    def wallet_transactions(self) -> list[dict[str, Any]]:
+        """Movements of the caller's tokens, oldest first (``amount`` as ``Decimal``)."""
+        rows = self._json("GET", "/v1/account/transactions")
+        return [row | {"amount": Decimal(row["amount"])} for row in rows]
+
     def get_models(self) -> dict[str, int]:
         """Own models as ``{name: id}`` (like numerapi's ``get_models``)."""
         return {model["name"]: model["id"] for model in self._json("GET", "/v1/models")}

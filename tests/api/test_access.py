@@ -80,6 +80,7 @@ def _json(body):
 # name, method, path ("{model}" is the owner's model), scope, request kwargs, status for the owner's right key
 ENDPOINTS = [
     ("account", "GET", "/v1/account", "read", lambda w: {}, 200),
+    ("wallet transactions", "GET", "/v1/account/transactions", "read", lambda w: {}, 200),
     ("list models", "GET", "/v1/models", "read", lambda w: {}, 200),
     (
         "create model",
@@ -284,6 +285,10 @@ def test_other_account_reads_only_its_own_things(live, world):
     created = other.create_model("made_by_other")
     assert created["account_id"] == live.context.service.get_account("other").id
     assert "made_by_other" not in owner.get_models()
+    own = {f"wallet:{other.get_account()['id']}"}
+    own |= {f"{kind}:{m}" for m in other.get_models().values() for kind in ("stake", "pending")}
+    rows = other.wallet_transactions()
+    assert rows and {r["source"] for r in rows} | {r["destination"] for r in rows} <= own | {"payout_pool"}
 
 
 def test_admin_key_of_a_plain_account_cannot_escalate(live, world):

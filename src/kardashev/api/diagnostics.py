@@ -217,8 +217,8 @@ def run_diagnostics(context: ApiContext, upload: UploadedFile) -> schemas.Diagno
             series.setdefault(name, []).append(float(values[0]))
         per_era.append(row)
     metrics: dict[str, float | None] = {}
-    for name, values in series.items():
-        metrics.update(_summary_metrics(name, np.asarray(values, dtype=np.float64)))
+    for name, per_era_values in series.items():
+        metrics.update(_summary_metrics(name, np.asarray(per_era_values, dtype=np.float64)))
     return schemas.DiagnosticsOut(
         n_eras=len(per_era), n_rows=int(predictions.size), metrics=metrics, per_era=per_era
     )

@@ -110,6 +110,19 @@ class AccountOut(_Out):
     wallet_balance: str = Field(description="tokens free to stake (exact decimal string)")
 
 
+class WalletTransactionOut(_Out):
+    transaction_id: int = Field(description="the ledger transaction (one may move several of your holdings)")
+    kind: str = Field(
+        description="deposit, stake_increase, stake_decrease, release, payout or burn (round settlement)"
+    )
+    source: str = Field(description="ledger account the tokens left, e.g. 'wallet:3', 'payout_pool'")
+    destination: str = Field(description="ledger account the tokens went to, e.g. 'stake:7', 'burn'")
+    amount: str = Field(description="tokens moved (exact decimal string, > 0)")
+    time: dt.datetime
+    round_number: int | None = None
+    model_id: int | None = None
+
+
 class ModelOut(_Out):
     id: int
     name: str

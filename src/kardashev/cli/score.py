@@ -79,15 +79,15 @@ def _notes(inputs: ScoringInputs, console: Console) -> None:
 
 def _alpha(inputs: Era, neutralizers: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
     """Signals alpha of each model on the era's rows with a neutralizer row and a sample weight."""
-    rows = np.isfinite(neutralizers).all(axis=1) & np.isfinite(sample_weights)
-    rows &= np.isfinite(inputs.target)
-    result = np.full(inputs.predictions.shape[1], np.nan)
+    predictions, target = inputs.required("predictions"), inputs.required("target")
+    rows = np.isfinite(neutralizers).all(axis=1) & np.isfinite(sample_weights) & np.isfinite(target)
+    result = np.full(predictions.shape[1], np.nan)
     if rows.sum() < 2:
         return result
-    for j in range(inputs.predictions.shape[1]):
-        column = inputs.predictions[rows, j]
+    for j in range(predictions.shape[1]):
+        column = predictions[rows, j]
         if np.isfinite(column).sum() >= 2:
-            result[j] = signals_alpha(column, neutralizers[rows], sample_weights[rows], inputs.target[rows])
+            result[j] = signals_alpha(column, neutralizers[rows], sample_weights[rows], target[rows])
     return result
 
 
@@ -198,8 +198,8 @@ def score(
         task = progress.add_task("eras", total=total)
         for era in inputs.iter_scoring_eras():
             scores = score_era(
-                era.inputs.predictions,
-                era.inputs.target,
+                era.inputs.required("predictions"),
+                era.inputs.required("target"),
                 meta_model=era.inputs.meta_model,
                 benchmark=era.inputs.benchmark,
                 features=era.inputs.features,

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from kardashev.contribution.parallel import DEFAULT_BAGS_PER_UNIT, DEFAULT_MODELS_PER_UNIT, era_contributions
+from kardashev.contribution.solve import risk_model_of
 from kardashev.contribution.true_contribution import true_contribution
 from kardashev.contribution.true_return import true_return
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
+from kardashev.execution import Executor
 from kardashev.metamodel import with_meta_model
-from kardashev.portfolio import OptimizerConfig, RiskModel
+from kardashev.portfolio import OptimizerConfig
 from kardashev.scoring.registry import SCORES, available_scores, check_names, compute_scores
 
 __all__ = ["ContributionOptions", "risk_model_of", "score_era_all"]
@@ -40,6 +43,9 @@ class ContributionOptions:
         The share of staked models dropped per draw, and the draws' seed.
     method
         The optimizer's solve path (``"auto"``, ``"fast"``, ``"generic"``).
+    models_per_unit, bags_per_unit
+        Work-unit sizes when an executor runs TC's draws and True Return's models
+        (:func:`kardashev.contribution.parallel.era_contributions`).
     """
 
     optimizer_config: OptimizerConfig | None = None
@@ -47,6 +53,8 @@ class ContributionOptions:
     tc_dropout: float = 0.5
     tc_seed: int = 0
     method: str = "auto"
+    models_per_unit: int = DEFAULT_MODELS_PER_UNIT
+    bags_per_unit: int = DEFAULT_BAGS_PER_UNIT
 
     @property
     def config(self) -> OptimizerConfig:
@@ -67,18 +75,6 @@ class _Clock:
         self.last = now
 
 
-def risk_model_of(era: Era) -> RiskModel | None:
-    """The portfolio layer's :class:`RiskModel` of the era's risk arrays (``None`` without one)."""
-    if era.risk is None:
-        return None
-    risk = era.risk
-    return RiskModel(
-        factor_loadings=risk.factor_loadings,
-        factor_covariance=risk.factor_covariance,
-        specific_variance=risk.specific_variance,
-    )
-
-
 def score_era_all(
     era: Era,
     names: Collection[str] | None = None,
@@ -88,6 +84,7 @@ def score_era_all(
     target_pow15: bool = True,
     timings: MutableMapping[str, float] | None = None,
     only_available: bool = False,
+    executor: Executor | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """Scores of every model of ``era``: name → ``(n_models,)`` floats, in registry order.
 
@@ -98,6 +95,8 @@ def score_era_all(
     realized returns; both use the era's exposures, risk model, ADV and previous holdings.
     ``timings``, when given, receives the seconds spent in each part (``gaussianize_meta_model``,
     ``scores``, ``tc``, ``true_return``), added to what it holds.
+    With an ``executor`` (:mod:`kardashev.execution`), TC's draws and True Return's models run on it
+    as work units (the same numbers to ≤ 1e-12; timed together as ``tc_true_return``).
     """
     options = options or ContributionOptions()
     clock = _Clock(timings)
@@ -116,24 +115,42 @@ def score_era_all(
                 f"era {era.era}: TC and True Return need NaN-free predictions and realized returns",
                 code="missing_era_inputs",
             )
-        common = {
-            "risk_model": risk_model_of(era),
-            "previous_weights": era.previous_weights,
-            "adv": era.adv,
-            "method": options.method,
-            "gaussianized": True,
-        }
+        if executor is not None:
+            done = era_contributions(
+                era,
+                options.config,
+                executor,
+                tc="tc" in wanted,
+                true_returns="true_return" in wanted,
+                bags=options.tc_bags,
+                dropout=options.tc_dropout,
+                seed=options.tc_seed,
+                method=options.method,
+                models_per_unit=options.models_per_unit,
+                bags_per_unit=options.bags_per_unit,
+            )
+            if done.tc is not None:
+                results["tc"] = np.asarray(done.tc.tc, dtype=np.float64)
+            if done.true_return is not None:
+                results["true_return"] = np.asarray(done.true_return.net_return, dtype=np.float64)
+            clock.lap("tc_true_return")
+            return {name: results[name] for name in SCORES if name in results}
+        risk_model = risk_model_of(era)
         if "tc" in wanted:
             tc = true_contribution(
                 era.gaussianized,
-                era.stakes,
+                era.required("stakes"),
                 era.realized_returns,
                 era.exposures,
                 options.config,
                 bags=options.tc_bags,
                 dropout=options.tc_dropout,
                 seed=options.tc_seed,
-                **common,
+                risk_model=risk_model,
+                previous_weights=era.previous_weights,
+                adv=era.adv,
+                method=options.method,
+                gaussianized=True,
             )
             results["tc"] = np.asarray(tc.tc, dtype=np.float64)
             clock.lap("tc")
@@ -144,7 +161,11 @@ def score_era_all(
                 era.exposures,
                 options.config,
                 keep_weights=False,
-                **common,
+                risk_model=risk_model,
+                previous_weights=era.previous_weights,
+                adv=era.adv,
+                method=options.method,
+                gaussianized=True,
             )
             results["true_return"] = np.asarray(own.net_return, dtype=np.float64)
             clock.lap("true_return")

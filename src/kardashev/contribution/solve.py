@@ -13,9 +13,22 @@ from typing import Any
 import numpy as np
 
 from kardashev.contribution.inputs import EraInputs
-from kardashev.portfolio import optimize
+from kardashev.data.era import Era
+from kardashev.portfolio import RiskModel, optimize
 
-__all__ = ["EraSolver"]
+__all__ = ["EraSolver", "risk_model_of"]
+
+
+def risk_model_of(era: Era) -> RiskModel | None:
+    """The portfolio layer's :class:`RiskModel` of the era's risk arrays (``None`` without one)."""
+    if era.risk is None:
+        return None
+    risk = era.risk
+    return RiskModel(
+        factor_loadings=risk.factor_loadings,
+        factor_covariance=risk.factor_covariance,
+        specific_variance=risk.specific_variance,
+    )
 
 
 @dataclass(frozen=True)

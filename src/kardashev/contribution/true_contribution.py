@@ -43,6 +43,7 @@ from kardashev.metamodel import standardize
 __all__ = [
     "BlendSensitivity",
     "TCResult",
+    "bagged_fields",
     "blend_sensitivity",
     "dropout_stakes",
     "standardization_vjp",
@@ -233,9 +234,29 @@ def era_tc(
         warm = draw.result
         bag_returns[b] = float(returns @ draw.result.weights)
         pulled_back[:, b] = draw.sensitivity
-    bag_tc = (gaussianized.T @ pulled_back - np.einsum("ib,ib->b", blends, pulled_back)).T  # (bags, n_models)
-    fields.update(tc=bag_tc.mean(axis=0), bag_tc=bag_tc, bag_realized_returns=bag_returns, bag_stakes=draws)
+    fields.update(bagged_fields(gaussianized, draws, blends, pulled_back, bag_returns))
     return fields
+
+
+def bagged_fields(
+    gaussianized: np.ndarray,
+    draws: np.ndarray,
+    blends: np.ndarray,
+    pulled_back: np.ndarray,
+    bag_returns: np.ndarray,
+) -> dict[str, Any]:
+    """The bagged :class:`TCResult` fields from every draw's blend ``m_b`` and ``v_b = ∂R/∂m_b``.
+
+    ``blends`` and ``pulled_back`` are ``(n_stocks, bags)``; all draws' TCs are one product
+    ``Gᵀ V − (m_bᵀ v_b)_b``.
+    """
+    bag_tc = (gaussianized.T @ pulled_back - np.einsum("ib,ib->b", blends, pulled_back)).T  # (bags, n_models)
+    return {
+        "tc": bag_tc.mean(axis=0),
+        "bag_tc": bag_tc,
+        "bag_realized_returns": bag_returns,
+        "bag_stakes": draws,
+    }
 
 
 def true_contribution(

@@ -147,6 +147,7 @@ def true_return(
     gaussianized: bool = False,
     keep_weights: bool = True,
     progress: bool = False,
+    warm_start: Any = None,
 ) -> TrueReturnResult:
     """Optimize every model's own signal under the fund's configuration and score it.
 
@@ -155,7 +156,8 @@ def true_return(
     one column per model — so each signal trades from its own previous portfolio (a stock or model
     missing from the frame: not held). A model whose predictions are constant has no portfolio:
     :class:`~kardashev.errors.InvalidInputError` naming it. A failed solve re-raises the
-    optimizer's error with the model named.
+    optimizer's error with the model named. ``warm_start`` (a ``PortfolioResult`` of the same
+    era) starts the first solve; each later one starts from the previous model's.
     """
     n_models = np.shape(predictions)[1] if np.ndim(predictions) == 2 else 1
     per_model = previous_weights is not None and np.ndim(previous_weights) == 2
@@ -178,7 +180,7 @@ def true_return(
     n_stocks = matrix.shape[0]
     weights = np.empty((n_stocks, n_models))
     names = list(era.model_names) if era.model_names is not None else list(range(n_models))
-    warm = None
+    warm = warm_start
     for k in progress_steps(range(n_models), total=n_models, description="True Return", enabled=progress):
         try:
             alpha = standardize(matrix[:, k])

@@ -192,6 +192,13 @@ class Era:
             return value is not None and float(np.sum(value)) > 0
         return value is not None
 
+    def required(self, name: str) -> np.ndarray:
+        """The array ``name`` (e.g. ``"predictions"``), or :class:`InvalidInputError` naming it."""
+        value = getattr(self, name)
+        if value is None:
+            raise InvalidInputError(f"era {self.era}: {name} is required here", code="missing_era_inputs")
+        return np.asarray(value)
+
     def require(self, *names: str, what: str) -> None:
         """Raise :class:`InvalidInputError` naming every input in ``names`` that ``what`` lacks."""
         missing = [name for name in names if not self.has(name)]

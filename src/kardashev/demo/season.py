@@ -63,7 +63,7 @@ def partial_day(
         target, realized = inputs.target, inputs.realized_returns
     else:
         realized = np.asarray(
-            neutralize(np.asarray(forward_return, dtype=float), inputs.exposures), dtype=float
+            neutralize(np.asarray(forward_return, dtype=float), inputs.required("exposures")), dtype=float
         )
         realized = realized.reshape(-1)
         target = bin_targets(realized[:, None])[:, 0]
@@ -189,7 +189,7 @@ class EngineSeason:
         ids = [str(i) for i in inputs.ids]
         submit_time = open_time + dt.timedelta(minutes=30)
         for column, name in enumerate(self.names):
-            frame = pd.DataFrame({"id": ids, "prediction": inputs.predictions[:, column]})
+            frame = pd.DataFrame({"id": ids, "prediction": inputs.required("predictions")[:, column]})
             self.service.submit(name, number, frame, now=submit_time, filename=f"{name}-{number}.csv")
             self.log.submissions += 1
         self.service.close_round(number, now=close_time)

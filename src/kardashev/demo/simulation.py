@@ -207,8 +207,10 @@ class SeasonSimulator:
     def step(self, inputs: Era) -> None:
         """Run every fund through one era, pay and reallocate stakes whose rounds resolved."""
         self._eras.append(inputs.era)
-        self._feature_names = inputs.feature_names
-        corr = np.asarray(numerai_corr(inputs.predictions, inputs.target), dtype=np.float64)
+        self._feature_names = inputs.feature_names or ()
+        corr = np.asarray(
+            numerai_corr(inputs.required("predictions"), inputs.required("target")), dtype=np.float64
+        )
         for track in self._tracks.values():
             self._step_track(track, inputs, corr)
 
@@ -228,7 +230,8 @@ class SeasonSimulator:
         tc = np.asarray(result.tc, dtype=np.float64)
         meta_model = np.asarray(result.meta_model, dtype=np.float64)
         mmc = np.asarray(
-            correlation_contribution(inputs.predictions, meta_model, inputs.target), dtype=np.float64
+            correlation_contribution(inputs.required("predictions"), meta_model, inputs.required("target")),
+            dtype=np.float64,
         )
         track.stakes_history.append(track.stakes.copy())
         track.returns.append(float(result.realized_return))
@@ -291,7 +294,7 @@ class SeasonSimulator:
         for k in range(inputs.n_models):
             previous = align_weights(self._own_holdings.get(k), inputs.ids)
             own = true_return(
-                inputs.gaussianized[:, k : k + 1],
+                inputs.required("gaussianized")[:, k : k + 1],
                 inputs.realized_returns,
                 inputs.exposures,
                 self.optimizer_config,

@@ -31,8 +31,11 @@ class OptimizerConfig:
 
     The problem (weights ``w`` are fractions of capital, ``w0`` the previous weights)::
 
-        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − c·Σ |w_i − w0_i|
-        subject to Aᵀw = 0,  |w_i| ≤ u_i,  Σ|w_i| ≤ L,  [Σ|w_i − w0_i| ≤ T]
+        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − Σ c_i |w_i − w0_i|
+        subject to Aᵀw = 0,  l_i ≤ w_i ≤ u_i,  Σ|w_i| ≤ L,  [Σ|w_i − w0_i| ≤ T]
+
+    (``c_i = spread`` unless per-name ``spreads`` are passed to ``optimize``; ``l_i = −u_i``
+    unless ``lower_bounds`` / ``upper_bounds`` / trade limits narrow the box.)
 
     with ``α = alpha_scale · expected_returns``. See :mod:`kardashev.portfolio.optimize` for units.
 
@@ -69,6 +72,16 @@ class OptimizerConfig:
         c ≥ 0: linear (half-spread) cost ``c·Σ|w_i − w0_i|``.
     max_turnover
         T > 0 or None: Σ|w_i − w0_i| ≤ T.
+    max_trade_adv_participation
+        θ > 0 or None: trade-size limit ``|w_i − w0_i| ≤ θ·adv_i/capital`` (needs ``adv`` and
+        ``capital``); it narrows each name's box to ``[w0_i − θ·adv_i/capital, w0_i + θ·adv_i/capital]``.
+    max_volatility
+        σ > 0 or None: ex-ante volatility limit ``√(wᵀΣw) ≤ σ`` (return units per era, the risk
+        model's units), see :mod:`kardashev.portfolio.volatility`.
+    max_long, max_short
+        G_L, G_S > 0 or None: separate long and short gross limits ``Σ max(w_i, 0) ≤ G_L`` and
+        ``Σ max(−w_i, 0) ≤ G_S`` (dual multipliers of their own, solved by the proximal path of
+        :mod:`kardashev.portfolio.proximal`).
     tolerance
         Relative accuracy of the primal residuals (equalities, gross/turnover caps).
     degeneracy_tolerance
@@ -90,6 +103,10 @@ class OptimizerConfig:
     impact_adv_scaled: bool = True
     spread: float = 0.0
     max_turnover: float | None = None
+    max_trade_adv_participation: float | None = None
+    max_volatility: float | None = None
+    max_long: float | None = None
+    max_short: float | None = None
     tolerance: float = 1e-10
     degeneracy_tolerance: float = 1e-9
     max_iterations: int = 100
@@ -109,6 +126,13 @@ class OptimizerConfig:
         _positive("spread", self.spread, allow_zero=True)
         if self.max_turnover is not None:
             _positive("max_turnover", self.max_turnover)
+        if self.max_trade_adv_participation is not None:
+            _positive("max_trade_adv_participation", self.max_trade_adv_participation)
+        if self.max_volatility is not None:
+            _positive("max_volatility", self.max_volatility)
+        for name in ("max_long", "max_short"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
         _positive("tolerance", self.tolerance)
         _positive("degeneracy_tolerance", self.degeneracy_tolerance)
         if self.tolerance >= 1e-2 or self.degeneracy_tolerance >= 1e-2:

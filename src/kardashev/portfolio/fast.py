@@ -28,10 +28,13 @@ the Illinois rule), keeping λ, τ ≥ 0 (a cap whose multiplier is 0 and whose 
 leaves the system). Once the pieces are right the dual is quadratic on them, so we stop when the
 relative primal residual is below ``tolerance`` and take one last unregularized Newton step
 (:func:`_refine`), which lands on the optimum to rounding (residual ~1e-16). Typical runs: 5
-iterations cold, 3 warm-started (n = 5000, k + r = 81). Not converging raises
-:class:`SolverError`, unless a linear feasibility check (HiGHS) proves the constraints
-infeasible (:class:`InfeasibleError`; only a turnover cap can make them so — the zero portfolio
-is otherwise feasible).
+iterations cold, 3 warm-started (n = 5000, k + r = 81). The (k + r)² matrix is kept up to date by
+rank-|ΔF| corrections (:class:`~kardashev.portfolio.kkt.IncrementalGram`). When Newton stalls —
+the multipliers are not unique because more constraints are active than names are free (a tight
+turnover cap with many rows) — the proximal-point iteration of :mod:`kardashev.portfolio.proximal`
+takes over from the best point and converges whatever the degeneracy. If that fails too, a linear
+program (HiGHS) decides: :class:`InfeasibleError` with its certificate (the minimum turnover needed,
+or no portfolio within the bounds and targets), else :class:`SolverError`.
 """
 
 from __future__ import annotations
@@ -44,9 +47,11 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
-from kardashev.portfolio.kkt import constraint_columns, reduced_matrix
+from kardashev.portfolio.kkt import IncrementalGram
+from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
+from kardashev.portfolio.proximal import solve_proximal
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
     DualPoint,
@@ -66,8 +71,11 @@ _REGULARIZATION = 1e-3
 # relative residuals below this are rounding: where the multipliers are not unique (more active
 # constraints than free names) Newton would otherwise wander along the optimal face
 _ROUNDING_FLOOR = 1e-12
-_STALL_ITERATIONS = 10
+_STALL_ITERATIONS = 5
 _STALL_ACCEPT = 1e-8
+_LAZY_RESIDUAL = 1e-2
+_LAZY_STEPS = 3
+_LAZY_FRACTION = 0.2
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -112,37 +120,63 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
                 raise SolverError("the Newton system could not be factored") from None
 
 
-def _feasible(problem: ScaledProblem) -> bool:
-    """Whether {Qᵀx = 0, |x| ≤ U, Σ|x| ≤ G, Σ|x − x0| ≤ T} is non-empty (LP, HiGHS)."""
+def _minimum_turnover(problem: ScaledProblem) -> float:
+    """The smallest scaled turnover Σ|x − x0| over {Qᵀx = 0, |x| ≤ U, Σ|x| ≤ G} (LP, HiGHS).
+
+    It is the infeasibility certificate of a turnover cap: the constraints admit a portfolio
+    exactly when this is ≤ T. Returns inf when even the other constraints are infeasible
+    (they never are: the zero portfolio satisfies them).
+    """
     n, k = problem.n, problem.Q.shape[1]
     eye = sparse.identity(n, format="csr")
     zero = sparse.csr_matrix((n, n))
-    # variables [x, a ≥ |x|, e ≥ |x − x0|]
+    # variables [x, a ≥ |x|, e ≥ |x − x0|]; minimize Σe
     rows = [
         sparse.hstack([eye, -eye, zero]),
         sparse.hstack([-eye, -eye, zero]),
         sparse.hstack([eye, zero, -eye]),
         sparse.hstack([-eye, zero, -eye]),
+        sparse.hstack([sparse.csr_matrix((1, n)), np.ones((1, n)), sparse.csr_matrix((1, n))]),
     ]
-    rhs = [np.zeros(n), np.zeros(n), problem.x0, -problem.x0]
-    ones = np.ones((1, n))
-    rows.append(sparse.hstack([sparse.csr_matrix((1, n)), ones, sparse.csr_matrix((1, n))]))
-    rhs.append(np.array([problem.gross]))
-    if problem.turnover is not None:
-        rows.append(sparse.hstack([sparse.csr_matrix((1, 2 * n)), ones]))
-        rhs.append(np.array([problem.turnover]))
-    bounds = [(-u, u) for u in problem.upper] + [(0, None)] * (2 * n)
+    rhs = [np.zeros(n), np.zeros(n), problem.x0, -problem.x0, np.array([problem.gross])]
+    bounds = list(zip(problem.lower, problem.upper, strict=True)) + [(0, None)] * (2 * n)
     equality = sparse.hstack([sparse.csr_matrix(problem.Q.T), sparse.csr_matrix((k, 2 * n))]) if k else None
     outcome = scipy.optimize.linprog(
-        np.zeros(3 * n),
+        np.concatenate([np.zeros(2 * n), np.ones(n)]),
         A_ub=sparse.vstack(rows).tocsr(),
         b_ub=np.concatenate(rhs),
         A_eq=equality,
-        b_eq=np.zeros(k) if k else None,
+        b_eq=problem.target if k else None,
         bounds=bounds,
         method="highs",
     )
-    return outcome.status != 2
+    return float(outcome.fun) if outcome.status == 0 else np.inf
+
+
+def _check_feasible(problem: ScaledProblem) -> None:
+    """Raise :class:`InfeasibleError` with its certificate when no portfolio meets the constraints.
+
+    The LP of :func:`_minimum_turnover` is infeasible only when the bounds (asymmetric bounds or
+    trade limits that exclude 0) and the neutrality rows admit no portfolio; otherwise its value
+    certifies whether the turnover cap can be met.
+    """
+    bounded = bool(np.any(problem.lower > 0) or np.any(problem.upper < 0) or np.any(problem.target))
+    if problem.turnover is None and not bounded:
+        return  # the zero portfolio is feasible
+    needed = _minimum_turnover(problem)
+    if not np.isfinite(needed):
+        raise InfeasibleError(
+            "the constraints admit no portfolio: no portfolio meets the exposure targets within the "
+            "position bounds (asymmetric bounds or trade limits) and the gross cap (LP certificate, HiGHS)",
+            code="infeasible_bounds",
+        )
+    if problem.turnover is not None and needed > problem.turnover * (1 + 1e-9):
+        raise InfeasibleError(
+            f"the constraints admit no portfolio: the minimum turnover that reaches a neutral, capped "
+            f"portfolio from the previous weights is {needed / problem.n:.6g}, above max_turnover "
+            f"{problem.turnover / problem.n:.6g}",
+            code="infeasible_turnover",
+        )
 
 
 def solve_fast(
@@ -156,36 +190,47 @@ def solve_fast(
     k, r = problem.Q.shape[1], problem.V.shape[1]
     has_turnover = problem.turnover is not None
     point = start if start is not None else _start(problem, warm_start)
+    if problem.has_long_short:  # their multipliers live in the proximal path only
+        robust = solve_proximal(problem, point)
+        if robust is None:
+            _check_feasible(problem)
+            raise SolverError("the proximal iteration did not converge", code="not_converged")
+        return finalize(problem, robust, evaluate(problem, robust), method="fast", iterations=0)
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, problem.gram)
+    lazy = 0
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
-            point, system = _refine(problem, point, x, free, gradient, residual)
+            point, system = _refine(problem, point, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point)
-            return finalize(problem, point, evaluation, method="fast", iterations=iteration, system=system)
+            return finalize(
+                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+            )
         if residual < best[0]:
             best = (residual, point, iteration)
         stalled = iteration - best[2] >= _STALL_ITERATIONS
         if stalled or iteration == cfg.max_iterations or max(point.lam, point.tau) > 1e12 * b_scale:
-            if best[0] <= _STALL_ACCEPT:
-                # stalled on a face of non-unique multipliers (far more active constraints than
-                # free names, e.g. a linear cost above the alpha spread): accurate to ~1e-8
-                point = best[1]
-                return finalize(problem, point, evaluate(problem, point), method="fast", iterations=iteration)
             break
         g_nu, g_mu, g_lam, g_tau = gradient
         lam_in = bool(point.lam > 0 or g_lam > 0)
         tau_in = bool(has_turnover and (point.tau > 0 or g_tau > 0))
-        s = np.sign(x[free])
-        t = np.sign(x[free] - problem.x0[free])
-        inv_h = 1.0 / problem.h[free]
+        # far from the solution, when many names change piece, keep the previous free set's
+        # matrix (a valid curvature model; the exact line search keeps the step safe): updating
+        # it costs |ΔF|·(k + r)² and the free set is still moving
+        basis_free = free
+        moving = gram.free is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
+        if moving and int(np.count_nonzero(free != gram.free)) > _LAZY_FRACTION * int(free.sum()):
+            basis_free, lazy = gram.free, lazy + 1
+        s = np.sign(x[basis_free])
+        t = np.sign(x[basis_free] - problem.x0[basis_free])
         for _ in range(3):
-            E = constraint_columns(problem.W, free, s if lam_in else None, t if tau_in else None)
+            M = gram.matrix(basis_free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-            d = _direction(reduced_matrix(E, inv_h, k, r), grad, residual)
+            d = _direction(M, grad, residual)
             d_lam = float(d[k + r]) if lam_in else 0.0
             d_tau = float(d[k + r + int(lam_in)]) if tau_in else 0.0
             # a multiplier at 0 that would turn negative leaves the system
@@ -202,18 +247,28 @@ def solve_fast(
         t_max = min(t_lam, t_tau)
 
         slope = partial(_slope, problem=problem, b=b, step_b=step_b, point=point, d_mu=d_mu, d_lam=d_lam)
-        slope = partial(slope, d_tau=d_tau)
-        step = _line_search(slope, float(grad @ d), t_max)
+        slope = partial(slope, d_tau=d_tau, shift=float(problem.target @ d_nu))
+        step = exact_line_search(slope, float(grad @ d), t_max)
         lam = 0.0 if step >= t_lam else max(point.lam + step * d_lam, 0.0)
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
         b, x, free = evaluate_positions(problem, point)
-    if not _feasible(problem):
-        raise InfeasibleError(
-            "the constraints admit no portfolio: the turnover cap cannot reach a neutral, capped portfolio "
-            "from the previous weights",
-            code="infeasible_turnover",
+    # plain Newton stalled on a face of non-unique multipliers (more active constraints than free
+    # names: a tight turnover cap with many rows, a linear cost above the alpha spread); the
+    # proximal-point iteration converges whatever the degeneracy
+    robust = solve_proximal(problem, best[1] if np.isfinite(best[0]) else point, gram)
+    if robust is not None:
+        b, x, free = evaluate_positions(problem, robust)
+        gradient = dual_gradient(problem, robust, x)
+        residual = relative_residual(problem, robust, x, gradient)
+        robust, system = _refine(problem, robust, x, free, gradient, residual, gram)
+        evaluation = evaluate(problem, robust)
+        return finalize(
+            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram
         )
+    if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
+        return finalize(problem, best[1], evaluate(problem, best[1]), method="fast", iterations=iteration)
+    _check_feasible(problem)
     raise SolverError(
         f"dual Newton did not converge in {cfg.max_iterations} iterations "
         f"(relative residual {relative_residual(problem, point, x):.2e})",
@@ -228,6 +283,7 @@ def _refine(
     free: np.ndarray,
     gradient: tuple[np.ndarray, np.ndarray, float, float],
     residual: float,
+    gram: IncrementalGram | None = None,
 ) -> tuple[DualPoint, ReducedSystem | None]:
     """One unregularized Newton step on the converged pieces (exact on them, ~1e-16 residual).
 
@@ -241,7 +297,7 @@ def _refine(
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
     t = np.sign(x[free] - problem.x0[free]) if tau_in else None
-    system = reduced_system(problem, free, s, t)
+    system = reduced_system(problem, free, s, t, gram=gram)
     g_nu, g_mu, g_lam, g_tau = gradient
     grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
     d = system.solver.solve(grad)
@@ -266,52 +322,16 @@ def _slope(
     d_mu: np.ndarray,
     d_lam: float,
     d_tau: float,
+    shift: float = 0.0,
 ) -> float:
-    """φ'(t) = ∇g(z + t·d)ᵀd, with b(z + t·d) = b − t·step_b."""
+    """φ'(t) = ∇g(z + t·d)ᵀd, with b(z + t·d) = b − t·step_b (``shift`` = eᵀd_ν for targets e)."""
     lam = max(point.lam + step * d_lam, 0.0)
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost)
-    value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu))
+    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee)
+    value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu)) - shift
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:
         value += d_tau * (float(np.abs(x - problem.x0).sum()) - problem.turnover)
     return value
-
-
-def _line_search(slope, slope0: float, t_limit: float) -> float:
-    """Exact line search: the root of the monotone φ'(t) on [0, t_limit] for a concave φ.
-
-    Starts at the Newton step t = min(1, t_limit); if φ is still rising there (a direction the
-    free set does not curve), the step grows ×4 until φ' changes sign; then secant steps with
-    the Illinois rule on the bracket.
-    """
-    hi = min(1.0, t_limit)
-    f_hi = slope(hi)
-    lo, f_lo = 0.0, slope0
-    while f_hi > 1e-6 * slope0 and hi < t_limit and hi < 1e8:
-        lo, f_lo = hi, f_hi
-        hi = min(4.0 * hi, t_limit)
-        f_hi = slope(hi)
-    if f_hi >= 0 or slope0 <= 0:
-        return hi
-    side = 0
-    for _ in range(60):
-        step = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        if not lo < step < hi:
-            step = 0.5 * (lo + hi)
-        value = slope(step)
-        if value >= 0:
-            lo, f_lo = step, value
-            if side == 1:
-                f_hi *= 0.5
-            side = 1
-        else:
-            hi, f_hi = step, value
-            if side == -1:
-                f_lo *= 0.5
-            side = -1
-        if abs(value) <= 1e-9 * slope0 or hi - lo <= 1e-14 * hi:
-            break
-    return lo if lo > 0 else hi

@@ -2,11 +2,15 @@ r"""``optimize``: the fund's long/short portfolio, and its exact derivative.
 
 Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, zeros if none)::
 
-    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − c·Σ_i |w_i − w0_i|
-    subject to Aᵀw = 0                  (dollar neutral + every exposure column)
-               |w_i| ≤ u_i              (position cap, optionally liquidity-scaled)
+    maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i| − Σ_i φ_i max(−w_i, 0)
+    subject to Aᵀw = t                  (dollar neutral + every exposure column; t = 0 unless
+                                         ``exposure_targets`` are given)
+               l_i ≤ w_i ≤ u_i          (position cap, optionally liquidity-scaled; per-name
+                                         bounds, no-short lists, trade-size limits: l_i = −u_i
+                                         unless narrowed)
                Σ_i |w_i| ≤ L            (gross leverage)
                Σ_i |w_i − w0_i| ≤ T     (optional turnover cap)
+               wᵀΣw ≤ σ²                (optional ex-ante volatility limit)
 
 Units: α (= ``alpha_scale · expected_returns``) in return per era, Σ = B F Bᵀ + diag(d) in
 return² per era (or ``ridge_variance·I``), γ dimensionless risk aversion, c in return per unit of
@@ -34,13 +38,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kardashev.errors import ConfigError, SolverError
+import numpy as np
+
+from kardashev.errors import ConfigError, InfeasibleError, SolverError
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
 from kardashev.portfolio.fast import solve_fast
 from kardashev.portfolio.generic import solve_generic
 from kardashev.portfolio.kkt import single_threaded_blas
-from kardashev.portfolio.problem import build_problem
+from kardashev.portfolio.problem import ScaledProblem, build_problem
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
+from kardashev.portfolio.volatility import solve_with_volatility_limit
 
 __all__ = ["optimize"]
 
@@ -58,6 +65,16 @@ def optimize(
     method: Literal["auto", "fast", "generic"] = "auto",
     warm_start: PortfolioResult | PortfolioDuals | None = None,
     exposure_names: tuple[str, ...] | None = None,
+    lower_bounds: object | None = None,
+    upper_bounds: object | None = None,
+    spreads: object | None = None,
+    borrow_fees: object | None = None,
+    exposure_targets: object | None = None,
+    group_labels: object | None = None,
+    group_gross: object | None = None,
+    band_exposures: object | None = None,
+    band_lower: object | None = None,
+    band_upper: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -82,6 +99,25 @@ def optimize(
         e.g. when re-solving with a slightly perturbed signal (bagging).
     exposure_names
         names of the exposure columns (for ``result.duals``).
+    lower_bounds, upper_bounds
+        (n,) per-name bounds on w_i (fractions of capital; a scalar applies to every name;
+        ±inf = no bound), intersected with the config's caps: e.g. ``lower_bounds=0`` on a
+        no-short / hard-to-borrow list, ``upper_bounds=0`` on a no-long list.
+    spreads
+        (n,) per-name linear costs c_i ≥ 0 (return per unit traded), replacing ``config.spread``.
+    borrow_fees
+        (n,) or scalar borrow fees φ_i ≥ 0 (return per unit of short position per era): the
+        objective pays ``Σ φ_i·max(−w_i, 0)`` (hard-to-borrow names get high fees).
+    exposure_targets
+        (k,) non-zero targets t for the exposure columns: ``Eᵀw = t`` instead of 0 (e.g. a beta
+        or a style tilt); the dollar-neutral column keeps its 0. Dependent columns must have
+        consistent targets (else :class:`InfeasibleError`, code ``inconsistent_targets``).
+    group_labels, group_gross
+        (n,) integer group of each name (sector, country …) and (m,) gross caps per group
+        (fractions of capital; inf = none): ``Σ_{i∈g} |w_i| ≤ group_gross[g]``.
+    band_exposures, band_lower, band_upper
+        (n, kb) exposures B kept within bands ``lo ≤ Bᵀw ≤ hi`` (kb,) (±inf = one-sided), e.g. a
+        beta between −0.05 and 0.05 instead of exactly 0.
 
     Raises
     ------
@@ -107,6 +143,18 @@ def optimize(
             method=method,
             warm_start=warm_start,
             exposure_names=exposure_names,
+            limits={
+                "lower_bounds": lower_bounds,
+                "upper_bounds": upper_bounds,
+                "spreads": spreads,
+                "borrow_fees": borrow_fees,
+                "exposure_targets": exposure_targets,
+                "group_labels": group_labels,
+                "group_gross": group_gross,
+                "band_exposures": band_exposures,
+                "band_lower": band_lower,
+                "band_upper": band_upper,
+            },
         )
 
 
@@ -121,23 +169,47 @@ def _optimize(
     method: str,
     warm_start: PortfolioResult | PortfolioDuals | None,
     exposure_names: tuple[str, ...] | None,
+    limits: dict,
 ) -> PortfolioResult:
-    problem = build_problem(
-        expected_returns,
-        exposures=exposures,
-        risk_model=risk_model,
-        previous_weights=previous_weights,
-        adv=adv,
-        config=config if config is not None else OptimizerConfig(),
-        exposure_names=exposure_names,
-        reuse=warm_start._problem if isinstance(warm_start, PortfolioResult) else None,  # type: ignore[arg-type]
-    )
-    if method == "generic":
-        return solve_generic(problem)
-    duals = warm_start.duals if isinstance(warm_start, PortfolioResult) else warm_start
-    try:
-        return solve_fast(problem, warm_start=duals)
-    except SolverError:
-        if method == "fast":
-            raise
-    return solve_generic(problem)
+    config = config if config is not None else OptimizerConfig()
+
+    def solve(cfg: OptimizerConfig, warm: PortfolioResult | PortfolioDuals | None) -> PortfolioResult:
+        problem = build_problem(
+            expected_returns,
+            exposures=exposures,
+            risk_model=risk_model,
+            previous_weights=previous_weights,
+            adv=adv,
+            config=cfg,
+            exposure_names=exposure_names,
+            reuse=warm._problem if isinstance(warm, PortfolioResult) else None,  # type: ignore[arg-type]
+            **limits,
+        )
+        if method == "generic":
+            return _check_targets(problem, solve_generic(problem))
+        duals = warm.duals if isinstance(warm, PortfolioResult) else warm
+        try:
+            return _check_targets(problem, solve_fast(problem, warm_start=duals))
+        except SolverError:
+            if method == "fast":
+                raise
+        return _check_targets(problem, solve_generic(problem))
+
+    if config.max_volatility is not None:
+        return solve_with_volatility_limit(solve, config)
+    return solve(config, warm_start)
+
+
+def _check_targets(problem: ScaledProblem, result: PortfolioResult) -> PortfolioResult:
+    """Targets of dependent columns (dropped from the basis) must follow from the kept ones."""
+    if not np.any(problem.target_full):
+        return result
+    achieved = problem.exposures.T @ result.weights
+    scale = np.abs(problem.exposures).sum(axis=0) * max(float(np.abs(result.weights).max()), 1e-300)
+    if np.any(np.abs(achieved - problem.target_full) > 1e-7 * np.maximum(scale, 1e-300)):
+        raise InfeasibleError(
+            "the exposure targets are inconsistent: dependent exposure columns (e.g. sector and country "
+            "one-hots) have targets that no portfolio meets together",
+            code="inconsistent_targets",
+        )
+    return result

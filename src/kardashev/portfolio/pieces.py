@@ -90,24 +90,43 @@ def region_signs(region: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def separable_minimizer(
-    b: np.ndarray, h: np.ndarray, upper: np.ndarray, x0: np.ndarray, lam: float, cost: float
+    b: np.ndarray,
+    h: np.ndarray,
+    upper: np.ndarray,
+    x0: np.ndarray,
+    lam: float,
+    cost: float | np.ndarray,
+    lower: np.ndarray | None = None,
+    fee: np.ndarray | None = None,
 ) -> Pieces:
     """Solve all one-dimensional subproblems at once (see the module docstring).
 
     Parameters
     ----------
     b, h, upper, x0
-        (n,) linear coefficients, curvatures (> 0), bounds U (≥ 0) and kink positions x⁰
-        (pass zeros when ``cost == 0``).
+        (n,) linear coefficients, curvatures (> 0), upper bounds U and kink positions x⁰
+        (pass zeros where ``cost == 0``).
     lam, cost
-        λ ≥ 0 (gross-leverage multiplier) and c' ≥ 0 (linear cost plus turnover multiplier).
+        λ ≥ 0 (gross-leverage multiplier) and c' ≥ 0 (linear cost plus turnover multiplier;
+        a scalar or one per name).
+    lower
+        (n,) lower bounds L ≤ U (default −U). Clipping the unconstrained minimizer to [L, U] is
+        exact for any one-dimensional convex function, wherever the box lies.
+    fee
+        (n,) borrow fees φ ≥ 0: the extra cost ``φ·max(−x, 0)`` of a short position lowers the
+        slope of every region left of 0 by φ (σ₁ −= φ, and σ₂ −= φ when x⁰ < 0).
     """
+    if lower is None:
+        lower = -upper
     sign0 = np.sign(x0)
     p1 = np.minimum(x0, 0.0)
     p2 = np.maximum(x0, 0.0)
     s1 = -(lam + cost)
     s2 = sign0 * (lam - cost)
     s3 = lam + cost
+    if fee is not None:
+        s1 = s1 - fee
+        s2 = s2 - fee * (x0 < 0)
     t1 = h * p1 + s1
     t2 = h * p1 + s2
     t3 = h * p2 + s2
@@ -140,29 +159,36 @@ def separable_minimizer(
     )
     # clip to the box; margin at a bound = how far b is beyond the value where x leaves it
     over = x >= upper
-    under = x <= -upper
+    under = x <= lower
     if np.any(over) or np.any(under):
         # slope sum just left of +U and just right of -U
         left_of_upper = np.where(upper > p2, s3, np.where(upper > p1, s2, s1))
-        right_of_lower = np.where(-upper < p1, s1, np.where(-upper < p2, s2, s3))
+        right_of_lower = np.where(lower < p1, s1, np.where(lower < p2, s2, s3))
         region_left = np.where(upper > p2, REGION_HIGH, np.where(upper > p1, REGION_MID, REGION_LOW))
-        region_right = np.where(-upper < p1, REGION_LOW, np.where(-upper < p2, REGION_MID, REGION_HIGH))
+        region_right = np.where(lower < p1, REGION_LOW, np.where(lower < p2, REGION_MID, REGION_HIGH))
         margin = np.where(over, b - (h * upper + left_of_upper), margin)
-        margin = np.where(under, (-h * upper + right_of_lower) - b, margin)
+        margin = np.where(under, (h * lower + right_of_lower) - b, margin)
         neighbour = np.where(over, region_left, np.where(under, region_right, neighbour)).astype(np.int8)
         piece = np.where(over, AT_UPPER, np.where(under, AT_LOWER, piece)).astype(np.int8)
-        x = np.clip(x, -upper, upper)
+        x = np.clip(x, lower, upper)
         free = (piece == REGION_LOW) | (piece == REGION_MID) | (piece == REGION_HIGH)
         # a free name near its bound is only weakly inside
-        margin = np.where(free, np.minimum(margin, h * (upper - np.abs(x))), margin)
-    zero_box = upper <= 0
+        margin = np.where(free, np.minimum(margin, h * np.minimum(upper - x, x - lower)), margin)
+    zero_box = upper <= lower
     if np.any(zero_box):
         margin = np.where(zero_box, np.inf, margin)  # cannot move: never weakly active
     return Pieces(x=x, piece=piece, margin=margin, neighbour=neighbour)
 
 
 def separable_x(
-    b: np.ndarray, h: np.ndarray, upper: np.ndarray, x0: np.ndarray, lam: float, cost: float
+    b: np.ndarray,
+    h: np.ndarray,
+    upper: np.ndarray,
+    x0: np.ndarray,
+    lam: float,
+    cost: float | np.ndarray,
+    lower: np.ndarray | None = None,
+    fee: np.ndarray | None = None,
 ) -> np.ndarray:
     """Only the minimizers of :func:`separable_minimizer` (cheaper; used in line searches).
 
@@ -170,17 +196,20 @@ def separable_x(
     with one, the sum ``min((b − σ₁)/h, p₁) + clip((b − σ₂)/h, p₁, p₂) + max((b − σ₃)/h, p₂)
     − p₁ − p₂`` of the three monotone pieces, clipped.
     """
-    if cost == 0:
+    if not np.any(cost) and fee is None:
         x = np.maximum(np.abs(b) - lam, 0.0)
         x /= h
         x *= np.sign(b)
     else:
         p1 = np.minimum(x0, 0.0)
         p2 = np.maximum(x0, 0.0)
+        s1 = -(lam + cost) if fee is None else -(lam + cost) - fee
         s2 = np.sign(x0) * (lam - cost)
-        x = np.minimum((b + (lam + cost)) / h, p1)
+        if fee is not None:
+            s2 = s2 - fee * (x0 < 0)
+        x = np.minimum((b - s1) / h, p1)
         x += np.clip((b - s2) / h, p1, p2)
         x += np.maximum((b - (lam + cost)) / h, p2)
         x -= p1
         x -= p2
-    return np.clip(x, -upper, upper, out=x)
+    return np.clip(x, -upper if lower is None else lower, upper, out=x)

@@ -19,7 +19,8 @@ class ActiveConstraints:
     Attributes
     ----------
     at_upper, at_lower
-        w_i = +u_i / w_i = −u_i (position bound).
+        w_i = u_i / w_i = l_i (position bound; l_i = −u_i unless per-name bounds or trade-size
+        limits narrow the box).
     at_zero
         w_i = 0 held there by the leverage kink (|b_i| ≤ λ), not by chance.
     at_previous
@@ -79,7 +80,15 @@ class PortfolioDuals:
     turnover
         τ ≥ 0 of Σ|w − w0| ≤ T (0 without a turnover cap).
     bounds
-        (n,) ≥ 0 multipliers of |w_i| ≤ u_i.
+        (n,) ≥ 0 multipliers of l_i ≤ w_i ≤ u_i (of the bound that binds).
+    long, short
+        ≥ 0 multipliers of the separate long / short gross limits (0 when none or slack).
+    groups
+        (m,) ≥ 0 multipliers of the per-group gross limits, or None.
+    bands
+        (kb,) net multipliers of the exposure bands (> 0 at the upper limit, < 0 at the lower), or None.
+    volatility
+        η ≥ 0 of the ex-ante volatility limit wᵀΣw ≤ σ² (0 when none or slack).
     """
 
     equality: np.ndarray
@@ -91,6 +100,11 @@ class PortfolioDuals:
     # scale ρ, kept for warm starts
     internal: tuple[np.ndarray, np.ndarray, float, float] = field(repr=False, default=None)  # type: ignore[assignment]
     rho: float = field(repr=False, default=1.0)
+    long: float = 0.0
+    short: float = 0.0
+    groups: np.ndarray | None = None
+    bands: np.ndarray | None = None
+    volatility: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)

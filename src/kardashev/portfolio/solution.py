@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kardashev.portfolio.kkt import (
+    IncrementalGram,
     PsdSolver,
     Sensitivity,
     constraint_columns,
@@ -54,6 +55,10 @@ class DualPoint:
     mu: np.ndarray
     lam: float = 0.0
     tau: float = 0.0
+    long: float = 0.0  # multipliers of the separate long / short gross limits
+    short: float = 0.0
+    groups: np.ndarray | None = None  # (m,) multipliers of the per-group gross limits
+    bands: np.ndarray | None = None  # (kb,) net multipliers β⁺ − β⁻ of the exposure bands
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,72 @@ class Evaluation:
     b: np.ndarray
     pieces: Pieces
     kinks: np.ndarray  # x0 used for the pieces (zeros when there is no cost kink)
-    cost: float  # c' = c + τ
+    cost: np.ndarray  # c' = c + τ (per name)
 
     @property
     def x(self) -> np.ndarray:
         return self.pieces.x
 
 
-def kink_positions(problem: ScaledProblem, cost: float) -> np.ndarray:
-    return problem.x0 if cost > 0 else np.zeros(problem.n)
+def kink_positions(problem: ScaledProblem, cost: np.ndarray) -> np.ndarray:
+    """x0 where the name's linear cost c_i + τ is positive (a kink there), else 0."""
+    return np.where(cost > 0, problem.x0, 0.0)
 
 
 def dual_b(problem: ScaledProblem, point: DualPoint) -> np.ndarray:
     """b = q − Qν − Vμ (one product with W = [Q, V])."""
     k, r = point.nu.size, point.mu.size
-    return problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
+    b = problem.q - problem.W[:, : k + r] @ np.concatenate([point.nu, point.mu])
+    if point.bands is not None and problem.band_rows is not None:
+        b -= problem.band_rows @ point.bands
+    return b
+
+
+def band_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B̂ᵀx − upper, lower − B̂ᵀx) of the exposure bands (≤ 0 when inside)."""
+    values = problem.band_rows.T @ x  # type: ignore[union-attr]
+    return values - problem.band_upper, problem.band_lower - values  # type: ignore[operator]
+
+
+def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float, np.ndarray | None]:
+    """(λ', φ'): the slope λ' right of 0 and the extra slope φ' left of it.
+
+    λ|x| + λ_L max(x, 0) + λ_S max(−x, 0) + φ max(−x, 0) has right slope λ + λ_L and left slope
+    −(λ + λ_L) − (φ + λ_S − λ_L); φ' may be negative (the kink at 0 keeps width 2λ + λ_L + λ_S).
+    """
+    lam = point.lam
+    groups = group_multipliers(problem, point)
+    if groups is not None and np.any(groups):
+        lam = lam + groups[problem.group_labels]  # per name: λ + λ_g(i)
+    if point.long == 0 and point.short == 0:
+        return lam, problem.fee
+    fee = (0.0 if problem.fee is None else problem.fee) + point.short - point.long
+    return lam + point.long, np.broadcast_to(np.asarray(fee, dtype=np.float64), (problem.n,))
+
+
+def group_multipliers(problem: ScaledProblem, point: DualPoint) -> np.ndarray | None:
+    """(m,) multipliers of the per-group limits (0 for groups without a finite cap), or None."""
+    if problem.group_caps is None:
+        return None
+    out = np.zeros(problem.group_caps.size)
+    if point.groups is not None:
+        out[: point.groups.size] = point.groups
+    return out
+
+
+def group_residual(problem: ScaledProblem, x: np.ndarray) -> np.ndarray:
+    """Σ_{i∈g} |x_i| − cap_g for every group (empty without per-group limits)."""
+    if problem.group_caps is None:
+        return np.zeros(0)
+    sums = np.bincount(problem.group_labels, np.abs(x), minlength=problem.group_caps.size)  # type: ignore[arg-type]
+    return sums - problem.group_caps
+
+
+def long_short_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[float, float]:
+    """(Σ max(x, 0) − long cap, Σ max(−x, 0) − short cap); 0 for a limit that is not set."""
+    g_long = 0.0 if problem.long_cap is None else float(np.maximum(x, 0).sum()) - problem.long_cap
+    g_short = 0.0 if problem.short_cap is None else float(np.maximum(-x, 0).sum()) - problem.short_cap
+    return g_long, g_short
 
 
 def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,8 +139,14 @@ def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.nda
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b, problem.h, problem.upper, kinks, point.lam, cost)
-    free = (np.abs(x) < problem.upper) & (x != np.minimum(kinks, 0.0)) & (x != np.maximum(kinks, 0.0))
+    lam, fee = slopes(problem, point)
+    x = separable_x(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
+    free = (
+        (x < problem.upper)
+        & (x > problem.lower)
+        & (x != np.minimum(kinks, 0.0))
+        & (x != np.maximum(kinks, 0.0))
+    )
     return b, x, free
 
 
@@ -93,7 +155,8 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     b = dual_b(problem, point)
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
-    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, point.lam, cost)
+    lam, fee = slopes(problem, point)
+    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
@@ -101,10 +164,10 @@ Gradient = tuple[np.ndarray, np.ndarray, float, float]
 
 
 def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
-    """Gradient of the dual function = primal residuals (Qᵀx, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
+    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
     k, r = point.nu.size, point.mu.size
     product = problem.W[:, : k + r].T @ x
-    g_nu = product[:k]
+    g_nu = product[:k] - problem.target
     g_mu = product[k:] - point.mu
     g_lam = float(np.abs(x).sum() - problem.gross)
     g_tau = 0.0 if problem.turnover is None else float(np.abs(x - problem.x0).sum() - problem.turnover)
@@ -140,6 +203,25 @@ def relative_residual(
     ]
     if problem.turnover is not None:
         parts.append((abs(g_tau) if point.tau > 0 else max(g_tau, 0.0)) / problem.turnover)
+    if problem.has_long_short:
+        g_long, g_short = long_short_residual(problem, x)
+        if problem.long_cap is not None:
+            parts.append((abs(g_long) if point.long > 0 else max(g_long, 0.0)) / problem.long_cap)
+        if problem.short_cap is not None:
+            parts.append((abs(g_short) if point.short > 0 else max(g_short, 0.0)) / problem.short_cap)
+        if problem.group_caps is not None:
+            g_groups = group_residual(problem, x)
+            on = group_multipliers(problem, point)
+            violation = np.where(on > 0, np.abs(g_groups), np.maximum(g_groups, 0.0))
+            finite = np.isfinite(problem.group_caps)
+            if np.any(finite):
+                parts.append(float((violation[finite] / problem.group_caps[finite]).max()))
+        if problem.band_rows is not None:
+            above, below = band_residual(problem, x)
+            net = np.zeros(above.size) if point.bands is None else point.bands
+            violation = np.maximum(np.maximum(above, below), 0.0)
+            violation = np.where(net > 0, np.abs(above), np.where(net < 0, np.abs(below), violation))
+            parts.append(float(violation.max()) / size)
     return max(parts)
 
 
@@ -166,11 +248,20 @@ class ReducedSystem:
 
 
 def reduced_system(
-    problem: ScaledProblem, free: np.ndarray, s: np.ndarray | None, t: np.ndarray | None
+    problem: ScaledProblem,
+    free: np.ndarray,
+    s: np.ndarray | None,
+    t: np.ndarray | None,
+    *,
+    gram: IncrementalGram | None = None,
 ) -> ReducedSystem:
-    """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set."""
+    """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set (``gram``: the
+    Newton loop's incrementally updated block, reused)."""
     E = constraint_columns(problem.W, free, s, t)
-    M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
+    if gram is not None:
+        M = gram.matrix(free, s, t)
+    else:
+        M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
     return ReducedSystem(free=free, s=s, t=t, E=E, solver=PsdSolver(M))
 
 
@@ -182,6 +273,7 @@ def finalize(
     method: str,
     iterations: int,
     system: ReducedSystem | None = None,
+    gram: IncrementalGram | None = None,
 ) -> PortfolioResult:
     """Build the result at converged multipliers, with the exact backward.
 
@@ -195,7 +287,7 @@ def finalize(
     b_scale = max(float(np.abs(problem.q).max()), float(np.abs(evaluation.b).max()), 1e-300)
     eps = cfg.degeneracy_tolerance * b_scale
     free = pieces.free
-    weak = (pieces.margin <= eps) & (problem.upper > 0)
+    weak = (pieces.margin <= eps) & (problem.upper > problem.lower)
     in_gradient = free | weak
     region = pieces.neighbour[in_gradient]
     gross_sum = float(np.abs(x).sum())
@@ -209,8 +301,24 @@ def finalize(
     turnover_weak = (not tau_on) and turnover_binding
     s, t = region_signs(region, evaluation.kinks[in_gradient])
     rows_s, rows_t = (s if lam_on else None), (t if tau_on else None)
-    if system is None or not system.matches(in_gradient, rows_s, rows_t):
-        system = reduced_system(problem, in_gradient, rows_s, rows_t)
+    extra = []  # rows of the separate long / short gross limits, while their multipliers are on
+    if problem.long_cap is not None and point.long > eps:
+        extra.append((s > 0).astype(np.float64))
+    if problem.short_cap is not None and point.short > eps:
+        extra.append(-(s < 0).astype(np.float64))
+    groups = group_multipliers(problem, point)
+    if groups is not None:
+        labels = problem.group_labels[in_gradient]  # type: ignore[index]
+        extra.extend(s * (labels == g) for g in np.flatnonzero(groups > eps))
+    if point.bands is not None and problem.band_rows is not None:
+        extra.extend(problem.band_rows[in_gradient, j] for j in np.flatnonzero(np.abs(point.bands) > eps))
+    if extra:
+        E = np.column_stack([constraint_columns(problem.W, in_gradient, rows_s, rows_t), *extra])
+        k, r = problem.Q.shape[1], problem.V.shape[1]
+        M = reduced_matrix(E, 1.0 / problem.h[in_gradient], k, r)
+        system = ReducedSystem(free=in_gradient, s=rows_s, t=rows_t, E=E, solver=PsdSolver(M))
+    elif system is None or not system.matches(in_gradient, rows_s, rows_t):
+        system = reduced_system(problem, in_gradient, rows_s, rows_t, gram=gram)
     inv_h = 1.0 / problem.h[in_gradient]
     sensitivity = Sensitivity(n, np.flatnonzero(in_gradient), inv_h, system.E, system.solver)
     scale = problem.rho * problem.alpha_scale / n
@@ -248,6 +356,10 @@ def finalize(
         bounds=np.where(at_bound, np.maximum(pieces.margin, 0.0), 0.0) / rho,
         internal=(point.nu.copy(), point.mu.copy(), float(point.lam), float(point.tau)),
         rho=rho,
+        long=point.long / rho,
+        short=point.short / rho,
+        groups=None if groups is None else groups / rho,
+        bands=None if point.bands is None else point.bands / (rho * problem.band_norms),
     )
     weights = x / n
     return PortfolioResult(

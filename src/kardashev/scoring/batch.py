@@ -420,8 +420,8 @@ def score_eras(
     """
     frames = [
         score_era(
-            era.predictions,
-            era.target,
+            era.required("predictions"),
+            era.required("target"),
             meta_model=era.meta_model,
             benchmark=era.benchmark,
             features=era.features,

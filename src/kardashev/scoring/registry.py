@@ -238,8 +238,8 @@ def compute_scores(
         era = with_gaussianized(era)
     if batch:
         scored = score_era(
-            era.predictions,
-            era.target,
+            era.required("predictions"),
+            era.required("target"),
             meta_model=era.meta_model if uses & {"mmc", "cwmm"} else None,
             benchmark=era.benchmark if "bmc" in uses else None,
             features=era.features if uses & {"fnc", "feature_exposure_max", "feature_exposure_rms"} else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +38,7 @@ from kardashev.tournament.domain import (
     Submission,
     units_to_tokens,
 )
-from kardashev.tournament.ledger import Posting
+from kardashev.tournament.ledger import LedgerTransaction, Posting
 from kardashev.tournament.replay import StoredReplay, StoredResponse
 
 __all__ = ["SqlRepository"]
@@ -419,6 +419,33 @@ class SqlRepository:
             raise ConflictError(
                 f"a request with idempotency key {key!r} is being or was processed", code="duplicate_request"
             ) from exc
+
+    def list_ledger_transactions(self, accounts: Collection[str]) -> list[LedgerTransaction]:
+        names = sorted({str(a) for a in accounts})
+        if not names:
+            return []
+        rows = self.session.execute(
+            select(
+                m.LedgerTransactionRow.id,
+                m.LedgerTransactionRow.kind,
+                m.LedgerTransactionRow.created_at,
+                m.LedgerTransactionRow.round_number,
+                m.LedgerEntryRow.account,
+                m.LedgerEntryRow.amount,
+            )
+            .join(m.LedgerEntryRow, m.LedgerEntryRow.transaction_id == m.LedgerTransactionRow.id)
+            .where(m.LedgerEntryRow.account.in_(names))
+            .order_by(m.LedgerTransactionRow.id, m.LedgerEntryRow.id)
+        ).all()
+        found: dict[int, tuple[str, dt.datetime, int | None, list[Posting]]] = {}
+        for tx_id, kind, created_at, round_number, account, amount in rows:
+            found.setdefault(tx_id, (kind, utc(created_at), round_number, []))[3].append(
+                Posting(account, int(amount))
+            )
+        return [
+            LedgerTransaction(tx_id, kind, created_at, round_number, tuple(postings))
+            for tx_id, (kind, created_at, round_number, postings) in found.items()
+        ]
 
     def balance(self, account: str) -> int:
         value = self.session.scalar(

@@ -19,6 +19,7 @@ ever go negative.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = [
     "PAYOUT_POOL",
     "SYSTEM_ACCOUNTS",
     "AtRiskKey",
+    "LedgerTransaction",
     "Posting",
     "at_risk_account",
     "check_balanced",
@@ -88,6 +90,18 @@ class Posting:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise InvalidInputError(f"ledger amounts are integers, got {self.amount!r} for {self.account}")
+
+
+@dataclass(frozen=True)
+class LedgerTransaction:
+    """A posted transaction as stored: its ``kind`` (``deposit``, ``stake_increase``, ``settle`` …), when,
+    the round it belongs to (if any) and its postings (all of them, or those on the accounts asked for)."""
+
+    id: int
+    kind: str
+    created_at: dt.datetime
+    round_number: int | None
+    postings: tuple[Posting, ...]
 
 
 def transfer(source: str, destination: str, amount: int) -> list[Posting]:

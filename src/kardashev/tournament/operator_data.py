@@ -140,9 +140,12 @@ def check_round_day(
     """
     limits = limits or OperatorDataLimits()
     checked = day  # shapes, duplicate ids and non-finite returns/exposures were refused when it was built
-    number = checked.day
+    number = int(checked.day or 0)
     target = check_values(
-        checked.target, name=f"day {number}: target", max_abs=limits.max_abs_target, allow_nan=True
+        checked.required("target"),
+        name=f"day {number}: target",
+        max_abs=limits.max_abs_target,
+        allow_nan=True,
     )
     finite = np.isfinite(target)
     if finite.mean() < limits.min_finite_target or finite.sum() < 2:

@@ -9,7 +9,7 @@ lifecycle step either happens entirely or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,7 +24,7 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
-from kardashev.tournament.ledger import Posting
+from kardashev.tournament.ledger import LedgerTransaction, Posting
 
 if TYPE_CHECKING:
     from kardashev.tournament.replay import StoredReplay, StoredResponse
@@ -131,6 +131,10 @@ class TournamentRepository(Protocol):
         self, *, account_id: int, key: str, request_hash: str, response: StoredResponse, now: dt.datetime
     ) -> None:
         """Store a first response; ConflictError (``duplicate_request``) if the key has one already."""
+
+    def list_ledger_transactions(self, accounts: Collection[str]) -> list[LedgerTransaction]:
+        """Transactions with an entry on one of ``accounts``, oldest first, each holding only its
+        postings on those accounts (so another account's postings in a shared ``settle`` stay out)."""
 
     def balance(self, account: str) -> int: ...
     def balances(self, *, prefix: str | None = None) -> dict[str, int]: ...

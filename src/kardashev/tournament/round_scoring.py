@@ -17,6 +17,7 @@ import numpy as np
 
 from kardashev.contribution.scores import ContributionOptions, score_era_all
 from kardashev.data.era import Era
+from kardashev.execution import Executor
 from kardashev.portfolio import OptimizerConfig
 from kardashev.scoring.registry import SCORES
 from kardashev.tournament.domain import RoundKind
@@ -61,6 +62,9 @@ class StandardScorer:
         The score names to compute when the data allow (default :data:`ROUND_SCORES`).
     timings
         Optional mapping that accumulates the seconds spent per part (see ``score_era_all``).
+    executor
+        Where TC's draws and True Return's models run as work units (:mod:`kardashev.execution`:
+        in process by default, or a Ray cluster); the same numbers either way.
     """
 
     optimizer_config: OptimizerConfig | None = None
@@ -68,12 +72,19 @@ class StandardScorer:
     tc_bags: int = 0
     scores: tuple[str, ...] = ROUND_SCORES
     timings: MutableMapping[str, float] | None = field(default=None, compare=False)
+    executor: Executor | None = field(default=None, compare=False)
 
     def __call__(self, *, kind: RoundKind, era: Era) -> dict[str, np.ndarray]:
         names = [name for name in self.scores if self.compute_tc or SCORES[name].layer != "contribution"]
         options = ContributionOptions(optimizer_config=self.optimizer_config, tc_bags=self.tc_bags)
         scores = score_era_all(
-            era, names, kind=kind.value, options=options, timings=self.timings, only_available=True
+            era,
+            names,
+            kind=kind.value,
+            options=options,
+            timings=self.timings,
+            only_available=True,
+            executor=self.executor,
         )
         scores.setdefault("mmc", np.full(era.n_models, np.nan))  # no meta model: nothing to add to
         return {

@@ -24,6 +24,7 @@ from kardashev.tournament.domain import (
 from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse, request_memo, seen
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.tables import decode_vector
+from kardashev.tournament.wallet import WalletTransaction, own_ledger_accounts, wallet_transactions
 
 __all__ = ["AccountsMixin", "LedgerAudit", "MoneyMove", "StakeInfo", "as_utc"]
 
@@ -217,6 +218,15 @@ class AccountsMixin(ReplayMixin):
     def wallet(self, account: int | str) -> int:
         with self.unit_of_work(read_only=True) as repo:
             return repo.balance(ledger.wallet_account(repo.get_account(account).id))
+
+    def wallet_transactions(self, account: int | str) -> list[WalletTransaction]:
+        """The movements of an account's tokens, oldest first (:mod:`kardashev.tournament.wallet`)."""
+        with self.unit_of_work(read_only=True) as repo:
+            acc = repo.get_account(account)
+            models = [m.id for m in repo.list_models(account_id=acc.id)]
+            escrows = repo.balances(prefix="at_risk:")
+            accounts = own_ledger_accounts(acc.id, models, escrows)
+            return wallet_transactions(repo.list_ledger_transactions(accounts))
 
     # ------------------------------------------------------------ API keys
     def create_api_key(

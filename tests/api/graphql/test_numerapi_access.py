@@ -16,6 +16,7 @@ CALLS = {
     "modelid_to_modelname": ("read", lambda api, ids: api.modelid_to_modelname(ids["alice_one"])),
     "submission_ids": ("read", lambda api, ids: api.submission_ids(ids["alice_one"])),
     "pending_model_payouts": ("read", lambda api, ids: api.pending_model_payouts()),
+    "wallet_transactions": ("read", lambda api, ids: api.wallet_transactions()),
     "diagnostics": ("read", lambda api, ids: api.diagnostics(ids["alice_one"])),
     "upload_predictions": (
         "upload",
@@ -42,6 +43,7 @@ PRIVATE_QUERIES = {
         {},
     ),
     "download_auth": ('query { submissionDownloadAuth(id: "1") { url } }', {}),
+    "wallet_txns": ("query { account { walletTxns { amount from to } } }", {}),
     "payouts": ("query { pendingModelPayouts(tournament: 8) { actual { roundNumber } } }", {}),
     "change_stake": (
         'mutation { v2ChangeStake(value: "1", type: "increase", modelId: "alice_one", tournamentNumber: 8)'
@@ -103,7 +105,9 @@ def test_key_without_the_scope_is_refused(season, name):
     assert _state(season) == before
 
 
-OWN_MODEL_CALLS = sorted(set(CALLS) - {"get_account", "get_models", "pending_model_payouts"})
+OWN_MODEL_CALLS = sorted(
+    set(CALLS) - {"get_account", "get_models", "pending_model_payouts", "wallet_transactions"}
+)
 
 
 @pytest.mark.parametrize("name", OWN_MODEL_CALLS)

@@ -48,6 +48,7 @@ def test_the_readme_block_runs_as_written(season, tmp_path, monkeypatch):
     assert (tmp_path / "live.parquet").read_bytes() and lines[3] == "[]"
     classic = [r for r in season.rest("alice", "GET", "/v1/leaderboard") if r["model"] != "sam_one"]
     assert lines[4].count("'username'") == min(10, len(classic))
+    assert lines[5] == "['deposit', 'stake_increase']"
 
 
 def test_more_numerapi_calls_the_readme_lists(season, tmp_path):

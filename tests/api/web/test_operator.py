@@ -1,5 +1,5 @@
-"""The operator in headless Chromium: runs a round from opening to resolution, audits the ledger,
-manages accounts and keys."""
+"""The operator in headless Chromium: runs a round from opening to resolution, previews its payouts
+before resolving, audits the ledger, manages accounts and keys."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from kardashev.api.convert import tokens
 from tests.api.conftest import classic_frame
-from tests.api.web.conftest import HORIZON, write_csv
+from tests.api.web.conftest import HORIZON, XSS_NAME, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -168,4 +168,130 @@ def test_accounts_and_keys(season, tab) -> None:
     assert tab.page.text_content("#keys tbody tr td:nth-child(4)") == "revoked"
     revoked = httpx.get(f"{season.url}/v1/account", headers={"Authorization": f"Token {token}"})
     assert revoked.status_code == 401
+    assert tab.errors == []
+
+
+def _closed_round(season, *, days: int) -> int:
+    """A new closed round staked on by alice_one, bob_one and the script-named model, ``days`` scored."""
+    live, service = season.live, season.live.context.service
+    number = max(r.number for r in service.list_rounds()) + 1
+    service.open_round(number, universe=season.ids, close_time=live.clock() + pd.Timedelta(minutes=5),
+                       now=live.clock(), horizon_days=HORIZON)  # fmt: skip
+    for seed, model in enumerate(("alice_one", "bob_one", "xss")):
+        frame = classic_frame(season.ids, seed=700 + 10 * number + seed)
+        service.submit(season.models[model], number, frame, now=live.clock())
+    live.clock.advance(hours=1)
+    service.close_round(number, now=live.clock())
+    for day in range(1, days + 1):
+        service.score_round(number, _frame_day(season.ids, day, number), now=live.clock())
+    live.clock.advance(days=HORIZON + 1)
+    return number
+
+
+def _frame_day(ids: list[str], day: int, number: int):
+    from kardashev.api.web.operator import read_round_day
+
+    return read_round_day(_day_frame(ids, 50 * number + day, returns=day == HORIZON), day)
+
+
+def _preview_rows(tab) -> dict[int, list[str]]:
+    rows = tab.page.eval_on_selector_all(
+        "#preview tbody tr",
+        "rows => rows.map(r => [r.dataset.model, ...Array.from(r.cells).map(c => c.textContent)])",
+    )
+    return {int(row[0]): row[1:] for row in rows}
+
+
+def _assert_page_equals_dry_run(tab, season, number: int, day_file=None) -> dict:
+    if day_file is None:
+        api = _admin(season, "POST", f"/v1/admin/rounds/{number}/resolve/dry-run")
+    else:
+        frame = pd.read_csv(day_file)
+        body = {
+            "day": HORIZON,
+            "ids": frame["id"].tolist(),
+            "target": frame["target"].tolist(),
+            "realized_returns": frame["realized_return"].tolist(),
+            "exposures": frame[["exposure_0", "exposure_1"]].to_numpy().tolist(),
+            "features": frame[["feature_0", "feature_1", "feature_2"]].to_numpy().tolist(),
+        }
+        api = _admin(season, "POST", f"/v1/admin/rounds/{number}/resolve/dry-run", json=body)
+    assert api.status_code == 200, api.text
+    preview = api.json()
+    assert preview["already_resolved"] is False and len(preview["payouts"]) == 3
+    assert any(Decimal(p["amount"]) != 0 for p in preview["payouts"])  # a preview with something in it
+    names = {v: k for k, v in season.models.items()}
+    rows = _preview_rows(tab)
+    assert sorted(rows) == sorted(p["model_id"] for p in preview["payouts"])
+    for p in preview["payouts"]:
+        name, stake, fraction, paid, burned = rows[p["model_id"]]
+        assert name == (XSS_NAME if names[p["model_id"]] == "xss" else names[p["model_id"]])
+        assert stake == p["stake"]
+        assert float(fraction) == pytest.approx(p["payout_fraction"], abs=5e-5)
+        amount = Decimal(p["amount"])
+        assert (paid, burned) == (
+            p["amount"] if amount > 0 else "–",
+            p["amount"][1:] if amount < 0 else "–",
+        )
+    assert tab.page.text_content("#preview-minted") == preview["total_minted"]
+    assert tab.page.text_content("#preview-burned") == preview["total_burned"]
+    assert tab.page.text_content("#preview-net") == preview["net"]
+    assert tab.page.evaluate("window.__xss") is None  # the model's name was shown, not run
+    return preview
+
+
+def test_operator_previews_payouts_then_resolves_exactly_them(season, tab) -> None:
+    service = season.live.context.service
+    number = _closed_round(season, days=HORIZON)
+    audit = _admin(season, "GET", "/v1/admin/ledger/audit").json()
+    tab.sign_in(season.keys["operator"])
+    _row(tab, number).locator("a.preview-link").click()
+    tab.page.wait_for_load_state("load")
+    assert tab.page.url.endswith(f"/operator/rounds/{number}")
+    assert tab.page.locator("#preview").count() == 0
+    tab.page.click("#preview-form button[type=submit]")
+    tab.page.wait_for_load_state("load")
+    assert tab.page.text_content("#preview-note") == "Preview only: nothing was written."
+    preview = _assert_page_equals_dry_run(tab, season, number)
+    # nothing was written: the same audit, the round still closed, no payout stored
+    assert _admin(season, "GET", "/v1/admin/ledger/audit").json() == audit
+    assert _admin(season, "GET", f"/v1/rounds/{number}").json()["status"] == "closed"
+    assert service.payouts(round_number=number) == []
+
+    tab.page.click("#resolve-form button[type=submit]")
+    tab.page.wait_for_load_state("load")
+    assert tab.page.text_content("p.notice").startswith("Round resolved")
+    assert _admin(season, "GET", f"/v1/rounds/{number}").json()["status"] == "resolved"
+    made = {p.model_id: (tokens(p.stake), tokens(p.amount)) for p in service.payouts(round_number=number)}
+    assert made == {p["model_id"]: (p["stake"], p["amount"]) for p in preview["payouts"]}
+    after = _admin(season, "GET", "/v1/admin/ledger/audit").json()
+    assert after["ok"] is True
+    assert Decimal(after["minted"]) - Decimal(audit["minted"]) == Decimal(preview["total_minted"])
+    assert Decimal(after["burned"]) - Decimal(audit["burned"]) == Decimal(preview["total_burned"])
+    assert tab.errors == []
+
+
+def test_a_final_day_is_previewed_with_its_file_and_nothing_is_scored(season, tab, tmp_path) -> None:
+    service = season.live.context.service
+    number = _closed_round(season, days=HORIZON - 1)
+    # six decimals: the browser's file and the API's JSON are parsed to the same floats
+    day_file = write_csv(tmp_path, "final.csv", _day_frame(season.ids, 4242, returns=True).round(6))
+    audit = _admin(season, "GET", "/v1/admin/ledger/audit").json()
+    tab.sign_in(season.keys["operator"])
+    tab.open(f"/operator/rounds/{number}")
+    tab.page.set_input_files("#preview-form input[type=file]", str(day_file))
+    tab.page.click("#preview-form button[type=submit]")
+    tab.page.wait_for_load_state("load")
+    preview = _assert_page_equals_dry_run(tab, season, number, day_file)
+    assert _admin(season, "GET", "/v1/admin/ledger/audit").json() == audit
+    state = _admin(season, "GET", f"/v1/rounds/{number}").json()
+    assert (state["status"], state["days_scored"]) == ("closed", HORIZON - 1)
+    assert service.scores(round_number=number, day=HORIZON) == []
+
+    tab.page.set_input_files("#resolve-form input[type=file]", str(day_file))
+    tab.page.click("#resolve-form button[type=submit]")
+    tab.page.wait_for_load_state("load")
+    assert _admin(season, "GET", f"/v1/rounds/{number}").json()["status"] == "resolved"
+    made = {p.model_id: tokens(p.amount) for p in service.payouts(round_number=number)}
+    assert made == {p["model_id"]: p["amount"] for p in preview["payouts"]}
     assert tab.errors == []

@@ -64,3 +64,27 @@ def test_pages_are_drawn_at_common_widths(season, browser, width, tmp_path) -> N
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             (Path(keep) / f"{name}-{width}.png").write_bytes(data)
+
+
+def test_the_payout_preview_is_drawn_at_1024_px(season, browser) -> None:
+    tab = Tab(browser, season.url, width=1024)
+    try:
+        tab.sign_in(season.keys["operator"])
+        assert tab.open(f"/operator/rounds/{season.resolved[-1]}").status == 200
+        tab.page.click("#preview-form button[type=submit]")
+        tab.page.wait_for_load_state("load")
+        assert tab.page.locator("#preview tbody tr").count() == len(
+            season.live.context.service.payouts(round_number=season.resolved[-1])
+        )
+        assert tab.page.evaluate("document.documentElement.scrollWidth") <= 1024
+        data = tab.page.screenshot(full_page=True)
+        assert tab.errors == []
+    finally:
+        tab.close()
+    width, height, pixels = png_pixels(data)
+    assert width == 1024 and height >= 600
+    assert len(set(pixels[:: max(1, len(pixels) // 200_000)])) > 20, "the preview looks blank"
+    keep = os.environ.get("KARDASHEV_KEEP_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / "operator-preview-1024.png").write_bytes(data)

@@ -152,6 +152,24 @@ def test_scopes_limit_what_the_pages_do(season) -> None:
         assert anonymous.get(path).status_code == 401, path
 
 
+def test_only_an_operator_reaches_the_payout_preview(season) -> None:
+    number = season.resolved[-1]
+    page, preview = f"/operator/rounds/{number}", f"/operator/rounds/{number}/preview"
+    for who in ("alice", "reader"):
+        visitor = Browserless(season, who)
+        assert visitor.get(page).status_code == 403, who
+        refused = visitor.post(preview, {"csrf": visitor.csrf})
+        assert refused.status_code == 403 and 'data-code="missing_scope"' in refused.text, who
+        assert 'id="preview"' not in refused.text
+    anonymous = Browserless(season, None)
+    assert anonymous.get(page).status_code == 401
+    assert anonymous.post(preview, {}).status_code in (401, 403)
+    operator = Browserless(season, "operator")
+    assert operator.post(preview, {}).status_code == 403  # no CSRF token
+    shown = operator.post(preview, {"csrf": operator.csrf})
+    assert shown.status_code == 200 and 'id="preview"' in shown.text
+
+
 def test_addresses_and_names_cannot_inject_script(season, tab) -> None:
     for path in (
         "/models/%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E",

@@ -13,6 +13,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from kardashev.api.graphql.wallet import WalletTxn, resolve_wallet_txns
+
 __all__ = [
     "SCALARS",
     "Account",
@@ -176,6 +178,9 @@ class Account:
     mfa_enabled: bool = False
     email: str | None = None
     wallet_address: str | None = None
+    wallet_txns: list[WalletTxn] = strawberry.field(
+        resolver=resolve_wallet_txns, description="Movements of the account's tokens, oldest first."
+    )
 
 
 @strawberry.type

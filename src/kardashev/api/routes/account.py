@@ -84,6 +84,26 @@ def get_account(context: Context, principal: Reader) -> schemas.AccountOut:
     return _account_out(context, principal)
 
 
+@router.get(
+    "/account/transactions", response_model=list[schemas.WalletTransactionOut], responses=_AUTH_ERRORS
+)
+def wallet_transactions(context: Context, principal: Reader) -> list[schemas.WalletTransactionOut]:
+    """Movements of the caller's tokens (wallet, stakes, pending releases), oldest first."""
+    return [
+        schemas.WalletTransactionOut(
+            transaction_id=row.transaction_id,
+            kind=row.kind,
+            source=row.source,
+            destination=row.destination,
+            amount=tokens(row.amount),
+            time=row.time,
+            round_number=row.round_number,
+            model_id=row.model_id,
+        )
+        for row in context.service.wallet_transactions(principal.account_id)
+    ]
+
+
 @router.get("/models", response_model=list[schemas.ModelOut], responses=_AUTH_ERRORS)
 def list_models(context: Context, principal: Reader) -> list[schemas.ModelOut]:
     """The caller's models."""

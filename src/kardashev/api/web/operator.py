@@ -1,5 +1,5 @@
-"""Operator pages (``admin`` scope): the round lifecycle and what each step waits for, the ledger audit,
-accounts and API keys.
+"""Operator pages (``admin`` scope): the round lifecycle and what each step waits for, a payout preview
+before a resolve, the ledger audit, accounts and API keys.
 
 Each action is the service call the admin API makes (:mod:`kardashev.api.routes.admin`); a day's market
 data arrives as a file (``id``, ``target``, optional ``realized_return``, ``feature_*`` and ``exposure_*``
@@ -17,17 +17,21 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from kardashev.api import schemas
 from kardashev.api.auth import issue_api_key
 from kardashev.api.convert import units
 from kardashev.api.keys import SCOPES
+from kardashev.api.uploads import UploadedFile
 from kardashev.api.web.forms import Visit, read_form, read_form_with_file, visit
 from kardashev.api.web.render import PageRoute, page
 from kardashev.api.web.session import require_session
 from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Account, Round, RoundStatus
+from kardashev.tournament.dry_run import ResolvePreview, preview_resolve
+from kardashev.tournament.operator_data import check_round_day, round_universe
 from kardashev.tournament.round_work import round_day
 from kardashev.tournament.validation import read_submission_table
 
@@ -197,17 +201,22 @@ def read_round_day(frame: pd.DataFrame, day: int) -> Era:
     )
 
 
+def _uploaded_day(visit: Visit, number: int, form: FormData, upload: UploadedFile) -> Era:
+    """The day's data from a form's file, checked as the admin API checks it (ranges, coverage)."""
+    frame = read_submission_table(
+        upload.data, filename=upload.filename, max_rows=visit.context.settings.max_upload_rows
+    )
+    day = read_round_day(frame, _small_int(form.get("day"), "the day"))
+    return check_round_day(day, universe=round_universe(visit.context.unit_of_work, number))
+
+
 @router.post("/rounds/{number}/score")
 async def score_day(visit: Visitor, number: Number) -> Response:
     """Score one day of a closed round; the final day with ``resolve`` checked also resolves it."""
     _admin(visit)
     form, upload = await read_form_with_file(visit)
     context = visit.context
-    day_number = _small_int(form.get("day"), "the day")
-    frame = read_submission_table(
-        upload.data, filename=upload.filename, max_rows=context.settings.max_upload_rows
-    )
-    day = read_round_day(frame, day_number)
+    day = _uploaded_day(visit, number, form, upload)
     if form.get("resolve") == "yes":
         await run_in_threadpool(context.service.resolve_round, number, now=context.now(), day=day)
         return _redirect("/operator?done=resolved")
@@ -221,6 +230,57 @@ async def resolve_round(visit: Visitor, number: Number) -> Response:
     await read_form(visit)
     await run_in_threadpool(visit.context.service.resolve_round, number, now=visit.context.now())
     return _redirect("/operator?done=resolved")
+
+
+def _round_page(
+    request: Request, visit: Visit, number: int, *, preview: ResolvePreview | None = None
+) -> HTMLResponse:
+    service = visit.context.service
+    round_ = service.get_round(number)
+    names = {m.id: m.name for m in service.list_models()} if preview is not None else {}
+    rows = (
+        [{"payout": p, "name": names.get(p.model_id, str(p.model_id))} for p in preview.payouts]
+        if preview
+        else []
+    )
+    return page(
+        request,
+        "operator_round.html",
+        {
+            "title": f"Round {round_.number}",
+            "round": round_,
+            "next": next_step(round_, visit.context.now()),
+            "preview": preview,
+            "rows": sorted(rows, key=lambda r: r["payout"].model_id),
+        },
+    )
+
+
+@router.get("/rounds/{number}", response_class=HTMLResponse)
+def round_page(request: Request, visit: Visitor, number: Number) -> HTMLResponse:
+    """One round's next step, with the payout preview form before its resolve."""
+    _admin(visit)
+    return _round_page(request, visit, number)
+
+
+@router.post("/rounds/{number}/preview", response_class=HTMLResponse)
+async def preview_payouts(request: Request, visit: Visitor, number: Number) -> HTMLResponse:
+    """The payouts and burns resolving the round would make (:func:`preview_resolve`), nothing written.
+
+    A round whose final day is not scored yet is previewed with that day's file, as its resolve takes it.
+    """
+    _admin(visit)
+    context = visit.context
+    day = None
+    if next_step(context.service.get_round(number), context.now())["step"] == "score":
+        form, upload = await read_form_with_file(visit)
+        day = _uploaded_day(visit, number, form, upload)
+    else:
+        await read_form(visit)
+    preview = await run_in_threadpool(preview_resolve, context.service, number, now=context.now(), day=day)
+    response = _round_page(request, visit, number, preview=preview)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/audit", response_class=HTMLResponse)
