@@ -151,6 +151,7 @@ def test_admin_verbs_and_meta_model_download(tmp_path):
     client.score_round(1, day=1, ids=["x"], target=[0.5])
     data = client.download_meta_model(1, dest_path=tmp_path / "mm.parquet")
     assert data == b"PAR1...PAR1" and (tmp_path / "mm.parquet").read_bytes() == data
+    assert len(rec.requests[0].headers["idempotency-key"]) >= 16  # opening with a deposit is replayable
     paths = [(r.method, r.url.path) for r in rec.requests]
     assert paths == [
         ("POST", "/v1/admin/accounts"),

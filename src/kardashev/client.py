@@ -311,11 +311,14 @@ class KardashevClient:
         )
 
     # ------------------------------------------------------------------ operator (admin scope)
-    def create_account(self, name: str, *, deposit: str | Decimal | int | None = None) -> dict[str, Any]:
+    def create_account(
+        self, name: str, *, deposit: str | Decimal | int | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Open an account, optionally minting ``deposit`` tokens (retried safely, see ``retries``)."""
         payload: dict[str, Any] = {"name": name}
         if deposit is not None:
             payload["deposit"] = str(deposit)
-        return self._json("POST", "/v1/admin/accounts", json=payload)
+        return self._money_move("/v1/admin/accounts", payload, idempotency_key)
 
     def create_api_key(self, account: str | int, scopes: list[str]) -> dict[str, Any]:
         """A new key for an account: ``{"public_id", "secret_key", "scopes"}`` (the secret is shown once)."""

@@ -21,7 +21,7 @@ def test_open_migrates_once_and_reopens(db_url, data_dir):
     tables = set(inspect(first.engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     with first.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     with first() as repo:
         repo.add_account("ann", now=NOW)
     first.close()
@@ -158,3 +158,23 @@ def test_readers_do_not_wait_for_a_writer_and_cannot_write(store):
             store(read_only=True) as reader,
         ):
             reader.add_account("eve", now=NOW)
+
+
+def test_stored_responses_are_scoped_per_account_and_written_once(store):
+    from kardashev.tournament.replay import StoredReplay, StoredResponse
+
+    with store() as repo:
+        ann, bob = repo.add_account("ann", now=NOW), repo.add_account("bob", now=NOW)
+        first = StoredResponse(201, b'{"a":"\xc3\xa9 1.500000"}')
+        repo.add_response(account_id=ann.id, key="k", request_hash="h1", response=first, now=NOW)
+        repo.add_response(  # the same key in another account's scope is another key
+            account_id=bob.id, key="k", request_hash="h2", response=StoredResponse(200, b"{}"), now=NOW
+        )
+    with store() as repo:
+        assert repo.find_response(ann.id, "k") == StoredReplay("h1", first)
+        assert repo.find_response(bob.id, "k") == StoredReplay("h2", StoredResponse(200, b"{}"))
+        assert repo.find_response(ann.id, "other") is None
+        with pytest.raises(ConflictError) as info:
+            repo.add_response(account_id=ann.id, key="k", request_hash="h3", response=first, now=NOW)
+        assert info.value.code == "duplicate_request"
+        assert repo.find_response(ann.id, "k") == StoredReplay("h1", first)  # the first one stays

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -24,6 +25,7 @@ __all__ = [
     "ApiKeyRow",
     "Base",
     "BlobRow",
+    "IdempotentResponseRow",
     "LedgerBalanceRow",
     "LedgerEntryRow",
     "LedgerTransactionRow",
@@ -164,6 +166,23 @@ class LedgerTransactionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     # A client's retry of the same request carries the same key: unique, so it posts once.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+
+
+class IdempotentResponseRow(Base):
+    """The first response of a replayable request, stored with the money move it answered (same
+    transaction); a retry with the same key in the same caller's account gets it back byte for byte."""
+
+    __tablename__ = "idempotent_responses"
+    __table_args__ = (
+        UniqueConstraint("account_id", "idempotency_key", name="uq_idempotent_responses_account_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))  # the caller's account: the scope
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class LedgerEntryRow(Base):

@@ -39,6 +39,7 @@ from kardashev.tournament.domain import (
     units_to_tokens,
 )
 from kardashev.tournament.ledger import LedgerTransaction, Posting
+from kardashev.tournament.replay import StoredReplay, StoredResponse
 
 __all__ = ["SqlRepository"]
 
@@ -385,6 +386,39 @@ class SqlRepository:
             )
         ).first()
         return None if row is None else (str(row[0]), str(row[1] or ""))
+
+    def find_response(self, account_id: int, key: str) -> StoredReplay | None:
+        row = self.session.scalar(
+            select(m.IdempotentResponseRow)
+            .where(
+                m.IdempotentResponseRow.account_id == account_id,
+                m.IdempotentResponseRow.idempotency_key == key,
+            )
+            .execution_options(populate_existing=True)
+        )
+        if row is None:
+            return None
+        return StoredReplay(row.request_hash, StoredResponse(int(row.status_code), bytes(row.body)))
+
+    def add_response(
+        self, *, account_id: int, key: str, request_hash: str, response: StoredResponse, now: dt.datetime
+    ) -> None:
+        row = m.IdempotentResponseRow(
+            account_id=account_id,
+            idempotency_key=key,
+            request_hash=request_hash,
+            status_code=response.status_code,
+            body=response.body,
+            created_at=now,
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError as exc:  # the same key committed concurrently: the retry must re-read
+            raise ConflictError(
+                f"a request with idempotency key {key!r} is being or was processed", code="duplicate_request"
+            ) from exc
 
     def list_ledger_transactions(self, accounts: Collection[str]) -> list[LedgerTransaction]:
         names = sorted({str(a) for a in accounts})

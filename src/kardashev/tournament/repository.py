@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kardashev.tournament.domain import (
     Account,
@@ -25,6 +25,9 @@ from kardashev.tournament.domain import (
     Submission,
 )
 from kardashev.tournament.ledger import LedgerTransaction, Posting
+
+if TYPE_CHECKING:
+    from kardashev.tournament.replay import StoredReplay, StoredResponse
 
 __all__ = ["TournamentRepository", "UnitOfWork"]
 
@@ -119,6 +122,15 @@ class TournamentRepository(Protocol):
 
     def find_transaction(self, idempotency_key: str) -> tuple[str, str] | None:
         """``(kind, memo)`` of the transaction posted with this idempotency key, None if there is none."""
+
+    # replayable requests: the first response of an idempotency key, scoped to the caller's account
+    def find_response(self, account_id: int, key: str) -> StoredReplay | None:
+        """The response stored for ``key`` in ``account_id``'s scope, None if there is none."""
+
+    def add_response(
+        self, *, account_id: int, key: str, request_hash: str, response: StoredResponse, now: dt.datetime
+    ) -> None:
+        """Store a first response; ConflictError (``duplicate_request``) if the key has one already."""
 
     def list_ledger_transactions(self, accounts: Collection[str]) -> list[LedgerTransaction]:
         """Transactions with an entry on one of ``accounts``, oldest first, each holding only its

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kardashev.errors import ConflictError, InvalidInputError, NotFoundError, StateError
+from kardashev.errors import InvalidInputError, NotFoundError, StateError
 from kardashev.tournament import ledger
 from kardashev.tournament.domain import (
     Account,
@@ -21,11 +21,12 @@ from kardashev.tournament.domain import (
     StakeSnapshot,
     Submission,
 )
+from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse, request_memo, seen
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.tables import decode_vector
 from kardashev.tournament.wallet import WalletTransaction, own_ledger_accounts, wallet_transactions
 
-__all__ = ["AccountsMixin", "LedgerAudit", "StakeInfo", "as_utc"]
+__all__ = ["AccountsMixin", "LedgerAudit", "MoneyMove", "StakeInfo", "as_utc"]
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -43,42 +44,6 @@ def _positive_units(amount: int) -> int:
     return amount
 
 
-_REQUEST_MEMO = "request:"
-
-
-def _request_memo(request_hash: str | None) -> str:
-    return "" if request_hash is None else _REQUEST_MEMO + str(request_hash)[:200]
-
-
-def _seen(
-    repo: TournamentRepository, idempotency_key: str | None, kind: str, request_hash: str | None = None
-) -> bool:
-    """True when this idempotency key was used already (for the same kind of request).
-
-    With a ``request_hash`` (a digest of the request the key was sent with) a key reused for a
-    different request is a ConflictError (``idempotency_key_reused``).
-    """
-    if idempotency_key is None:
-        return False
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInputError("an idempotency key is a string of 1 to 200 characters")
-    seen = repo.find_transaction(idempotency_key)
-    if seen is None:
-        return False
-    seen_kind, memo = seen
-    if seen_kind != kind:
-        raise ConflictError(
-            f"idempotency key {idempotency_key!r} was used for a {seen_kind.replace('_', ' ')}",
-            code="duplicate_request",
-        )
-    if request_hash is not None and memo != _request_memo(request_hash):
-        raise ConflictError(
-            "this idempotency key was already used with a different request; use a new key",
-            code="idempotency_key_reused",
-        )
-    return True
-
-
 @dataclass(frozen=True)
 class StakeInfo:
     """A model's stake in units: free ``stake``, ``at_risk`` escrowed in closed rounds,
@@ -92,6 +57,22 @@ class StakeInfo:
     @property
     def total(self) -> int:
         return self.stake + self.at_risk
+
+
+@dataclass(frozen=True)
+class MoneyMove:
+    """What a money move leaves behind, read in the transaction that posted it: the account whose
+    wallet it touched, that wallet's balance and, for a stake move, the model's stake."""
+
+    account: Account
+    wallet: int
+    stake: StakeInfo | None = None
+
+
+def _stake_of(move: MoneyMove) -> StakeInfo:
+    if move.stake is None:  # pragma: no cover - stake moves always read the stake
+        raise StateError("a stake move without its stake", code="internal")
+    return move.stake
 
 
 @dataclass(frozen=True)
@@ -117,26 +98,51 @@ class LedgerAudit:
         )
 
 
-class AccountsMixin:
+class AccountsMixin(ReplayMixin):
     unit_of_work: UnitOfWork
 
     # ------------------------------------------------------------ accounts
     def create_account(self, name: str, *, now: dt.datetime, tokens: int = 0) -> Account:
         """Create an account, optionally funding its wallet with ``tokens`` units (minted)."""
+        with self.unit_of_work() as repo:
+            return self._create_account(repo, name, now=as_utc(now), tokens=tokens).account
+
+    def create_account_once(
+        self, name: str, *, now: dt.datetime, tokens: int = 0, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`create_account` answered with ``replay``'s stored first response on a retry
+        (see :mod:`kardashev.tournament.replay`)."""
+        return self._once(
+            replay,
+            lambda repo: self._create_account(
+                repo, name, now=as_utc(now), tokens=tokens, idempotency_key=replay.key
+            ),
+            now=as_utc(now),
+        )
+
+    @staticmethod
+    def _create_account(
+        repo: TournamentRepository,
+        name: str,
+        *,
+        now: dt.datetime,
+        tokens: int,
+        idempotency_key: str | None = None,
+    ) -> MoneyMove:
         name = str(name).strip()
         if not name:
             raise InvalidInputError("an account needs a non-empty name")
-        with self.unit_of_work() as repo:
-            account = repo.add_account(name, now=as_utc(now))
-            if tokens:
-                repo.post(
-                    ledger.transfer(
-                        ledger.PAYOUT_POOL, ledger.wallet_account(account.id), _positive_units(tokens)
-                    ),
-                    kind="deposit",
-                    now=as_utc(now),
-                )
-            return account
+        account = repo.add_account(name, now=now)
+        if tokens:
+            repo.post(
+                ledger.transfer(
+                    ledger.PAYOUT_POOL, ledger.wallet_account(account.id), _positive_units(tokens)
+                ),
+                kind="deposit",
+                now=now,
+                idempotency_key=idempotency_key,
+            )
+        return MoneyMove(account, repo.balance(ledger.wallet_account(account.id)))
 
     def deposit(
         self,
@@ -152,17 +158,38 @@ class AccountsMixin:
         With an ``idempotency_key`` a retried request posts once (see :meth:`stake_increase`).
         """
         with self.unit_of_work() as repo:
-            acc = repo.get_account(account)
-            wallet = ledger.wallet_account(acc.id)
-            if not _seen(repo, idempotency_key, "deposit", request_hash):
-                repo.post(
-                    ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
-                    kind="deposit",
-                    now=as_utc(now),
-                    memo=_request_memo(request_hash),
-                    idempotency_key=idempotency_key,
-                )
-            return repo.balance(wallet)
+            return self._deposit(repo, account, amount, as_utc(now), idempotency_key, request_hash).wallet
+
+    def deposit_once(
+        self, account: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`deposit` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._deposit(repo, account, amount, as_utc(now), replay.key, replay.request_hash),
+            now=as_utc(now),
+        )
+
+    @staticmethod
+    def _deposit(
+        repo: TournamentRepository,
+        account: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        acc = repo.get_account(account)
+        wallet = ledger.wallet_account(acc.id)
+        if not seen(repo, idempotency_key, "deposit", request_hash):
+            repo.post(
+                ledger.transfer(ledger.PAYOUT_POOL, wallet, _positive_units(amount)),
+                kind="deposit",
+                now=now,
+                memo=request_memo(request_hash),
+                idempotency_key=idempotency_key,
+            )
+        return MoneyMove(acc, repo.balance(wallet))
 
     def create_model(self, account: int | str, name: str, *, now: dt.datetime) -> Model:
         name = str(name).strip()
@@ -251,23 +278,48 @@ class AccountsMixin:
         repeated with the same ``idempotency_key`` (a client's retry) changes nothing the
         second time; a concurrent duplicate gets ConflictError (``duplicate_request``). With a
         ``request_hash`` (digest of the request) the key reused for a different request is a
-        ConflictError (``idempotency_key_reused``).
+        ConflictError (``idempotency_key_reused``). :meth:`stake_increase_once` also answers a
+        retry with the first response.
         """
         with self.unit_of_work() as repo:
-            m = repo.get_model(model)
-            if not _seen(repo, idempotency_key, "stake_increase", request_hash):
-                repo.post(
-                    ledger.transfer(
-                        ledger.wallet_account(m.account_id),
-                        ledger.stake_account(m.id),
-                        _positive_units(amount),
-                    ),
-                    kind="stake_increase",
-                    now=as_utc(now),
-                    memo=_request_memo(request_hash),
-                    idempotency_key=idempotency_key,
-                )
-            return self._stake_info(repo, m.id)
+            move = self._stake_increase(repo, model, amount, as_utc(now), idempotency_key, request_hash)
+        return _stake_of(move)
+
+    def stake_increase_once(
+        self, model: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`stake_increase` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._stake_increase(
+                repo, model, amount, as_utc(now), replay.key, replay.request_hash
+            ),
+            now=as_utc(now),
+        )
+
+    def _stake_increase(
+        self,
+        repo: TournamentRepository,
+        model: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        m = repo.get_model(model)
+        if not seen(repo, idempotency_key, "stake_increase", request_hash):
+            repo.post(
+                ledger.transfer(
+                    ledger.wallet_account(m.account_id),
+                    ledger.stake_account(m.id),
+                    _positive_units(amount),
+                ),
+                kind="stake_increase",
+                now=now,
+                memo=request_memo(request_hash),
+                idempotency_key=idempotency_key,
+            )
+        return self._stake_move(repo, m)
 
     def stake_decrease(
         self,
@@ -284,37 +336,65 @@ class AccountsMixin:
         of this model resolves, then go back to the wallet (at once if there is none).
         ``idempotency_key`` as for :meth:`stake_increase`.
         """
-        now = as_utc(now)
         with self.unit_of_work() as repo:
-            m = repo.get_model(model)
-            if _seen(repo, idempotency_key, "stake_decrease", request_hash):
-                return self._stake_info(repo, m.id)
+            move = self._stake_decrease(repo, model, amount, as_utc(now), idempotency_key, request_hash)
+        return _stake_of(move)
+
+    def stake_decrease_once(
+        self, model: int | str, amount: int, *, now: dt.datetime, replay: Replay[MoneyMove]
+    ) -> StoredResponse:
+        """:meth:`stake_decrease` answered with ``replay``'s stored first response on a retry."""
+        return self._once(
+            replay,
+            lambda repo: self._stake_decrease(
+                repo, model, amount, as_utc(now), replay.key, replay.request_hash
+            ),
+            now=as_utc(now),
+        )
+
+    def _stake_decrease(
+        self,
+        repo: TournamentRepository,
+        model: int | str,
+        amount: int,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> MoneyMove:
+        m = repo.get_model(model)
+        if seen(repo, idempotency_key, "stake_decrease", request_hash):
+            return self._stake_move(repo, m)
+        repo.post(
+            ledger.transfer(
+                ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
+            ),
+            kind="stake_decrease",
+            now=now,
+            memo=request_memo(request_hash),
+            idempotency_key=idempotency_key,
+        )
+        escrows = [
+            ledger.parse_at_risk_account(k) for k, v in repo.balances(prefix="at_risk:").items() if v > 0
+        ]
+        holding = [key.round_number for key in escrows if key.model_id == m.id]
+        pending = repo.add_pending_release(
+            model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
+        )
+        if not holding:
             repo.post(
-                ledger.transfer(
-                    ledger.stake_account(m.id), ledger.pending_account(m.id), _positive_units(amount)
-                ),
-                kind="stake_decrease",
+                ledger.transfer(ledger.pending_account(m.id), ledger.wallet_account(m.account_id), amount),
+                kind="release",
                 now=now,
-                memo=_request_memo(request_hash),
-                idempotency_key=idempotency_key,
             )
-            escrows = [
-                ledger.parse_at_risk_account(k) for k, v in repo.balances(prefix="at_risk:").items() if v > 0
-            ]
-            holding = [key.round_number for key in escrows if key.model_id == m.id]
-            pending = repo.add_pending_release(
-                model_id=m.id, amount=amount, requested_at=now, release_after_round=max(holding, default=None)
-            )
-            if not holding:
-                repo.post(
-                    ledger.transfer(
-                        ledger.pending_account(m.id), ledger.wallet_account(m.account_id), amount
-                    ),
-                    kind="release",
-                    now=now,
-                )
-                repo.mark_released(pending.id, now=now)
-            return self._stake_info(repo, m.id)
+            repo.mark_released(pending.id, now=now)
+        return self._stake_move(repo, m)
+
+    def _stake_move(self, repo: TournamentRepository, model: Model) -> MoneyMove:
+        return MoneyMove(
+            repo.get_account(model.account_id),
+            repo.balance(ledger.wallet_account(model.account_id)),
+            self._stake_info(repo, model.id),
+        )
 
     def stake(self, model: int | str) -> StakeInfo:
         with self.unit_of_work(read_only=True) as repo:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from kardashev.api import schemas
@@ -15,11 +15,11 @@ from kardashev.api.auth import Principal, owned_model, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, tokens, units
 from kardashev.api.diagnostics import run_diagnostics
-from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request
+from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request, replayed
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, UploadedFile, read_upload
 from kardashev.errors import InvalidInputError, NotFoundError
 from kardashev.tournament.domain import Model, RoundStatus
-from kardashev.tournament.service_accounts import StakeInfo
+from kardashev.tournament.service_accounts import MoneyMove, StakeInfo
 
 __all__ = ["router"]
 
@@ -57,6 +57,19 @@ def _stake_out(context: ApiContext, info: StakeInfo, account_id: int) -> schemas
         at_risk=tokens(info.at_risk),
         pending_release=tokens(info.pending),
         wallet_balance=tokens(context.service.wallet(account_id)),
+    )
+
+
+def _stake_move_out(move: MoneyMove) -> schemas.StakeOut:
+    info = move.stake
+    if info is None:  # pragma: no cover - a stake move always reads the stake
+        raise NotFoundError("the stake move read no stake", code="internal")
+    return schemas.StakeOut(
+        model_id=info.model_id,
+        stake=tokens(info.total),
+        at_risk=tokens(info.at_risk),
+        pending_release=tokens(info.pending),
+        wallet_balance=tokens(move.wallet),
     )
 
 
@@ -185,18 +198,18 @@ def stake_get(context: Context, principal: Reader, model: ModelRef) -> schemas.S
 )
 def stake_increase(
     request: Request, context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
-) -> schemas.StakeOut:
+) -> schemas.StakeOut | Response:
     """Move tokens from the wallet to the model's stake (it counts from the next round to close).
     Send an ``Idempotency-Key`` header to make a retry safe."""
     found = _model(context, principal, model)
     once = idempotent_request(request, principal, body)
-    info = context.service.stake_increase(
-        found.id,
-        units(body.amount),
-        now=context.now(),
-        idempotency_key=once and once.key,
-        request_hash=once and once.request_hash,
-    )
+    if once is not None:  # the first response is stored with the move; a replay gets it unchanged
+        return replayed(
+            context.service.stake_increase_once(
+                found.id, units(body.amount), now=context.now(), replay=once.replay(_stake_move_out)
+            )
+        )
+    info = context.service.stake_increase(found.id, units(body.amount), now=context.now())
     return _stake_out(context, info, principal.account_id)
 
 
@@ -208,18 +221,18 @@ def stake_increase(
 )
 def stake_decrease(
     request: Request, context: Context, principal: Staker, model: ModelRef, body: schemas.AmountIn
-) -> schemas.StakeOut:
+) -> schemas.StakeOut | Response:
     """Take tokens out of the stake; they return to the wallet once the rounds holding them resolve.
     Send an ``Idempotency-Key`` header to make a retry safe."""
     found = _model(context, principal, model)
     once = idempotent_request(request, principal, body)
-    info = context.service.stake_decrease(
-        found.id,
-        units(body.amount),
-        now=context.now(),
-        idempotency_key=once and once.key,
-        request_hash=once and once.request_hash,
-    )
+    if once is not None:  # the first response is stored with the move; a replay gets it unchanged
+        return replayed(
+            context.service.stake_decrease_once(
+                found.id, units(body.amount), now=context.now(), replay=once.replay(_stake_move_out)
+            )
+        )
+    info = context.service.stake_decrease(found.id, units(body.amount), now=context.now())
     return _stake_out(context, info, principal.account_id)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 
 from kardashev.api import schemas
 from kardashev.api.auth import Principal, issue_api_key, require
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import finite_or_none, round_out, tokens, units
 from kardashev.api.diagnostics import store_validation_data
-from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request
+from kardashev.api.idempotency import IDEMPOTENCY_OPENAPI, idempotent_request, replayed
 from kardashev.api.routes.public import ROUND_NUMBER
 from kardashev.api.uploads import UPLOAD_OPENAPI_BODY, read_upload
 from kardashev.data.era import Era
@@ -21,6 +21,7 @@ from kardashev.tournament.domain import Account, Payout
 from kardashev.tournament.dry_run import preview_resolve
 from kardashev.tournament.operator_data import check_round_day, round_universe
 from kardashev.tournament.round_work import round_day
+from kardashev.tournament.service_accounts import MoneyMove
 
 __all__ = ["router"]
 
@@ -57,10 +58,36 @@ def list_accounts(context: Context, _: Admin) -> list[schemas.AccountOut]:
     return [_account_out(context, account) for account in context.service.list_accounts()]
 
 
-@router.post("/accounts", response_model=schemas.AccountOut, status_code=201, responses=_ERRORS)
-def create_account(context: Context, _: Admin, body: schemas.AccountCreate) -> schemas.AccountOut:
-    """Create an account, optionally minting ``deposit`` tokens into its wallet."""
+def _moved_account_out(move: MoneyMove) -> schemas.AccountOut:
+    account = move.account
+    return schemas.AccountOut(
+        id=account.id, name=account.name, created_at=account.created_at, wallet_balance=tokens(move.wallet)
+    )
+
+
+@router.post(
+    "/accounts",
+    response_model=schemas.AccountOut,
+    status_code=201,
+    responses=_ERRORS,
+    openapi_extra=IDEMPOTENCY_OPENAPI,
+)
+def create_account(
+    request: Request, context: Context, admin: Admin, body: schemas.AccountCreate
+) -> schemas.AccountOut | Response:
+    """Create an account, optionally minting ``deposit`` tokens into its wallet (send an
+    ``Idempotency-Key`` header to make a retry safe: it answers the first response)."""
     deposit = units(body.deposit) if body.deposit is not None else 0
+    once = idempotent_request(request, admin, body)
+    if once is not None:
+        return replayed(
+            context.service.create_account_once(
+                body.name,
+                now=context.now(),
+                tokens=deposit,
+                replay=once.replay(_moved_account_out, status_code=201),
+            )
+        )
     account = context.service.create_account(body.name, now=context.now(), tokens=deposit)
     return _account_out(context, account)
 
@@ -73,17 +100,18 @@ def create_account(context: Context, _: Admin, body: schemas.AccountCreate) -> s
 )
 def deposit(
     request: Request, context: Context, admin: Admin, account: AccountRef, body: schemas.AmountIn
-) -> schemas.AccountOut:
-    """Mint tokens into an account's wallet (send an ``Idempotency-Key`` header to make a retry safe)."""
+) -> schemas.AccountOut | Response:
+    """Mint tokens into an account's wallet (send an ``Idempotency-Key`` header to make a retry safe:
+    it answers the first response)."""
     found = _account(context, account)
     once = idempotent_request(request, admin, body)
-    context.service.deposit(
-        found.id,
-        units(body.amount),
-        now=context.now(),
-        idempotency_key=once and once.key,
-        request_hash=once and once.request_hash,
-    )
+    if once is not None:
+        return replayed(
+            context.service.deposit_once(
+                found.id, units(body.amount), now=context.now(), replay=once.replay(_moved_account_out)
+            )
+        )
+    context.service.deposit(found.id, units(body.amount), now=context.now())
     return _account_out(context, found)
 
 
