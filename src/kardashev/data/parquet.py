@@ -10,7 +10,7 @@ pyarrow filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -49,7 +49,7 @@ class EraParquetWriter:
         )
         self.n_rows = 0
 
-    def write(self, columns: dict[str, object]) -> None:
+    def write(self, columns: Mapping[str, object]) -> None:
         """Write one era given as ``{column: array}`` (all columns of the schema) as one row group."""
         missing = [f.name for f in self.schema if f.name not in columns]
         if missing:

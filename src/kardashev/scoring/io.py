@@ -419,7 +419,8 @@ def open_scoring_inputs(
         )
     scored = {e for eras in target_eras.values() for e in eras}
     meta = bench = None
-    meta_column, bench_columns = None, {}
+    meta_column: str | None = None
+    bench_columns: dict[str, str] = {}
     if meta_model_path is not None:
         meta, chosen = _read_reference(Path(meta_model_path), "meta_model", layout, targets[:1], None, alias)
         meta_column = chosen[targets[0]]
@@ -427,11 +428,12 @@ def open_scoring_inputs(
         bench, bench_columns = _read_reference(
             Path(benchmark_path), "benchmark", layout, targets, benchmark_column, alias
         )
-    side = {}
+    side: dict[str, FileLayout | None] = {}
     for label, path in (("neutralizer", neutralizer_path), ("sample_weights", sample_weights_path)):
-        side[label] = None if path is None else keys_layout(Path(path), layout)
-        if side[label] is not None and not value_columns(side[label].columns):
+        found = None if path is None else keys_layout(Path(path), layout)
+        if path is not None and found is not None and not value_columns(found.columns):
             raise DataFormatError(f"{Path(path).name}: no value column", code="missing_column")
+        side[label] = found
     return ScoringInputs(
         data_path=data_path,
         layout=layout,

@@ -45,7 +45,7 @@ _BATCH_ROWS = 65_536
 _SCAN_CHUNK = 1 << 18
 _CHUNK_SLACK = 64 * 1024  # page headers, dictionary and statistics of one column chunk
 
-HeaderCheck = Callable[[Sequence[str]], None]
+HeaderCheck = Callable[[Sequence[str]], object]  # raises on a bad header; its value is ignored
 """Called with a file's column names before any row is decoded; raises to refuse the file."""
 
 
