@@ -20,23 +20,22 @@ Targets: every hostile input answered with a 4xx, in at most 1 s of server CPU a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
+
+from local_server import database, start_serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the catalogue lives in tests/abuse.py
 
@@ -45,23 +44,6 @@ from tests.abuse import HOSTILE_FILES, HOSTILE_REQUESTS
 PEPPER = "bench-abuse-pepper"
 CPU_TARGET_S = 1.0
 RSS_TARGET_MB = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _database(url: str | None, data_dir: Path) -> Iterator[str]:
-    if url is None or not url.startswith("postgresql"):
-        yield url or f"sqlite:///{data_dir / 'abuse.db'}"
-        return
-    from kardashev.store.engine import scratch_schema
-
-    with scratch_schema(url, prefix="kardashev_abuse") as schema_url:
-        yield schema_url
 
 
 def _prepare(db: str, data_dir: Path, n_ids: int) -> dict[str, object]:
@@ -136,33 +118,20 @@ def _validation_parquet(ids: list[str]) -> bytes:
 def _run(args: argparse.Namespace, db: str, data_dir: Path) -> int:
     world = _prepare(db, data_dir, args.ids)
     ids: list[str] = world["ids"]  # type: ignore[assignment]
-    port = _free_port()
-    env = {
-        **os.environ,
-        "KARDASHEV_KEY_PEPPER": PEPPER,
-        "KARDASHEV_RATE_LIMIT_PER_KEY": "",
-        "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--db", db, "--data-dir", str(data_dir), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )  # fmt: skip
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("the server did not start:", server.stderr.read().decode()[-2000:], file=sys.stderr)
-                return 2
-            time.sleep(0.2)
+        server, base = start_serve(
+            db,
+            data_dir,
+            env={
+                "KARDASHEV_KEY_PEPPER": PEPPER,
+                "KARDASHEV_RATE_LIMIT_PER_KEY": "",
+                "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
+            },
+        )
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
         with httpx.Client(base_url=base, timeout=600) as client:
             admin = {"Authorization": world["admin"]}
             user = {"Authorization": world["user"]}
@@ -266,7 +235,7 @@ def main() -> int:
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="kardashev-abuse-"))
     try:
-        with _database(args.db, data_dir) as db:
+        with database(args.db, data_dir, name="abuse") as db:
             return _run(args, db, data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -19,23 +19,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
+
+from local_server import database, start_serve
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,6 @@ class Upload:
     token: str
     seq: int
     content: bytes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _prepare(args: argparse.Namespace, data_dir: Path) -> tuple[dict[str, str], list[str], int]:
@@ -77,19 +70,6 @@ def _prepare(args: argparse.Namespace, data_dir: Path) -> tuple[dict[str, str], 
         return tokens, ids, number
     finally:
         context.close()
-
-
-@contextlib.contextmanager
-def _database(url: str | None, data_dir: Path) -> Iterator[str]:
-    """The database of the run: a SQLite file in ``data_dir``, or a fresh schema on the PostgreSQL
-    server at ``url`` (dropped afterwards, so the run leaves the server as it found it)."""
-    if url is None or not url.startswith("postgresql"):
-        yield url or f"sqlite:///{data_dir / 'load.db'}"
-        return
-    from kardashev.store.engine import scratch_schema
-
-    with scratch_schema(url, prefix="kardashev_load") as schema_url:
-        yield schema_url
 
 
 def _csv(ids: list[str], seed: int) -> bytes:
@@ -213,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = Path(tempfile.mkdtemp(prefix="kardashev-load-"))
     try:
-        with _database(args.db, data_dir) as url:
+        with database(args.db, data_dir, name="load") as url:
             args.db = url
             return _measure(args, data_dir, deadline)
     finally:
@@ -225,31 +205,25 @@ def _measure(args: argparse.Namespace, data_dir: Path, deadline: float) -> int:
     try:
         tokens, ids, number = _prepare(args, data_dir)
         models = list(tokens)
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--db", args.db, "--data-dir", str(data_dir), "--workers", str(args.workers),
-             "--max-upload-bytes", str(64 * 1024 * 1024), "--log-level", "warning", "--dev"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={  # one address sends the whole burst: no rate limit
-                **os.environ,
-                "KARDASHEV_DATABASE_URL": args.db,
-                "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
-                "KARDASHEV_RATE_LIMIT_PER_KEY": "",
-            },
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(base + "/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print("the server did not start:", server.stderr.read().decode()[-2000:], file=sys.stderr)
-                return 2
-            time.sleep(0.2)
+        try:
+            server, base = start_serve(
+                args.db,
+                data_dir,
+                extra_args=[
+                    "--workers",
+                    str(args.workers),
+                    "--max-upload-bytes",
+                    str(64 * 1024 * 1024),
+                    "--dev",
+                ],
+                env={
+                    "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
+                    "KARDASHEV_RATE_LIMIT_PER_KEY": "",
+                },  # one address
+            )
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 2
 
         print(
             f"{len(models)} models in {args.accounts} accounts, {args.stocks} ids per file, "

@@ -38,18 +38,18 @@ import contextlib
 import datetime as dt
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pandas as pd
+
+from local_server import database, start_serve
 
 T0 = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 UPLOADERS = 8
@@ -80,23 +80,6 @@ class PeakSampler:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-@contextlib.contextmanager
-def _database(url: str | None, data_dir: Path) -> Iterator[str]:
-    if url is None or not url.startswith("postgresql"):
-        yield url or f"sqlite:///{data_dir / 'season.db'}"
-        return
-    from kardashev.store.engine import scratch_schema
-
-    with scratch_schema(url, prefix="kardashev_season") as schema_url:
-        yield schema_url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _market(n_stocks: int, n_models: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -252,32 +235,12 @@ def _start_server(
         key, _ = issue_api_key(service, account.id, ["upload", "read"], pepper="", now=T0)
         model = service.create_model(account.id, f"uploader_model{u}", now=T0)
         tokens[model.name] = f"Token {key.public_id}${key.secret}"
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kardashev", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--db", db, "--data-dir", str(data_dir), "--workers", "1", "--log-level", "warning",
-         "--max-upload-bytes", str(64 * 2**20), "--dev"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        # a bench key with an empty pepper (--dev); no rate limits: the stream measures latency, not limits
-        env={
-            **os.environ,
-            "KARDASHEV_DATABASE_URL": db,
-            "KARDASHEV_RATE_LIMIT_PER_ADDRESS": "",
-            "KARDASHEV_RATE_LIMIT_PER_KEY": "",
-        },
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(base + "/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the server did not start: " + server.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
-        time.sleep(0.2)
+    server, base = start_serve(  # a bench key with an empty pepper (--dev); no rate limits: the
+        db,  # stream measures latency, not limits
+        data_dir,
+        extra_args=["--workers", "1", "--max-upload-bytes", str(64 * 2**20), "--dev"],
+        env={"KARDASHEV_RATE_LIMIT_PER_ADDRESS": "", "KARDASHEV_RATE_LIMIT_PER_KEY": ""},
+    )
     return server, UploadStream(base, number, tokens, [str(i) for i in ids])
 
 
@@ -338,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="kardashev-season-"))
     server = None
     try:
-        with _database(args.db, work) as db:
+        with database(args.db, work, name="season") as db:
             store = open_store(db, data_dir=work)
             timings: dict[str, float] = {}
             scorer = StandardScorer(
