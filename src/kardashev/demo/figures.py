@@ -1,5 +1,6 @@
-"""The demo report's figures (plotly): scores per archetype, TC rank vs CORR rank, the fund under
-each payout rule, stake shares. Each function takes the :class:`~kardashev.demo.report.ReportData`."""
+"""The demo report's figures (plotly): scores per archetype, TC rank vs CORR rank, stake shares in the
+in-memory funds. Each function takes the :class:`~kardashev.demo.report.ReportData`. The fund's
+weekly book is drawn by :mod:`kardashev.demo.figures_fund`, the crowd by :mod:`kardashev.demo.figures_crowd`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ __all__ = [
     "archetype_color",
     "archetype_means",
     "cumulative_scores_figure",
-    "fund_figure",
     "rank_figure",
     "rank_frame",
     "ranks",
@@ -84,7 +84,11 @@ def cumulative_scores_figure(data: ReportData) -> go.Figure:
                 row=row + 1,
                 col=col + 1,
             )
-    figure.update_layout(height=650, title="Cumulative score per archetype (mean over its models)")
+    figure.update_xaxes(title_text="era")
+    figure.update_yaxes(title_text="cumulative score")
+    figure.update_layout(
+        height=680, title="Cumulative score per archetype (mean over its models, validation fund)"
+    )
     return figure
 
 
@@ -149,42 +153,6 @@ def rank_figure(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def fund_figure(data: ReportData, window: int) -> go.Figure:
-    tracks = data.simulation.tracks
-    figure = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Cumulative realized return", f"Rolling Sharpe ({window} eras)"),
-    )
-    for rule, track in tracks.items():
-        color = RULE_COLORS.get(rule)
-        label = RULE_LABELS.get(rule, rule)
-        eras = list(track.eras)
-        figure.add_trace(
-            go.Scatter(
-                x=eras, y=track.cumulative_return, name=label, legendgroup=rule, line={"color": color}
-            ),
-            row=1,
-            col=1,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=eras,
-                y=track.rolling_sharpe(window),
-                name=label,
-                legendgroup=rule,
-                showlegend=False,
-                line={"color": color},
-            ),
-            row=1,
-            col=2,
-        )
-    figure.update_layout(
-        height=430, title="The fund's portfolio under each payout rule (same market, same crowd)"
-    )
-    return figure
-
-
 def stake_share_figure(data: ReportData) -> go.Figure:
     tracks = {rule: track for rule, track in data.simulation.tracks.items() if rule != "static"}
     figure = make_subplots(
@@ -210,7 +178,8 @@ def stake_share_figure(data: ReportData) -> go.Figure:
                 row=1,
                 col=column,
             )
-    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", title_text="share of the total stake")
+    figure.update_xaxes(title_text="era")
     figure.update_layout(
         height=400, title="Share of stake per archetype as stakers follow the score they are paid on"
     )

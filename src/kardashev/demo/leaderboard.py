@@ -53,13 +53,16 @@ def leaderboard_frame(
     grades: pd.DataFrame | None = None,
     true_return: np.ndarray | None = None,
     window: int = 4,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per model, ranked by mean TC over the season (best first).
 
     Columns: rank, model, archetype, the latest and rolling scores of the tournament leaderboard, the
     stake at the end of the season (tokens, free + at risk), the return on stake and the grade.
+    ``table`` is :func:`season_table`'s (computed here when not given).
     """
-    table = season_table(season, true_return=true_return)
+    if table is None:
+        table = season_table(season, true_return=true_return)
     label = f"{window}r"
     sort_by = "tc_season" if "tc" in table.columns else None
     n_rounds = max(window, int(table["round"].nunique()) if len(table) else 1)

@@ -1,44 +1,73 @@
 """The demo's HTML report: one self-contained file (plotly.js embedded once, no network needed).
 
-:func:`render_report` turns a :class:`ReportData` into HTML; :func:`write_report` writes it. Sections
-(each an element with a stable ``id``): ``summary``, ``validation``, ``cumulative-scores``,
-``tc-vs-corr``, ``fund``, ``grades``, ``leaderboard``, ``exposures``, ``optimizer``.
+:func:`render_report` turns a :class:`ReportData` into HTML; :func:`write_report` writes it. It opens
+with the conclusion in words, then the fund's weekly book, the crowd (engine ledger, signal
+correlation, a drill-down into the highest-TC model), the validation and the reference tables. Each
+section is an element with a stable ``id`` (:data:`SECTION_IDS`). Figures resize with the page and
+tables scroll inside their box, so nothing is clipped from 1024 px up.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from kardashev.demo.book import FundBook
+from kardashev.demo.drilldown import Drilldown
 from kardashev.demo.figures import (
-    RULE_LABELS,
     archetype_color,
     cumulative_scores_figure,
-    fund_figure,
     rank_figure,
     rank_frame,
     stake_share_figure,
 )
+from kardashev.demo.figures_crowd import drilldown_figure, ledger_figure, ledger_frame, signal_heatmap
+from kardashev.demo.figures_fund import (
+    exposure_figure,
+    factor_exposure_figure,
+    factor_heatmap,
+    pnl_figure,
+    trading_figure,
+)
+from kardashev.demo.numbers import score
+from kardashev.demo.report_tables import (
+    BOOK_FORMATS,
+    book_frame,
+    config_frame,
+    html_table,
+    ledger_summary,
+    p_value,
+    scientific,
+)
 from kardashev.demo.simulation import SimulationResult
+from kardashev.demo.story import Story
 
 __all__ = ["SECTION_IDS", "ReportData", "render_report", "write_report"]
 
 SECTION_IDS = (
+    "conclusion",
     "summary",
+    "fund-pnl",
+    "fund-trading",
+    "fund-exposure",
+    "factor-exposure",
+    "stakes-ledger",
+    "signal-correlation",
+    "drilldown",
     "validation",
     "cumulative-scores",
     "tc-vs-corr",
-    "fund",
+    "stake-shares",
     "grades",
     "leaderboard",
     "exposures",
     "optimizer",
+    "glossary",
 )
 
 
@@ -84,29 +113,11 @@ class ReportData:
     fund_grade: tuple[str, ...]
     optimizer_config: object
     season_summary: tuple[str, ...] = ()
-
-
-def _format(value: object) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
-            return "–"
-        number = float(value)
-        if abs(number) < 1e-12:  # rounding noise of quantities that are 0 by construction
-            return "0"
-        return f"{number:.4g}" if abs(number) >= 1e-3 else f"{number:.2e}"
-    return str(value)
-
-
-def _table(frame: pd.DataFrame, *, highlight: str | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        marked = highlight is not None and bool(row.get(highlight, False))
-        cells = "".join(f"<td>{html.escape(_format(value))}</td>" for value in row.to_numpy())
-        rows.append(f'<tr class="{"marked" if marked else ""}">{cells}</tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    books: dict[str, FundBook] = field(default_factory=dict)
+    ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["model", "round"]))
+    signal_correlation: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    drilldown: Drilldown | None = None
+    story: Story | None = None
 
 
 class _Figures:
@@ -116,57 +127,144 @@ class _Figures:
         self._first = True
 
     def __call__(self, figure: go.Figure, *, div_id: str) -> str:
-        figure.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 90, "b": 50})
+        figure.update_layout(
+            template="plotly_white",
+            autosize=True,
+            margin={"l": 70, "r": 20, "t": 90, "b": 60},
+            separators=".,",
+            legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        )
         out = figure.to_html(
-            full_html=False, include_plotlyjs=self._first, div_id=div_id, config={"displaylogo": False}
+            full_html=False,
+            include_plotlyjs=self._first,
+            div_id=div_id,
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
         )
         self._first = False
-        return out
+        return f"<div class='figure'>{out}</div>"
 
 
-def _fund_table(data: ReportData) -> pd.DataFrame:
-    rows = []
-    unstaked = np.asarray(data.archetypes) == "unstaked_original"
-    originals = np.isin(np.asarray(data.archetypes), ("original", "unstaked_original"))
-    for rule, track in data.simulation.tracks.items():
-        first, second = track.half_sharpes()
-        final = track.stakes[-1] if track.stakes.size else np.zeros(len(data.archetypes))
-        total = final.sum() if final.sum() > 0 else 1.0
-        planted = data.simulation.planted_value(rule)
-        rows.append(
-            {
-                "payout rule": RULE_LABELS.get(rule, rule),
-                "total return": float(np.sum(track.returns)),
-                "mean per era": float(np.mean(track.returns)) if len(track.returns) else float("nan"),
-                "mean 1st half": track.half_means()[0],
-                "mean 2nd half": track.half_means()[1],
-                "std per era": float(np.std(track.returns)) if len(track.returns) else float("nan"),
-                "Sharpe (season)": track.sharpe,
-                "Sharpe 1st half": first,
-                "Sharpe 2nd half": second,
-                "final stake share: originals": float(final[originals].sum() / total),
-                "final stake share: unstaked original": float(final[unstaked].sum() / total),
-                "effective number of staked models (end)": float(1.0 / np.sum((final / total) ** 2))
-                if final.sum() > 0
-                else float("nan"),
-                "planted value of the stakes: start": float(planted[0]) if planted.size else float("nan"),
-                "planted value of the stakes: end": float(planted[-1]) if planted.size else float("nan"),
-            }
+def _escape_list(lines: tuple[str, ...] | list[str], tag: str = "ul") -> str:
+    return f"<{tag}>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + f"</{tag}>"
+
+
+def _conclusion(data: ReportData) -> str:
+    if data.story is None:
+        return "<p class='verdict'>The run recorded no story (an empty season).</p>"
+    return "<div class='verdict'>" + _escape_list(data.story.sentences, "ol") + "</div>"
+
+
+def _summary(data: ReportData) -> str:
+    settings = "".join(
+        f"<li><b>{html.escape(str(name))}</b>: {html.escape(str(value))}</li>"
+        for name, value in data.settings.items()
+    )
+    season = _escape_list(data.season_summary) if data.season_summary else ""
+    return (
+        f"<ul>{settings}<li><b>runtime</b>: {data.runtime_seconds:.1f} s</li></ul>"
+        + (f"<h3>Season through the tournament engine</h3>{season}" if season else "")
+    )
+
+
+def _fund_pnl(data: ReportData, figures: _Figures) -> str:
+    if not data.books:
+        return "<p>No weekly book was recorded.</p>"
+    planted = {rule: data.simulation.planted_value(rule) for rule in data.books if rule in data.simulation.tracks}
+    return (
+        "<p>The fund rebalances every week and holds its portfolio <i>w<sub>t</sub></i> for one week: its "
+        "weekly return is <i>w<sub>t</sub>·r<sub>t→t+1</sub></i> minus the cost of trading into "
+        "<i>w<sub>t</sub></i> (the optimizer's cost model). These returns do not overlap, so they compound "
+        "into the curve below. Each rule is a copy of the fund on the same market and crowd whose stakers are "
+        "paid on that score.</p>"
+        + figures(pnl_figure(data.books), div_id="pnl-figure")
+        + html_table(book_frame(data.books, planted), formats=BOOK_FORMATS)
+    )
+
+
+def _factor_exposure(data: ReportData, figures: _Figures) -> str:
+    books = {rule: book for rule, book in data.books.items() if book.factor_exposure.size}
+    if not books:
+        return "<p>No factor exposure was recorded.</p>"
+    shown = books.get("tc") or next(iter(books.values()))
+    return (
+        "<p>Realized exposure <i>Bᵀw</i> of the fund's book to the risk model's factors (the optimizer "
+        "neutralizes the published exposures, so what is left is numerical leftover and names that left the "
+        "universe).</p>"
+        + figures(factor_exposure_figure(books), div_id="factor-figure")
+        + figures(factor_heatmap(shown), div_id="factor-heatmap")
+    )
+
+
+def _stakes_ledger(data: ReportData, figures: _Figures) -> str:
+    if data.ledger.empty or "stake" not in data.ledger.columns:
+        return "<p>No round resolved in the engine.</p>"
+    frame = ledger_frame(data.ledger, dict(zip(data.model_names, data.archetypes, strict=True)))
+    return (
+        "<p>From the tournament engine's ledger: each model's stake at risk in every resolved round, and the "
+        "tokens paid and burned when the round resolved (tokens).</p>"
+        + figures(ledger_figure(frame), div_id="ledger-figure")
+        + html_table(ledger_summary(frame), tall=True)
+    )
+
+
+def _signals(data: ReportData, figures: _Figures) -> str:
+    if data.signal_correlation.size == 0:
+        return "<p>No era was recorded.</p>"
+    return (
+        "<p>Pearson correlation between the models' gaussianized predictions, averaged over the season's "
+        "eras. Consensus models and copycats form blocks; original signals stand apart.</p>"
+        + figures(
+            signal_heatmap(data.signal_correlation, data.model_names, data.archetypes), div_id="signal-heatmap"
         )
-    return pd.DataFrame(rows)
+    )
 
 
-def _validation_html(data: ReportData, figures: _Figures) -> str:
+_STOCK_FORMATS = {
+    "contribution": scientific,
+    "difference": score,
+    "sensitivity": scientific,
+    "weight": scientific,
+    "realized_return": score,
+    "meta_model": score,
+    "bound_shadow_price": scientific,
+}
+
+
+def _drilldown(data: ReportData, figures: _Figures) -> str:
+    drill: Drilldown | None = data.drilldown
+    if drill is None:
+        return "<p>No model had a TC to explain.</p>"
+    explanation = drill.explanation
+    stocks = explanation.top(15).drop(columns=["return_gradient"], errors="ignore")
+    constraints = explanation.constraint_frame()
+    return (
+        f"<p><b>{html.escape(drill.model)}</b> ({html.escape(drill.archetype)}) has the highest season TC on "
+        f"the validation fund ({score(drill.season_tc)}, summed over eras). In era {html.escape(drill.era)} "
+        f"its TC is {score(explanation.tc)}, the sum over stocks of <i>(G<sub>ik</sub> − m<sub>i</sub>)·∂R/∂"
+        f"m<sub>i</sub></i>: how far the model's gaussianized prediction sits from the meta model on a stock, "
+        f"times how much the fund's realized return would rise if the meta model rose there (the validation "
+        f"fund recorded {score(drill.era_tc)} for the era). A stock held at a bound, or a move a constraint "
+        f"undoes, passes little through; the shadow prices say which constraints bind and how hard.</p>"
+        + figures(drilldown_figure(drill), div_id="drilldown-figure")
+        + "<h3>The 15 stocks that move its TC most</h3>"
+        + html_table(stocks, formats=_STOCK_FORMATS, index=True)
+        + "<h3>Constraints</h3>"
+        + html_table(constraints, formats={"shadow_price": scientific}, index=True)
+    )
+
+
+def _validation(data: ReportData, figures: _Figures) -> str:
     validation = data.simulation.validation
     if validation is None:
         return "<p>Validation was not run (<code>--no-validate</code>).</p>"
     names = {"tc": "TC", "mmc": "MMC", "corr": "CORR", "mpc": "MPC"}
     frame = pd.DataFrame(
         {
-            "score": [names[key] for key in names],
+            "score": list(names.values()),
             "Spearman with leave-one-out": [validation.spearman_loo[key] for key in names],
             "Spearman with stake bump": [validation.spearman_bump[key] for key in names],
-            "Spearman with planted true value": [validation.spearman_true_value[key] for key in names],
+            "Spearman with planted value": [validation.spearman_true_value[key] for key in names],
         }
     )
     cutoff = max(1, int(np.ceil(0.1 * validation.n_models)))
@@ -174,9 +272,9 @@ def _validation_html(data: ReportData, figures: _Figures) -> str:
     verdict = (
         f"Spearman(TC, LOO) = <b>{validation.spearman_loo['tc']:.3f}</b> (target ≥ 0.8; "
         f"{'higher' if validation.tc_beats_others else 'not higher'} than CORR, MMC and MPC). "
-        f"Unstaked original TC rank: <b>{ranks}</b> "
-        f"of {validation.n_models} (top decile = rank ≤ {cutoff}: "
-        f"{'yes' if validation.unstaked_original_top_decile else 'no'})."
+        f"Unstaked original TC rank: <b>{ranks}</b> of {validation.n_models} (top decile = rank ≤ {cutoff}: "
+        f"{'yes' if validation.unstaked_original_top_decile else 'no'}). TC here is the in-memory validation "
+        "fund's (static stakes), not the engine season's."
     )
     scatter = go.Figure()
     kinds = np.asarray(validation.archetypes)
@@ -190,19 +288,30 @@ def _validation_html(data: ReportData, figures: _Figures) -> str:
                 name=kind,
                 text=np.asarray(validation.model_names)[mask],
                 marker={"color": archetype_color(kind), "size": 9},
-                hovertemplate="%{text}<br>LOO %{x:.4g}<br>TC %{y:.4g}<extra></extra>",
+                hovertemplate="%{text}<br>LOO %{x:.4f}<br>TC %{y:.4f}<extra></extra>",
             )
         )
-    scatter.update_xaxes(title="leave-one-out marginal value (season sum, per unit of stake share)")
-    scatter.update_yaxes(title="TC (season sum)")
-    scatter.update_layout(height=450, title="TC vs leave-one-out marginal value, per model")
+    scatter.update_xaxes(title_text="leave-one-out marginal value (season sum, per unit of stake share)")
+    scatter.update_yaxes(title_text="TC (season sum)")
+    scatter.update_layout(height=460, title="TC vs leave-one-out marginal value, per model")
     return (
         f"<p class='verdict'>{verdict}</p>"
-        + _table(frame)
+        + html_table(frame)
         + f"<p>Over {validation.n_eras} eras on the static-stake fund. Leave-one-out: the fund re-optimized "
         "without the model, <code>(R(s) − R(s − s<sub>k</sub>e<sub>k</sub>))·Σs/s<sub>k</sub></code> "
         "(a stake bump for zero-stake models); stake bump: central difference of re-optimized returns "
         "with a bump of 0.1% of the total stake.</p>" + figures(scatter, div_id="validation-scatter")
+    )
+
+
+def _tc_vs_corr(data: ReportData, figures: _Figures) -> str:
+    ranks_table = rank_frame(data)
+    marked = ranks_table[ranks_table["high TC, low CORR"]].sort_values("TC rank")
+    listing = html_table(marked.drop(columns=["high TC, low CORR"])) if len(marked) else "<p>none</p>"
+    return (
+        figures(rank_figure(ranks_table), div_id="rank-figure")
+        + "<p>Models ranked in the top quarter by TC but the bottom half by CORR (validation fund):</p>"
+        + listing
     )
 
 
@@ -224,27 +333,36 @@ def _exposure_table(data: ReportData, top: int = 15) -> pd.DataFrame:
     )
 
 
-def _config_table(config: object) -> pd.DataFrame:
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        fields = dataclasses.asdict(config)
-    else:
-        fields = dict(vars(config))
-    return pd.DataFrame({"option": list(fields), "value": [str(value) for value in fields.values()]})
+def _glossary(data: ReportData) -> str:
+    if data.story is None:
+        return ""
+    terms = "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(meaning)}</dd>" for term, meaning in data.story.glossary
+    )
+    commands = "".join(
+        f"<li><code>{html.escape(command)}</code>: {html.escape(what)}</li>"
+        for command, what in data.story.commands
+    )
+    return f"<dl>{terms}</dl>" + (f"<h3>Explore what the demo wrote</h3><ul>{commands}</ul>" if commands else "")
 
 
 _STYLE = """
+*{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
-header{background:#1d2a3a;color:#fff;padding:18px 32px}
+header{background:#1d2a3a;color:#fff;padding:18px 24px}
 header h1{margin:0;font-size:1.6em} header p{margin:4px 0 0;color:#c9d3df}
-main{max-width:1200px;margin:0 auto;padding:12px 32px 40px}
-section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:12px 20px;margin:18px 0}
-h2{font-size:1.2em;margin:6px 0 10px;color:#1d2a3a}
-table{border-collapse:collapse;font-size:0.85em;margin:8px 0}
-th,td{border-bottom:1px solid #e6e6e6;padding:4px 8px;text-align:right}
+main{max-width:1200px;margin:0 auto;padding:12px 16px 40px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:12px 16px;margin:18px 0;min-width:0}
+h2{font-size:1.2em;margin:6px 0 10px;color:#1d2a3a} h3{font-size:1em;margin:14px 0 6px}
+table{border-collapse:collapse;font-size:0.85em;margin:0;font-variant-numeric:tabular-nums}
+th,td{border-bottom:1px solid #e6e6e6;padding:4px 8px;text-align:right;white-space:nowrap}
 th{background:#f1f4f8;position:sticky;top:0} td:first-child,th:first-child{text-align:left}
 tr.marked td{background:#fff2f2;font-weight:600}
 .verdict{font-size:1.05em;background:#f4f8ff;border-left:4px solid #1f77b4;padding:8px 12px}
-.scroll{max-height:520px;overflow:auto}
+.verdict ol{margin:4px 0;padding-left:22px} .verdict li{margin:4px 0}
+.scroll{max-width:100%;overflow-x:auto;margin:8px 0} .scroll.tall{max-height:520px;overflow-y:auto}
+.figure{width:100%;overflow:hidden}
+code{overflow-wrap:anywhere} dt{font-weight:600;margin-top:6px} dd{margin:2px 0 0 18px}
 ul{margin:6px 0}
 """
 
@@ -252,53 +370,48 @@ ul{margin:6px 0}
 def render_report(data: ReportData) -> str:
     """The report as one self-contained HTML page."""
     figures = _Figures()
-    window = max(3, min(8, len(data.simulation.scores.eras) // 3))
-    ranks_table = rank_frame(data)
-    fund_table = _fund_table(data)
-    settings = "".join(
-        f"<li><b>{html.escape(str(name))}</b>: {html.escape(_format(value))}</li>"
-        for name, value in data.settings.items()
-    )
-    season = "".join(f"<li>{html.escape(line)}</li>" for line in data.season_summary)
-    fund_grade = "".join(f"<li>{html.escape(line)}</li>" for line in data.fund_grade)
-    marked = ranks_table[ranks_table["high TC, low CORR"]].sort_values("TC rank")
     sections = {
-        "summary": (
-            "Summary",
-            f"<ul>{settings}<li><b>runtime</b>: {data.runtime_seconds:.1f} s</li></ul>"
-            + (f"<h3>Season through the tournament engine</h3><ul>{season}</ul>" if season else ""),
+        "conclusion": ("Conclusion", _conclusion(data)),
+        "summary": ("Settings and the season through the engine", _summary(data)),
+        "fund-pnl": ("The fund's weekly P&L under each payout rule", _fund_pnl(data, figures)),
+        "fund-trading": (
+            "Turnover and trading costs",
+            figures(trading_figure(data.books), div_id="trading-figure") if data.books else "<p>–</p>",
         ),
-        "validation": ("Validation against the planted truth", _validation_html(data, figures)),
+        "fund-exposure": (
+            "Gross and net exposure, long and short names",
+            figures(exposure_figure(data.books), div_id="exposure-figure") if data.books else "<p>–</p>",
+        ),
+        "factor-exposure": ("Realized factor exposure of the fund", _factor_exposure(data, figures)),
+        "stakes-ledger": ("Stakes, payouts and burns per model (engine ledger)", _stakes_ledger(data, figures)),
+        "signal-correlation": ("How alike the signals are", _signals(data, figures)),
+        "drilldown": ("Drill-down: the highest-TC model's contribution", _drilldown(data, figures)),
+        "validation": ("Validation of TC against leave-one-out re-runs", _validation(data, figures)),
         "cumulative-scores": (
             "Cumulative CORR, MMC, TC and True Return per archetype",
             figures(cumulative_scores_figure(data), div_id="cumulative-figure"),
         ),
-        "tc-vs-corr": (
-            "TC rank vs CORR rank",
-            figures(rank_figure(ranks_table), div_id="rank-figure")
-            + "<p>Models ranked in the top quarter by TC but the bottom half by CORR:</p>"
-            + (_table(marked.drop(columns=["high TC, low CORR"])) if len(marked) else "<p>none</p>"),
-        ),
-        "fund": (
-            "The fund under each payout rule",
-            figures(fund_figure(data, window), div_id="fund-figure")
-            + _table(fund_table)
-            + figures(stake_share_figure(data), div_id="stake-share-figure"),
+        "tc-vs-corr": ("TC rank vs CORR rank", _tc_vs_corr(data, figures)),
+        "stake-shares": (
+            "Stake per archetype in the in-memory funds",
+            figures(stake_share_figure(data), div_id="stake-share-figure"),
         ),
         "grades": (
-            "Kardashev grades",
-            f"<ul>{fund_grade}</ul><div class='scroll'>{_table(data.grades)}</div>",
+            "Kardashev grades (validation fund's per-era scores)",
+            _escape_list(list(data.fund_grade))
+            + html_table(data.grades, formats={"TC p (Holm)": p_value}, tall=True),
         ),
         "leaderboard": (
-            "Leaderboard (tournament engine)",
-            f"<div class='scroll'>{_table(data.leaderboard)}</div>",
+            "Leaderboard (tournament engine; rank by the engine's season TC)",
+            html_table(data.leaderboard, tall=True),
         ),
         "exposures": (
             "Meta model: largest feature exposures",
             "<p>Pearson correlation of the stake-weighted meta model with each feature, per era.</p>"
-            + _table(_exposure_table(data)),
+            + html_table(_exposure_table(data), formats={"share of eras > 0": lambda v: f"{float(v):.0%}"}),
         ),
-        "optimizer": ("Optimizer configuration", _table(_config_table(data.optimizer_config))),
+        "optimizer": ("Optimizer configuration", html_table(config_frame(data.optimizer_config))),
+        "glossary": ("Glossary and next commands", _glossary(data)),
     }
     body = "".join(
         f'<section id="{section_id}"><h2>{html.escape(title)}</h2>{content}</section>'
@@ -306,6 +419,7 @@ def render_report(data: ReportData) -> str:
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(data.title)}</title><style>{_STYLE}</style></head><body>"
         f"<header><h1>{html.escape(data.title)}</h1>"
         f"<p>generated {html.escape(data.generated_at)}</p></header>"

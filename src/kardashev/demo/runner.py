@@ -33,12 +33,16 @@ from kardashev.data.synthetic import (
     generate_crowd,
     generate_market,
 )
+from kardashev.demo.book import BookKeeper, FundBook
+from kardashev.demo.drilldown import Drilldown, explain_top_model
 from kardashev.demo.dynamics import StakeDynamics
 from kardashev.demo.fund import align_weights, era_inputs
 from kardashev.demo.grading import grade_season
-from kardashev.demo.leaderboard import leaderboard_frame
+from kardashev.demo.leaderboard import leaderboard_frame, season_table
 from kardashev.demo.report import ReportData, write_report
-from kardashev.demo.season import EngineSeason, FundContext
+from kardashev.demo.season import EngineSeason, FundContext, SeasonLog
+from kardashev.demo.signals import SignalCorrelation
+from kardashev.demo.story import Story, next_commands, tell_story
 from kardashev.demo.simulation import SeasonSimulator, SimulationConfig, SimulationResult
 from kardashev.demo.workspace import open_demo_store, prepare_workspace
 from kardashev.errors import ConfigError
@@ -121,6 +125,13 @@ class DemoResult:
     season_summary: tuple[str, ...]
     runtime_seconds: float
     ledger_ok: bool
+    books: dict[str, FundBook]
+    ledger: pd.DataFrame
+    signal_correlation: np.ndarray
+    drilldown: Drilldown | None
+    season_log: SeasonLog
+    run_tag: str
+    story: Story
 
 
 def _payout_config(stake_rule: str) -> PayoutConfig:
@@ -189,12 +200,21 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
                 total=config.n_rounds,
             )
             static_previous = None
+            keeper = BookKeeper(simulator.config.rules, config=optimizer)
+            likeness = SignalCorrelation(len(model_names))
             for index, era in enumerate(market.iter_eras()):
                 inputs = era_inputs(era, crowd.predictions(era))
                 held = align_weights(static_previous, inputs.ids)
                 context = FundContext(risk_model_of(inputs), inputs.adv, held)
                 simulator.step(inputs)
                 static_previous = simulator.holdings("static")
+                keeper.record(
+                    inputs,
+                    {rule: simulator.holdings(rule) for rule in simulator.config.rules},
+                    week_return=market.forward_return(index, 1),
+                )
+                likeness.add(inputs.required("gaussianized"))
+                last_era = (inputs, held)
                 progress.advance(fund_task)
                 week = season_start + dt.timedelta(weeks=index)
                 _engine_week(season, index, inputs, week, market, context)
@@ -208,12 +228,9 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         grades, fund_grade = grade_season(
             simulation.scores, model_names=model_names, archetypes=archetypes, horizon=horizon
         )
+        ledger_table = season_table(season, true_return=simulation.scores.true_return)
         leaderboard = leaderboard_frame(
-            season,
-            archetypes=archetypes,
-            model_names=model_names,
-            grades=grades,
-            true_return=simulation.scores.true_return,
+            season, archetypes=archetypes, model_names=model_names, grades=grades, table=ledger_table
         )
         audit = service.audit()
     summary = (
@@ -223,6 +240,32 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         f"deposits included; {audit.burned / UNITS_PER_TOKEN:,.2f} burned)",
         "stakers followed: "
         + (config.stake_rule.upper() if config.stake_rule != "none" else "nothing (static stakes)"),
+    )
+    drilldown = explain_top_model(
+        last_era[0],
+        stakes=simulator.stakes("static"),
+        previous_weights=last_era[1],
+        tc=simulation.scores.tc,
+        model_names=model_names,
+        archetypes=archetypes,
+        config=optimizer,
+    )
+    books = keeper.books()
+    story = tell_story(
+        n_stocks=config.n_stocks,
+        n_rounds=config.n_rounds,
+        model_names=model_names,
+        archetypes=archetypes,
+        log=season.log,
+        simulation=simulation,
+        books=books,
+        fund_grade=fund_grade,
+        commands=next_commands(
+            out=workspace.out,
+            database_url=config.database_url,
+            run_tag=workspace.run_tag,
+            model=None if drilldown is None else drilldown.model,
+        ),
     )
     runtime = time.perf_counter() - started
     report_path = workspace.out / "report.html"
@@ -248,6 +291,11 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         fund_grade=fund_grade,
         optimizer_config=optimizer,
         season_summary=summary,
+        books=books,
+        ledger=ledger_table,
+        signal_correlation=likeness.matrix(),
+        drilldown=drilldown,
+        story=story,
     )
     write_report(report_path, data)
     runtime = time.perf_counter() - started
@@ -263,6 +311,13 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
         season_summary=summary,
         runtime_seconds=runtime,
         ledger_ok=audit.ok,
+        books=books,
+        ledger=ledger_table,
+        signal_correlation=likeness.matrix(),
+        drilldown=drilldown,
+        season_log=season.log,
+        run_tag=workspace.run_tag,
+        story=story,
     )
 
 
