@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from kardashev.demo.book import FundBook
 from kardashev.demo.report import ReportData
+from kardashev.demo.season import SeasonLog
 from kardashev.demo.simulation import FundTrack, SeasonScores, SimulationResult
+from kardashev.demo.story import next_commands, tell_story
 from kardashev.demo.validation import summarize_validation
 from kardashev.portfolio import OptimizerConfig
 
@@ -86,9 +90,46 @@ def fake_report_data() -> ReportData:
         meta_feature_exposures=rng.normal(0, 0.05, (n_eras, 6)),
         feature_names=tuple(f"feature_{j}" for j in range(6)),
     )
+    books = {
+        rule: FundBook(
+            rule=rule,
+            eras=eras,
+            gross_pnl=rng.normal(0.002 * (i + 1), 0.01, n_eras),
+            cost=np.full(n_eras, 1e-4),
+            turnover=rng.uniform(0.2, 0.6, n_eras),
+            gross_exposure=np.ones(n_eras),
+            net_exposure=rng.normal(0, 1e-9, n_eras),
+            n_long=np.full(n_eras, 40),
+            n_short=np.full(n_eras, 38),
+            factor_exposure=rng.normal(0, 1e-8, (n_eras, 3)),
+            factor_names=("beta", "size", "value"),
+        )
+        for i, rule in enumerate(("static", "tc", "corr", "mmc"))
+    }
+    ledger = pd.DataFrame(
+        [
+            {"model": name, "round": r + 1, "stake": 100.0 + r, "payout": float(rng.normal(0, 2))}
+            for name in names[:-1]
+            for r in range(n_eras - 4)
+        ]
+    )
     grades = pd.DataFrame({"model": names, "archetype": ARCHETYPES, "grade": ["Type III"] * n_models})
     leaderboard = pd.DataFrame(
         {"rank": np.arange(1, n_models + 1), "model": names, "TC mean": tc.mean(axis=0)}
+    )
+    simulation = SimulationResult(tracks=tracks, scores=scores, validation=validation, true_value=value)
+    log = SeasonLog(rounds_opened=n_eras, rounds_resolved=n_eras - 4, submissions=n_eras * n_models)
+    fund_grade = ("the fund is not Type IV: 1 signal(s) still have significantly positive TC (model_09)",)
+    story = tell_story(
+        n_stocks=100,
+        n_rounds=n_eras,
+        model_names=names,
+        archetypes=ARCHETYPES,
+        log=log,
+        simulation=simulation,
+        books=books,
+        fund_grade=fund_grade,
+        commands=next_commands(out=Path("kardashev-demo"), database_url=None, run_tag="", model="model_09"),
     )
     return ReportData(
         title="Kardashev demo <test>",
@@ -97,10 +138,14 @@ def fake_report_data() -> ReportData:
         runtime_seconds=1.5,
         model_names=names,
         archetypes=ARCHETYPES,
-        simulation=SimulationResult(tracks=tracks, scores=scores, validation=validation, true_value=value),
+        simulation=simulation,
         leaderboard=leaderboard,
         grades=grades,
-        fund_grade=("no signal has significantly positive TC",),
+        fund_grade=fund_grade,
         optimizer_config=OptimizerConfig(),
         season_summary=("12 rounds opened",),
+        books=books,
+        ledger=ledger,
+        signal_correlation=np.corrcoef(rng.normal(size=(n_models, 50))),
+        story=story,
     )

@@ -1,4 +1,5 @@
-"""The HTML report: every section present, one embedded plotly.js, escaped text, no network."""
+"""The HTML report: every section present, one embedded plotly.js, escaped text, no network,
+the conclusion first, axis titles on every figure, one number format."""
 
 from __future__ import annotations
 
@@ -6,45 +7,101 @@ import re
 
 import numpy as np
 
+from kardashev.demo.figures_crowd import drilldown_figure, ledger_figure, ledger_frame, signal_heatmap
+from kardashev.demo.figures_fund import (
+    exposure_figure,
+    factor_exposure_figure,
+    factor_heatmap,
+    pnl_figure,
+    trading_figure,
+)
+from kardashev.demo.numbers import percent
 from kardashev.demo.report import SECTION_IDS, render_report, write_report
+
+
+def _section(html: str, section: str) -> str:
+    return html.split(f'<section id="{section}">')[1].split("</section>")[0]
 
 
 def test_report_has_every_section_and_embeds_plotly_once(fake_report_data, tmp_path) -> None:
     path = write_report(tmp_path / "sub" / "report.html", fake_report_data)
     html = path.read_text(encoding="utf-8")
-    for section in SECTION_IDS:
-        assert f'<section id="{section}">' in html
+    positions = [html.index(f'<section id="{section}">') for section in SECTION_IDS]
+    assert positions == sorted(positions) and SECTION_IDS[0] == "conclusion"
     # plotly.js embedded exactly once, nothing loaded from the network
     assert html.count("* plotly.js v") == 1
     assert not re.findall(r"<script[^>]+src=", html)
     assert "<link" not in html
-    assert html.count('class="plotly-graph-div"') >= 5
+    assert html.count('class="plotly-graph-div"') >= 10
     # user-provided text is escaped
     assert "Kardashev demo &lt;test&gt;" in html
-    # validation figures and the unstaked original's rank are shown
     validation = fake_report_data.simulation.validation
     assert f"{validation.spearman_loo['tc']:.3f}" in html
     assert "Unstaked original TC rank" in html
-    # the optimizer configuration is listed field by field
     assert "risk_aversion" in html and "gross_leverage" in html
 
 
+def test_conclusion_is_the_story_in_words(fake_report_data) -> None:
+    section = _section(render_report(fake_report_data), "conclusion")
+    assert section.count("<li>") == 5
+    for sentence in fake_report_data.story.sentences:
+        assert sentence.replace("'", "&#x27;") in section
+
+
+def test_fund_section_reports_compounded_weekly_returns(fake_report_data) -> None:
+    section = _section(render_report(fake_report_data), "fund-pnl")
+    for label in ("with static stakes", "paid on TC", "paid on CORR", "paid on MMC"):
+        assert label in section
+    book = fake_report_data.books["tc"]
+    compounded = float(np.prod(1 + book.gross_pnl - book.cost) - 1)
+    assert f"<td>{percent(compounded)}</td>" in section
+
+
 def test_rank_section_marks_high_tc_low_corr_models(fake_report_data) -> None:
-    html = render_report(fake_report_data)
-    section = html.split('<section id="tc-vs-corr">')[1].split("</section>")[0]
-    # the unstaked original (best TC, worst CORR in the fixture) is listed below the scatter
-    listing = section.split("bottom half by CORR:</p>")[1]
+    section = _section(render_report(fake_report_data), "tc-vs-corr")
+    listing = section.split("bottom half by CORR (validation fund):</p>")[1]
     assert "<td>model_09</td>" in listing
     assert "<td>model_00</td>" not in listing  # a consensus model with a CORR edge is not
 
 
-def test_fund_table_reports_each_rule(fake_report_data) -> None:
+def test_no_negative_zero_and_no_raw_floats(fake_report_data) -> None:
     html = render_report(fake_report_data)
-    section = html.split('<section id="fund">')[1].split("</section>")[0]
-    for label in ("static stakes", "paid on TC", "paid on CORR", "paid on MMC"):
-        assert label in section
-    sharpe = fake_report_data.simulation.tracks["tc"].sharpe
-    assert np.isfinite(sharpe)
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert not [cell for cell in cells if re.fullmatch(r"-0(\.0+)?%?", cell)]
+    # every number has a fixed number of decimals (no 0.01611 next to 0.05 next to 7.93e-08)
+    raw = [cell for cell in cells if re.fullmatch(r"[+-]?\d+\.\d{5,}", cell)]
+    assert not raw, raw[:5]
+
+
+def _axis_titles(figure) -> list[str]:
+    missing = []
+    layout = figure.layout
+    for name in layout:
+        if re.fullmatch(r"[xy]axis\d*", name) and not (layout[name].title and layout[name].title.text):
+            missing.append(name)
+    return missing
+
+
+def test_every_figure_has_axis_titles(fake_report_data, tiny_demo) -> None:
+    books = fake_report_data.books
+    frame = ledger_frame(
+        fake_report_data.ledger,
+        dict(zip(fake_report_data.model_names, fake_report_data.archetypes, strict=True)),
+    )
+    figures = [
+        pnl_figure(books),
+        trading_figure(books),
+        exposure_figure(books),
+        factor_exposure_figure(books),
+        factor_heatmap(books["tc"]),
+        ledger_figure(frame),
+        signal_heatmap(
+            fake_report_data.signal_correlation, fake_report_data.model_names, fake_report_data.archetypes
+        ),
+        drilldown_figure(tiny_demo.drilldown),
+    ]
+    for figure in figures:
+        assert not _axis_titles(figure), (figure.layout.title.text, _axis_titles(figure))
 
 
 def test_tiny_demo_result_is_consistent(tiny_demo) -> None:
@@ -52,8 +109,21 @@ def test_tiny_demo_result_is_consistent(tiny_demo) -> None:
     assert tiny_demo.ledger_ok
     board = tiny_demo.leaderboard
     assert len(board) == 14 and set(board["model"]) == set(tiny_demo.grades["model"])
+    # the rank is the order of the engine's season TC
+    ranked = board.sort_values("rank")["tc_season"].to_numpy()
+    assert np.all(np.diff(ranked[np.isfinite(ranked)]) <= 0)
     validation = tiny_demo.simulation.validation
     assert validation is not None and validation.n_eras == 8
-    assert np.isfinite(validation.spearman_loo["tc"])
     html = tiny_demo.report_path.read_text(encoding="utf-8")
     assert f"{validation.spearman_loo['tc']:.3f}" in html
+    # the drill-down explains the top model's TC: the stock contributions sum to the recorded TC
+    drill = tiny_demo.drilldown
+    season = np.nansum(tiny_demo.simulation.scores.tc, axis=0)
+    assert drill.model == tiny_demo.simulation.validation.model_names[int(np.argmax(season))]
+    assert drill.explanation.stock_contributions.sum() == np.float64(drill.explanation.tc)
+    np.testing.assert_allclose(drill.explanation.tc, drill.era_tc, rtol=1e-6, atol=1e-9)
+    # weekly books: one week per era, and the ledger covers the resolved rounds
+    for book in tiny_demo.books.values():
+        assert len(book.net_pnl) == 8 and np.all(np.isfinite(book.net_pnl))
+        np.testing.assert_allclose(book.gross_exposure, 1.0, atol=1e-6)
+    assert set(tiny_demo.ledger["model"]) == set(board["model"])

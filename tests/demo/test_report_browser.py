@@ -114,3 +114,66 @@ def test_report_renders_in_headless_chromium(tiny_demo, tmp_path) -> None:
     keep = os.environ.get("KARDASHEV_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(screenshot, keep)
+
+
+_LAYOUT_CHECK = """() => {
+  const out = {scrollWidth: document.documentElement.scrollWidth, bodyWidth: document.body.scrollWidth,
+               width: document.documentElement.clientWidth, sections: [], noTitle: [], outside: [],
+               plots: 0, drawn: 0, conclusion: 0};
+  for (const section of document.querySelectorAll('main > section')) out.sections.push(section.id);
+  const conclusion = document.getElementById('conclusion');
+  if (conclusion) out.conclusion = conclusion.querySelectorAll('li').length;
+  for (const plot of document.querySelectorAll('.plotly-graph-div')) {
+    out.plots += 1;
+    if (plot.querySelector('.main-svg')) out.drawn += 1;
+    for (const key of Object.keys(plot._fullLayout || {})) {
+      if (!/^[xy]axis\\d*$/.test(key)) continue;
+      const axis = (plot.layout || {})[key];
+      if (!(axis && axis.title && axis.title.text)) out.noTitle.push(plot.id + '.' + key);
+    }
+  }
+  for (const box of document.querySelectorAll('.plotly-graph-div, .scroll')) {
+    const section = box.closest('section').getBoundingClientRect();
+    const rect = box.getBoundingClientRect();
+    if (rect.right > section.right + 1) out.outside.push(box.closest('section').id);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1024, 1400])
+def test_report_layout_in_headless_chromium(tiny_demo, width: int) -> None:
+    """At 1024 and 1400 px: every section, the conclusion first, every plot drawn with axis titles,
+    nothing wider than the page (wide tables scroll inside their box), no JavaScript error."""
+    from kardashev.demo.report import SECTION_IDS
+
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on(
+                "console", lambda message: errors.append(message.text) if message.type == "error" else None
+            )
+            page.goto(tiny_demo.report_path.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
+                ".every(plot => plot.querySelector('.main-svg'))",
+                timeout=30_000,
+            )
+            found = page.evaluate(_LAYOUT_CHECK)
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert found["sections"] == list(SECTION_IDS)
+    assert found["conclusion"] == 5
+    assert found["plots"] >= 12 and found["drawn"] == found["plots"]
+    assert not found["noTitle"], found["noTitle"]
+    assert found["scrollWidth"] <= found["width"] and found["bodyWidth"] <= found["width"], found
+    assert not found["outside"], found["outside"]

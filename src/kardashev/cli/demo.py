@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 __all__ = ["register"]
 
@@ -30,9 +29,10 @@ def demo(
     ),
 ) -> None:
     """Run a simulated season: market, crowd, rounds, payouts, grades, validation and an HTML report."""
+    from kardashev.cli.tables import output_console
     from kardashev.demo import DemoConfig, print_summary, run_demo
 
-    console = Console()
+    console = output_console()
     config = DemoConfig(
         n_stocks=stocks,
         n_models=models,

@@ -115,8 +115,7 @@ class _Ledger:
     previous: dict[str, float] | None = None
     rows: dict[str, list[object]] = field(
         default_factory=lambda: {
-            name: []
-            for name in ("gross_pnl", "cost", "turnover", "gross", "net", "long", "short", "factors")
+            name: [] for name in ("gross_pnl", "cost", "turnover", "gross", "net", "long", "short", "factors")
         }
     )
 

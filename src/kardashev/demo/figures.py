@@ -1,6 +1,7 @@
 """The demo report's figures (plotly): scores per archetype, TC rank vs CORR rank, stake shares in the
 in-memory funds. Each function takes the :class:`~kardashev.demo.report.ReportData`. The fund's
-weekly book is drawn by :mod:`kardashev.demo.figures_fund`, the crowd by :mod:`kardashev.demo.figures_crowd`."""
+weekly book is drawn by :mod:`kardashev.demo.figures_fund`, the crowd by
+:mod:`kardashev.demo.figures_crowd`."""
 
 from __future__ import annotations
 

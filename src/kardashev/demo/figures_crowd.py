@@ -130,7 +130,9 @@ def drilldown_figure(drilldown: Drilldown, count: int = 20) -> go.Figure:
     )  # fmt: skip
     figure.update_xaxes(title_text="(G_ik − m_i)·∂R/∂m_i", exponentformat="e", row=1, col=1)
     figure.update_yaxes(title_text="stock", row=1, col=1)
-    figure.update_xaxes(title_text="shadow price (objective per unit of slack)", exponentformat="e", row=1, col=2)
+    figure.update_xaxes(
+        title_text="shadow price (objective per unit of slack)", exponentformat="e", row=1, col=2
+    )
     figure.update_yaxes(title_text="constraint", row=1, col=2)
     figure.update_layout(
         height=max(460, 18 * len(top) + 160),

@@ -55,7 +55,9 @@ def pnl_figure(books: dict[str, FundBook]) -> go.Figure:
     for row in (1, 2, 3):
         figure.update_xaxes(title_text=_WEEK, row=row, col=1)
     figure.update_layout(
-        height=980, barmode="group", title="The fund's weekly P&L under each payout rule (after trading costs)"
+        height=980,
+        barmode="group",
+        title="The fund's weekly P&L under each payout rule (after trading costs)",
     )
     return figure
 
@@ -86,7 +88,9 @@ def trading_figure(books: dict[str, FundBook]) -> go.Figure:
 def exposure_figure(books: dict[str, FundBook]) -> go.Figure:
     """Gross and net exposure, and the numbers of long and short names, per week."""
     figure = make_subplots(
-        rows=1, cols=2, subplot_titles=("Gross Σ|w| (solid) and net Σw (dotted)", "Names long (solid) and short (dotted)")
+        rows=1,
+        cols=2,
+        subplot_titles=("Gross Σ|w| (solid) and net Σw (dotted)", "Names long (solid) and short (dotted)"),
     )
     for rule, book in books.items():
         color, eras = RULE_COLORS.get(rule), list(book.eras)

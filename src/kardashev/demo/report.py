@@ -161,21 +161,23 @@ def _summary(data: ReportData) -> str:
         for name, value in data.settings.items()
     )
     season = _escape_list(data.season_summary) if data.season_summary else ""
-    return (
-        f"<ul>{settings}<li><b>runtime</b>: {data.runtime_seconds:.1f} s</li></ul>"
-        + (f"<h3>Season through the tournament engine</h3>{season}" if season else "")
+    return f"<ul>{settings}<li><b>runtime</b>: {data.runtime_seconds:.1f} s</li></ul>" + (
+        f"<h3>Season through the tournament engine</h3>{season}" if season else ""
     )
 
 
 def _fund_pnl(data: ReportData, figures: _Figures) -> str:
     if not data.books:
         return "<p>No weekly book was recorded.</p>"
-    planted = {rule: data.simulation.planted_value(rule) for rule in data.books if rule in data.simulation.tracks}
+    planted = {
+        rule: data.simulation.planted_value(rule) for rule in data.books if rule in data.simulation.tracks
+    }
     return (
         "<p>The fund rebalances every week and holds its portfolio <i>w<sub>t</sub></i> for one week: its "
         "weekly return is <i>w<sub>t</sub>·r<sub>t→t+1</sub></i> minus the cost of trading into "
         "<i>w<sub>t</sub></i> (the optimizer's cost model). These returns do not overlap, so they compound "
-        "into the curve below. Each rule is a copy of the fund on the same market and crowd whose stakers are "
+        "into the curve below. Each rule is a copy of the fund on the same market and crowd whose stakers "
+        "are "
         "paid on that score.</p>"
         + figures(pnl_figure(data.books), div_id="pnl-figure")
         + html_table(book_frame(data.books, planted), formats=BOOK_FORMATS)
@@ -215,7 +217,8 @@ def _signals(data: ReportData, figures: _Figures) -> str:
         "<p>Pearson correlation between the models' gaussianized predictions, averaged over the season's "
         "eras. Consensus models and copycats form blocks; original signals stand apart.</p>"
         + figures(
-            signal_heatmap(data.signal_correlation, data.model_names, data.archetypes), div_id="signal-heatmap"
+            signal_heatmap(data.signal_correlation, data.model_names, data.archetypes),
+            div_id="signal-heatmap",
         )
     )
 
@@ -242,7 +245,8 @@ def _drilldown(data: ReportData, figures: _Figures) -> str:
         f"<p><b>{html.escape(drill.model)}</b> ({html.escape(drill.archetype)}) has the highest season TC on "
         f"the validation fund ({score(drill.season_tc)}, summed over eras). In era {html.escape(drill.era)} "
         f"its TC is {score(explanation.tc)}, the sum over stocks of <i>(G<sub>ik</sub> − m<sub>i</sub>)·∂R/∂"
-        f"m<sub>i</sub></i>: how far the model's gaussianized prediction sits from the meta model on a stock, "
+        f"m<sub>i</sub></i>: how far the model's gaussianized prediction sits from the meta model on a "
+        f"stock, "
         f"times how much the fund's realized return would rise if the meta model rose there (the validation "
         f"fund recorded {score(drill.era_tc)} for the era). A stock held at a bound, or a move a constraint "
         f"undoes, passes little through; the shadow prices say which constraints bind and how hard.</p>"
@@ -337,13 +341,16 @@ def _glossary(data: ReportData) -> str:
     if data.story is None:
         return ""
     terms = "".join(
-        f"<dt>{html.escape(term)}</dt><dd>{html.escape(meaning)}</dd>" for term, meaning in data.story.glossary
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(meaning)}</dd>"
+        for term, meaning in data.story.glossary
     )
     commands = "".join(
         f"<li><code>{html.escape(command)}</code>: {html.escape(what)}</li>"
         for command, what in data.story.commands
     )
-    return f"<dl>{terms}</dl>" + (f"<h3>Explore what the demo wrote</h3><ul>{commands}</ul>" if commands else "")
+    return f"<dl>{terms}</dl>" + (
+        f"<h3>Explore what the demo wrote</h3><ul>{commands}</ul>" if commands else ""
+    )
 
 
 _STYLE = """
@@ -352,7 +359,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;col
 header{background:#1d2a3a;color:#fff;padding:18px 24px}
 header h1{margin:0;font-size:1.6em} header p{margin:4px 0 0;color:#c9d3df}
 main{max-width:1200px;margin:0 auto;padding:12px 16px 40px}
-section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:12px 16px;margin:18px 0;min-width:0}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:12px 16px;margin:18px 0}
 h2{font-size:1.2em;margin:6px 0 10px;color:#1d2a3a} h3{font-size:1em;margin:14px 0 6px}
 table{border-collapse:collapse;font-size:0.85em;margin:0;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid #e6e6e6;padding:4px 8px;text-align:right;white-space:nowrap}
@@ -383,7 +390,10 @@ def render_report(data: ReportData) -> str:
             figures(exposure_figure(data.books), div_id="exposure-figure") if data.books else "<p>–</p>",
         ),
         "factor-exposure": ("Realized factor exposure of the fund", _factor_exposure(data, figures)),
-        "stakes-ledger": ("Stakes, payouts and burns per model (engine ledger)", _stakes_ledger(data, figures)),
+        "stakes-ledger": (
+            "Stakes, payouts and burns per model (engine ledger)",
+            _stakes_ledger(data, figures),
+        ),
         "signal-correlation": ("How alike the signals are", _signals(data, figures)),
         "drilldown": ("Drill-down: the highest-TC model's contribution", _drilldown(data, figures)),
         "validation": ("Validation of TC against leave-one-out re-runs", _validation(data, figures)),

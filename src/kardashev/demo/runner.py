@@ -42,8 +42,8 @@ from kardashev.demo.leaderboard import leaderboard_frame, season_table
 from kardashev.demo.report import ReportData, write_report
 from kardashev.demo.season import EngineSeason, FundContext, SeasonLog
 from kardashev.demo.signals import SignalCorrelation
-from kardashev.demo.story import Story, next_commands, tell_story
 from kardashev.demo.simulation import SeasonSimulator, SimulationConfig, SimulationResult
+from kardashev.demo.story import Story, next_commands, tell_story
 from kardashev.demo.workspace import open_demo_store, prepare_workspace
 from kardashev.errors import ConfigError
 from kardashev.portfolio import OptimizerConfig

@@ -31,7 +31,12 @@ from kardashev.tournament.domain import UNITS_PER_TOKEN
 
 __all__ = ["GLOSSARY", "RULE_NAMES", "Story", "next_commands", "rank_of", "tell_story"]
 
-RULE_NAMES = {"static": "with static stakes", "tc": "paid on TC", "corr": "paid on CORR", "mmc": "paid on MMC"}
+RULE_NAMES = {
+    "static": "with static stakes",
+    "tc": "paid on TC",
+    "corr": "paid on CORR",
+    "mmc": "paid on MMC",
+}
 
 GLOSSARY = (
     ("CORR", "correlation of a model's predictions with the target: is the signal right?"),
@@ -163,7 +168,8 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     else:
         agreement = (
             f"TC's season ranking of the models agrees with re-running the fund without each one "
-            f"(Spearman {score(validation.spearman_loo['tc'])}; CORR's {score(validation.spearman_loo['corr'])})"
+            f"(Spearman {score(validation.spearman_loo['tc'])}; "
+            f"CORR's {score(validation.spearman_loo['corr'])})"
         )
     if "tc" not in books or "corr" not in books or books["tc"].net_pnl.size < 3:
         return f"How much to trust it: {agreement}; too few weeks to compare the payout rules."

@@ -176,7 +176,8 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
             fund_frame(books, simulation),
             _FUND_COLUMNS,
             width=width,
-            title="The fund under each payout rule: weekly P&L after costs, compounded (same market and crowd)",
+            title="The fund under each payout rule: weekly P&L after costs, compounded "
+            "(same market and crowd)",
             caption="planted value: of the stakes at the season's end",
         )
     )
@@ -189,9 +190,11 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
                 _VALIDATION_COLUMNS,
                 width=width,
                 title="Validation fund (static stakes, in memory): Spearman across models of season sums",
-                caption=f"TC here is the validation fund's; the unstaked original ranks {ranks} of "
-                f"{validation.n_models} by it",
             )
+        )
+        console.print(
+            f"TC here is the validation fund's; the unstaked original ranks {ranks} of "
+            f"{validation.n_models} by it."
         )
     story = result.story  # type: ignore[attr-defined]
     console.print("\n[bold]What this run showed[/]")
