@@ -14,6 +14,7 @@ Those weekly returns do not overlap; compounding them gives the equity curve and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,7 @@ class FundBook:
 @dataclass
 class _Ledger:
     previous: dict[str, float] | None = None
-    rows: dict[str, list[object]] = field(
+    rows: dict[str, list[Any]] = field(
         default_factory=lambda: {
             name: [] for name in ("gross_pnl", "cost", "turnover", "gross", "net", "long", "short", "factors")
         }
