@@ -28,9 +28,32 @@ def parse_number(cell: str) -> tuple[float, float] | None:
     return float(cell.replace(",", "")), 0.5 * 10**-decimals * scale
 
 
-def _header_line(lines: Sequence[str], headers: Sequence[str]) -> int | None:
-    pattern = re.compile(r"\s*" + r"\s+".join(re.escape(h) for h in headers) + r"\s*")
-    return next((i for i, line in enumerate(lines) if pattern.fullmatch(line)), None)
+def _match_header(line: str, headers: Sequence[str], labels: int) -> list[int] | None:
+    """Indices of the columns a header line shows (the label columns then an ordered subset)."""
+    rest, shown, i = line.strip(), [], 0
+    while rest:
+        found = next(
+            (j for j in range(i, len(headers)) if re.match(re.escape(headers[j]) + r"(\s+|$)", rest)), None
+        )
+        if found is None or (found >= labels and len(shown) < labels):
+            return None
+        shown.append(found)
+        rest = rest[len(headers[found]) :].lstrip()
+        i = found + 1
+    return shown if shown[:labels] == list(range(labels)) and len(shown) > labels else None
+
+
+def _header_at(
+    lines: Sequence[str], i: int, columns: Sequence[tuple[str, str]], labels: int
+) -> tuple[str, list[int]] | None:
+    """``(layout, shown columns)`` when line ``i`` is a header line over a rule, else None."""
+    if not lines[i + 1].strip() or not set(lines[i + 1].strip()) <= {"─"}:
+        return None
+    for layout, headers in (("wide", [c[0] for c in columns]), ("short", [c[1] for c in columns])):
+        shown = _match_header(lines[i], headers, labels)
+        if shown is not None:
+            return layout, shown
+    return None
 
 
 def parse_table(
@@ -39,23 +62,32 @@ def parse_table(
     """The layout and ``{record label: {full header: cell}}`` of one printed table.
 
     ``columns`` are ``(full header, short header)`` pairs in order, the first ``labels`` of them
-    naming the record (joined with `` · ``)."""
+    naming the record (joined with `` · ``). Raises ValueError on a row that does not have one
+    whole cell per column."""
     lines = text.splitlines()
-    for layout, headers in (("wide", [c[0] for c in columns]), ("short", [c[1] for c in columns])):
-        start = _header_line(lines, headers)
-        if start is None:
+    records: dict[str, dict[str, str]] = {}
+    layouts = set()
+    i = 0
+    while i < len(lines) - 1:
+        found = _header_at(lines, i, columns, labels)
+        if found is None:
+            i += 1
             continue
-        if not set(lines[start + 1].strip()) <= {"─", " "}:
-            raise ValueError(f"no rule under the header line: {lines[start + 1]!r}")
-        records: dict[str, dict[str, str]] = {}
-        for line in lines[start + 2 :]:
-            cells = line.split()
-            if len(cells) != len(columns):
-                break
-            label = " · ".join(cells[:labels])
-            records[label] = {full: cell for (full, _), cell in zip(columns, cells, strict=True)}
-        return layout, records
-    return "vertical", _parse_vertical(lines, columns, labels=labels)
+        layout, shown = found
+        layouts.add(layout if len(shown) == len(columns) else "split")
+        i += 2
+        while i < len(lines) and lines[i].strip():
+            cells = lines[i].split()
+            if len(cells) != len(shown):
+                raise ValueError(f"a row with {len(cells)} cells for {len(shown)} columns: {lines[i]!r}")
+            record = records.setdefault(" · ".join(cells[:labels]), {})
+            record.update({columns[j][0]: cell for j, cell in zip(shown, cells, strict=True)})
+            i += 1
+    if not records:
+        return "vertical", _parse_vertical(lines, columns, labels=labels)
+    if len(layouts) != 1:
+        raise ValueError(f"mixed layouts {sorted(layouts)}")
+    return layouts.pop(), records
 
 
 def _parse_vertical(

@@ -64,7 +64,7 @@ def _check_numbers(records: dict[str, dict[str, str]], frame: pd.DataFrame) -> N
 
 @pytest.mark.parametrize(
     ("width", "expected"),
-    [(160, "wide"), (80, "short"), (60, "vertical"), (40, "vertical"), (24, "vertical")],
+    [(160, "wide"), (80, "short"), (60, "split"), (40, "split"), (24, "vertical")],
 )
 def test_every_number_is_printed_whole_at_every_width(width: int, expected: str) -> None:
     layout, text = _render(width)
@@ -76,14 +76,35 @@ def test_every_number_is_printed_whole_at_every_width(width: int, expected: str)
     _check_numbers(records, _frame())
 
 
-def test_vertical_layout_is_name_value_lines() -> None:
-    layout, text = _render(40)
+@pytest.mark.parametrize("width", [40, 60])
+def test_vertical_layout_is_name_value_lines_at_narrow_widths(width: int) -> None:
+    one = _frame().head(1)
+    layout, text = _render(width, one)
     assert layout == "vertical"
     lines = text.splitlines()
     start = lines.index("unstaked_original_01")
     assert lines[start + 1].split() == ["CORR", "mean:", "0.0576"]
     assert lines[start + 4].split() == ["stake", "(tokens):", "1,614.14"]
-    assert "t(NW): Newey-West t-statistic of CORR" in text
+    assert "t(NW): Newey-West t-statistic of CORR" in " ".join(text.split())
+    assert parse_table(text, HEADERS)[0] == "vertical"
+    _check_numbers(parse_table(text, HEADERS)[1], one)
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_vertical_layout_when_labels_leave_no_room_for_a_column(width: int) -> None:
+    frame = _frame().assign(model=[f"model_{i}_".ljust(width - 2, "x") for i in range(3)])
+    layout, text = _render(width, frame)
+    assert layout == "vertical"
+    assert max(len(line) for line in text.splitlines()) <= width
+    _check_numbers(parse_table(text, HEADERS)[1], frame)
+
+
+def test_split_layout_repeats_the_labels_in_each_panel() -> None:
+    layout, text = _render(40)
+    assert layout == "split"
+    headers = [line for line in text.splitlines() if line.startswith("model ")]
+    assert len(headers) >= 2
+    assert "CORR: CORR mean" in " ".join(text.split())
 
 
 def test_short_headers_are_explained_in_a_legend() -> None:

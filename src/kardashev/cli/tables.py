@@ -7,7 +7,9 @@ layout that fits the console's width:
 1. ``"wide"``: one row per record, full headers;
 2. ``"short"``: one row per record, the columns' short headers (each abbreviation explained in
    the legend printed under the table);
-3. ``"vertical"``: one block per record, the record's label on a line and then ``header: value``
+3. ``"split"`` (several records only): the columns cut into several tables, each with the label
+   columns and short headers;
+4. ``"vertical"``: one block per record, the record's label on a line and then ``header: value``
    lines (a value that does not fit next to its header goes on the next line, whole).
 
 A number is a single word of at most a few dozen characters, so no layout ever splits one.
@@ -67,7 +69,7 @@ _PIPED_WIDTH = 160
 MISSING = "—"
 """What a missing value (None, NaN, NA) prints as."""
 
-Layout = Literal["wide", "short", "vertical"]
+Layout = Literal["wide", "short", "split", "vertical"]
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,8 @@ def _print_vertical(
     for r, row in enumerate(cells):
         label = " · ".join(row[:labels]) if labels else f"#{r + 1}"
         style = styles[r] if styles is not None else None
-        console.print(Text(label, style=f"bold {style}" if style else "bold"))
+        # a label longer than the width is left to the terminal to wrap, whole
+        console.print(Text(label, style=f"bold {style}" if style else "bold"), soft_wrap=True)
         for name, value in zip(names, row[labels:], strict=True):
             if aligned:
                 line = f"  {name + ':':<{name_width}} {value:>{value_width}}"
@@ -282,7 +285,6 @@ def render_table(
     labels: int = 1,
     styles: Sequence[str | None] | None = None,
     header_style: str = "bold",
-    layout: Layout | None = None,
 ) -> Layout:
     """Print ``frame`` as a table that fits ``console.width`` without folding or cutting a number.
 
@@ -306,13 +308,11 @@ def render_table(
         A rich style per row (or None), e.g. to highlight a record.
     header_style
         Style of the header row.
-    layout
-        Force a layout instead of choosing by width (tests, ``--vertical`` options).
 
     Returns
     -------
     str
-        The layout used: ``"wide"``, ``"short"`` or ``"vertical"``.
+        The layout used: ``"wide"``, ``"short"``, ``"split"`` or ``"vertical"``.
     """
     columns = list(columns) if columns is not None else infer_columns(frame)
     missing = [c.key for c in columns if c.key not in frame.columns]
@@ -327,30 +327,90 @@ def render_table(
     ]
     full = [column.title for column in columns]
     short = [column.short or column.title for column in columns]
-    chosen: Layout = "vertical"
-    table = None
-    for name, headers in (("wide", full), ("short", short)):
-        if layout is not None and layout != name:
-            continue
-        if name == "short" and headers == full and layout is None:
-            continue
-        candidate = _table(headers, columns, cells, labels=labels, styles=styles, header_style=header_style)
-        if layout == name or _natural_width(candidate) <= console.width:
-            chosen, table = name, candidate  # type: ignore[assignment]
-            break
+    table_options = {"labels": labels, "styles": styles, "header_style": header_style}
+    width = console.width
+    chosen, panels = _choose(columns, cells, full, short, width=width, options=table_options)
     if title:
         console.print(Text(title, style="bold"))
-    if table is not None:
-        console.print(table, crop=False)
-        legend = _legend(columns, full if chosen == "wide" else short)
-    else:
+    if chosen == "vertical":
         _print_vertical(columns, cells, labels=labels, console=console, styles=styles)
         legend = [f"{c.title}: {c.legend}" for c in columns if c.legend]
+    else:
+        for i, panel in enumerate(panels):
+            if i:
+                console.print()
+            console.print(panel, crop=False)
+        legend = _legend(columns, full if chosen == "wide" else short)
+        if legend or caption:
+            console.print()
     if legend:
         console.print(Text("; ".join(legend), style="dim"))
     if caption:
         console.print(Text(caption, style="dim"))
     return chosen
+
+
+def _choose(
+    columns: Sequence[Column],
+    cells: Sequence[Sequence[str]],
+    full: Sequence[str],
+    short: Sequence[str],
+    *,
+    width: int,
+    options: dict,
+) -> tuple[Layout, list[Table]]:
+    """The first layout that fits ``width`` and its table(s)."""
+    table = _table(full, columns, cells, **options)
+    if _natural_width(table) <= width:
+        return "wide", [table]
+    if short != full:
+        table = _table(short, columns, cells, **options)
+        if _natural_width(table) <= width:
+            return "short", [table]
+    if len(cells) > 1:
+        panels = _split(columns, cells, short, width=width, options=options)
+        if panels:
+            return "split", panels
+    return "vertical", []
+
+
+def _split(
+    columns: Sequence[Column],
+    cells: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    *,
+    width: int,
+    options: dict,
+) -> list[Table]:
+    """The columns cut into tables that each fit, the label columns repeated in every one; [] if
+    the labels and one column do not fit."""
+    labels: int = options["labels"]
+    widths = [
+        max([cell_len(header), *(cell_len(row[i]) for row in cells)]) for i, header in enumerate(headers)
+    ]
+    base = sum(widths[:labels]) + 2 * labels
+    groups: list[list[int]] = []
+    used = base
+    for i in range(labels, len(columns)):
+        if groups and used + widths[i] <= width:
+            groups[-1].append(i)
+            used += widths[i] + 2
+        else:
+            groups.append([i])
+            used = base + widths[i] + 2
+    panels = []
+    for group in groups:
+        keep = [*range(labels), *group]
+        panel = _table(
+            [headers[i] for i in keep],
+            [columns[i] for i in keep],
+            [[row[i] for i in keep] for row in cells],
+            **options,
+        )
+        if _natural_width(panel) > width:
+            return []
+        panels.append(panel)
+    return panels
 
 
 def infer_columns(frame: pd.DataFrame) -> list[Column]:
