@@ -341,8 +341,7 @@ def render_table(
                 console.print()
             console.print(panel, crop=False)
         legend = _legend(columns, full if chosen == "wide" else short)
-        if legend or caption:
-            console.print()
+        console.print()  # the end of the rows
     if legend:
         console.print(Text("; ".join(legend), style="dim"))
     if caption:

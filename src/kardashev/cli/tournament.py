@@ -406,7 +406,7 @@ def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAU
     per_round = per_round.drop(columns=["day", "stake", "late"], errors="ignore")
     per_round = per_round.assign(payout=[units_to_tokens(int(v)) for v in per_round["payout"]])
     _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
-    _print_frame(summary, f"{model}: summary")
+    _print_frame(summary.rename_axis("metric"), f"{model}: summary")
     found = [g for g in service.grades().models if g.model == model]
     if found:
         types = ", ".join(found[0].types) or "none yet"
