@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
 from kardashev.data.layout import file_layout
 from kardashev.errors import ConfigError, DataFormatError
@@ -23,30 +22,20 @@ from kardashev.tournament.validation import validate_submission
 
 __all__ = ["register"]
 
-# (summary column, table header) shown when present
+# the summary columns shown when present
 _TABLE_COLUMNS = (
-    ("corr_n_eras", "eras"),
-    ("corr_mean", "CORR"),
-    ("corr_sharpe", "Sharpe"),
-    ("corr_t_statistic", "t(NW)"),
-    ("corr_max_drawdown", "maxDD"),
-    ("mmc_mean", "MMC"),
-    ("bmc_mean", "BMC"),
-    ("fnc_mean", "FNC"),
-    ("cwmm_mean", "CWMM"),
-    ("feature_exposure_max_mean", "FeatX"),
-    ("alpha_mean", "Alpha"),
+    Column("corr_n_eras", "eras", fmt="int"),
+    Column("corr_mean", "CORR", fmt="score"),
+    Column("corr_sharpe", "Sharpe", fmt="ratio", legend="mean / std of per-era CORR"),
+    Column("corr_t_statistic", "t(NW)", fmt="ratio", legend="Newey-West t-statistic of CORR"),
+    Column("corr_max_drawdown", "maxDD", fmt="score", legend="max drawdown of cumulative CORR"),
+    Column("mmc_mean", "MMC", fmt="score"),
+    Column("bmc_mean", "BMC", fmt="score"),
+    Column("fnc_mean", "FNC", fmt="score"),
+    Column("cwmm_mean", "CWMM", fmt="score"),
+    Column("feature_exposure_max_mean", "FeatX", fmt="score", legend="mean per-era max |feature corr|"),
+    Column("alpha_mean", "Alpha", fmt="sci"),
 )
-
-
-def _format(value: float, header: str) -> str:
-    if header == "eras":
-        return f"{int(value)}"
-    if value is None or math.isnan(value):
-        return "—"
-    if header == "Alpha":
-        return f"{value:.2e}"  # a sample-weighted dot product: small numbers
-    return f"{value:.2f}" if header in ("Sharpe", "t(NW)") else f"{value:.4f}"
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -220,20 +209,15 @@ def score(
         rows = per_era[per_era["target"] == name].drop(columns="target")
         summaries.append(summarize(rows, target_horizon_eras=horizon).assign(target=name))
     summary = pd.concat(summaries)
-    shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
+    shown = [column for column in _TABLE_COLUMNS if column.key in summary.columns]
     targets_text = ", ".join(repr(t) for t in inputs.target_names)
-    table = compact_table(
-        *(("target",) if several else ()),
-        "model",
-        *(header for _, header in shown),
+    render_table(
+        summary.rename_axis("model").reset_index(),
+        [*((Column("target"),) if several else ()), Column("model"), *shown],
+        labels=2 if several else 1,
+        console=console,
         title=f"{predictions.name} on {data.name} (target {targets_text}, means over eras)",
-        caption="t(NW): Newey-West t-statistic of CORR; maxDD: max drawdown of cumulative CORR; "
-        "FeatX: mean per-era max |feature corr|",
     )
-    for model, row in summary.iterrows():
-        cells = (_format(row[column], header) for column, header in shown)
-        table.add_row(*((str(row["target"]),) if several else ()), str(model), *cells)
-    console.print(table)
     if out is not None:
         _write(per_era, out)
         console.print(f"per-era scores: {len(per_era)} rows → {out}")
