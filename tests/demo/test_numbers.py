@@ -12,7 +12,7 @@ from kardashev.demo.numbers import count, percent, ratio, score, tokens
 def test_formats() -> None:
     assert score(0.016389) == "+0.0164" and score(-0.0036) == "-0.0036"
     assert percent(0.012345) == "+1.23%" and percent(-0.0064) == "-0.64%"
-    assert percent(0.00002, 3) == "+0.002%"
+    assert percent(0.00002, 3) == "+0.002%" and percent(-0.000001, 3) == "0.000%"
     assert ratio(2.104) == "+2.10"
     assert tokens(1634.138389) == "1,634.14" and tokens(-12.5) == "-12.50"
     assert count(1440.0) == "1,440"

@@ -134,7 +134,7 @@ BOOK_FORMATS: dict[str, Formatter] = {
     "Sharpe (annualized)": ratio,
     "max drawdown": percent,
     "mean turnover": lambda v: percent(v).lstrip("+"),
-    "total costs": lambda v: percent(v).lstrip("+"),
+    "total costs": lambda v: percent(v, 3).lstrip("+"),
     "mean gross exposure": lambda v: percent(v).lstrip("+"),
     "mean net exposure": percent,
     "mean names long": lambda v: f"{float(v):,.1f}",  # type: ignore[arg-type]

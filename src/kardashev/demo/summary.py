@@ -1,8 +1,9 @@
 """What ``kardashev demo`` prints at the end: three tables, the story, a glossary and the next commands.
 
-Each table is a DataFrame plus column specs (:class:`Column`: header, number format, priority); it is
-rendered to fit the console: columns are dropped, lowest priority first, until every cell fits whole
-(a caption names what was left out). Every number keeps all its digits.
+Each table is a DataFrame plus column specs, printed by the CLI's width-aware renderer
+(:func:`kardashev.cli.tables.render_table`): at any width every number is printed whole (short headers
+with a legend, columns split into panels, or one block per record when narrow). Numbers use the demo's
+one format (:mod:`kardashev.demo.numbers`).
 
 * the leaderboard — the tournament engine's resolved rounds (TC there is the engine's TC);
 * the fund under each payout rule — weekly P&L after costs, non-overlapping;
@@ -11,92 +12,34 @@ rendered to fit the console: columns are dropped, lowest priority first, until e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from kardashev.cli.tables import Column, render_table
 from kardashev.demo.numbers import count, percent, ratio, score, tokens
 from kardashev.demo.story import RULE_NAMES
 
-__all__ = [
-    "Column",
-    "fund_frame",
-    "leaderboard_columns",
-    "print_summary",
-    "render_table",
-    "validation_frame",
-]
+__all__ = ["fund_columns", "fund_frame", "leaderboard_columns", "print_summary", "validation_frame"]
 
 
-@dataclass(frozen=True)
-class Column:
-    """One console column: the frame's ``key``, its ``header``, a formatter, alignment and priority
-    (higher is dropped later when the console is narrow)."""
-
-    key: str
-    header: str
-    format: Callable[[object], str] = str
-    left: bool = False
-    priority: int = 1
-
-
-_GAP = 2
-
-
-def render_table(
-    frame: pd.DataFrame, columns: tuple[Column, ...], *, title: str, width: int, caption: str | None = None
-) -> Table:
-    """``frame`` as a Rich table of at most ``width`` columns of text; no number is ever cut."""
-    present = [column for column in columns if column.key in frame.columns]
-    cells = {column.key: [column.format(value) for value in frame[column.key]] for column in present}
-
-    def needed(column: Column) -> int:
-        return max([len(column.header), *map(len, cells[column.key])])
-
-    kept = list(present)
-    while len(kept) > 1 and sum(needed(c) for c in kept) + _GAP * (len(kept) - 1) > width:
-        kept.remove(min(kept[::-1], key=lambda c: c.priority))
-    dropped = [column.header for column in present if column not in kept]
-    notes = [caption] if caption else []
-    if dropped:
-        notes.append(f"not shown at this width: {', '.join(dropped)} (see the report)")
-    table = Table(
-        title=title,
-        caption="\n".join(notes) or None,
-        header_style="bold cyan",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-        title_justify="left",
-        caption_justify="left",
-    )
-    for column in kept:
-        table.add_column(
-            column.header, justify="left" if column.left else "right", no_wrap=True, min_width=needed(column)
-        )
-    for row in range(len(frame)):
-        table.add_row(*(escape(cells[column.key][row]) for column in kept))
-    return table
+def _grade(value: object) -> str:
+    return str(value).removeprefix("Type ")
 
 
 def leaderboard_columns() -> tuple[Column, ...]:
     """The console's leaderboard columns (keys of :func:`kardashev.demo.leaderboard.leaderboard_frame`)."""
     return (
-        Column("rank", "rank", count, priority=9),
-        Column("model", "model", left=True, priority=9),
-        Column("tc_season", "TC", score, priority=8),
-        Column("corr_season", "CORR", score, priority=7),
-        Column("mmc_season", "MMC", score, priority=6),
-        Column("true_return_season", "TrueRet", score, priority=4),
-        Column("stake now", "stake", tokens, priority=5),
-        Column("grade", "grade", lambda g: str(g).removeprefix("Type "), left=True, priority=3),
-        Column("archetype", "archetype", left=True, priority=2),
+        Column("model", "model"),
+        Column("rank", "rank", fmt=count, legend="order of the engine's season TC"),
+        Column("tc_season", "TC", fmt=score, legend="engine's resolved TC, season mean"),
+        Column("corr_season", "CORR", fmt=score),
+        Column("mmc_season", "MMC", fmt=score),
+        Column("true_return_season", "TrueRet", short="TR", fmt=score, legend="True Return after costs"),
+        Column("stake now", "stake (tokens)", short="stake", fmt=tokens),
+        Column("grade", "grade", fmt=_grade, legend="type passed on the validation fund", justify="left"),
+        Column("archetype", "archetype", short="kind", justify="left"),
     )
 
 
@@ -120,16 +63,26 @@ def fund_frame(books: dict, simulation: object) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_FUND_COLUMNS = (
-    Column("rule", "payout rule", left=True, priority=9),
-    Column("total", "return", percent, priority=8),
-    Column("sharpe", "Sharpe/yr", ratio, priority=7),
-    Column("drawdown", "max DD", percent, priority=6),
-    Column("weekly", "mean/wk", percent, priority=5),
-    Column("turnover", "turnover/wk", lambda v: f"{float(v):.2f}", priority=3),  # type: ignore[arg-type]
-    Column("cost", "costs", percent, priority=2),
-    Column("planted", "planted value", score, priority=4),
-)
+def _unsigned_percent(value: object) -> str:
+    return percent(value).lstrip("+")
+
+
+def _cost(value: object) -> str:
+    return percent(value, 3).lstrip("+")
+
+
+def fund_columns() -> tuple[Column, ...]:
+    """The console's columns of :func:`fund_frame`."""
+    return (
+        Column("rule", "payout rule"),
+        Column("total", "return", fmt=percent, legend="compounded over the season, after costs"),
+        Column("sharpe", "Sharpe/yr", short="Sh", fmt=ratio, legend="annualized Sharpe of weekly P&L"),
+        Column("drawdown", "max drawdown", short="DD", fmt=percent),
+        Column("weekly", "mean/week", short="wk", fmt=percent, legend="mean weekly return"),
+        Column("turnover", "turnover/week", short="TO", fmt=_unsigned_percent),
+        Column("cost", "costs", fmt=_cost, legend="trading costs over the season"),
+        Column("planted", "planted value", short="PV", fmt=score, legend="of the stakes at the end"),
+    )
 
 
 def validation_frame(validation: object) -> pd.DataFrame:
@@ -145,56 +98,50 @@ def validation_frame(validation: object) -> pd.DataFrame:
     )
 
 
-_VALIDATION_COLUMNS = (
-    Column("score", "score", left=True, priority=9),
-    Column("loo", "vs leave-one-out", score, priority=8),
-    Column("bump", "vs stake bump", score, priority=6),
-    Column("planted", "vs planted value", score, priority=7),
-)
+def validation_columns() -> tuple[Column, ...]:
+    """The console's columns of :func:`validation_frame`."""
+    return (
+        Column("score", "score"),
+        Column("loo", "vs leave-one-out", short="LOO", fmt=score),
+        Column("bump", "vs stake bump", short="bump", fmt=score),
+        Column("planted", "vs planted value", short="PV", fmt=score),
+    )
 
 
 def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     """Print the tables, the five sentences, the glossary, the next commands and the report's path."""
-    width = console.width
     board: pd.DataFrame = result.leaderboard  # type: ignore[attr-defined]
-    n_rounds = int(result.ledger["round"].nunique()) if len(result.ledger) else 0  # type: ignore[attr-defined]
-    console.print(
-        render_table(
-            board.head(rows),
-            leaderboard_columns(),
-            width=width,
-            title=f"Leaderboard: tournament engine, season means over {n_rounds} resolved rounds "
-            f"(top {min(rows, len(board))} of {len(board)}; rank = by TC)",
-            caption="TC, CORR, MMC: the engine's resolved scores · TrueRet: own portfolio after costs · "
-            "stake: tokens now · grade: type passed on the validation fund",
-        )
+    ledger: pd.DataFrame = result.ledger  # type: ignore[attr-defined]
+    n_rounds = int(ledger["round"].nunique()) if len(ledger) else 0
+    render_table(
+        board.head(rows),
+        leaderboard_columns(),
+        console=console,
+        title=f"Leaderboard: tournament engine, season means over {n_rounds} resolved rounds "
+        f"(top {min(rows, len(board))} of {len(board)}, ranked by the engine's TC)",
+        caption=f"… {len(board) - rows} more models in the report" if len(board) > rows else None,
     )
     books = result.books  # type: ignore[attr-defined]
     simulation = result.simulation  # type: ignore[attr-defined]
-    console.print(
-        render_table(
-            fund_frame(books, simulation),
-            _FUND_COLUMNS,
-            width=width,
-            title="The fund under each payout rule: weekly P&L after costs, compounded "
-            "(same market and crowd)",
-            caption="planted value: of the stakes at the season's end",
-        )
+    console.print()
+    render_table(
+        fund_frame(books, simulation),
+        fund_columns(),
+        console=console,
+        title="The fund under each payout rule: weekly P&L after costs, non-overlapping weeks compounded "
+        "(same market and crowd)",
     )
     validation = simulation.validation
     if validation is not None:
         ranks = ", ".join(f"#{rank}" for rank in validation.unstaked_original_tc_rank) or "–"
-        console.print(
-            render_table(
-                validation_frame(validation),
-                _VALIDATION_COLUMNS,
-                width=width,
-                title="Validation fund (static stakes, in memory): Spearman across models of season sums",
-            )
-        )
-        console.print(
-            f"TC here is the validation fund's; the unstaked original ranks {ranks} of "
-            f"{validation.n_models} by it."
+        console.print()
+        render_table(
+            validation_frame(validation),
+            validation_columns(),
+            console=console,
+            title="Validation fund (static stakes, in memory): Spearman across models of season sums",
+            caption=f"TC here is the validation fund's; the unstaked original ranks {ranks} of "
+            f"{validation.n_models} by it.",
         )
     story = result.story  # type: ignore[attr-defined]
     console.print("\n[bold]What this run showed[/]")
