@@ -60,13 +60,13 @@ def test_fund_section_reports_compounded_weekly_returns(fake_report_data) -> Non
 def test_rank_section_marks_high_tc_low_corr_models(fake_report_data) -> None:
     section = _section(render_report(fake_report_data), "tc-vs-corr")
     listing = section.split("bottom half by CORR (validation fund):</p>")[1]
-    assert "<td>model_09</td>" in listing
-    assert "<td>model_00</td>" not in listing  # a consensus model with a CORR edge is not
+    assert "<td class='text'>model_09</td>" in listing
+    assert "<td class='text'>model_00</td>" not in listing  # a consensus model with a CORR edge is not
 
 
 def test_no_negative_zero_and_no_raw_floats(fake_report_data) -> None:
     html = render_report(fake_report_data)
-    cells = re.findall(r"<td>([^<]*)</td>", html)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
     assert not [cell for cell in cells if re.fullmatch(r"-0(\.0+)?%?", cell)]
     # every number has a fixed number of decimals (no 0.01611 next to 0.05 next to 7.93e-08)
     raw = [cell for cell in cells if re.fullmatch(r"[+-]?\d+\.\d{5,}", cell)]

@@ -120,7 +120,7 @@ h2{font-size:1.2em;margin:6px 0 10px;color:#1d2a3a} h3{font-size:1em;margin:14px
 table{border-collapse:collapse;font-size:0.85em;margin:0;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid #e6e6e6;padding:4px 8px;text-align:right;white-space:nowrap}
 th{background:#f1f4f8;position:sticky;top:0} td:first-child,th:first-child{text-align:left}
-tr.marked td{background:#fff2f2;font-weight:600}
+td.text{text-align:left} tr.marked td{background:#fff2f2;font-weight:600}
 .verdict{font-size:1.05em;background:#f4f8ff;border-left:4px solid #1f77b4;padding:8px 12px}
 .verdict ol{margin:4px 0;padding-left:22px} .verdict li{margin:4px 0}
 .scroll{max-width:100%;overflow-x:auto;margin:8px 0} .scroll.tall{max-height:520px;overflow-y:auto}

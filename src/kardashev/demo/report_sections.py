@@ -56,9 +56,10 @@ class Figures:
         figure.update_layout(
             template="plotly_white",
             autosize=True,
-            margin={"l": 70, "r": 20, "t": 90, "b": 60},
+            margin={"l": 70, "r": 20, "t": 90, "b": 120},
             separators=".,",
-            legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+            # the legend at the bottom of the figure, under the x-axis titles (never over them)
+            legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0},
         )
         out = figure.to_html(
             full_html=False,

@@ -71,6 +71,12 @@ def _default(column: str, value: object) -> str:
     return str(value)
 
 
+def _cell(text: str, value: object) -> str:
+    """A ``<td>``; text (not a number) is left-aligned."""
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    return f"<td>{html.escape(text)}</td>" if numeric else f"<td class='text'>{html.escape(text)}</td>"
+
+
 def html_table(
     frame: pd.DataFrame,
     *,
@@ -93,8 +99,7 @@ def html_table(
     for _, row in frame.iterrows():
         marked = highlight is not None and bool(row.get(highlight, False))
         cells = "".join(
-            f"<td>{html.escape(formats.get(str(c), lambda v, c=c: _default(str(c), v))(row[c]))}</td>"
-            for c in shown
+            _cell(formats.get(str(c), lambda v, c=c: _default(str(c), v))(row[c]), row[c]) for c in shown
         )
         rows.append(f'<tr class="{"marked" if marked else ""}">{cells}</tr>')
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
