@@ -27,7 +27,17 @@ app = typer.Typer(
 )
 
 # Verb-group modules; each defines register(app).
-_VERB_MODULES = ("score", "data", "tournament", "serve", "demo", "backfill")
+_VERB_MODULES = (
+    "score",
+    "data",
+    "tournament",
+    "accounts",
+    "round_status",
+    "validation_data",
+    "serve",
+    "demo",
+    "backfill",
+)
 
 
 def _print_version(value: bool) -> None:
