@@ -113,7 +113,7 @@ class Coverage:
         causes = {
             "sparse": (
                 int(self.eras_sparse[j]),
-                f"predictions on under {minimum} of the era's usable rows ({average:.0%} on average)",
+                f"predictions on under {minimum} of the rows ({average:.0%} on average)",
             ),
             "empty": (int(self.eras_empty[j]), "no usable prediction (all NaN or missing)"),
             "constant": (int(self.eras_constant[j]), "constant predictions"),
