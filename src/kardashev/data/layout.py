@@ -222,11 +222,10 @@ def file_layout(
             unnamed = [repr(c) for c in index_columns(columns)]
             if _is_csv(path) and csv_format(path).unnamed_first_column:
                 unnamed = ["the unnamed first column"]
-            hint = f" (is {unnamed[0]} the ids, a pandas index? name it 'id')" if unnamed else ""
+            listed = f"{len(columns)} column(s): {examples(columns)}"
+            hint = f"is {unnamed[0]} the ids? name it 'id'" if unnamed else listed
             raise DataFormatError(
-                f"{path.name}: missing column(s) ['id'] (or a ticker column){hint}; {len(columns)} "
-                f"column(s): {examples(columns)}",
-                code="missing_column",
+                f"{path.name}: missing column(s) ['id'] (or a ticker column); {hint}", code="missing_column"
             )
     elif id_column not in columns:
         raise DataFormatError(f"{path.name}: missing column(s) [{id_column!r}]", code="missing_column")

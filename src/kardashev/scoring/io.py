@@ -129,8 +129,8 @@ def _read_reference(
     named = any(c in values for c in _REFERENCE_NAMES)
     if label == "meta_model" and column is None and not named and len(values) != 1:
         raise DataFormatError(
-            f"{path.name}: a meta model file needs one value column ('numerai_meta_model' or "
-            f"'prediction'); it has {len(values)}: {examples(values)}",
+            f"{path.name}: a meta model needs one value column (numerai_meta_model, prediction); "
+            f"it has {len(values)}: {examples(values)}",
             code="missing_column",
         )
     chosen = _reference_columns(path, label, values, targets, column, alias)
