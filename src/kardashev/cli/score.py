@@ -127,7 +127,9 @@ def _validate_live(predictions: Path, data: Path, data_type: str | None, console
 
 def score(
     predictions: Path = typer.Argument(
-        ..., help="Predictions: id (or numerai_ticker) (+ era/date) and 'prediction' or one column per model."
+        ...,
+        help="Predictions: id (or numerai_ticker) (+ era/date) and 'prediction' or one column per model; "
+        "parquet or CSV (, ; tab | separated, UTF-8 or UTF-16); a saved pandas index column is ignored.",
     ),
     data: Path = typer.Option(
         ..., "--data", help="Numerai data: train/validation/live.parquet (Classic v5 or Signals v2.1)."
