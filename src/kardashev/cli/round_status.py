@@ -71,9 +71,8 @@ def round_show(
     submissions = service.list_submissions(round_number=number)
     late = sum(1 for s in submissions if s.late)
     staked = sum(s.stake for s in service.stake_snapshots(round_number=number))
-    table = compact_table(
-        "round", str(round_.number), right=False, title=f"round {round_.number} at {_at(moment)}"
-    )
+    table = compact_table("", "", right=False, title=f"round {round_.number} at {_at(moment)}")
+    table.show_header = False
     rows = [
         ("kind", round_.kind.value),
         ("status", round_.status.value),
