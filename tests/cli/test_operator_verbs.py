@@ -46,6 +46,8 @@ READ_ONLY = [
     ("account", "list"),
     ("account", "show", "ann"),
     ("stake", "get", "ann_model"),
+    ("api-key", "list", "ann"),
+    ("api-key", "revoke", "kdk_x"),
 ]
 
 
