@@ -97,8 +97,8 @@ def round_show(
         )
     if round_.resolved_at is not None:
         rows.append(("resolved", _at(round_.resolved_at)))
-    frame = pd.DataFrame(rows, columns=["round", str(round_.number)])
-    columns = [Column("round"), Column(str(round_.number))]
+    frame = pd.DataFrame(rows, columns=["field", "value"])
+    columns = [Column("field", header=""), Column("value", header="")]
     render_table(frame, columns, console=console, title=f"round {round_.number} at {_at(moment)}")
     console.print(f"now: {step.status}")
     if step.step in _COMMANDS:
