@@ -153,7 +153,7 @@ def test_bad_specs_are_refused() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     values=st.lists(st.floats(min_value=-1e9, max_value=1e9) | st.just(float("nan")), min_size=1, max_size=5),
-    width=st.integers(min_value=20, max_value=200),
+    width=st.integers(min_value=4, max_value=200),
 )
 def test_any_numbers_at_any_width(values: list[float], width: int) -> None:
     frame = pd.DataFrame(

@@ -267,12 +267,14 @@ def _print_vertical(
         # a label longer than the width is left to the terminal to wrap, whole
         console.print(Text(label, style=f"bold {style}" if style else "bold"), soft_wrap=True)
         for name, value in zip(names, row[labels:], strict=True):
+            # soft_wrap: printed as is, never folded or cropped (a value wider than the terminal
+            # is left to the terminal to wrap, whole)
             if aligned:
                 line = f"  {name + ':':<{name_width}} {value:>{value_width}}"
-                console.print(Text(line, style=style or ""), no_wrap=True, overflow="ignore", crop=False)
+                console.print(Text(line, style=style or ""), soft_wrap=True)
             else:
-                console.print(Text(f"  {name}:", style=style or ""))
-                console.print(Text(f"    {value}", style=style or ""), no_wrap=True, crop=False)
+                console.print(Text(f"  {name}:", style=style or ""), soft_wrap=True)
+                console.print(Text(f"    {value}", style=style or ""), soft_wrap=True)
 
 
 def render_table(

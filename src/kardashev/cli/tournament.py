@@ -3,8 +3,10 @@
 ``kardashev account create``, ``kardashev model create``, ``kardashev round open|close|score|
 resolve|list``, ``kardashev submit``, ``kardashev stake increase|decrease|get``,
 ``kardashev leaderboard``, ``kardashev diagnostics MODEL``. Every verb takes ``--db URL``
-(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and ``--now``
-(ISO time; default the current UTC time) so seasons can be replayed.
+(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and the writing ones
+``--now`` (ISO 8601, or relative to the clock such as ``+3d``; default the current UTC time) so seasons
+can be replayed. Only ``account create`` and ``round open`` create a database; every other verb refuses
+a database that does not exist (and creates nothing).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import numpy as np
 import pandas as pd
 import typer
 
+from kardashev.cli.clock import current_time, parse_time
 from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError, SubmissionError
+from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -45,7 +48,12 @@ DataDirOption = Annotated[
     Path,
     typer.Option("--data-dir", envvar="KARDASHEV_DATA_DIR", help="Directory of the blobs and default DB."),
 ]
-NowOption = Annotated[str | None, typer.Option("--now", help="Current time, ISO 8601 (default: now, UTC).")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Current time: ISO 8601 or relative to the clock, e.g. +3d (default: now, UTC)."
+    ),
+]
 DEFAULT_DATA_DIR = Path("kardashev-data")
 
 round_app = typer.Typer(help="Open, close, score and resolve rounds.", no_args_is_help=True)
@@ -54,22 +62,25 @@ account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 model_app = typer.Typer(help="Models (an account owns several).", no_args_is_help=True)
 
 
-def _service(db: str | None, data_dir: Path) -> TournamentService:
+def _service(db: str | None, data_dir: Path, *, create: bool = False) -> TournamentService:
+    """The tournament over ``--db`` / ``--data-dir``; a missing database is created only with ``create``."""
     from kardashev.store import open_store
 
-    return TournamentService(open_store(db, data_dir=data_dir))
+    try:
+        return TournamentService(open_store(db, data_dir=data_dir, create=create))
+    except NotFoundError as exc:
+        if exc.code != "no_database":
+            raise
+        hint = "" if db else " (after the demo: --data-dir kardashev-demo)"
+        raise NotFoundError(f"{exc.message}{hint}", code=exc.code) from None
 
 
 def _now(now: str | None) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) if now is None else _time(now, "--now")
+    return current_time(now)
 
 
-def _time(value: str, what: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"{what}: not an ISO 8601 time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+def _time(value: str, what: str, *, now: dt.datetime) -> dt.datetime:
+    return parse_time(value, what, base=now)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -106,8 +117,8 @@ def account_create(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Create an account (optionally funded)."""
-    service = _service(db, data_dir)
+    """Create an account (optionally funded); creates the database if there is none yet."""
+    service = _service(db, data_dir, create=True)
     amount = tokens_to_units(tokens)
     account = service.create_account(name, now=_now(now), tokens=amount)
     console.print(f"account [bold]{account.name}[/] (id {account.id}), wallet {_tokens(amount)} tokens")
@@ -130,30 +141,36 @@ def model_create(
 def round_open(
     number: int,
     universe: Annotated[Path, typer.Option(help="CSV/parquet with the live ids (column id or ticker).")],
-    close: Annotated[str, typer.Option(help="Close time (ISO 8601).")],
+    close: Annotated[str, typer.Option(help="Close time: ISO 8601 or relative to --now, e.g. +2d or +36h.")],
     kind: Annotated[RoundKind, typer.Option(help="Tournament kind.")] = RoundKind.CLASSIC,
     target: Annotated[str, typer.Option(help="Target name.")] = "target",
     horizon: Annotated[int, typer.Option(help="Scoring days until the round resolves.")] = 20,
-    late_close: Annotated[str | None, typer.Option(help="End of late submissions (ISO 8601).")] = None,
+    late_close: Annotated[
+        str | None,
+        typer.Option(help="End of late submissions: ISO 8601 or relative to --now (default: close + 1d)."),
+    ] = None,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Open round NUMBER (idempotent)."""
+    """Open round NUMBER (idempotent); creates the database if there is none yet."""
     table = _read_table(universe)
     column = next((c for c in ("id", "ticker", "numerai_ticker") if c in table.columns), table.columns[0])
-    opened = _service(db, data_dir).open_round(
+    moment = _now(now)
+    opened = _service(db, data_dir, create=True).open_round(
         number,
         universe=[str(i) for i in table[column]],
-        close_time=_time(close, "--close"),
-        now=_now(now),
+        close_time=_time(close, "--close", now=moment),
+        now=moment,
         kind=kind,
         target_name=target,
         horizon_days=horizon,
-        late_close_time=None if late_close is None else _time(late_close, "--late-close"),
+        late_close_time=None if late_close is None else _time(late_close, "--late-close", now=moment),
     )
     console.print(
-        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, closes {opened.close_time}"
+        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, "
+        f"closes {opened.close_time:%Y-%m-%d %H:%M} UTC, resolves {opened.resolve_time:%Y-%m-%d %H:%M} UTC "
+        f"({opened.horizon_days} scoring days)"
     )
 
 
