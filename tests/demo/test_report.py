@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
 from kardashev.demo.figures_crowd import drilldown_figure, ledger_figure, ledger_frame, signal_heatmap
 from kardashev.demo.figures_fund import (
@@ -127,3 +128,24 @@ def test_tiny_demo_result_is_consistent(tiny_demo) -> None:
         assert len(book.net_pnl) == 8 and np.all(np.isfinite(book.net_pnl))
         np.testing.assert_allclose(book.gross_exposure, 1.0, atol=1e-6)
     assert set(tiny_demo.ledger["model"]) == set(board["model"])
+
+
+def test_same_seed_same_numbers(tiny_demo, tmp_path) -> None:
+    """``kardashev demo`` is deterministic: a second run with the same seed tells the same story."""
+    import dataclasses
+    import datetime as dt
+    import io
+
+    from rich.console import Console
+
+    from kardashev.demo import run_demo
+
+    config = dataclasses.replace(tiny_demo.config, out=tmp_path / "again")
+    later = dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc)
+    again = run_demo(config, now=later, console=Console(file=io.StringIO(), width=120))
+    assert again.story.sentences == tiny_demo.story.sentences
+    columns = [c for c in tiny_demo.leaderboard.columns if c != "stake now"]
+    pd.testing.assert_frame_equal(again.leaderboard[columns], tiny_demo.leaderboard[columns])
+    np.testing.assert_array_equal(again.leaderboard["stake now"], tiny_demo.leaderboard["stake now"])
+    for rule, book in tiny_demo.books.items():
+        np.testing.assert_array_equal(again.books[rule].net_pnl, book.net_pnl)

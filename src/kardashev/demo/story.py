@@ -87,6 +87,10 @@ def rank_of(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _simulated(*, n_stocks: int, n_rounds: int, archetypes: tuple[str, ...], log: SeasonLog) -> str:
     kinds = Counter(archetypes)
     crowd = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in kinds.items())
@@ -123,8 +127,8 @@ def _rewarded(simulation: SimulationResult, model_names: tuple[str, ...], archet
     )
     more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
     return (
-        f"On the validation fund (static stakes), TC put {len(missed)} model(s) in its top {quarter} of {n} "
-        f"that CORR ranked in its bottom half: {named}{more}{tail}."
+        f"On the validation fund (static stakes), TC put {_plural(len(missed), 'model')} in its top "
+        f"{quarter} of {n} that CORR ranked in its bottom half: {named}{more}{tail}."
     )
 
 
@@ -158,7 +162,7 @@ def _type_iv(fund_grade: tuple[str, ...]) -> str:
     if not fund_grade:
         return "The Type IV test was not run."
     verdict = fund_grade[0].split(" — ")[0].strip().rstrip(".")
-    return f"Type IV verdict — {verdict} (Holm-corrected one-sided t-tests)."
+    return f"Type IV verdict — {verdict}; each model's TC tested one-sided, Holm-corrected across models."
 
 
 def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
@@ -198,6 +202,7 @@ def next_commands(
     commands = [
         (f"kardashev leaderboard {where}", "the engine's leaderboard over the resolved rounds"),
         (f"kardashev round list {where}", "every round, its status and submissions"),
+        (f"kardashev account list {where}", "every account's wallet, models and stakes"),
     ]
     if model is not None:
         name = shlex.quote(f"{run_tag}{model}")
