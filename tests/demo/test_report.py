@@ -149,3 +149,20 @@ def test_same_seed_same_numbers(tiny_demo, tmp_path) -> None:
     np.testing.assert_array_equal(again.leaderboard["stake now"], tiny_demo.leaderboard["stake now"])
     for rule, book in tiny_demo.books.items():
         np.testing.assert_array_equal(again.books[rule].net_pnl, book.net_pnl)
+
+
+def test_leaderboard_headers_say_what_each_column_is() -> None:
+    from kardashev.demo.report_tables import leaderboard_labels
+
+    columns = ["rank", "tc", "tc_4r", "tc_season", "true_return_season", "stake", "stake now", "return_4r"]
+    labelled = leaderboard_labels(pd.DataFrame(columns=columns)).columns.tolist()
+    assert labelled == [
+        "rank (by TC season)",
+        "TC latest",
+        "TC last 4 rounds",
+        "TC season",
+        "TrueRet season",
+        "stake at risk, latest round",
+        "stake now (free + at risk)",
+        "return on stake last 4 rounds",
+    ]

@@ -31,6 +31,7 @@ from kardashev.demo.numbers import percent
 from kardashev.demo.report_tables import (
     config_frame,
     html_table,
+    leaderboard_labels,
     p_value,
 )
 from kardashev.demo.simulation import SimulationResult
@@ -169,7 +170,9 @@ def render_report(data: ReportData) -> str:
         ),
         "leaderboard": (
             "Leaderboard (tournament engine; rank by the engine's season TC)",
-            html_table(data.leaderboard, tall=True),
+            "<p>Season means over the resolved rounds; TC, CORR, MMC and FNC are the engine's scores, True "
+            "Return the in-memory fund's; stakes in tokens.</p>"
+            + html_table(leaderboard_labels(data.leaderboard), tall=True),
         ),
         "exposures": (
             "Meta model: largest feature exposures",

@@ -22,6 +22,7 @@ __all__ = [
     "book_frame",
     "config_frame",
     "html_table",
+    "leaderboard_labels",
     "ledger_summary",
     "p_value",
     "scientific",
@@ -166,6 +167,28 @@ def ledger_summary(frame: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values("net tokens", ascending=False)
     out.index.name = "model"
     return out.reset_index()
+
+
+_SCORE_NAMES = {"corr": "CORR", "mmc": "MMC", "tc": "TC", "fnc": "FNC", "true_return": "TrueRet"}
+
+
+def leaderboard_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """The engine's leaderboard with readable headers: ``tc_season`` → ``TC season``, ``tc_4r`` →
+    ``TC last 4 rounds``, ``tc`` → ``TC latest``; the two stakes and the return on stake named."""
+    names: dict[str, str] = {
+        "rank": "rank (by TC season)",
+        "stake": "stake at risk, latest round",
+        "stake now": "stake now (free + at risk)",
+        "return": "return on stake latest",
+    }
+    for column in frame.columns:
+        base, _, window = str(column).rpartition("_")
+        if column in _SCORE_NAMES:
+            names[column] = f"{_SCORE_NAMES[column]} latest"
+        elif base in _SCORE_NAMES or base == "return":
+            label = _SCORE_NAMES.get(base, "return on stake")
+            names[column] = f"{label} season" if window == "season" else f"{label} last {window[:-1]} rounds"
+    return frame.rename(columns=names)
 
 
 def config_frame(config: object) -> pd.DataFrame:
