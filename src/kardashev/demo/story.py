@@ -167,8 +167,18 @@ def _type_iv(fund_grade: tuple[str, ...]) -> str:
 
 def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     validation = simulation.validation
+    headline = getattr(validation, "headline", None)  # Spearman with the planted expected value
     if validation is None:
         agreement = "TC was not checked against leave-one-out re-runs (--no-validate)"
+    elif headline is not None and np.isfinite(headline.spearman):
+        corr = getattr(validation, "planted", {}).get("corr")
+        versus = f"; CORR's {score(corr.spearman)}" if corr is not None else ""
+        agreement = (
+            f"TC's season ranking of the models matches their planted expected value with Spearman "
+            f"{score(headline.spearman)} ({headline.level:.0%} interval {score(headline.low)} to "
+            f"{score(headline.high)}{versus}), and re-running the fund without each model agrees with TC "
+            f"(Spearman {score(validation.spearman_loo['tc'])})"
+        )
     else:
         agreement = (
             f"TC's season ranking of the models agrees with re-running the fund without each one "
