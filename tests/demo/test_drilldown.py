@@ -24,7 +24,8 @@ def test_top_model_explained_like_true_contribution() -> None:
     exact = np.asarray(
         true_contribution(
             inputs.required("gaussianized"), stakes, inputs.required("realized_returns"), inputs.exposures,
-            config, risk_model=risk_model_of(inputs), previous_weights=held, adv=inputs.adv, gaussianized=True,
+            config, risk_model=risk_model_of(inputs), previous_weights=held, adv=inputs.adv,
+            gaussianized=True,
         ).tc,
         dtype=float,
     )  # fmt: skip
