@@ -190,14 +190,20 @@ def validation(data: ReportData, figures: Figures) -> str:
     if validation is None:
         return "<p>Validation was not run (<code>--no-validate</code>).</p>"
     names = {"tc": "TC", "mmc": "MMC", "corr": "CORR", "mpc": "MPC"}
-    frame = pd.DataFrame(
-        {
-            "score": list(names.values()),
-            "Spearman with leave-one-out": [validation.spearman_loo[key] for key in names],
-            "Spearman with stake bump": [validation.spearman_bump[key] for key in names],
-            "Spearman with planted value": [validation.spearman_true_value[key] for key in names],
-        }
-    )
+    expected = getattr(validation, "planted", {}) or {}  # the planted expected value, when measured
+    columns: dict[str, list[object]] = {"score": list(names.values())}
+    if expected:
+        columns["Spearman with planted expected value"] = [
+            expected[key].spearman if key in expected else np.nan for key in names
+        ]
+        columns["interval"] = [
+            f"{score(expected[key].low)} to {score(expected[key].high)}" if key in expected else "–"
+            for key in names
+        ]
+    columns["Spearman with leave-one-out"] = [validation.spearman_loo[key] for key in names]
+    columns["Spearman with stake bump"] = [validation.spearman_bump[key] for key in names]
+    columns["Spearman with crowd's planted value"] = [validation.spearman_true_value[key] for key in names]
+    frame = pd.DataFrame(columns)
     cutoff = max(1, int(np.ceil(0.1 * validation.n_models)))
     ranks = ", ".join(map(str, validation.unstaked_original_tc_rank)) or "–"
     verdict = (

@@ -173,11 +173,17 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     elif headline is not None and np.isfinite(headline.spearman):
         corr = getattr(validation, "planted", {}).get("corr")
         versus = f"; CORR's {score(corr.spearman)}" if corr is not None else ""
+        if headline.low > 0:
+            verdict = "clearly better than chance"
+        elif headline.high < 0:
+            verdict = "worse than chance"
+        else:
+            verdict = "not distinguishable from chance over this season"
         agreement = (
-            f"TC's season ranking of the models matches their planted expected value with Spearman "
+            f"against the models' planted expected value, TC's season ranking has Spearman "
             f"{score(headline.spearman)} ({headline.level:.0%} interval {score(headline.low)} to "
-            f"{score(headline.high)}{versus}), and re-running the fund without each model agrees with TC "
-            f"(Spearman {score(validation.spearman_loo['tc'])})"
+            f"{score(headline.high)}{versus}): {verdict}; re-running the fund without each model agrees "
+            f"with TC as a derivative (Spearman {score(validation.spearman_loo['tc'])})"
         )
     else:
         agreement = (

@@ -86,25 +86,30 @@ def fund_columns() -> tuple[Column, ...]:
 
 
 def validation_frame(validation: object) -> pd.DataFrame:
-    """Spearman across models of each score's season sum with the marginal values and planted value."""
+    """Spearman across models of each score's season sum with the planted expected value (when the
+    validation measured it), the marginal values and the crowd's planted value."""
     names = {"tc": "TC", "mmc": "MMC", "corr": "CORR", "mpc": "MPC"}
-    return pd.DataFrame(
+    expected = getattr(validation, "planted", {}) or {}
+    frame = pd.DataFrame(
         {
             "score": list(names.values()),
+            "expected": [expected[key].spearman if key in expected else np.nan for key in names],
             "loo": [validation.spearman_loo[key] for key in names],  # type: ignore[attr-defined]
             "bump": [validation.spearman_bump[key] for key in names],  # type: ignore[attr-defined]
             "planted": [validation.spearman_true_value[key] for key in names],  # type: ignore[attr-defined]
         }
     )
+    return frame if expected else frame.drop(columns=["expected"])
 
 
 def validation_columns() -> tuple[Column, ...]:
     """The console's columns of :func:`validation_frame`."""
     return (
         Column("score", "score"),
+        Column("expected", "vs planted expected value", short="EV", fmt=score),
         Column("loo", "vs leave-one-out", short="LOO", fmt=score),
         Column("bump", "vs stake bump", short="bump", fmt=score),
-        Column("planted", "vs planted value", short="PV", fmt=score),
+        Column("planted", "vs crowd's planted value", short="PV", fmt=score),
     )
 
 
@@ -135,9 +140,10 @@ def print_summary(result: object, *, console: Console, rows: int = 20) -> None:
     if validation is not None:
         ranks = ", ".join(f"#{rank}" for rank in validation.unstaked_original_tc_rank) or "–"
         console.print()
+        frame = validation_frame(validation)
         render_table(
-            validation_frame(validation),
-            validation_columns(),
+            frame,
+            [column for column in validation_columns() if column.key in frame.columns],
             console=console,
             title="Validation fund (static stakes, in memory): Spearman across models of season sums",
             caption=f"TC here is the validation fund's; the unstaked original ranks {ranks} of "
