@@ -51,7 +51,9 @@ def pnl_figure(books: dict[str, FundBook]) -> go.Figure:
     figure.update_yaxes(tickformat=".1%")
     figure.update_yaxes(title_text="return per week", row=1, col=1)
     figure.update_yaxes(title_text="cumulative return", row=2, col=1)
-    figure.update_yaxes(title_text="drawdown", row=3, col=1)
+    deepest = min((float(book.drawdown.min()) for book in books.values() if book.net_pnl.size), default=0.0)
+    # a season without a losing week has no drawdown: show a flat line at 0 on a 1% scale, not on ±100%
+    figure.update_yaxes(title_text="drawdown", range=[min(1.1 * deepest, -0.01), 0.001], row=3, col=1)
     for row in (1, 2, 3):
         figure.update_xaxes(title_text=_WEEK, row=row, col=1)
     figure.update_layout(
