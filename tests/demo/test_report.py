@@ -165,3 +165,20 @@ def test_leaderboard_headers_say_what_each_column_is() -> None:
         "stake now (free + at risk)",
         "return on stake last 4 rounds",
     ]
+
+
+def test_columns_formatted_by_what_they_hold() -> None:
+    from kardashev.demo.report_tables import html_table
+
+    frame = pd.DataFrame(
+        {
+            "stake now (free + at risk)": [1634.138389],
+            "tokens paid": [12.5],
+            "return on stake latest": [0.01611],
+            "Spearman with stake bump": [0.99934],
+            "TC t (NW)": [2.1049],
+            "TC p (Holm)": [0.00001],
+        }
+    )
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html_table(frame))
+    assert cells == ["1,634.14", "12.50", "+0.0161", "+0.9993", "+2.10", "&lt;0.0001"]

@@ -62,7 +62,7 @@ def _default(column: str, value: object) -> str:
         return count(value)
     if isinstance(value, float | np.floating):
         name = column.lower()
-        if "stake" in name or "paid" in name or "burned" in name or "tokens" in name:
+        if name.startswith("stake") or "tokens" in name:  # not "return on stake", "stake bump"
             return tokens(value)
         if " t " in f" {name} " or "sharpe" in name:
             return ratio(value)
