@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Verb-group modules; each defines register(app).
-_VERB_MODULES = ("score", "data", "tournament", "serve", "demo", "backfill")
+_VERB_MODULES = ("score", "data", "tournament", "serve", "demo", "backfill", "tc")
 
 
 def _print_version(value: bool) -> None:

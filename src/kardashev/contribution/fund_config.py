@@ -11,7 +11,8 @@ file has four tables, every key optional (absent: the default shown)::
     max_position = 2.5
 
     [risk]                       # columns of the risk file the operator publishes (id, era, …)
-    exposures = ["size", "beta"] # neutrality columns; absent: every other numeric column
+    exposures = ["size", "beta"] # neutrality columns; absent: every other numeric column but
+                                 # data_type, specific_variance, adv, return, residual_return
     returns = "residual_return"  # realized returns: a risk-file column, or "target" (the data's)
     specific_variance = ""       # column of d in Σ = B F Bᵀ + diag(d); "" : no factor risk model
     factor_covariance = []       # F, k×k over the exposures (with specific_variance)
@@ -73,7 +74,8 @@ _MAX_BYTES = 4 * 1024 * 1024
 class RiskColumns:
     """Which columns of the operator's risk file (and data) feed the optimizer.
 
-    ``exposures`` ``None``: every numeric column but id/era and the named ones. ``returns``: a
+    ``exposures`` ``None``: every numeric column but id/era, the named ones and ``data_type``,
+    ``specific_variance``, ``adv``, ``return``, ``residual_return``. ``returns``: a
     risk-file column, or ``"target"`` for the data's target (centered). A factor risk model
     ``B F Bᵀ + diag(d)`` is used when both ``specific_variance`` and ``factor_covariance`` are set.
     """
