@@ -83,26 +83,26 @@ def local_tc(
             f"era {era.era}: the released meta model is constant", code="constant_meta_model"
         )
     participants = _participant_matrix(era)
-    options = {
-        "risk_model": risk_model_of(era),
-        "adv": era.adv,
-        "method": method,
-        "gaussianized": True,
-    }
-    returns, exposures = era.required("realized_returns"), era.exposures
+    returns, exposures, risk_model = era.required("realized_returns"), era.exposures, risk_model_of(era)
+
+    def tc_of(columns: np.ndarray, stakes: np.ndarray) -> np.ndarray:
+        result = true_contribution(
+            columns, stakes, returns, exposures, config, risk_model=risk_model, adv=era.adv, method=method,
+            gaussianized=True,
+        )  # fmt: skip
+        return np.asarray(result.exact_tc, dtype=np.float64)
+
     if share == 0.0:  # the derivative at zero stake: one blend, one solve for every column
         stakes = np.zeros(participants.shape[1] + 1)
         stakes[0] = 1.0
-        result = true_contribution(
-            np.column_stack([blend, participants]), stakes, returns, exposures, config, **options
-        )
-        return np.asarray(result.exact_tc, dtype=np.float64)[1:]
-    estimates = np.empty(participants.shape[1])
-    stakes = np.array([1.0 - share, share])
-    for k in range(participants.shape[1]):
-        pair = np.column_stack([blend, participants[:, k]])
-        result = true_contribution(pair, stakes, returns, exposures, config, **options)
-        estimates[k] = float(np.asarray(result.exact_tc)[1])
+        return tc_of(np.column_stack([blend, participants]), stakes)[1:]
+    pair_stakes = np.array([1.0 - share, share])
+    estimates = np.array(
+        [
+            tc_of(np.column_stack([blend, participants[:, k]]), pair_stakes)[1]
+            for k in range(participants.shape[1])
+        ]
+    )
     return estimates
 
 
