@@ -31,3 +31,14 @@ def test_cli_downloads_it(live, tmp_path: Path):
     result = CliRunner().invoke(app, ["fund-config", "--url", live.base_url, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert load_fund_config(out).release.lag == live.context.settings.meta_model_lag_rounds
+
+
+def test_settings_default_to_the_release_rule():
+    from kardashev.api.settings import Settings
+    from kardashev.tournament.release import ReleaseConfig
+
+    settings, rule = Settings(), ReleaseConfig()
+    assert (settings.meta_model_lag_rounds, settings.meta_model_min_models) == (
+        rule.lag_rounds,
+        rule.min_contributors,
+    )
