@@ -112,3 +112,10 @@ def test_file(tmp_path):
 def test_bad_values_name_the_key(text, named):
     with pytest.raises(ConfigError, match=named):
         parse_fund_config(text)
+
+
+def test_release_defaults_are_the_release_rules():
+    from kardashev.tournament.release import ReleaseConfig
+
+    spec, rule = ReleaseSpec(), ReleaseConfig()
+    assert (spec.lag, spec.min_contributors) == (rule.lag_rounds, rule.min_contributors)

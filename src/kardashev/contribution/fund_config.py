@@ -24,7 +24,7 @@ file has four tables, every key optional (absent: the default shown)::
     [release]                    # how the meta model is released
     kind = "naive"               # "naive" (equal weights) or "stake_weighted"
     lag = 4                      # rounds between a round and its meta model's release
-    min_contributors = 10
+    min_contributors = 100
     form = "rank"                # "rank": tie-kept ranks in (0, 1); "blend": the raw blend of
                                  # gaussianized predictions
     scale = 1.0                  # std of the blend behind released ranks (TC scales as 1/scale)
@@ -97,7 +97,7 @@ class ReleaseSpec:
 
     kind: str = "naive"
     lag: int = 4
-    min_contributors: int = 10
+    min_contributors: int = 100
     form: str = "rank"
     scale: float = 1.0
 
