@@ -183,3 +183,24 @@ def test_bad_inputs_are_one_line_errors(market, tmp_path: Path) -> None:
 def test_fund_config_writes_the_default(tmp_path: Path) -> None:
     _run("fund-config", "--out", str(tmp_path / "FUND.toml"))
     assert "[optimizer]" in (tmp_path / "FUND.toml").read_text()
+
+
+def test_one_release_without_eras_stands_in_for_every_era(market, tmp_path: Path) -> None:
+    crowd, eras = market["crowd"], market["eras"]
+    oldest = next(iter(eras.values()))  # the newest release a participant holds, applied to later eras too
+    blend = oldest.gaussianized @ (crowd.stakes / crowd.stakes.sum())
+    released = pd.DataFrame({"id": oldest.ids, "numerai_meta_model": tie_kept_rank(blend)})
+    released.to_csv(tmp_path / "released.csv", index=False)
+    fund = FundConfig(optimizer=CONFIG, risk=market["risk_columns"], stake_share=0.0)
+    (tmp_path / "FUND.toml").write_text(fund_config_toml(fund))
+    out = tmp_path / "tc.csv"
+    _run(
+        "tc", str(market["paths"]["predictions"]),
+        "--meta-model", str(tmp_path / "released.csv"),
+        "--config", str(tmp_path / "FUND.toml"),
+        "--data", str(market["paths"]["data"]),
+        "--risk", str(market["paths"]["risk"]),
+        "--out", str(out),
+    )  # fmt: skip
+    estimates = pd.read_csv(out, dtype={"era": str}).set_index("era")
+    assert list(estimates.index) == list(eras) and np.isfinite(estimates.to_numpy()).all()
