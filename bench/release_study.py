@@ -11,6 +11,8 @@ pure functions in memory (no database), seed after seed.
    ``lag`` rounds earlier, naive (equal weights, every model) or stake-weighted. Reported: the mean over
    eras of the per-era correlation across models, and the correlation across models of season-mean TC
    (every other model of the 30 is estimated: one optimization per model, release kind, lag and era).
+   ``others_only`` is the stake-weighted release *without* the estimated model — the case of a model
+   tried on history before it is submitted (the two other kinds hold the model itself).
 2. **What the release leaks** — an attacker owns one model (a consensus model) and holds the public
    features and the released history; the victim is an ``original`` model (a private alpha source).
    *Regression*: the residual of the released meta model (gaussianized) on the attacker's signal and the
@@ -43,7 +45,6 @@ from kardashev.cli.tables import compact_table, output_console
 from kardashev.contribution import true_contribution
 from kardashev.contribution.local import local_tc
 from kardashev.contribution.solve import risk_model_of
-from kardashev.data.era import Era
 from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
 from kardashev.demo.fund import era_inputs
 from kardashev.portfolio import OptimizerConfig
@@ -57,6 +58,10 @@ N_MODELS = 30
 SCORED = tuple(range(0, N_MODELS, 2))  # the models estimated at home (every other one: half the solves)
 LAGS = (0, 1, 4, 13)
 KINDS = ("naive", "stake_weighted")
+HOME_KINDS = (
+    *KINDS,
+    "others_only",
+)  # others_only: the stake-weighted blend without the model (a new model's case)
 CONTRIBUTORS = (2, 3, 5, 10, 20, 50, 100, 500)
 LEAK_LAGS = (0, 4, 13)
 CONFIG = OptimizerConfig()
@@ -87,11 +92,26 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 @dataclass
 class _EraBook:
-    """One era's inputs and its two released meta models."""
+    """One era's released meta models (by kind, and for ``others_only`` by model) and their blends' std."""
 
-    era: Era
-    releases: dict[str, pd.Series]
-    scale: float
+    releases: dict[tuple[str, int], tuple[pd.Series, float]]
+
+    def standin(self, kind: str, model: int, ids: np.ndarray) -> np.ndarray:
+        released, scale = self.releases[kind, model if kind == "others_only" else -1]
+        return _standin(released, ids, scale)
+
+
+def _book(gaussianized: np.ndarray, ids: np.ndarray, shares: np.ndarray) -> _EraBook:
+    weighted = gaussianized @ shares
+    scale = float(weighted.std())
+    releases = {
+        ("naive", -1): (_released(gaussianized.mean(axis=1), ids, N_MODELS), scale),
+        ("stake_weighted", -1): (_released(weighted, ids, N_MODELS), scale),
+    }
+    for k in SCORED:
+        others = (weighted - shares[k] * gaussianized[:, k]) / (1.0 - shares[k])
+        releases["others_only", k] = (_released(others, ids, N_MODELS - 1), float(others.std()))
+    return _EraBook(releases)
 
 
 def _tc_at_home_seed(seed: int, rounds: int, advance) -> dict[tuple[str, int], tuple[float, float]]:
@@ -102,20 +122,12 @@ def _tc_at_home_seed(seed: int, rounds: int, advance) -> dict[tuple[str, int], t
     stakes = crowd.stakes
     shares = stakes / stakes.sum()
     books: dict[int, _EraBook] = {}
-    engine_rows, local_rows = [], {key: [] for key in ((k, lag) for k in KINDS for lag in LAGS)}
+    engine_rows, local_rows = [], {key: [] for key in ((k, lag) for k in HOME_KINDS for lag in LAGS)}
     per_era = {key: [] for key in local_rows}
     for t in range(first + rounds):
         data = market.era(t)
         era = era_inputs(data, crowd.predictions(data))
-        weighted = era.gaussianized @ shares
-        books[t] = _EraBook(
-            era,
-            {
-                "naive": _released(era.gaussianized.mean(axis=1), era.ids, N_MODELS),
-                "stake_weighted": _released(weighted, era.ids, N_MODELS),
-            },
-            float(weighted.std()),
-        )
+        books[t] = _book(era.gaussianized, era.ids, shares)
         books.pop(t - first - 1, None)
         if t < first:
             advance()
@@ -134,9 +146,13 @@ def _tc_at_home_seed(seed: int, rounds: int, advance) -> dict[tuple[str, int], t
         engine_rows.append(engine_tc)
         for kind, lag in local_rows:
             book = books[t - lag]
-            others = _standin(book.releases[kind], era.ids, book.scale)
             estimate = np.array(
-                [local_tc(era.models([k]), others, share=float(shares[k]), config=CONFIG)[0] for k in SCORED]
+                [
+                    local_tc(
+                        era.models([k]), book.standin(kind, k, era.ids), share=float(shares[k]), config=CONFIG
+                    )[0]
+                    for k in SCORED
+                ]
             )
             local_rows[kind, lag].append(estimate)
             per_era[kind, lag].append(_corr(estimate, engine_tc[list(SCORED)]))
@@ -249,7 +265,7 @@ def release_study(*, seeds: int, rounds: int, console: Console) -> None:
     table = compact_table(
         "release", "lag", "per-era corr", "season corr", title="TC at home: local estimate vs the engine's TC"
     )
-    for kind in KINDS:
+    for kind in HOME_KINDS:
         for lag in LAGS:
             table.add_row(
                 kind,
@@ -260,7 +276,8 @@ def release_study(*, seeds: int, rounds: int, console: Console) -> None:
     console.print(table)
     console.print(
         "per-era corr: correlation across models of estimated and engine TC, mean over eras; season corr: "
-        "correlation across models of season-mean TC; mean ± std over seeds"
+        "correlation across models of season-mean TC; mean ± std over seeds; others_only: the stake-weighted "
+        "release without the estimated model (a model not yet in the meta model)"
     )
     for lag in LEAK_LAGS:
         table = compact_table(
