@@ -41,7 +41,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.tables import Column, NumberFormat, output_console, render_table
 from kardashev.contribution import true_contribution
 from kardashev.contribution.local import local_tc
 from kardashev.contribution.solve import risk_model_of
@@ -228,11 +228,9 @@ def _leak_seed(seed: int, rounds: int, advance) -> dict[tuple[str, str, int, int
     return {key: float(np.nanmean(values)) for key, values in results.items()}
 
 
-def _mean_std(values: list[float]) -> str:
-    array = np.asarray(values, dtype=float)
-    if array.size == 1:
-        return f"{array[0]:.3f}"
-    return f"{array.mean():.3f} ± {array.std(ddof=1):.3f}"
+def _sd(values: list[float]) -> float:
+    """Standard deviation over seeds (NaN for one seed)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
 
 
 def release_study(*, seeds: int, rounds: int, console: Console) -> None:
@@ -262,39 +260,53 @@ def release_study(*, seeds: int, rounds: int, console: Console) -> None:
         f"{time.perf_counter() - started:.0f} s wall, CPU "
         + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timing.items())
     )
-    table = compact_table(
-        "release", "lag", "per-era corr", "season corr", title="TC at home: local estimate vs the engine's TC"
-    )
-    for kind in HOME_KINDS:
-        for lag in LAGS:
-            table.add_row(
-                kind,
-                str(lag),
-                _mean_std([run[kind, lag][0] for run in home]),
-                _mean_std([run[kind, lag][1] for run in home]),
-            )
-    console.print(table)
-    console.print(
-        "per-era corr: correlation across models of estimated and engine TC, mean over eras; season corr: "
-        "correlation across models of season-mean TC; mean ± std over seeds; others_only: the stake-weighted "
-        "release without the estimated model (a model not yet in the meta model)"
+    three = NumberFormat(decimals=3)
+    rows = [
+        {
+            "release": kind,
+            "lag": lag,
+            "per_era": np.mean([run[kind, lag][0] for run in home]),
+            "per_era_sd": _sd([run[kind, lag][0] for run in home]),
+            "season": np.mean([run[kind, lag][1] for run in home]),
+            "season_sd": _sd([run[kind, lag][1] for run in home]),
+        }
+        for kind in HOME_KINDS
+        for lag in LAGS
+    ]
+    render_table(
+        pd.DataFrame(rows),
+        [
+            Column("release"),
+            Column("lag", fmt="int"),
+            Column("per_era", "per-era corr", fmt=three),
+            Column("per_era_sd", "± sd", fmt=three),
+            Column("season", "season corr", fmt=three),
+            Column("season_sd", "± sd", fmt=three),
+        ],
+        console=console,
+        title="TC at home: local estimate vs the engine's TC",
+        caption="per-era corr: correlation across models of estimated and engine TC, mean over eras; season "
+        "corr: correlation across models of season-mean TC; mean and sd over seeds; others_only: the "
+        "stake-weighted release without the estimated model (a model not yet in the meta model)",
     )
     for lag in LEAK_LAGS:
-        table = compact_table(
-            "release · attack",
-            *(f"n={n}" for n in CONTRIBUTORS),
+        rows = [
+            {
+                "attack": f"{kind} · {attack}",
+                **{
+                    f"n={n}": float(np.nanmean([run[attack, kind, lag, n] for run in leaks]))
+                    for n in CONTRIBUTORS
+                },
+            }
+            for kind in KINDS
+            for attack in ("regression", "differencing", "baseline")
+        ]
+        render_table(
+            pd.DataFrame(rows),
+            [Column("attack", "release · attack"), *(Column(f"n={n}", fmt=three) for n in CONTRIBUTORS)],
+            console=console,
             title=f"What the release leaks: corr(recovered, victim's signal {lag} rounds later)",
         )
-        for kind in KINDS:
-            for attack in ("regression", "differencing", "baseline"):
-                table.add_row(
-                    f"{kind} · {attack}",
-                    *(
-                        f"{np.nanmean([run[attack, kind, lag, n] for run in leaks]):.3f}"
-                        for n in CONTRIBUTORS
-                    ),
-                )
-        console.print(table)
     console.print(
         "n: contributing models; the attacker owns one and knows the features; baseline: the same regression "
         "on a release without the victim (what the rest of the crowd reveals anyway); mean over eras, seeds"

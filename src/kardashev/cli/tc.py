@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.tables import Column, NumberFormat, output_console, render_table
 from kardashev.contribution.fund_config import (
     FundConfig,
     fund_config_toml,
@@ -173,19 +173,31 @@ def tc(
         f"estimated TC of {predictions.name}: stake share {share:g}, {fund.release.kind} meta model "
         f"released with a lag of {fund.release.lag} (TC = Σs·∂(rᵀw*)/∂s_k)"
     )
+    tc_format = NumberFormat(decimals=5)
     if len(inputs.model_names) <= _MAX_MODEL_COLUMNS:
-        shown = compact_table("era", *inputs.model_names)
-        for label, values in table.iterrows():
-            shown.add_row(str(label), *(f"{v:.5f}" for v in values))
-        shown.add_row("mean", *(f"{v:.5f}" for v in table.mean()), style="bold")
+        shown = pd.concat([table, table.mean().to_frame("mean").T]).rename_axis("era").reset_index()
+        styles = [None] * len(table) + ["bold"]
+        columns = [Column("era"), *(Column(name, fmt=tc_format) for name in inputs.model_names)]
+        render_table(shown, columns, console=console, styles=styles)
     else:
-        shown = compact_table("model", "eras", "mean TC", "std", "mean/std")
-        for name in inputs.model_names:
-            values = table[name].to_numpy()
-            spread = float(values.std(ddof=1)) if values.size > 1 else float("nan")
-            ratio = values.mean() / spread if spread > 0 else float("nan")
-            shown.add_row(name, str(values.size), f"{values.mean():.5f}", f"{spread:.5f}", f"{ratio:.2f}")
-    console.print(shown)
+        spread = table.std(ddof=1)
+        summary = pd.DataFrame(
+            {
+                "model": list(inputs.model_names),
+                "eras": table.count().to_numpy(),
+                "mean": table.mean().to_numpy(),
+                "std": spread.to_numpy(),
+                "ratio": (table.mean() / spread.where(spread > 0)).to_numpy(),
+            }
+        )
+        columns = [
+            Column("model"),
+            Column("eras", fmt="int"),
+            Column("mean", "mean TC", fmt=tc_format),
+            Column("std", "std of TC", short="std", fmt=tc_format),
+            Column("ratio", "mean/std", fmt="ratio"),
+        ]
+        render_table(summary, columns, console=console)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out)

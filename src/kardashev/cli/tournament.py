@@ -3,8 +3,10 @@
 ``kardashev account create``, ``kardashev model create``, ``kardashev round open|close|score|
 resolve|list``, ``kardashev submit``, ``kardashev stake increase|decrease|get``,
 ``kardashev leaderboard``, ``kardashev diagnostics MODEL``. Every verb takes ``--db URL``
-(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and ``--now``
-(ISO time; default the current UTC time) so seasons can be replayed.
+(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and the writing ones
+``--now`` (ISO 8601, or relative to the clock such as ``+3d``; default the current UTC time) so seasons
+can be replayed. Only ``account create`` and ``round open`` create a database; every other verb refuses
+a database that does not exist (and creates nothing).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.table import Table
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.clock import current_time, parse_time
+from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError, SubmissionError
+from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -46,7 +48,12 @@ DataDirOption = Annotated[
     Path,
     typer.Option("--data-dir", envvar="KARDASHEV_DATA_DIR", help="Directory of the blobs and default DB."),
 ]
-NowOption = Annotated[str | None, typer.Option("--now", help="Current time, ISO 8601 (default: now, UTC).")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Current time: ISO 8601 or relative to the clock, e.g. +3d (default: now, UTC)."
+    ),
+]
 DEFAULT_DATA_DIR = Path("kardashev-data")
 
 round_app = typer.Typer(help="Open, close, score and resolve rounds.", no_args_is_help=True)
@@ -55,22 +62,25 @@ account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 model_app = typer.Typer(help="Models (an account owns several).", no_args_is_help=True)
 
 
-def _service(db: str | None, data_dir: Path) -> TournamentService:
+def _service(db: str | None, data_dir: Path, *, create: bool = False) -> TournamentService:
+    """The tournament over ``--db`` / ``--data-dir``; a missing database is created only with ``create``."""
     from kardashev.store import open_store
 
-    return TournamentService(open_store(db, data_dir=data_dir))
+    try:
+        return TournamentService(open_store(db, data_dir=data_dir, create=create))
+    except NotFoundError as exc:
+        if exc.code != "no_database":
+            raise
+        hint = "" if db else " (after the demo: --data-dir kardashev-demo)"
+        raise NotFoundError(f"{exc.message}{hint}", code=exc.code) from None
 
 
 def _now(now: str | None) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) if now is None else _time(now, "--now")
+    return current_time(now)
 
 
-def _time(value: str, what: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"{what}: not an ISO 8601 time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+def _time(value: str, what: str, *, now: dt.datetime) -> dt.datetime:
+    return parse_time(value, what, base=now)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -107,8 +117,8 @@ def account_create(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Create an account (optionally funded)."""
-    service = _service(db, data_dir)
+    """Create an account (optionally funded); creates the database if there is none yet."""
+    service = _service(db, data_dir, create=True)
     amount = tokens_to_units(tokens)
     account = service.create_account(name, now=_now(now), tokens=amount)
     console.print(f"account [bold]{account.name}[/] (id {account.id}), wallet {_tokens(amount)} tokens")
@@ -131,30 +141,36 @@ def model_create(
 def round_open(
     number: int,
     universe: Annotated[Path, typer.Option(help="CSV/parquet with the live ids (column id or ticker).")],
-    close: Annotated[str, typer.Option(help="Close time (ISO 8601).")],
+    close: Annotated[str, typer.Option(help="Close time: ISO 8601 or relative to --now, e.g. +2d or +36h.")],
     kind: Annotated[RoundKind, typer.Option(help="Tournament kind.")] = RoundKind.CLASSIC,
     target: Annotated[str, typer.Option(help="Target name.")] = "target",
     horizon: Annotated[int, typer.Option(help="Scoring days until the round resolves.")] = 20,
-    late_close: Annotated[str | None, typer.Option(help="End of late submissions (ISO 8601).")] = None,
+    late_close: Annotated[
+        str | None,
+        typer.Option(help="End of late submissions: ISO 8601 or relative to --now (default: close + 1d)."),
+    ] = None,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Open round NUMBER (idempotent)."""
+    """Open round NUMBER (idempotent); creates the database if there is none yet."""
     table = _read_table(universe)
     column = next((c for c in ("id", "ticker", "numerai_ticker") if c in table.columns), table.columns[0])
-    opened = _service(db, data_dir).open_round(
+    moment = _now(now)
+    opened = _service(db, data_dir, create=True).open_round(
         number,
         universe=[str(i) for i in table[column]],
-        close_time=_time(close, "--close"),
-        now=_now(now),
+        close_time=_time(close, "--close", now=moment),
+        now=moment,
         kind=kind,
         target_name=target,
         horizon_days=horizon,
-        late_close_time=None if late_close is None else _time(late_close, "--late-close"),
+        late_close_time=None if late_close is None else _time(late_close, "--late-close", now=moment),
     )
     console.print(
-        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, closes {opened.close_time}"
+        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, "
+        f"closes {opened.close_time:%Y-%m-%d %H:%M} UTC, resolves {opened.resolve_time:%Y-%m-%d %H:%M} UTC "
+        f"({opened.horizon_days} scoring days)"
     )
 
 
@@ -234,15 +250,21 @@ def round_resolve(
         with console.status(f"resolving round {number}: final scores, payouts and burns…"):
             payouts = service.resolve_round(number, now=_now(now), day=final)
         title = f"round {number} resolved"
-    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=title)
-    for payout in payouts:
-        table.add_row(
-            service.get_model(payout.model_id).name,
-            _tokens(payout.stake),
-            f"{payout.payout_fraction:+.4f}",
-            _tokens(payout.amount),
-        )
-    console.print(table)
+    rows = pd.DataFrame(
+        {
+            "model": [service.get_model(p.model_id).name for p in payouts],
+            "stake": [units_to_tokens(p.stake) for p in payouts],
+            "payout_fraction": [p.payout_fraction for p in payouts],
+            "payout": [units_to_tokens(p.amount) for p in payouts],
+        }
+    )
+    columns = [
+        Column("model"),
+        Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+        Column("payout_fraction", "payout fraction", short="fraction", fmt="signed"),
+        Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    ]
+    render_table(rows, columns, console=console, title=title)
     minted = sum(p.amount for p in payouts if p.amount > 0)
     burned = -sum(p.amount for p in payouts if p.amount < 0)
     console.print(
@@ -254,19 +276,28 @@ def round_resolve(
 @round_app.command("list")
 def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List rounds and their state."""
-    table = Table("round", "kind", "status", "closes", "days scored", "submissions")
     service = _service(db, data_dir)
-    for r in service.list_rounds():
-        n_submissions = len(service.list_submissions(round_number=r.number))
-        table.add_row(
-            str(r.number),
-            r.kind.value,
-            r.status.value,
-            r.close_time.isoformat(),
-            f"{r.days_scored}/{r.horizon_days}",
-            str(n_submissions),
-        )
-    console.print(table)
+    rounds = service.list_rounds()
+    rows = pd.DataFrame(
+        {
+            "round": [r.number for r in rounds],
+            "kind": [r.kind.value for r in rounds],
+            "status": [r.status.value for r in rounds],
+            "closes": [r.close_time.isoformat() for r in rounds],
+            "days": [f"{r.days_scored}/{r.horizon_days}" for r in rounds],
+            "submissions": [len(service.list_submissions(round_number=r.number)) for r in rounds],
+        },
+        columns=["round", "kind", "status", "closes", "days", "submissions"],
+    )
+    columns = [
+        Column("round", fmt="int"),
+        Column("kind"),
+        Column("status"),
+        Column("closes"),
+        Column("days", "days scored", short="days"),
+        Column("submissions", short="subs", fmt="int"),
+    ]
+    render_table(rows, columns, console=console)
 
 
 def submit(
@@ -334,12 +365,34 @@ def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT
     _print_stake(_service(db, data_dir), model)
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = compact_table(frame.index.name or "", *map(str, frame.columns), title=title)
-    for index, row in frame.iterrows():
-        cells = [f"{v:.4f}" if isinstance(v, float | np.floating) else str(v) for v in row.to_numpy()]
-        table.add_row(str(index), *cells)
-    console.print(table)
+_LEADERBOARD_COLUMNS = {
+    "rank": Column("rank", fmt="int"),
+    "stake": Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+    "payout": Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    "true_return": Column("true_return", short="TrueRet", fmt="score"),
+    "return": Column("return", legend="payout / stake of the latest round", fmt="signed"),
+    "n_rounds": Column("n_rounds", short="n", fmt="int"),
+    "sharpe": Column("sharpe", fmt="ratio"),
+}
+
+
+def _frame_column(frame: pd.DataFrame, key: str) -> Column:
+    if key in _LEADERBOARD_COLUMNS:
+        return _LEADERBOARD_COLUMNS[key]
+    if key.startswith(("n_rounds_", "last_round")):
+        return Column(key, fmt="int")
+    if key.startswith("return_"):
+        return Column(key, fmt="signed")
+    if pd.api.types.is_bool_dtype(frame[key].dtype) or not pd.api.types.is_numeric_dtype(frame[key].dtype):
+        return Column(key)
+    return Column(key, fmt="int" if pd.api.types.is_integer_dtype(frame[key].dtype) else "score")
+
+
+def _print_frame(frame: pd.DataFrame, title: str, *, caption: str | None = None) -> None:
+    label = frame.index.name or "index"
+    records = frame.rename_axis(label).reset_index()
+    columns = [_frame_column(records, str(key)) for key in records.columns]
+    render_table(records, columns, console=console, title=title, caption=caption)
 
 
 def leaderboard(
@@ -356,7 +409,7 @@ def leaderboard(
         keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
         board = board[[c for c in keep if c in board.columns]]
     if "stake" in board.columns:
-        board = board.assign(stake=[_tokens(int(v)) for v in board["stake"].fillna(0)])
+        board = board.assign(stake=[units_to_tokens(int(v)) for v in board["stake"].fillna(0)])
     _print_frame(board, "leaderboard (latest round; stake in tokens)")
 
 
@@ -368,9 +421,9 @@ def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAU
         console.print(f"{model} has no scored rounds yet")
         return
     per_round = per_round.drop(columns=["day", "stake", "late"], errors="ignore")
-    per_round = per_round.assign(payout=[_tokens(int(v)) for v in per_round["payout"]])
+    per_round = per_round.assign(payout=[units_to_tokens(int(v)) for v in per_round["payout"]])
     _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
-    _print_frame(summary, f"{model}: summary")
+    _print_frame(summary.rename_axis("metric"), f"{model}: summary")
     found = [g for g in service.grades().models if g.model == model]
     if found:
         types = ", ".join(found[0].types) or "none yet"
