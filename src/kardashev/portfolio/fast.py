@@ -40,6 +40,7 @@ or no portfolio within the bounds and targets), else :class:`SolverError`.
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 import numpy as np
 import scipy.linalg
@@ -60,6 +61,7 @@ from kardashev.portfolio.solution import (
     evaluate,
     evaluate_positions,
     finalize,
+    inverse_curvature,
     kink_positions,
     reduced_system,
     relative_residual,
@@ -222,9 +224,13 @@ def solve_fast(
         # matrix (a valid curvature model; the exact line search keeps the step safe): updating
         # it costs |ΔF|·(k + r)² and the free set is still moving
         basis_free = free
-        moving = gram.free is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
-        if moving and int(np.count_nonzero(free != gram.free)) > _LAZY_FRACTION * int(free.sum()):
-            basis_free, lazy = gram.free, lazy + 1
+        previous = gram.free
+        moving = previous is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
+        if moving and int(np.count_nonzero(free != previous)) > _LAZY_FRACTION * int(free.sum()):
+            basis_free, lazy = cast(np.ndarray, previous), lazy + 1
+        if problem.power_impact is not None:  # the curvature moves with x: a fresh Gram
+            gram.reweight(inverse_curvature(problem, x))
+            basis_free = free
         s = np.sign(x[basis_free])
         t = np.sign(x[basis_free] - problem.x0[basis_free])
         for _ in range(3):
@@ -297,6 +303,8 @@ def _refine(
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
     t = np.sign(x[free] - problem.x0[free]) if tau_in else None
+    if gram is not None and problem.power_impact is not None:
+        gram.reweight(inverse_curvature(problem, x))
     system = reduced_system(problem, free, s, t, gram=gram)
     g_nu, g_mu, g_lam, g_tau = gradient
     grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
@@ -329,7 +337,18 @@ def _slope(
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee)
+    x = separable_x(
+        b - step * step_b,
+        problem.h,
+        problem.upper,
+        kinks,
+        lam,
+        cost,
+        problem.lower,
+        problem.fee,
+        problem.power_impact,
+        problem.x0,
+    )
     value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu)) - shift
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:

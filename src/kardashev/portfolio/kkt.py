@@ -119,6 +119,12 @@ class IncrementalGram:
             self.free = np.ones(inv_h.size, dtype=bool)
             self.gram = gram_all.copy()
 
+    def reweight(self, inv_h: np.ndarray) -> None:
+        """New per-name weights D⁻¹ (the 3/2-power impact's curvature moves with x): the next
+        :meth:`matrix` forms the Gram afresh."""
+        self.inv_h = inv_h
+        self.free = None
+
     def _update(self, free: np.ndarray) -> None:
         if self.free is not None and np.array_equal(free, self.free):
             return

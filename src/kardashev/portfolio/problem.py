@@ -21,6 +21,8 @@ dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx
 Per-name limits and costs scale the same way: bounds ``L_i = n·l_i ≤ x_i ≤ U_i = n·u_i`` (``l = −u``
 unless per-name bounds or trade-size limits narrow the box), linear costs ``c̃_i = ρ c_i`` (a vector;
 the kink at x0_i exists only where c̃_i + τ > 0) and borrow fees ``φ̃_i = ρ φ_i`` on ``max(−x_i, 0)``.
+The 3/2-power impact ``κ_i |w_i − w0_i|^{3/2}`` becomes ``κ̃_i |x_i − x0_i|^{3/2}`` with
+``κ̃_i = ρ κ_i / √n`` (ρ·n·n^{−3/2}).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class ScaledProblem:
     band_lower: np.ndarray | None = None  # (kb,) n·lo_j/‖B_j‖ (−inf = none)
     band_upper: np.ndarray | None = None  # (kb,) n·hi_j/‖B_j‖ (inf = none)
     band_norms: np.ndarray | None = None  # (kb,) ‖B_j‖
+    power_impact: np.ndarray | None = None  # (n,) κ̃_i = ρ κ_i/√n of κ̃_i |x_i − x0_i|^{3/2}, or None
 
     @property
     def has_long_short(self) -> bool:
@@ -104,7 +107,7 @@ class ScaledProblem:
         return np.where(self.cost > 0, self.x0, 0.0)
 
     def natural_objective(self, w: np.ndarray) -> float:
-        """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| (the maximized objective)."""
+        """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| − φΣmax(−w, 0) − Σκ'|w−w0|^{3/2} (maximized)."""
         cfg = self.config
         trade = w - self.x0 / self.n
         risk = float(np.dot(self.specific * w, w) + np.sum((self.factor_root.T @ w) ** 2))
@@ -114,6 +117,11 @@ class ScaledProblem:
             - cfg.impact * float(np.dot(self.impact_weights * trade, trade))
             - float(self.cost @ np.abs(trade)) / self.rho
             - (0.0 if self.fee is None else float(self.fee @ np.maximum(-w, 0.0)) / self.rho)
+            - (
+                0.0
+                if self.power_impact is None
+                else float(self.power_impact @ np.abs(trade) ** 1.5) * np.sqrt(self.n) / self.rho
+            )
         )
 
 
@@ -169,7 +177,7 @@ def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _rows_and_gram(
     exposures: np.ndarray, V: np.ndarray, inv_h: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``W = [Q, V, 0, 0]``, the basis map, and the weighted Gram ``[Q, V]ᵀ D⁻¹ [Q, V]`` of all names.
 
     The same basis as :func:`_equality_basis` (normalized columns, dependent ones dropped), but
@@ -261,6 +269,35 @@ def _bands(rows: object | None, lower: object | None, upper: object | None, n: i
     }
 
 
+def _power_impact(
+    coefficients: object | None,
+    config: OptimizerConfig,
+    specific: np.ndarray,
+    factor_root: np.ndarray,
+    adv: object | None,
+    n: int,
+) -> np.ndarray | None:
+    """Natural κ_i of the 3/2-power impact: given per name, or Almgren's η·σ_i·√(capital/adv_i)."""
+    if coefficients is not None:
+        kappa = _vector(
+            "power_impact_coefficients",
+            np.broadcast_to(np.asarray(coefficients, dtype=object), (n,)),
+            n,
+        )
+        if np.any(kappa < 0):
+            raise InvalidInputError("power_impact_coefficients must be >= 0")
+    elif config.power_impact > 0:
+        if adv is None or config.capital is None:
+            raise InvalidInputError(
+                "config.power_impact needs adv and config.capital (κ_i = η·σ_i·√(capital/adv_i))"
+            )
+        volatility = np.sqrt(specific + np.einsum("ij,ij->i", factor_root, factor_root))
+        kappa = config.power_impact * volatility * np.sqrt(config.capital / _vector("adv", adv, n))
+    else:
+        return None
+    return kappa if np.any(kappa > 0) else None
+
+
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
     return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
 
@@ -285,6 +322,7 @@ def build_problem(
     band_exposures: object | None = None,
     band_lower: object | None = None,
     band_upper: object | None = None,
+    power_impact_coefficients: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -392,6 +430,7 @@ def build_problem(
         if np.any(fee < 0):
             raise InvalidInputError("borrow_fees must be >= 0")
         fee = fee if np.any(fee > 0) else None
+    power = _power_impact(power_impact_coefficients, config, specific, factor_root, adv, n)
 
     gamma = config.risk_aversion
     median_specific = float(np.median(specific))
@@ -423,10 +462,10 @@ def build_problem(
     target = np.zeros(k_basis)
     target_full = np.zeros(exposures_full.shape[1])
     if exposure_targets is not None:
-        given = _vector(
+        targets = _vector(
             "exposure_targets", exposure_targets, exposures_full.shape[1] - int(config.dollar_neutral)
         )
-        target_full[int(config.dollar_neutral) :] = given
+        target_full[int(config.dollar_neutral) :] = targets
         target = n * (basis_map.T @ target_full)
     Q = W[:, :k_basis]
     tradable = upper > lower
@@ -473,7 +512,8 @@ def build_problem(
         size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
         group_labels=labels,
         **_bands(band_exposures, band_lower, band_upper, n),
-        group_caps=None if labels is None else n * group_limits,
+        group_caps=None if labels is None or group_limits is None else n * group_limits,
         long_cap=None if config.max_long is None else float(n * config.max_long),
         short_cap=None if config.max_short is None else float(n * config.max_short),
+        power_impact=None if power is None else rho * power / np.sqrt(n),
     )
