@@ -63,6 +63,7 @@ from kardashev.portfolio.solution import (
     finalize,
     inverse_curvature,
     kink_positions,
+    positions_at,
     reduced_system,
     relative_residual,
 )
@@ -87,7 +88,62 @@ def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoi
         if nu.shape == (k,) and mu.shape == (r,):
             ratio = problem.rho / warm_start.rho
             return DualPoint(nu=nu * ratio, mu=mu * ratio, lam=lam * ratio, tau=tau * ratio)
-    return DualPoint(nu=np.zeros(k), mu=np.zeros(r))
+    # (the proximal path, for the limits with multipliers of their own, starts from 0)
+    lam = 0.0 if problem.has_long_short else _gross_guess(problem)
+    return DualPoint(nu=np.zeros(k), mu=np.zeros(r), lam=lam)
+
+
+def _gross_guess(problem: ScaledProblem) -> float:
+    """A cold start's λ: the one that puts the positions at ν = μ = 0 on the gross cap.
+
+    A scalar search (bracket, then Illinois secant to 1% of the cap) on Σ|x(q; λ)| − G, which is
+    non-increasing in λ; ~15 closed-form evaluations. Starting there rather than at λ = 0 puts the
+    first free set near the final one (at λ = 0 most names sit at their bounds), so the first
+    Newton matrix is formed over about the right names and later ones need small corrections.
+    """
+
+    def excess(lam: float) -> float:
+        x = separable_x(
+            problem.q,
+            problem.h,
+            problem.upper,
+            problem.kinks(0.0),
+            lam,
+            problem.cost,
+            problem.lower,
+            problem.fee,
+            problem.power_impact,
+            problem.x0,
+        )
+        return float(np.abs(x).sum()) - problem.gross
+
+    f_lo = excess(0.0)
+    if f_lo <= 0:
+        return 0.0
+    lo, hi = 0.0, float(np.abs(problem.q).max())
+    f_hi = excess(hi)
+    for _ in range(60):  # the bounds may keep names away from 0: then no guess
+        if f_hi <= 0:
+            break
+        lo, f_lo, hi = hi, f_hi, 2.0 * hi
+        f_hi = excess(hi)
+    else:
+        return 0.0
+    side = 0
+    for _ in range(40):
+        lam = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        value = excess(lam)
+        if abs(value) <= 1e-2 * problem.gross:
+            return lam
+        if value > 0:
+            lo, f_lo = lam, value
+            f_hi = f_hi * 0.5 if side == 1 else f_hi
+            side = 1
+        else:
+            hi, f_hi = lam, value
+            f_lo = f_lo * 0.5 if side == -1 else f_lo
+            side = -1
+    return lo
 
 
 def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
@@ -201,11 +257,19 @@ def solve_fast(
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, problem.gram)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
     lazy = 0
+    exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
+        if residual <= max(cfg.tolerance, _ROUNDING_FLOOR) and not exact:
+            # b was carried along the steps (b − t·Wd, one pass over W saved per step): recompute
+            # it from the multipliers before declaring convergence
+            b, x, free = evaluate_positions(problem, point)
+            exact = True
+            gradient = dual_gradient(problem, point, x)
+            residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
             point, system = _refine(problem, point, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point)
@@ -258,7 +322,9 @@ def solve_fast(
         lam = 0.0 if step >= t_lam else max(point.lam + step * d_lam, 0.0)
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
-        b, x, free = evaluate_positions(problem, point)
+        b = b - step * step_b
+        x, free = positions_at(problem, point, b)
+        exact = False
     # plain Newton stalled on a face of non-unique multipliers (more active constraints than free
     # names: a tight turnover cap with many rows, a linear cost above the alpha spread); the
     # proximal-point iteration converges whatever the degeneracy

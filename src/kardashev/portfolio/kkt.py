@@ -103,21 +103,16 @@ class IncrementalGram:
     Forming ``W_Fᵀ D_F⁻¹ W_F`` costs |F|·(k + r)² — at 500 rows that dominates a Newton step.
     Between Newton steps only a few names enter or leave the free set, so the block is updated by
     the rank-|ΔF| correction ``Σ_enter w_i w_iᵀ/h_i − Σ_leave w_i w_iᵀ/h_i``, and formed afresh
-    only when more names change than are free. It may start from the Gram with every name free.
+    only when more names change than are free.
     The cap rows (``s``, ``t``) are O(n(k + r)) matrix–vector products, assembled on every call.
     """
 
-    def __init__(
-        self, W: np.ndarray, inv_h: np.ndarray, k: int, r: int, gram_all: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, W: np.ndarray, inv_h: np.ndarray, k: int, r: int) -> None:
         self.core = W[:, : k + r]
         self.inv_h = inv_h
         self.k, self.r = k, r
         self.free: np.ndarray | None = None
         self.gram = np.zeros((k + r, k + r))
-        if gram_all is not None:  # the Gram with every name free (built with the basis)
-            self.free = np.ones(inv_h.size, dtype=bool)
-            self.gram = gram_all.copy()
 
     def reweight(self, inv_h: np.ndarray) -> None:
         """New per-name weights D⁻¹ (the 3/2-power impact's curvature moves with x): the next

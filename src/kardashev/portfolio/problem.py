@@ -15,7 +15,7 @@ median curvature). Then ``ρ·n·J = ½ xᵀ(diag(h) + V Vᵀ)x − qᵀx + c̃ 
 Every multiplier of the scaled problem (equalities, gross, turnover, bounds) equals ρ times the
 natural one: the scaled Lagrangian is ρ·n times the natural one and each constraint is n times
 its natural form. The equality rows are replaced by a basis ``Q`` of their span (dependent rows
-dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx = e`` with
+dropped once per exposure matrix, :mod:`kardashev.portfolio.basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx = e`` with
 ``e = n·basis_mapᵀ t`` for exposure targets ``Aᵀw = t``).
 
 Per-name limits and costs scale the same way: bounds ``L_i = n·l_i ≤ x_i ≤ U_i = n·u_i`` (``l = −u``
@@ -30,15 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-from scipy.linalg import lapack
 
 from kardashev.errors import InfeasibleError, InvalidInputError
+from kardashev.portfolio.basis import constraint_rows
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
 
 __all__ = ["ScaledProblem", "build_problem"]
-
-_RANK_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +48,6 @@ class ScaledProblem:
     Q: np.ndarray  # (n, k) basis of the equality rows
     W: np.ndarray  # (n, k + r + 2) = [Q, V, 0, 0], rows gathered into the Newton systems
     basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
-    gram: np.ndarray | None  # (k + r, k + r) [Q, V]ᵀ diag(1/h) [Q, V] over all names, or None
     target: np.ndarray  # (k,) right-hand side of Qᵀx = e (n·basis_mapᵀ t for targets Aᵀw = t)
     target_full: np.ndarray  # (k_original,) natural targets t (0 for dollar neutral)
     q: np.ndarray  # (n,)
@@ -135,93 +131,6 @@ def _vector(name: str, value: object, n: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{name} contains NaN or infinite values")
     return array
-
-
-def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A basis Q of span(A) and the map from Q-multipliers to A-multipliers.
-
-    Columns are scaled to unit norm; dependent ones (e.g. country and sector one-hots, which
-    both sum to the ones column) are dropped once. The rank and the kept columns are read from a
-    pivoted Cholesky factorization of the Gram matrix (10× faster than Householder QR here);
-    if any pivot falls in the ambiguous range between clearly dependent (≤ 1e-12) and clearly
-    independent (≥ 1e-8), a pivoted Householder QR (``scipy.linalg.qr(pivoting=True)``) decides
-    instead and its orthonormal Q is used.
-    """
-    n, k = exposures.shape
-    if k == 0:
-        return np.zeros((n, 0)), np.zeros((0, 0))
-    norms = np.linalg.norm(exposures, axis=0)
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    normalized = exposures * scale
-    gram = normalized.T @ normalized
-    _, piv, rank, _ = lapack.dpstrf(gram, tol=1e-12, lower=0)
-    _, _, rank_strict, _ = lapack.dpstrf(gram, tol=1e-8, lower=0)
-    basis_map = np.zeros((k, rank))
-    if rank == rank_strict:
-        # the independent normalized columns themselves are the basis (well conditioned enough:
-        # the Newton systems are Jacobi-scaled); ν_A = scale · ν_Q on the kept columns
-        perm = piv[:rank] - 1
-        basis_map[perm, np.arange(rank)] = scale[perm]
-        return np.ascontiguousarray(normalized[:, perm]), basis_map
-    Q, R, perm_all = scipy.linalg.qr(normalized, mode="economic", pivoting=True, check_finite=False)
-    diag = np.abs(np.diag(R))
-    rank = int(np.sum(diag > _RANK_TOLERANCE * max(diag[0], 1e-300)))
-    perm, upper = perm_all[:rank], R[:rank, :rank]
-    # A[:, perm] · scale = Q · upper  ⇒  A-multipliers ν_A = scale · upper⁻¹ ν_Q on kept columns
-    basis_map = np.zeros((k, rank))
-    if rank:
-        inverse = scipy.linalg.solve_triangular(upper, np.eye(rank), check_finite=False)
-        basis_map[perm] = inverse * scale[perm, None]
-    return np.ascontiguousarray(Q[:, :rank]), basis_map
-
-
-def _rows_and_gram(
-    exposures: np.ndarray, V: np.ndarray, inv_h: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``W = [Q, V, 0, 0]``, the basis map, and the weighted Gram ``[Q, V]ᵀ D⁻¹ [Q, V]`` of all names.
-
-    The same basis as :func:`_equality_basis` (normalized columns, dependent ones dropped), but
-    the rank is read from the *weighted* Gram ``Âᵀ D⁻¹ Â`` of the normalized columns Â (D⁻¹ > 0,
-    so it has the rank of ``ÂᵀÂ``), Jacobi-scaled. That Gram, extended by the factor columns, is
-    the reduced Newton matrix with every name free: the first Newton step starts from it with a
-    rank-|names not free| correction (:class:`~kardashev.portfolio.kkt.IncrementalGram`), so the
-    one big product per solve serves both purposes. Falls back to :func:`_equality_basis` (and no
-    Gram) when a pivot is ambiguous.
-    """
-    n, k = exposures.shape
-    r = V.shape[1]
-    norms = np.linalg.norm(exposures, axis=0)
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    root = np.sqrt(inv_h)[:, None]
-    rows = np.empty((n, k + r))
-    np.multiply(exposures, scale * root, out=rows[:, :k])
-    np.multiply(V, root, out=rows[:, k:])
-    gram = rows.T @ rows
-    del rows
-    if k:
-        block = gram[:k, :k]
-        diag = np.sqrt(np.where(np.diag(block) > 0, np.diag(block), 1.0))
-        jacobi = block / diag[:, None] / diag[None, :]
-        _, piv, rank, _ = lapack.dpstrf(jacobi, tol=1e-12, lower=0)
-        _, _, rank_strict, _ = lapack.dpstrf(jacobi, tol=1e-8, lower=0)
-        rank = int(rank) if np.any(norms > 0) else 0
-    else:
-        piv, rank, rank_strict = np.zeros(0, dtype=int), 0, 0
-    if rank != rank_strict:
-        Q, basis_map = _equality_basis(exposures)
-        W = np.zeros((n, Q.shape[1] + r + 2))
-        W[:, : Q.shape[1]] = Q
-        W[:, Q.shape[1] : Q.shape[1] + r] = V
-        return W, basis_map, None
-    perm = np.sort(piv[:rank] - 1)
-    basis_map = np.zeros((k, rank))
-    basis_map[perm, np.arange(rank)] = scale[perm]
-    W = np.zeros((n, rank + r + 2))
-    # np.take gathers columns ~10× faster than fancy indexing on a C-ordered matrix
-    np.multiply(np.take(exposures, perm, axis=1), scale[perm], out=W[:, :rank])
-    W[:, rank : rank + r] = V
-    keep = np.concatenate([perm, np.arange(k, k + r)])
-    return W, basis_map, gram[np.ix_(keep, keep)]
 
 
 def _bound_vector(name: str, value: object, n: int) -> np.ndarray:
@@ -448,16 +357,10 @@ def build_problem(
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
     lower = n * lower_natural
-    inv_h = 1.0 / h
-    if (
-        reuse is not None
-        and _same(reuse.exposures, exposures_full)
-        and _same(reuse.V, V)
-        and _same(reuse.h, h)
-    ):
-        W, basis_map, gram = reuse.W, reuse.basis_map, reuse.gram  # same era re-solved (bagging)
+    if reuse is not None and _same(reuse.exposures, exposures_full) and _same(reuse.V, V):
+        W, basis_map = reuse.W, reuse.basis_map  # same era re-solved (bagging)
     else:
-        W, basis_map, gram = _rows_and_gram(exposures_full, V, inv_h)
+        W, basis_map = constraint_rows(exposures_full, V)
     k_basis = basis_map.shape[1]
     target = np.zeros(k_basis)
     target_full = np.zeros(exposures_full.shape[1])
@@ -486,7 +389,6 @@ def build_problem(
         V=W[:, k_basis : k_basis + V.shape[1]],
         Q=Q,
         W=W,
-        gram=gram,
         target=target,
         target_full=target_full,
         basis_map=basis_map,

@@ -139,6 +139,11 @@ def long_short_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[float, f
 def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cheaper :func:`evaluate` for the Newton loop: ``(b, x, free)`` only."""
     b = dual_b(problem, point)
+    return (b, *positions_at(problem, point, b))
+
+
+def positions_at(problem: ScaledProblem, point: DualPoint, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, free)`` at a given b = q − Qν − Vμ (the Newton loop carries b along its steps)."""
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     lam, fee = slopes(problem, point)
@@ -151,7 +156,7 @@ def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.nda
         & (x != np.minimum(kinks, 0.0))
         & (x != np.maximum(kinks, 0.0))
     )
-    return b, x, free
+    return x, free
 
 
 def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
