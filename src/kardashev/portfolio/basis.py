@@ -95,42 +95,78 @@ def equality_basis(exposures: np.ndarray) -> EqualityBasis:
     return EqualityBasis(basis_map=basis_map, q=np.ascontiguousarray(Q[:, :rank]))
 
 
+@dataclass
+class _Entry:
+    full: np.ndarray  # [1?, A] (read-only)
+    basis: EqualityBasis
+    V: np.ndarray | None = None  # the factor rows of the last W built on this basis
+    W: np.ndarray | None = None
+
+
 class _BasisCache:
-    """The bases of the last few exposure matrices, found again only by exact equality."""
+    """The last few exposure matrices, their bases and rows, found again only by exact equality."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[int, tuple[np.ndarray, EqualityBasis]] = OrderedDict()
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._counter = 0
 
-    def basis(self, exposures: np.ndarray) -> EqualityBasis:
+    def rows(
+        self, matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start = int(dollar_neutral)
         with self._lock:
-            for key, (stored, basis) in self._entries.items():
-                if stored.shape == exposures.shape and np.array_equal(stored, exposures):
+            for key, entry in self._entries.items():
+                stored = entry.full[:, start:]
+                if (
+                    entry.full.shape[1] == matrix.shape[1] + start
+                    and (not dollar_neutral or _is_ones(entry.full[:, 0]))
+                    and stored.shape == matrix.shape
+                    and np.array_equal(stored, matrix)
+                ):
                     self._entries.move_to_end(key)
-                    return basis
-        basis = equality_basis(exposures)
+                    if entry.W is None or entry.V is None or not np.array_equal(entry.V, V):
+                        entry.V, entry.W = V.copy(), _rows(entry.full, entry.basis, V)
+                    return entry.full, entry.W, entry.basis.basis_map
+        columns = ([np.ones((matrix.shape[0], 1))] if dollar_neutral else []) + [matrix]
+        full = np.hstack(columns)
+        full.flags.writeable = False
+        basis = equality_basis(full)
+        W = _rows(full, basis, V)
         with self._lock:
             self._counter += 1
-            self._entries[self._counter] = (exposures.copy(), basis)
+            self._entries[self._counter] = _Entry(full=full, basis=basis, V=V.copy(), W=W)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-        return basis
+        return full, W, basis.basis_map
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
+def _is_ones(column: np.ndarray) -> bool:
+    return bool(np.all(column == 1.0))
+
+
+def _rows(full: np.ndarray, basis: EqualityBasis, V: np.ndarray) -> np.ndarray:
+    """``W = [Q, V, 0, 0]`` (read-only: shared by every problem built on it)."""
+    n, r = full.shape[0], V.shape[1]
+    W = np.zeros((n, basis.rank + r + 2))
+    basis.fill(full, W[:, : basis.rank])
+    W[:, basis.rank : basis.rank + r] = V
+    W.flags.writeable = False
+    return W
+
+
 _CACHE = _BasisCache(_CACHE_SIZE)
 
 
-def constraint_rows(exposures: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``W = [Q, V, 0, 0]`` (two spare columns for the cap rows) and the basis map."""
-    basis = _CACHE.basis(exposures)
-    n, r = exposures.shape[0], V.shape[1]
-    W = np.zeros((n, basis.rank + r + 2))
-    basis.fill(exposures, W[:, : basis.rank])
-    W[:, basis.rank : basis.rank + r] = V
-    return W, basis.basis_map
+def constraint_rows(
+    matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(A = [1?, matrix], W = [Q, V, 0, 0], basis map)``: the equality columns with the ones
+    column first when dollar neutral, the Newton rows (two spare columns for the cap rows) and the
+    map from basis multipliers to A's. Both arrays are read-only and shared while cached."""
+    return _CACHE.rows(matrix, dollar_neutral, V)

@@ -207,6 +207,12 @@ def _power_impact(
     return kappa if np.any(kappa > 0) else None
 
 
+def _same_exposures(reuse: ScaledProblem, matrix: np.ndarray, dollar_neutral: bool) -> bool:
+    """Whether ``reuse`` was built from the same exposure matrix and dollar-neutral flag."""
+    start = int(reuse.config.dollar_neutral)
+    return dollar_neutral == reuse.config.dollar_neutral and _same(reuse.exposures[:, start:], matrix)
+
+
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
     return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
 
@@ -248,7 +254,7 @@ def build_problem(
         raise InvalidInputError(f"expected_returns must be a non-empty 1-D array, got shape {signal.shape}")
     n = signal.size
     signal = _vector("expected_returns", signal, n)
-    columns = [np.ones((n, 1))] if config.dollar_neutral else []
+    matrix = np.zeros((n, 0))
     names = ["dollar_neutral"] if config.dollar_neutral else []
     if exposures is not None:
         if exposure_names is None and hasattr(exposures, "columns"):  # a DataFrame: keep its labels
@@ -263,12 +269,10 @@ def build_problem(
             raise InvalidInputError(f"exposures must have shape ({n}, k), got {matrix.shape}")
         if not np.all(np.isfinite(matrix)):
             raise InvalidInputError("exposures contains NaN or infinite values")
-        columns.append(matrix)
         given = exposure_names or tuple(f"exposure_{j}" for j in range(matrix.shape[1]))
         if len(given) != matrix.shape[1]:
             raise InvalidInputError("exposure_names must name every exposure column")
         names.extend(given)
-    exposures_full = np.hstack(columns) if columns else np.zeros((n, 0))
     if risk_model is not None:
         if not isinstance(risk_model, RiskModel):
             raise InvalidInputError(f"risk_model must be a RiskModel, got {type(risk_model).__name__}")
@@ -357,10 +361,11 @@ def build_problem(
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
     lower = n * lower_natural
-    if reuse is not None and _same(reuse.exposures, exposures_full) and _same(reuse.V, V):
-        W, basis_map = reuse.W, reuse.basis_map  # same era re-solved (bagging)
+    if reuse is not None and _same_exposures(reuse, matrix, config.dollar_neutral) and _same(reuse.V, V):
+        # same era re-solved (bagging)
+        exposures_full, W, basis_map = reuse.exposures, reuse.W, reuse.basis_map
     else:
-        W, basis_map = constraint_rows(exposures_full, V)
+        exposures_full, W, basis_map = constraint_rows(matrix, config.dollar_neutral, V)
     k_basis = basis_map.shape[1]
     target = np.zeros(k_basis)
     target_full = np.zeros(exposures_full.shape[1])
