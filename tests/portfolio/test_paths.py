@@ -156,11 +156,11 @@ def test_the_equality_basis_is_reused_only_for_an_equal_exposure_matrix():
     from kardashev.portfolio import basis
 
     case = make_case(n=80, seed=5, n_sectors=4, n_dense=3)
-    basis._CACHE.clear()
+    basis.clear_cache()
     first = optimize(case.signal, **case.kwargs())
     again = optimize(case.signal, **case.kwargs() | {"exposures": case.exposures.copy()})
     np.testing.assert_array_equal(first.weights, again.weights)
-    basis._CACHE.clear()
+    basis.clear_cache()
     fresh = optimize(case.signal, **case.kwargs())
     np.testing.assert_array_equal(first.weights, fresh.weights)
     exposures = case.exposures

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
 
-__all__ = ["EqualityBasis", "constraint_rows", "equality_basis"]
+__all__ = ["EqualityBasis", "all_names_gram", "clear_cache", "constraint_rows", "equality_basis"]
 
 _RANK_TOLERANCE = 1e-10
 _CACHE_SIZE = 2
@@ -101,6 +101,8 @@ class _Entry:
     basis: EqualityBasis
     V: np.ndarray | None = None  # the factor rows of the last W built on this basis
     W: np.ndarray | None = None
+    h: np.ndarray | None = None  # the curvatures of the last all-names Gram of W
+    gram: np.ndarray | None = None
 
 
 class _BasisCache:
@@ -141,6 +143,26 @@ class _BasisCache:
                 self._entries.popitem(last=False)
         return full, W, basis.basis_map
 
+    def gram(self, W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray:
+        """``W[:, :size]ᵀ diag(1/h) W[:, :size]`` over every name, kept with the entry that built W."""
+        with self._lock:
+            entry = next((entry for entry in self._entries.values() if entry.W is W), None)
+            if (
+                entry is not None
+                and entry.h is not None
+                and entry.gram is not None
+                and entry.gram.shape[0] == size
+                and np.array_equal(entry.h, h)
+            ):
+                return entry.gram
+        rows = W[:, :size] * np.sqrt(1.0 / h)[:, None]
+        gram = rows.T @ rows
+        gram.flags.writeable = False
+        if entry is not None:
+            with self._lock:
+                entry.h, entry.gram = h.copy(), gram
+        return gram
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -161,6 +183,19 @@ def _rows(full: np.ndarray, basis: EqualityBasis, V: np.ndarray) -> np.ndarray:
 
 
 _CACHE = _BasisCache(_CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    """Forget the kept exposure matrices (frees their memory; the next solve of each is cold)."""
+    _CACHE.clear()
+
+
+def all_names_gram(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray:
+    """The reduced Newton matrix's block with every name free, ``W_{:size}ᵀ D⁻¹ W_{:size}``
+    (read-only): the first Newton steps use it while the free set is still moving (a good smooth
+    curvature model where most names end up held at their previous weight, under a turnover cap).
+    Kept with the cached rows, so a re-solve of the same era with the same curvatures reuses it."""
+    return _CACHE.gram(W, size, h)
 
 
 def constraint_rows(

@@ -48,6 +48,7 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
+from kardashev.portfolio.basis import all_names_gram
 from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
@@ -88,8 +89,9 @@ def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoi
         if nu.shape == (k,) and mu.shape == (r,):
             ratio = problem.rho / warm_start.rho
             return DualPoint(nu=nu * ratio, mu=mu * ratio, lam=lam * ratio, tau=tau * ratio)
-    # (the proximal path, for the limits with multipliers of their own, starts from 0)
-    lam = 0.0 if problem.has_long_short else _gross_guess(problem)
+    # (the proximal path, for the limits with multipliers of their own, starts from 0; with a
+    # turnover cap the book stays near w0 and the gross cap rarely binds)
+    lam = 0.0 if problem.has_long_short or problem.turnover is not None else _gross_guess(problem)
     return DualPoint(nu=np.zeros(k), mu=np.zeros(r), lam=lam)
 
 
@@ -257,7 +259,8 @@ def solve_fast(
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r)
+    seed = None if problem.power_impact is not None else all_names_gram(problem.W, k + r, problem.h)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed)
     lazy = 0
     exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
