@@ -4,14 +4,18 @@ Country and sector one-hots both sum to the ones column, a sector whose names ar
 bound drops out of the Newton system (trap 3): the dependent columns are dropped once, here, and
 the reduced systems handle what the free set leaves singular (:class:`~kardashev.portfolio.kkt.PsdSolver`).
 
-The rank decision reads the Gram of the unit-norm columns, ``n·k²`` flops — at 5000 names × 500
-rows the largest single product of a solve, as large as everything else together. It depends on
-the exposures alone, and a fund re-solves the same era's exposures many times (TC's bags and
-finite differences, stake-dropout, the volatility limit's search, the grid of benchmarks), so the
-decision is kept for the last few exposure matrices and reused when a new matrix is *exactly*
-equal (``np.array_equal`` on a private copy: ~2 ms at 5000 × 500, against ~40 ms for the Gram;
-a matrix changed in place is a different matrix). The reuse only skips recomputing a decision
-that would come out the same: results are bit-identical with or without it.
+The rank decision reads a Gram of the unit-norm columns, ``n·k²`` flops — at 5000 names × 500
+rows the largest single product of a solve, as large as everything else together. A new matrix
+pays it once, weighted by the curvatures (``[Â, V]ᵀ D⁻¹ [Â, V]``: the same rank, and the Newton
+matrix with every name free, which seeds the first Newton steps). A fund re-solves the same era's
+exposures many times (TC's bags and finite differences, stake-dropout, the volatility limit's
+search, a benchmark's repeats), so the decision, the stacked rows W and that Gram are kept for
+the last two exposure matrices and reused when a new matrix is *exactly* equal (``np.array_equal``
+on a private copy: ~2 ms at 5000 × 500, against ~40 ms for the Gram; a matrix changed in place is
+a different matrix). The kept Gram is reused only for equal curvatures; the kept column choice is
+reused whatever the curvatures (a re-solve with other specific risks may keep other, equally
+valid, columns than a fresh solve would: the same optimum to rounding). Memory: the private copy
+and W, about twice the exposure matrix per kept era.
 """
 
 from __future__ import annotations
@@ -53,14 +57,16 @@ class EqualityBasis:
             np.multiply(np.take(exposures, self.columns, axis=1), self.scale[self.columns], out=out)
 
 
-def equality_basis(exposures: np.ndarray) -> EqualityBasis:
+def equality_basis(exposures: np.ndarray, gram: np.ndarray | None = None) -> EqualityBasis:
     """A basis of span(A) and the map from its multipliers to A's.
 
     Columns are scaled to unit norm; dependent ones are dropped. The rank and the kept columns
     are read from a pivoted Cholesky factorization (LAPACK ``dpstrf``) of the Jacobi-scaled Gram
     (10× faster than Householder QR here); if any pivot falls in the ambiguous range between
     clearly dependent (≤ 1e-12) and clearly independent (≥ 1e-8), a pivoted Householder QR
-    (``scipy.linalg.qr(pivoting=True)``) decides instead and its orthonormal Q is used.
+    (``scipy.linalg.qr(pivoting=True)``) decides instead and its orthonormal Q is used. ``gram``
+    may give the Gram ``ÂᵀDÂ`` of the unit-norm columns Â under any positive weights D (same rank,
+    same Jacobi-scaled structure), when the caller has it anyway.
     """
     k = exposures.shape[1]
     if k == 0:
@@ -70,7 +76,8 @@ def equality_basis(exposures: np.ndarray) -> EqualityBasis:
     norms = np.linalg.norm(exposures, axis=0)
     scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
     normalized = exposures * scale
-    gram = normalized.T @ normalized
+    if gram is None:
+        gram = normalized.T @ normalized
     diag = np.sqrt(np.where(np.diag(gram) > 0, np.diag(gram), 1.0))
     jacobi = gram / diag[:, None] / diag[None, :]
     _, piv, rank, _ = lapack.dpstrf(jacobi, tol=1e-12, lower=0)
@@ -115,7 +122,7 @@ class _BasisCache:
         self._counter = 0
 
     def rows(
-        self, matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray
+        self, matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray, h: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         start = int(dollar_neutral)
         with self._lock:
@@ -134,11 +141,27 @@ class _BasisCache:
         columns = ([np.ones((matrix.shape[0], 1))] if dollar_neutral else []) + [matrix]
         full = np.hstack(columns)
         full.flags.writeable = False
-        basis = equality_basis(full)
+        # one weighted Gram of all names serves the rank decision and the first Newton matrix
+        k, r = full.shape[1], V.shape[1]
+        norms = np.linalg.norm(full, axis=0)
+        scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
+        root = np.sqrt(1.0 / h)[:, None]
+        weighted = np.empty((full.shape[0], k + r))
+        np.multiply(full, scale * root, out=weighted[:, :k])
+        np.multiply(V, root, out=weighted[:, k:])
+        gram = weighted.T @ weighted
+        del weighted
+        basis = equality_basis(full, gram[:k, :k])
         W = _rows(full, basis, V)
+        seed = None
+        if basis.columns is not None:  # W's columns are those columns, scaled: the seed is a block
+            keep = np.concatenate([basis.columns, np.arange(k, k + r)])
+            seed = gram[np.ix_(keep, keep)]
+            seed.flags.writeable = False
+        entry = _Entry(full=full, basis=basis, V=V.copy(), W=W, h=h.copy(), gram=seed)
         with self._lock:
             self._counter += 1
-            self._entries[self._counter] = _Entry(full=full, basis=basis, V=V.copy(), W=W)
+            self._entries[self._counter] = entry
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return full, W, basis.basis_map
@@ -199,9 +222,11 @@ def all_names_gram(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray:
 
 
 def constraint_rows(
-    matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray
+    matrix: np.ndarray, dollar_neutral: bool, V: np.ndarray, h: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(A = [1?, matrix], W = [Q, V, 0, 0], basis map)``: the equality columns with the ones
     column first when dollar neutral, the Newton rows (two spare columns for the cap rows) and the
-    map from basis multipliers to A's. Both arrays are read-only and shared while cached."""
-    return _CACHE.rows(matrix, dollar_neutral, V)
+    map from basis multipliers to A's. Both arrays are read-only and shared while cached. A new
+    matrix costs one weighted Gram of all names (curvatures ``h``), which both decides the rank and
+    seeds :func:`all_names_gram`."""
+    return _CACHE.rows(matrix, dollar_neutral, V, h)

@@ -365,7 +365,7 @@ def build_problem(
         # same era re-solved (bagging)
         exposures_full, W, basis_map = reuse.exposures, reuse.W, reuse.basis_map
     else:
-        exposures_full, W, basis_map = constraint_rows(matrix, config.dollar_neutral, V)
+        exposures_full, W, basis_map = constraint_rows(matrix, config.dollar_neutral, V, h)
     k_basis = basis_map.shape[1]
     target = np.zeros(k_basis)
     target_full = np.zeros(exposures_full.shape[1])
