@@ -170,3 +170,18 @@ def test_the_equality_basis_is_reused_only_for_an_equal_exposure_matrix():
     full = np.column_stack([np.ones(80), exposures])
     assert np.abs(full.T @ changed.weights).max() <= 1e-12
     assert np.abs(changed.weights - first.weights).max() > 1e-6
+
+
+def test_a_warm_start_whose_rows_left_the_cache_still_solves_exactly():
+    """A warm start reuses its problem's rows; once the cache has dropped them there is no all-names
+    seed, and the Newton matrix is formed over the free names from the first step."""
+    from kardashev.portfolio import basis
+
+    case = make_case(n=80, seed=6, previous=True, max_turnover=0.3)
+    first = optimize(case.signal, **case.kwargs())
+    basis.clear_cache()
+    nudged = case.signal + 1e-3 * np.random.default_rng(0).standard_normal(80)
+    warm = optimize(nudged, warm_start=first, **case.kwargs())
+    basis.clear_cache()
+    cold = optimize(nudged, **case.kwargs())
+    np.testing.assert_allclose(warm.weights, cold.weights, rtol=0, atol=1e-12 * np.abs(cold.weights).max())

@@ -166,8 +166,9 @@ class _BasisCache:
                 self._entries.popitem(last=False)
         return full, W, basis.basis_map
 
-    def gram(self, W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray:
-        """``W[:, :size]ᵀ diag(1/h) W[:, :size]`` over every name, kept with the entry that built W."""
+    def gram(self, W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray | None:
+        """``W[:, :size]ᵀ diag(1/h) W[:, :size]`` over every name, kept with the entry that built W;
+        None once that entry is gone (the first Newton matrix is then formed over the free names)."""
         with self._lock:
             entry = next((entry for entry in self._entries.values() if entry.W is W), None)
             if (
@@ -178,12 +179,13 @@ class _BasisCache:
                 and np.array_equal(entry.h, h)
             ):
                 return entry.gram
+        if entry is None:
+            return None
         rows = W[:, :size] * np.sqrt(1.0 / h)[:, None]
         gram = rows.T @ rows
         gram.flags.writeable = False
-        if entry is not None:
-            with self._lock:
-                entry.h, entry.gram = h.copy(), gram
+        with self._lock:
+            entry.h, entry.gram = h.copy(), gram
         return gram
 
     def clear(self) -> None:
@@ -213,7 +215,7 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def all_names_gram(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray:
+def all_names_gram(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray | None:
     """The reduced Newton matrix's block with every name free, ``W_{:size}ᵀ D⁻¹ W_{:size}``
     (read-only): the first Newton steps use it while the free set is still moving (a good smooth
     curvature model where most names end up held at their previous weight, under a turnover cap).
