@@ -166,12 +166,15 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
     keep = ~flat
     sub = M[np.ix_(keep, keep)] if np.any(flat) else M
     scale = 1.0 / np.sqrt(diag[keep])
-    scaled = sub * scale[:, None] * scale[None, :]
+    scaled = sub * scale[:, None]  # (one temporary of (k + r)²: these add up over the steps)
+    scaled *= scale[None, :]
     delta = _REGULARIZATION * min(1.0, 1e2 * residual)
-    identity = np.eye(scaled.shape[0])
+    size = scaled.shape[0]
     while True:
+        trial = scaled.copy()
+        trial.flat[:: size + 1] += delta
         try:
-            factor = scipy.linalg.cho_factor(scaled + delta * identity, lower=False, check_finite=False)
+            factor = scipy.linalg.cho_factor(trial, lower=False, overwrite_a=True, check_finite=False)
             d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
             return d
         except np.linalg.LinAlgError:
