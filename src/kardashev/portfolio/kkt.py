@@ -26,7 +26,10 @@ dual function, and gives the exact derivative of the solution with respect to th
 
 which equals :math:`H^{-1} - H^{-1} C^\top (C H^{-1} C^\top)^{-1} C H^{-1}` for
 :math:`H = D + V_F V_F^\top` (Woodbury); it is symmetric, and zero rows/columns belong to fixed
-names. Dependent columns of :math:`E` (a sector whose names are all fixed, trap 3) make
+names. With the 3/2-power impact :math:`D` holds each free name's curvature
+:math:`h_i + \tfrac34\tilde\kappa_i/\sqrt{|x_i - x^0_i|}` (the inverse of the slope of its 1-D map,
+:func:`kardashev.portfolio.pieces.inverse_slope`; infinite, i.e. :math:`D^{-1} = 0`, at :math:`x_i = x^0_i`).
+Dependent columns of :math:`E` (a sector whose names are all fixed, trap 3) make
 :math:`M` singular; :class:`PsdSolver` factors it with a rank-revealing pivoted Cholesky
 (LAPACK ``dpstrf``) and solves consistent systems exactly on the independent part.
 """
