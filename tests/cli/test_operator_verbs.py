@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kardashev.cli.main import app
+from kardashev.cli.tables import format_value
 from kardashev.errors import NotFoundError, StateError
 from kardashev.store import open_store
 from kardashev.tournament import TournamentService, units_to_tokens
@@ -34,7 +35,8 @@ def cli(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _tokens(units: int) -> str:
-    return f"{units_to_tokens(units):f}"
+    """Token amounts as the CLI's tables print them (one format: thousands separators, 2 decimals)."""
+    return format_value(units_to_tokens(units), "tokens")
 
 
 READ_ONLY = [

@@ -1,24 +1,25 @@
 """``kardashev account list`` and ``kardashev account show NAME``: wallets, models and stakes (read only).
 
-Token amounts are printed exactly (the ledger's six decimals), as ``kardashev stake get`` prints them.
+Token amounts print in the CLI's one token format (thousands separators, two decimals).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import pandas as pd
 import typer
 
-from kardashev.cli.tables import compact_table
+from kardashev.cli.tables import Column, format_value, render_table
 from kardashev.cli.tournament import (
     DEFAULT_DATA_DIR,
     DataDirOption,
     DbOption,
     _service,
-    _tokens,
     account_app,
     console,
 )
+from kardashev.tournament.domain import units_to_tokens
 from kardashev.tournament.holdings import account_holdings
 
 __all__ = ["register"]
@@ -30,17 +31,21 @@ def account_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR
     if not holdings:
         console.print("no accounts yet (`kardashev account create NAME --tokens N` makes one)")
         return
-    table = compact_table("account", "wallet", "models", "staked", "at risk", title="accounts (tokens)")
-    for held in holdings:
-        at_risk = sum(info.at_risk for _, info in held.models)
-        table.add_row(
-            held.account.name,
-            _tokens(held.wallet),
-            str(len(held.models)),
-            _tokens(held.staked),
-            _tokens(at_risk),
-        )
-    console.print(table)
+    rows = pd.DataFrame(
+        [
+            {
+                "account": held.account.name,
+                "wallet": units_to_tokens(held.wallet),
+                "models": len(held.models),
+                "staked": units_to_tokens(held.staked),
+                "at risk": units_to_tokens(sum(info.at_risk for _, info in held.models)),
+            }
+            for held in holdings
+        ]
+    )
+    columns = [Column("account"), Column("wallet", fmt="tokens"), Column("models", fmt="int")]
+    columns += [Column("staked", fmt="tokens"), Column("at risk", fmt="tokens")]
+    render_table(rows, columns, console=console, title="accounts (tokens)")
 
 
 def account_show(
@@ -56,44 +61,45 @@ def account_show(
     service = _service(db, data_dir)
     account = int(name) if name.isdigit() else name
     (held,) = account_holdings(service, account)
-    console.print(
-        f"account [bold]{held.account.name}[/] (id {held.account.id}): wallet {_tokens(held.wallet)} tokens"
-    )
+    wallet = format_value(units_to_tokens(held.wallet), "tokens")
+    console.print(f"account [bold]{held.account.name}[/] (id {held.account.id}): wallet {wallet} tokens")
     if held.models:
-        table = compact_table(
-            "model",
-            "stake",
-            "at risk",
-            "total",
-            "pending release",
-            title=f"models of {held.account.name} (tokens)",
+        rows = pd.DataFrame(
+            [
+                {
+                    "model": model.name,
+                    "stake": units_to_tokens(info.stake),
+                    "at risk": units_to_tokens(info.at_risk),
+                    "total": units_to_tokens(info.total),
+                    "pending release": units_to_tokens(info.pending),
+                }
+                for model, info in held.models
+            ]
         )
-        for model, info in held.models:
-            table.add_row(
-                model.name,
-                _tokens(info.stake),
-                _tokens(info.at_risk),
-                _tokens(info.total),
-                _tokens(info.pending),
-            )
-        console.print(table)
+        columns = [Column("model")] + [
+            Column(key, fmt="tokens") for key in ("stake", "at risk", "total", "pending release")
+        ]
+        render_table(rows, columns, console=console, title=f"models of {held.account.name} (tokens)")
     else:
         console.print("no models yet (`kardashev model create ACCOUNT MODEL` makes one)")
     moves = service.wallet_transactions(held.account.id)[-transactions:] if transactions else []
     if moves:
         names = {model.id: model.name for model, _ in held.models}
-        table = compact_table(
-            "time (UTC)", "kind", "amount", "model", "round", title="latest wallet movements"
+        rows = pd.DataFrame(
+            [
+                {
+                    "time (UTC)": f"{move.time:%Y-%m-%d %H:%M}",
+                    "kind": move.kind,
+                    "amount": units_to_tokens(move.amount),
+                    "model": names.get(move.model_id, "") if move.model_id is not None else "",
+                    "round": move.round_number,
+                }
+                for move in moves
+            ]
         )
-        for move in moves:
-            table.add_row(
-                f"{move.time:%Y-%m-%d %H:%M}",
-                move.kind,
-                _tokens(move.amount),
-                names.get(move.model_id, "") if move.model_id is not None else "",
-                "" if move.round_number is None else str(move.round_number),
-            )
-        console.print(table)
+        columns = [Column("time (UTC)"), Column("kind"), Column("amount", fmt="tokens")]
+        columns += [Column("model"), Column("round", fmt="int")]
+        render_table(rows, columns, console=console, title="latest wallet movements (tokens)")
 
 
 def register(app: typer.Typer) -> None:

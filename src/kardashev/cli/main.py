@@ -77,5 +77,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except KardashevError as exc:
-        console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+        console.print(f"[bold red]error[/] ({exc.code}): {exc.message}", soft_wrap=True, markup=True)
         sys.exit(2)

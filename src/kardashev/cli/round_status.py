@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+import pandas as pd
 import typer
 
-from kardashev.cli.tables import compact_table
+from kardashev.cli.tables import Column, render_table
 from kardashev.cli.tournament import (
     DEFAULT_DATA_DIR,
     DataDirOption,
@@ -45,16 +46,21 @@ def round_status(
     if not rounds:
         console.print("no rounds yet (`kardashev round open N --universe FILE --close +2d` opens one)")
         return
-    table = compact_table(
-        "round", "status", "next step", "waits for", right=False, title=f"rounds at {_at(moment)}"
-    )
+    records = []
     for round_ in rounds:
         step = next_step(round_, moment)
         label = "—" if step.step == "done" else step.step + (f" day {step.day}" if step.day else "")
-        table.add_row(
-            str(round_.number), round_.status.value, label, step.waits or ("nothing" if step.ready else "")
+        waits = step.waits or ("nothing" if step.ready else "")
+        records.append(
+            {"round": round_.number, "status": round_.status.value, "next step": label, "waits for": waits}
         )
-    console.print(table)
+    columns = [
+        Column("round", fmt="int", justify="left"),
+        Column("status"),
+        Column("next step"),
+        Column("waits for"),
+    ]
+    render_table(pd.DataFrame(records), columns, console=console, title=f"rounds at {_at(moment)}")
 
 
 def round_show(
@@ -71,8 +77,6 @@ def round_show(
     submissions = service.list_submissions(round_number=number)
     late = sum(1 for s in submissions if s.late)
     staked = sum(s.stake for s in service.stake_snapshots(round_number=number))
-    table = compact_table("", "", right=False, title=f"round {round_.number} at {_at(moment)}")
-    table.show_header = False
     rows = [
         ("kind", round_.kind.value),
         ("status", round_.status.value),
@@ -93,9 +97,9 @@ def round_show(
         )
     if round_.resolved_at is not None:
         rows.append(("resolved", _at(round_.resolved_at)))
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    frame = pd.DataFrame(rows, columns=["field", "value"])
+    columns = [Column("field", header=""), Column("value", header="")]
+    render_table(frame, columns, console=console, title=f"round {round_.number} at {_at(moment)}")
     console.print(f"now: {step.status}")
     if step.step in _COMMANDS:
         command = _COMMANDS[step.step].format(n=number, day=step.day)

@@ -20,10 +20,9 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.table import Table
 
 from kardashev.cli.clock import current_time, parse_time
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, StateError, SubmissionError
 from kardashev.tournament import (
@@ -267,15 +266,21 @@ def round_resolve(
         with status, _too_early():
             payouts = service.resolve_round(number, now=_now(now), day=final)
         title = f"round {number} resolved"
-    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=title)
-    for payout in payouts:
-        table.add_row(
-            service.get_model(payout.model_id).name,
-            _tokens(payout.stake),
-            f"{payout.payout_fraction:+.4f}",
-            _tokens(payout.amount),
-        )
-    console.print(table)
+    rows = pd.DataFrame(
+        {
+            "model": [service.get_model(p.model_id).name for p in payouts],
+            "stake": [units_to_tokens(p.stake) for p in payouts],
+            "payout_fraction": [p.payout_fraction for p in payouts],
+            "payout": [units_to_tokens(p.amount) for p in payouts],
+        }
+    )
+    columns = [
+        Column("model"),
+        Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+        Column("payout_fraction", "payout fraction", short="fraction", fmt="signed"),
+        Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    ]
+    render_table(rows, columns, console=console, title=title)
     minted = sum(p.amount for p in payouts if p.amount > 0)
     burned = -sum(p.amount for p in payouts if p.amount < 0)
     console.print(
@@ -287,19 +292,28 @@ def round_resolve(
 @round_app.command("list")
 def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List rounds and their state."""
-    table = Table("round", "kind", "status", "closes", "days scored", "submissions")
     service = _service(db, data_dir)
-    for r in service.list_rounds():
-        n_submissions = len(service.list_submissions(round_number=r.number))
-        table.add_row(
-            str(r.number),
-            r.kind.value,
-            r.status.value,
-            r.close_time.isoformat(),
-            f"{r.days_scored}/{r.horizon_days}",
-            str(n_submissions),
-        )
-    console.print(table)
+    rounds = service.list_rounds()
+    rows = pd.DataFrame(
+        {
+            "round": [r.number for r in rounds],
+            "kind": [r.kind.value for r in rounds],
+            "status": [r.status.value for r in rounds],
+            "closes": [r.close_time.isoformat() for r in rounds],
+            "days": [f"{r.days_scored}/{r.horizon_days}" for r in rounds],
+            "submissions": [len(service.list_submissions(round_number=r.number)) for r in rounds],
+        },
+        columns=["round", "kind", "status", "closes", "days", "submissions"],
+    )
+    columns = [
+        Column("round", fmt="int"),
+        Column("kind"),
+        Column("status"),
+        Column("closes"),
+        Column("days", "days scored", short="days"),
+        Column("submissions", short="subs", fmt="int"),
+    ]
+    render_table(rows, columns, console=console)
 
 
 def submit(
@@ -367,12 +381,34 @@ def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT
     _print_stake(_service(db, data_dir), model)
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = compact_table(frame.index.name or "", *map(str, frame.columns), title=title)
-    for index, row in frame.iterrows():
-        cells = [f"{v:.4f}" if isinstance(v, float | np.floating) else str(v) for v in row.to_numpy()]
-        table.add_row(str(index), *cells)
-    console.print(table)
+_LEADERBOARD_COLUMNS = {
+    "rank": Column("rank", fmt="int"),
+    "stake": Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+    "payout": Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    "true_return": Column("true_return", short="TrueRet", fmt="score"),
+    "return": Column("return", legend="payout / stake of the latest round", fmt="signed"),
+    "n_rounds": Column("n_rounds", short="n", fmt="int"),
+    "sharpe": Column("sharpe", fmt="ratio"),
+}
+
+
+def _frame_column(frame: pd.DataFrame, key: str) -> Column:
+    if key in _LEADERBOARD_COLUMNS:
+        return _LEADERBOARD_COLUMNS[key]
+    if key.startswith(("n_rounds_", "last_round")):
+        return Column(key, fmt="int")
+    if key.startswith("return_"):
+        return Column(key, fmt="signed")
+    if pd.api.types.is_bool_dtype(frame[key].dtype) or not pd.api.types.is_numeric_dtype(frame[key].dtype):
+        return Column(key)
+    return Column(key, fmt="int" if pd.api.types.is_integer_dtype(frame[key].dtype) else "score")
+
+
+def _print_frame(frame: pd.DataFrame, title: str, *, caption: str | None = None) -> None:
+    label = frame.index.name or "index"
+    records = frame.rename_axis(label).reset_index()
+    columns = [_frame_column(records, str(key)) for key in records.columns]
+    render_table(records, columns, console=console, title=title, caption=caption)
 
 
 def leaderboard(
@@ -389,7 +425,7 @@ def leaderboard(
         keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
         board = board[[c for c in keep if c in board.columns]]
     if "stake" in board.columns:
-        board = board.assign(stake=[_tokens(int(v)) for v in board["stake"].fillna(0)])
+        board = board.assign(stake=[units_to_tokens(int(v)) for v in board["stake"].fillna(0)])
     _print_frame(board, "leaderboard (latest round; stake in tokens)")
 
 
@@ -401,9 +437,9 @@ def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAU
         console.print(f"{model} has no scored rounds yet")
         return
     per_round = per_round.drop(columns=["day", "stake", "late"], errors="ignore")
-    per_round = per_round.assign(payout=[_tokens(int(v)) for v in per_round["payout"]])
+    per_round = per_round.assign(payout=[units_to_tokens(int(v)) for v in per_round["payout"]])
     _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
-    _print_frame(summary, f"{model}: summary")
+    _print_frame(summary.rename_axis("metric"), f"{model}: summary")
     found = [g for g in service.grades().models if g.model == model]
     if found:
         types = ", ".join(found[0].types) or "none yet"
