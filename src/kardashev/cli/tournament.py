@@ -12,6 +12,8 @@ a database that does not exist (and creates nothing).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,7 @@ import typer
 from kardashev.cli.clock import current_time, parse_time
 from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, SubmissionError
+from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, StateError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -73,6 +75,18 @@ def _service(db: str | None, data_dir: Path, *, create: bool = False) -> Tournam
             raise
         hint = "" if db else " (after the demo: --data-dir kardashev-demo)"
         raise NotFoundError(f"{exc.message}{hint}", code=exc.code) from None
+
+
+@contextmanager
+def _too_early() -> Iterator[None]:
+    """A step refused for its time (``round_not_closed``, ``round_not_due``) says how to simulate one."""
+    try:
+        yield
+    except StateError as exc:
+        if exc.code not in ("round_not_closed", "round_not_due"):
+            raise
+        hint = "; see `kardashev round show N`, or simulate a later time with --now (e.g. --now +3d)"
+        raise StateError(exc.message + hint, code=exc.code) from None
 
 
 def _now(now: str | None) -> dt.datetime:
@@ -179,7 +193,7 @@ def round_close(
     number: int, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
 ):
     """Close round NUMBER: freeze stakes at risk and build the meta models (idempotent)."""
-    with console.status(f"closing round {number}: stakes and meta models…"):
+    with console.status(f"closing round {number}: stakes and meta models…"), _too_early():
         closed = _service(db, data_dir).close_round(number, now=_now(now))
     console.print(
         f"round {closed.number} {closed.status.value}: {closed.n_contributors} submissions, "
@@ -219,7 +233,8 @@ def round_score(
 ) -> None:
     """Score every submission of round NUMBER with the data known on DAY (idempotent)."""
     service = _service(db, data_dir)
-    with console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…"):
+    status = console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…")
+    with status, _too_early():
         scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
     console.print(f"round {number} day {day}: {len(scores)} scores")
 
@@ -242,12 +257,13 @@ def round_resolve(
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
     if dry_run:
-        with console.status(f"dry run of resolving round {number}…"):
+        with console.status(f"dry run of resolving round {number}…"), _too_early():
             preview = preview_resolve(service, number, now=_now(now), day=final)
         payouts = list(preview.payouts)
         title = f"round {number} already resolved" if preview.already_resolved else f"round {number} dry run"
     else:
-        with console.status(f"resolving round {number}: final scores, payouts and burns…"):
+        status = console.status(f"resolving round {number}: final scores, payouts and burns…")
+        with status, _too_early():
             payouts = service.resolve_round(number, now=_now(now), day=final)
         title = f"round {number} resolved"
     rows = pd.DataFrame(
