@@ -150,7 +150,9 @@ def rank_figure(frame: pd.DataFrame) -> go.Figure:
     )
     figure.update_xaxes(title="CORR rank (1 = best)", autorange="reversed")
     figure.update_yaxes(title="TC rank (1 = best)", autorange="reversed")
-    figure.update_layout(height=520, title="TC rank vs CORR rank (stars: top-quartile TC, bottom-half CORR)")
+    figure.update_layout(
+        height=520, title="TC rank vs CORR rank, validation fund (stars: top-quartile TC, bottom-half CORR)"
+    )
     return figure
 
 

@@ -158,7 +158,7 @@ def render_report(data: ReportData) -> str:
             "Cumulative CORR, MMC, TC and True Return per archetype",
             figures(cumulative_scores_figure(data), div_id="cumulative-figure"),
         ),
-        "tc-vs-corr": ("TC rank vs CORR rank", parts.tc_vs_corr(data, figures)),
+        "tc-vs-corr": ("TC rank vs CORR rank (validation fund)", parts.tc_vs_corr(data, figures)),
         "stake-shares": (
             "Stake per archetype in the in-memory funds",
             figures(stake_share_figure(data), div_id="stake-share-figure"),
