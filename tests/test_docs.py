@@ -136,7 +136,8 @@ class PageRun:
 
     def _fail(self, block: Block, why: str, output: str, code: str | None = None) -> None:
         shown = output if len(output) < 6000 else "…" + output[-6000:]
-        pytest.fail(f"{block.where}: {why}\n--- block ---\n{code or block.code}--- output ---\n{shown}", pytrace=False)
+        text = f"{block.where}: {why}\n--- block ---\n{code or block.code}--- output ---\n{shown}"
+        pytest.fail(text, pytrace=False)
 
     def _ensure_server(self, block: Block) -> None:
         if self.server is not None:
@@ -155,12 +156,18 @@ class PageRun:
         ]
         log = self.server_log.open("wb")
         self.server = subprocess.Popen(
-            command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         why = _wait_healthy(url, self.server, SERVER_START_TIMEOUT_S)
         if why is not None:
-            self._fail(block, f"the test's server did not start: {why}", self.server_log.read_text(errors="replace"))
+            log_text = self.server_log.read_text(errors="replace")
+            self._fail(block, f"the test's server did not start: {why}", log_text)
         self.env["KARDASHEV_URL"] = url
 
     def run(self, block: Block) -> None:
@@ -189,7 +196,8 @@ class PageRun:
             self._fail(block, f"still running after {BLOCK_TIMEOUT_S} s", output, code)
             return
         if result.returncode != 0:
-            self._fail(block, f"exit status {result.returncode}", result.stdout.decode(errors="replace"), code)
+            output = result.stdout.decode(errors="replace")
+            self._fail(block, f"exit status {result.returncode}", output, code)
 
     def _background(self, block: Block) -> None:
         assert "--port 8000" in block.code, f"{block.where}: a background block serves on --port 8000"

@@ -8,7 +8,11 @@ import pytest
 
 from tests.api.conftest import LiveServer
 
-_ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|\burl\s*:\s*["']([^"']+)["']|spec-url=["']([^"']+)["']""")
+_ASSET = re.compile(
+    r"""(?:src|href)\s*=\s*["']([^"']+)["']"""  # scripts, styles, icons
+    r"""|\burl\s*:\s*["']([^"']+)["']"""  # Swagger UI's spec
+    r"""|spec-url=["']([^"']+)["']"""  # ReDoc's spec
+)
 
 
 def _assets(html: str) -> list[str]:

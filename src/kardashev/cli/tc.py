@@ -151,8 +151,8 @@ def tc(
     console = output_console()
     rows: list[dict[str, object]] = []
     skipped: list[str] = []
-    columns = (TextColumn("[bold]TC at home"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    bar = (TextColumn("[bold]TC at home"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*bar, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("eras", total=len(inputs.eras))
         for era in inputs.iter_eras():
             built = _era_inputs(era, risk_rows, exposures, fund)

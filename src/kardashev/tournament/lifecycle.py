@@ -53,10 +53,12 @@ def next_step(round_: Round, now: dt.datetime) -> NextStep:
         if round_.days_scored < round_.horizon_days:
             final = day == round_.horizon_days
             waits = f"day {day}'s data"
-            status = (
-                f"closed, scored up to day {round_.days_scored} of {round_.horizon_days}; "
-                f"scoring needs day {day}'s data"
+            scored = (
+                f"scored up to day {round_.days_scored} of {round_.horizon_days}"
+                if round_.days_scored
+                else f"no day of {round_.horizon_days} scored yet"
             )
+            status = f"closed, {scored}; scoring needs day {day}'s data"
             if final and not due:
                 waits += f" and the resolve time ({_at(round_.resolve_time)}) to resolve"
                 status += f"; due for resolve at {_at(round_.resolve_time)}"
