@@ -40,6 +40,7 @@ from kardashev.scoring.io import read_table
 from kardashev.store import open_store
 from kardashev.tournament import UNITS_PER_TOKEN, TournamentService
 from kardashev.tournament.dry_run import preview_resolve
+from kardashev.tournament.holdings import account_holdings
 from tests.cli.table_text import parse_number, parse_table
 from tests.scoring.numerai_files import write_classic
 from tests.scoring.test_io import write_dataset
@@ -279,6 +280,49 @@ def resolve_dry_run(root: Path) -> tuple[list[str], list[Expected]]:
     return ["round", "resolve", "2", "--dry-run", "--now", now, *base], [Expected(columns, records)]
 
 
+def account_list(root: Path) -> tuple[list[str], list[Expected]]:
+    base = _tournament(root)
+    records: dict[str, dict[str, float | None]] = {}
+    for held in account_holdings(_service(base)):
+        records[held.account.name] = {
+            "wallet": held.wallet / UNITS_PER_TOKEN,
+            "models": float(len(held.models)),
+            "staked": held.staked / UNITS_PER_TOKEN,
+            "at risk": sum(info.at_risk for _, info in held.models) / UNITS_PER_TOKEN,
+        }
+    columns = [(name, name) for name in ("account", "wallet", "models", "staked", "at risk")]
+    return ["account", "list", *base], [Expected(columns, records)]
+
+
+def account_show(root: Path) -> tuple[list[str], list[Expected]]:
+    base = _tournament(root)
+    service = _service(base)
+    (held,) = account_holdings(service, "owner1")
+    models: dict[str, dict[str, float | None]] = {
+        model.name: {
+            "stake": info.stake / UNITS_PER_TOKEN,
+            "at risk": info.at_risk / UNITS_PER_TOKEN,
+            "total": info.total / UNITS_PER_TOKEN,
+            "pending release": info.pending / UNITS_PER_TOKEN,
+        }
+        for model, info in held.models
+    }
+    model_columns = [(name, name) for name in ("model", "stake", "at risk", "total", "pending release")]
+    moves: dict[str, dict[str, float | None]] = {}
+    for move in service.wallet_transactions(held.account.id)[-10:]:
+        label = f"{move.time:%Y-%m-%d %H:%M} · {move.kind}"
+        assert label not in moves  # one movement of a kind a minute in this season
+        moves[label] = {
+            "amount": move.amount / UNITS_PER_TOKEN,
+            "round": None if move.round_number is None else float(move.round_number),
+        }
+    move_columns = [(name, name) for name in ("time (UTC)", "kind", "amount", "model", "round")]
+    return ["account", "show", "owner1", *base], [
+        Expected(model_columns, models),
+        Expected(move_columns, moves, labels=2),
+    ]
+
+
 CASES = [
     Case("score", score_small),
     Case("score --target ×2", score_numerai_targets),
@@ -286,6 +330,8 @@ CASES = [
     Case("leaderboard --all", lambda root: leaderboard(root, wide=True)),
     Case("diagnostics", diagnostics),
     Case("round resolve --dry-run", resolve_dry_run),
+    Case("account list", account_list),
+    Case("account show", account_show),
 ]
 
 
