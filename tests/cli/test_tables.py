@@ -181,3 +181,38 @@ def test_output_console_is_wide_when_not_a_terminal(capsys):
     console = output_console()
     assert not console.is_terminal  # pytest captures the output
     assert console.width >= 160
+
+
+def test_a_key_value_table_goes_vertical_as_key_value_lines() -> None:
+    frame = pd.DataFrame(
+        {
+            "field": ["kind", "resolves", "stake"],
+            "value": ["classic", "2026-02-09 00:00 UTC (after 20 scoring days)", "1,234,567.89 tokens"],
+        }
+    )
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=24, color_system=None)
+    layout = render_table(frame, [Column("field", header=""), Column("value", header="")], console=console)
+    assert layout == "vertical"
+    assert buffer.getvalue().splitlines() == [
+        "kind: classic",
+        "resolves: 2026-02-09",
+        "  00:00 UTC (after 20",
+        "  scoring days)",
+        "stake: 1,234,567.89",
+        "  tokens",
+    ]
+
+
+def test_words_are_never_split_even_when_wider_than_the_terminal() -> None:
+    buffer = io.StringIO()
+    frame = pd.DataFrame({"model": ["m"], "stake": [1234567.891]})
+    render_table(
+        frame,
+        [Column("model"), Column("stake", "stake (tokens)", fmt="tokens")],
+        console=Console(file=buffer, width=8, color_system=None),
+        title="a_title_longer_than_the_terminal and words",
+    )
+    lines = buffer.getvalue().splitlines()
+    assert lines[:3] == ["a_title_longer_than_the_terminal", "and", "words"]
+    assert "    1,234,567.89" in lines

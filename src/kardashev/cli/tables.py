@@ -242,6 +242,30 @@ def _legend(columns: Sequence[Column], headers: Sequence[str]) -> list[str]:
     return entries
 
 
+def _wrap_words(text: str, width: int, *, indent: str = "") -> list[str]:
+    """``text`` cut at spaces into lines of at most ``width`` cells (continuation lines start with
+    ``indent``); a word is never split: one wider than ``width`` gets a line of its own."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current.strip() else f"{current}{word}"
+        if current.strip() and cell_len(candidate) > width:
+            lines.append(current)
+            current = indent + word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+def _print_words(console: Console, text: str, *, style: str = "", indent: str = "") -> None:
+    """Print ``text`` wrapped at spaces (see :func:`_wrap_words`), each line as is (soft wrap): a
+    number is never folded, even on a terminal narrower than it."""
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    for line in _wrap_words(text, console.width, indent=indent):
+        console.print(Text(line if line.startswith(lead) else lead + line, style=style), soft_wrap=True)
+
+
 def _print_vertical(
     columns: Sequence[Column],
     cells: Sequence[Sequence[str]],
@@ -253,6 +277,13 @@ def _print_vertical(
     width = console.width
     fields = columns[labels:]
     names = [column.title for column in fields]
+    if labels and len(fields) == 1 and not names[0]:  # a key-value table: "key: value" lines
+        for r, row in enumerate(cells):
+            style = styles[r] if styles is not None else None
+            _print_words(
+                console, f"{' · '.join(row[:labels])}: {row[labels]}", style=style or "", indent="  "
+            )
+        return
     name_width = max((cell_len(n) for n in names), default=0) + 1
     value_width = max((cell_len(row[i]) for row in cells for i in range(labels, len(row))), default=0)
     if 2 + name_width + 1 + value_width > width:  # try the short headers
@@ -264,17 +295,17 @@ def _print_vertical(
     for r, row in enumerate(cells):
         label = " · ".join(row[:labels]) if labels else f"#{r + 1}"
         style = styles[r] if styles is not None else None
-        # a label longer than the width is left to the terminal to wrap, whole
-        console.print(Text(label, style=f"bold {style}" if style else "bold"), soft_wrap=True)
-        for name, value in zip(names, row[labels:], strict=True):
-            # soft_wrap: printed as is, never folded or cropped (a value wider than the terminal
-            # is left to the terminal to wrap, whole)
+        _print_words(console, label, style=f"bold {style}" if style else "bold", indent="  ")
+        for name, value, column in zip(names, row[labels:], fields, strict=True):
+            head = f"{name}:" if name else ""
             if aligned:
-                line = f"  {name + ':':<{name_width}} {value:>{value_width}}"
-                console.print(Text(line, style=style or ""), soft_wrap=True)
+                cell = f"{value:>{value_width}}" if column.side == "right" else value
+                console.print(Text(f"  {head:<{name_width}} {cell}", style=style or ""), soft_wrap=True)
+            elif not name:
+                _print_words(console, f"  {value}", style=style or "", indent="    ")
             else:
-                console.print(Text(f"  {name}:", style=style or ""), soft_wrap=True)
-                console.print(Text(f"    {value}", style=style or ""), soft_wrap=True)
+                console.print(Text(f"  {head}", style=style or ""), soft_wrap=True)
+                _print_words(console, f"    {value}", style=style or "", indent="    ")
 
 
 def render_table(
@@ -333,7 +364,7 @@ def render_table(
     width = console.width
     chosen, panels = _choose(columns, cells, full, short, width=width, options=table_options)
     if title:
-        console.print(Text(title, style="bold"))
+        _print_words(console, title, style="bold")
     if chosen == "vertical":
         _print_vertical(columns, cells, labels=labels, console=console, styles=styles)
         legend = [f"{c.title}: {c.legend}" for c in columns if c.legend]
@@ -345,9 +376,9 @@ def render_table(
         legend = _legend(columns, full if chosen == "wide" else short)
         console.print()  # the end of the rows
     if legend:
-        console.print(Text("; ".join(legend), style="dim"))
+        _print_words(console, "; ".join(legend), style="dim")
     if caption:
-        console.print(Text(caption, style="dim"))
+        _print_words(console, caption, style="dim")
     return chosen
 
 
