@@ -245,7 +245,7 @@ def leaderboard(root: Path, *, wide: bool = False) -> tuple[list[str], list[Expe
     base = _tournament(root)
     board = _service(base).leaderboard()
     if not wide:
-        keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
+        keep = ["rank", "return_20r", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
         board = board[[c for c in keep if c in board.columns]]
     return ["leaderboard", *(["--all"] if wide else []), *base], [
         _frame_expectation(board, "model", tokens=("stake",))
