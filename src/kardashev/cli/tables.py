@@ -1,7 +1,8 @@
 """The one width-aware table renderer of the CLI (and the demo): numbers are never folded or cut.
 
 Every terminal table goes through :func:`render_table`. It formats each cell itself (one
-:class:`NumberFormat` per column kind), measures the table it would print, and picks the first
+:class:`~kardashev.cli.number_format.NumberFormat` per column kind, re-exported here with
+:func:`format_value` and :data:`FORMATS`), measures the table it would print, and picks the first
 layout that fits the console's width:
 
 1. ``"wide"``: one row per record, full headers;
@@ -38,20 +39,19 @@ The demo (``kardashev.demo``, same layer as the CLI) imports it from here.
 from __future__ import annotations
 
 import io
-import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from kardashev.cli.number_format import FORMATS, MISSING, NumberFormat, format_value
+from kardashev.errors import ConfigError
 
 __all__ = [
     "FORMATS",
@@ -66,88 +66,7 @@ __all__ = [
 ]
 
 _PIPED_WIDTH = 160
-MISSING = "—"
-"""What a missing value (None, NaN, NA) prints as."""
-
 Layout = Literal["wide", "short", "split", "vertical"]
-
-
-@dataclass(frozen=True)
-class NumberFormat:
-    """How a column of numbers prints (frozen).
-
-    Parameters
-    ----------
-    decimals
-        Digits after the point (of the mantissa when ``scientific``).
-    thousands
-        Group the integer part with ``,`` (token amounts).
-    sign
-        Print ``+`` on positive numbers (zero never has a sign).
-    scientific
-        ``1.23e-05`` notation (tiny quantities such as Signals alpha).
-    """
-
-    decimals: int = 4
-    thousands: bool = False
-    sign: bool = False
-    scientific: bool = False
-
-    def __call__(self, value: object) -> str:
-        if _is_missing(value):
-            return MISSING
-        if isinstance(value, Decimal):
-            number: Decimal | float = value
-        elif isinstance(value, int | np.integer) and not self.scientific and self.decimals == 0:
-            number = Decimal(int(value))
-        else:
-            number = float(value)  # type: ignore[arg-type]
-        spec = ("+" if self.sign else "") + ("," if self.thousands else "")
-        spec += f".{self.decimals}{'e' if self.scientific else 'f'}"
-        return _no_negative_zero(format(number, spec))
-
-
-_ZERO = re.compile(r"[+-]([0,.]*)(e[+-]\d+)?")
-
-
-def _no_negative_zero(text: str) -> str:
-    """``-0.0000`` / ``+0.0000`` → ``0.0000``: a value that rounds to zero has no sign."""
-    return text[1:] if _ZERO.fullmatch(text) else text
-
-
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return bool(math.isnan(value))
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    return False
-
-
-def _text(value: object) -> str:
-    return MISSING if _is_missing(value) else str(value)
-
-
-FORMATS: dict[str, Callable[[object], str]] = {
-    "text": _text,
-    "int": NumberFormat(decimals=0),
-    "score": NumberFormat(decimals=4),
-    "signed": NumberFormat(decimals=4, sign=True),
-    "ratio": NumberFormat(decimals=2),
-    "tokens": NumberFormat(decimals=2, thousands=True),
-    "sci": NumberFormat(decimals=2, scientific=True),
-}
-"""One format per column kind: ``text``; ``int`` (counts, ranks, rounds); ``score`` (CORR, MMC, TC…:
-4 decimals); ``signed`` (a score with ``+`` on positives); ``ratio`` (Sharpe, t-statistics: 2
-decimals); ``tokens`` (stakes and payouts: thousands separators, 2 decimals); ``sci`` (tiny
-quantities: ``1.23e-05``)."""
-
-
-def format_value(value: object, fmt: str | Callable[[object], str] = "text") -> str:
-    """One cell as text, with a format name of :data:`FORMATS` or a callable."""
-    formatter = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    return formatter(value)
 
 
 @dataclass(frozen=True)
@@ -179,7 +98,7 @@ class Column:
 
     def __post_init__(self) -> None:
         if isinstance(self.fmt, str) and self.fmt not in FORMATS:
-            raise ValueError(f"unknown column format {self.fmt!r}; known: {', '.join(FORMATS)}")
+            raise ConfigError(f"unknown column format {self.fmt!r}; known: {', '.join(FORMATS)}")
 
     @property
     def title(self) -> str:
@@ -350,9 +269,9 @@ def render_table(
     columns = list(columns) if columns is not None else infer_columns(frame)
     missing = [c.key for c in columns if c.key not in frame.columns]
     if missing:
-        raise ValueError(f"render_table: no column(s) {missing} in the frame")
+        raise ConfigError(f"render_table: no column(s) {missing} in the frame")
     if styles is not None and len(styles) != len(frame):
-        raise ValueError(f"render_table: {len(styles)} styles for {len(frame)} rows")
+        raise ConfigError(f"render_table: {len(styles)} styles for {len(frame)} rows")
     labels = min(labels, len(columns))
     cells = [
         [format_value(value, column.fmt) for value, column in zip(values, columns, strict=True)]
