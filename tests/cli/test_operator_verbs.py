@@ -109,6 +109,7 @@ def test_synthetic_round_files_feed_a_whole_round(cli, tmp_path):
     assert "close" in status and "the close time (2026-01-07 12:00 UTC)" in status
     early = cli("round", "close", "1", "--now", "2026-01-06T00:00:00", ok=False)
     assert isinstance(early.exception, StateError) and early.exception.code == "round_not_closed"
+    assert "simulate a later time with --now" in early.exception.message
     cli("round", "close", "1", "--now", "2026-01-07T12:00:00")
     shown = cli("round", "show", "1", "--now", "2026-01-07T13:00:00").output
     assert "scoring needs day 1's data; due for resolve at 2026-01-11 12:00 UTC" in shown

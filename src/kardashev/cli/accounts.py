@@ -15,9 +15,9 @@ from kardashev.cli.tournament import (
     DEFAULT_DATA_DIR,
     DataDirOption,
     DbOption,
-    _service,
     account_app,
     console,
+    open_service,
 )
 from kardashev.tournament.domain import units_to_tokens
 from kardashev.tournament.holdings import account_holdings
@@ -27,7 +27,7 @@ __all__ = ["register"]
 
 def account_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List accounts with their wallet, models and total stake (tokens)."""
-    holdings = account_holdings(_service(db, data_dir))
+    holdings = account_holdings(open_service(db, data_dir))
     if not holdings:
         console.print("no accounts yet (`kardashev account create NAME --tokens N` makes one)")
         return
@@ -58,7 +58,7 @@ def account_show(
 ) -> None:
     """Show an account: its wallet, each model's stake (free, at risk, pending release) and its latest
     wallet movements (tokens)."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     account = int(name) if name.isdigit() else name
     (held,) = account_holdings(service, account)
     wallet = format_value(units_to_tokens(held.wallet), "tokens")

@@ -37,6 +37,7 @@ _VERB_MODULES = (
     "serve",
     "demo",
     "backfill",
+    "tc",
 )
 
 

@@ -9,18 +9,18 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kardashev.cli.tables import Column, render_table
+from kardashev.cli.tables import Column, format_value, render_table
 from kardashev.cli.tournament import (
     DEFAULT_DATA_DIR,
     DataDirOption,
     DbOption,
     NowOption,
-    _now,
-    _service,
-    _tokens,
     console,
+    now_from,
+    open_service,
     round_app,
 )
+from kardashev.tournament.domain import units_to_tokens
 from kardashev.tournament.lifecycle import next_step
 
 __all__ = ["register"]
@@ -40,8 +40,8 @@ def round_status(
     db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
 ) -> None:
     """Every round, its state and what its next step waits for (at --now)."""
-    service = _service(db, data_dir)
-    moment = _now(now)
+    service = open_service(db, data_dir)
+    moment = now_from(now)
     rounds = service.list_rounds()
     if not rounds:
         console.print("no rounds yet (`kardashev round open N --universe FILE --close +2d` opens one)")
@@ -70,8 +70,8 @@ def round_show(
     now: NowOption = None,
 ) -> None:
     """One round: its times, submissions, stakes, days scored and what its next step waits for."""
-    service = _service(db, data_dir)
-    moment = _now(now)
+    service = open_service(db, data_dir)
+    moment = now_from(now)
     round_ = service.get_round(number)
     step = next_step(round_, moment)
     submissions = service.list_submissions(round_number=number)
@@ -92,7 +92,8 @@ def round_show(
         rows.append(
             (
                 "closed",
-                f"{_at(round_.closed_at)}: {round_.n_staked_models} staked models, {_tokens(staked)} tokens",
+                f"{_at(round_.closed_at)}: {round_.n_staked_models} staked models, "
+                f"{format_value(units_to_tokens(staked), 'tokens')} tokens",
             )
         )
     if round_.resolved_at is not None:

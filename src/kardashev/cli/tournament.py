@@ -12,6 +12,8 @@ a database that does not exist (and creates nothing).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,7 @@ import typer
 from kardashev.cli.clock import current_time, parse_time
 from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, SubmissionError
+from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, StateError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -63,7 +65,7 @@ account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 model_app = typer.Typer(help="Models (an account owns several).", no_args_is_help=True)
 
 
-def _service(db: str | None, data_dir: Path, *, create: bool = False) -> TournamentService:
+def open_service(db: str | None, data_dir: Path, *, create: bool = False) -> TournamentService:
     """The tournament over ``--db`` / ``--data-dir``; a missing database is created only with ``create``."""
     from kardashev.store import open_store
 
@@ -76,7 +78,19 @@ def _service(db: str | None, data_dir: Path, *, create: bool = False) -> Tournam
         raise NotFoundError(f"{exc.message}{hint}", code=exc.code) from None
 
 
-def _now(now: str | None) -> dt.datetime:
+@contextmanager
+def _too_early() -> Iterator[None]:
+    """A step refused for its time (``round_not_closed``, ``round_not_due``) says how to simulate one."""
+    try:
+        yield
+    except StateError as exc:
+        if exc.code not in ("round_not_closed", "round_not_due"):
+            raise
+        hint = "; see `kardashev round show N`, or simulate a later time with --now (e.g. --now +3d)"
+        raise StateError(exc.message + hint, code=exc.code) from None
+
+
+def now_from(now: str | None) -> dt.datetime:
     return current_time(now)
 
 
@@ -119,9 +133,9 @@ def account_create(
     now: NowOption = None,
 ) -> None:
     """Create an account (optionally funded); creates the database if there is none yet."""
-    service = _service(db, data_dir, create=True)
+    service = open_service(db, data_dir, create=True)
     amount = tokens_to_units(tokens)
-    account = service.create_account(name, now=_now(now), tokens=amount)
+    account = service.create_account(name, now=now_from(now), tokens=amount)
     console.print(f"account [bold]{account.name}[/] (id {account.id}), wallet {_tokens(amount)} tokens")
 
 
@@ -134,7 +148,7 @@ def model_create(
     now: NowOption = None,
 ) -> None:
     """Create a model owned by ACCOUNT."""
-    model = _service(db, data_dir).create_model(account, name, now=_now(now))
+    model = open_service(db, data_dir).create_model(account, name, now=now_from(now))
     console.print(f"model [bold]{model.name}[/] (id {model.id}) of account {account}")
 
 
@@ -157,8 +171,8 @@ def round_open(
     """Open round NUMBER (idempotent); creates the database if there is none yet."""
     table = _read_table(universe)
     column = next((c for c in ("id", "ticker", "numerai_ticker") if c in table.columns), table.columns[0])
-    moment = _now(now)
-    opened = _service(db, data_dir, create=True).open_round(
+    moment = now_from(now)
+    opened = open_service(db, data_dir, create=True).open_round(
         number,
         universe=[str(i) for i in table[column]],
         close_time=_time(close, "--close", now=moment),
@@ -180,8 +194,8 @@ def round_close(
     number: int, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
 ):
     """Close round NUMBER: freeze stakes at risk and build the meta models (idempotent)."""
-    with console.status(f"closing round {number}: stakes and meta models…"):
-        closed = _service(db, data_dir).close_round(number, now=_now(now))
+    with console.status(f"closing round {number}: stakes and meta models…"), _too_early():
+        closed = open_service(db, data_dir).close_round(number, now=now_from(now))
     console.print(
         f"round {closed.number} {closed.status.value}: {closed.n_contributors} submissions, "
         f"{closed.n_staked_models} staked"
@@ -219,9 +233,10 @@ def round_score(
     now: NowOption = None,
 ) -> None:
     """Score every submission of round NUMBER with the data known on DAY (idempotent)."""
-    service = _service(db, data_dir)
-    with console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…"):
-        scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
+    service = open_service(db, data_dir)
+    status = console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…")
+    with status, _too_early():
+        scores = service.score_round(number, _round_day(service, number, day, data), now=now_from(now))
     console.print(f"round {number} day {day}: {len(scores)} scores")
 
 
@@ -238,18 +253,19 @@ def round_resolve(
     now: NowOption = None,
 ) -> None:
     """Resolve round NUMBER: final scores, payouts and burns, releases (idempotent)."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     final = None
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
     if dry_run:
-        with console.status(f"dry run of resolving round {number}…"):
-            preview = preview_resolve(service, number, now=_now(now), day=final)
+        with console.status(f"dry run of resolving round {number}…"), _too_early():
+            preview = preview_resolve(service, number, now=now_from(now), day=final)
         payouts = list(preview.payouts)
         title = f"round {number} already resolved" if preview.already_resolved else f"round {number} dry run"
     else:
-        with console.status(f"resolving round {number}: final scores, payouts and burns…"):
-            payouts = service.resolve_round(number, now=_now(now), day=final)
+        status = console.status(f"resolving round {number}: final scores, payouts and burns…")
+        with status, _too_early():
+            payouts = service.resolve_round(number, now=now_from(now), day=final)
         title = f"round {number} resolved"
     rows = pd.DataFrame(
         {
@@ -277,7 +293,7 @@ def round_resolve(
 @round_app.command("list")
 def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List rounds and their state."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     rounds = service.list_rounds()
     rows = pd.DataFrame(
         {
@@ -312,8 +328,8 @@ def submit(
     now: NowOption = None,
 ) -> None:
     """Upload predictions of MODEL from FILE (CSV or parquet) — numerapi's upload_predictions."""
-    service = _service(db, data_dir)
-    moment = _now(now)
+    service = open_service(db, data_dir)
+    moment = now_from(now)
     number = round_number if round_number is not None else service.current_round(now=moment).number
     if not file.is_file():
         raise InvalidInputError(f"no such file: {file}")
@@ -341,8 +357,8 @@ def stake_increase(
     now: NowOption = None,
 ) -> None:
     """Move AMOUNT tokens from the owner's wallet to MODEL's stake (counts from the next close)."""
-    service = _service(db, data_dir)
-    service.stake_increase(model, tokens_to_units(amount), now=_now(now))
+    service = open_service(db, data_dir)
+    service.stake_increase(model, tokens_to_units(amount), now=now_from(now))
     _print_stake(service, model)
 
 
@@ -355,15 +371,15 @@ def stake_decrease(
     now: NowOption = None,
 ) -> None:
     """Request a decrease of MODEL's stake; released once the rounds holding it resolve."""
-    service = _service(db, data_dir)
-    service.stake_decrease(model, tokens_to_units(amount), now=_now(now))
+    service = open_service(db, data_dir)
+    service.stake_decrease(model, tokens_to_units(amount), now=now_from(now))
     _print_stake(service, model)
 
 
 @stake_app.command("get")
 def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Show MODEL's stake."""
-    _print_stake(_service(db, data_dir), model)
+    _print_stake(open_service(db, data_dir), model)
 
 
 _LEADERBOARD_COLUMNS = {
@@ -402,7 +418,7 @@ def leaderboard(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Leaderboard over resolved rounds: latest and rolling CORR, MMC, TC, FNC, stake, returns."""
-    board = _service(db, data_dir).leaderboard()
+    board = open_service(db, data_dir).leaderboard()
     if board.empty:
         console.print("no resolved rounds yet")
         return
@@ -421,7 +437,7 @@ def leaderboard(
 
 def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Per-round scores of MODEL and their summary."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     per_round, summary = service.diagnostics(model)
     if per_round.empty:
         console.print(f"{model} has no scored rounds yet")
