@@ -35,6 +35,9 @@ from typer.testing import CliRunner
 import kardashev
 from kardashev.cli.main import app
 from kardashev.cli.score import _TABLE_COLUMNS
+from kardashev.contribution.fund_config import FundConfig, ReleaseSpec, RiskColumns, fund_config_toml
+from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
+from kardashev.demo.fund import era_inputs
 from kardashev.scoring import summarize
 from kardashev.scoring.io import read_table
 from kardashev.store import open_store
@@ -323,6 +326,59 @@ def account_show(root: Path) -> tuple[list[str], list[Expected]]:
     ]
 
 
+def tc_at_home(root: Path, *, n_models: int = 10) -> tuple[list[str], list[Expected]]:
+    """``kardashev tc`` on three eras of a synthetic market: per-model summary (> 8 models) or per era."""
+    market = generate_market(MarketConfig(n_stocks=80, n_eras=4, seed=5))
+    crowd = generate_crowd(market, CrowdConfig(n_models=n_models, seed=5, n_unstaked_original=0))
+    frames: dict[str, list[pd.DataFrame]] = {"data": [], "predictions": [], "risk": [], "released": []}
+    for t in (1, 2, 3):
+        era = era_inputs(market.era(t), crowd.predictions(market.era(t)))
+        keys = {"id": era.ids, "era": era.era}
+        frames["data"].append(pd.DataFrame({**keys, "target": era.target}))
+        models = dict(zip(crowd.model_names, era.predictions.T, strict=True))
+        frames["predictions"].append(pd.DataFrame({**keys, **models}))
+        exposures = dict(zip(era.exposure_names, era.exposures.T, strict=True))
+        risk = {"specific_variance": era.risk.specific_variance, "adv": era.adv}
+        frames["risk"].append(
+            pd.DataFrame({**keys, **exposures, **risk, "residual_return": era.realized_returns})
+        )
+        blend = era.gaussianized @ (crowd.stakes / crowd.stakes.sum())
+        frames["released"].append(pd.DataFrame({**keys, "blend": blend}))
+    paths = {name: root / f"{name}.parquet" for name in frames}
+    for name, parts in frames.items():
+        pd.concat(parts).to_parquet(paths[name], index=False)
+    columns = RiskColumns(
+        exposures=tuple(market.exposure_names),
+        returns="residual_return",
+        specific_variance="specific_variance",
+        factor_covariance=market.factor_covariance,
+        adv="adv",
+    )
+    fund = FundConfig(risk=columns, release=ReleaseSpec(kind="stake_weighted", lag=0, form="blend"))
+    (root / "FUND.toml").write_text(fund_config_toml(fund))
+    args = ["tc", str(paths["predictions"]), "--meta-model", str(paths["released"])]
+    args += ["--config", str(root / "FUND.toml"), "--data", str(paths["data"]), "--risk", str(paths["risk"])]
+    result = CliRunner().invoke(app, [*args, "--out", str(root / "tc.csv")])
+    assert result.exit_code == 0, result.output
+    per_era = pd.read_csv(root / "tc.csv", dtype={"era": str}).set_index("era")
+    if n_models <= 8:
+        rows = pd.concat([per_era, per_era.mean().to_frame("mean").T])
+        records = {str(era): {m: float(v) for m, v in row.items()} for era, row in rows.iterrows()}
+        return args, [Expected([("era", "era"), *((m, m) for m in crowd.model_names)], records)]
+    spread = per_era.std(ddof=1)
+    records = {
+        model: {
+            "eras": float(per_era[model].count()),
+            "mean TC": float(per_era[model].mean()),
+            "std of TC": float(spread[model]),
+            "mean/std": float(per_era[model].mean() / spread[model]),
+        }
+        for model in crowd.model_names
+    }
+    headers = [("model", "model"), ("eras", "eras"), ("mean TC", "mean TC"), ("std of TC", "std")]
+    return args, [Expected([*headers, ("mean/std", "mean/std")], records)]
+
+
 CASES = [
     Case("score", score_small),
     Case("score --target ×2", score_numerai_targets),
@@ -332,6 +388,8 @@ CASES = [
     Case("round resolve --dry-run", resolve_dry_run),
     Case("account list", account_list),
     Case("account show", account_show),
+    Case("tc (summary of 10 models)", tc_at_home),
+    Case("tc (per era, 3 models)", lambda root: tc_at_home(root, n_models=3)),
 ]
 
 
