@@ -21,7 +21,7 @@ pure functions in memory (no database), seed after seed.
    victim's *current* signal (``lag`` rounds after the release's era) is reported against the number of
    contributors, next to the same attack on a release without the victim (what the crowd reveals anyway).
 
-    python bench/release_study.py --seeds 8 --rounds 52      # the documented run (~45 s CPU per seed)
+    python bench/release_study.py --seeds 8 --rounds 52      # the documented run (~70 s CPU per seed)
     python bench/release_study.py --seeds 2 --rounds 6       # quick
 """
 

@@ -43,6 +43,28 @@ def _match_header(line: str, headers: Sequence[str], labels: int) -> list[int] |
     return shown if shown[:labels] == list(range(labels)) and len(shown) > labels else None
 
 
+def _spans(block: Sequence[str]) -> list[tuple[int, int]]:
+    """Column spans of a table block: separated by runs of 2+ positions blank on every line."""
+    width = max(len(line) for line in block)
+    blank = [all(p >= len(line) or line[p] == " " for line in block) for p in range(width)]
+    spans, start, p = [], None, 0
+    while p < width:
+        if not blank[p]:
+            start = p if start is None else start
+            p += 1
+            continue
+        run = p
+        while run < width and blank[run]:
+            run += 1
+        if start is not None and (run - p >= 2 or run == width):
+            spans.append((start, p))
+            start = None
+        p = run
+    if start is not None:
+        spans.append((start, width))
+    return spans
+
+
 def _header_at(
     lines: Sequence[str], i: int, columns: Sequence[tuple[str, str]], labels: int
 ) -> tuple[str, list[int]] | None:
@@ -75,14 +97,19 @@ def parse_table(
             continue
         layout, shown = found
         layouts.add(layout if len(shown) == len(columns) else "split")
-        i += 2
-        while i < len(lines) and lines[i].strip():
-            cells = lines[i].split()
-            if len(cells) != len(shown):
-                raise ValueError(f"a row with {len(cells)} cells for {len(shown)} columns: {lines[i]!r}")
+        end = i + 2
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        spans = _spans([lines[i], *lines[i + 2 : end]])
+        if len(spans) != len(shown):
+            raise ValueError(f"{len(spans)} column(s) of text under {len(shown)} headers: {lines[i]!r}")
+        for line in lines[i + 2 : end]:
+            cells = [line[start:stop].strip() for start, stop in spans]
+            if not all(cells[:labels]):
+                raise ValueError(f"a row without its label (a folded row?): {line!r}")
             record = records.setdefault(" · ".join(cells[:labels]), {})
             record.update({columns[j][0]: cell for j, cell in zip(shown, cells, strict=True)})
-            i += 1
+        i = end
     if not records:
         return "vertical", _parse_vertical(lines, columns, labels=labels)
     if len(layouts) != 1:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from kardashev.cli.tables import Column, NumberFormat, format_value, output_console, render_table
+from kardashev.cli.tables import Column, output_console, render_table
+from kardashev.errors import ConfigError
 from tests.cli.table_text import parse_number, parse_table
 
 COLUMNS = [
@@ -115,19 +116,6 @@ def test_short_headers_are_explained_in_a_legend() -> None:
     assert "t(NW): Newey-West t-statistic of CORR" in legend
 
 
-def test_no_negative_zero_and_one_format_per_kind() -> None:
-    assert format_value(-0.00001, "score") == "0.0000"
-    assert format_value(-0.00001, "signed") == "0.0000"
-    assert format_value(0.01, "signed") == "+0.0100"
-    assert format_value(-0.004, "ratio") == "0.00"
-    assert format_value(Decimal("1614.138389"), "tokens") == "1,614.14"
-    assert format_value(-1234567.5, "tokens") == "-1,234,567.50"
-    assert format_value(-1e-300, "sci") == "-1.00e-300"
-    assert format_value(-0.0, "sci") == "0.00e+00"
-    assert format_value(np.int64(12), "int") == "12"
-    assert format_value(np.nan, "score") == format_value(None, "tokens") == format_value(pd.NA) == "—"
-
-
 def test_records_with_several_label_columns_and_styles() -> None:
     frame = _frame().assign(target=["t20", "t20", "t60"])
     buffer = io.StringIO()
@@ -144,9 +132,9 @@ def test_records_with_several_label_columns_and_styles() -> None:
 
 
 def test_bad_specs_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown column format"):
+    with pytest.raises(ConfigError, match="unknown column format"):
         Column("x", fmt="percent")
-    with pytest.raises(ValueError, match="no column"):
+    with pytest.raises(ConfigError, match="no column"):
         render_table(pd.DataFrame({"a": [1]}), [Column("b")], console=Console(file=io.StringIO()))
 
 
@@ -172,12 +160,42 @@ def test_any_numbers_at_any_width(values: list[float], width: int) -> None:
     _check_numbers(records, frame)
 
 
-def test_number_format_is_frozen_and_callable() -> None:
-    fmt = NumberFormat(decimals=1, sign=True)
-    assert fmt(2.25) == "+2.2" and fmt(-0.04) == "0.0"
-
-
 def test_output_console_is_wide_when_not_a_terminal(capsys):
     console = output_console()
     assert not console.is_terminal  # pytest captures the output
     assert console.width >= 160
+
+
+def test_a_key_value_table_goes_vertical_as_key_value_lines() -> None:
+    frame = pd.DataFrame(
+        {
+            "field": ["kind", "resolves", "stake"],
+            "value": ["classic", "2026-02-09 00:00 UTC (after 20 scoring days)", "1,234,567.89 tokens"],
+        }
+    )
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=24, color_system=None)
+    layout = render_table(frame, [Column("field", header=""), Column("value", header="")], console=console)
+    assert layout == "vertical"
+    assert buffer.getvalue().splitlines() == [
+        "kind: classic",
+        "resolves: 2026-02-09",
+        "  00:00 UTC (after 20",
+        "  scoring days)",
+        "stake: 1,234,567.89",
+        "  tokens",
+    ]
+
+
+def test_words_are_never_split_even_when_wider_than_the_terminal() -> None:
+    buffer = io.StringIO()
+    frame = pd.DataFrame({"model": ["m"], "stake": [1234567.891]})
+    render_table(
+        frame,
+        [Column("model"), Column("stake", "stake (tokens)", fmt="tokens")],
+        console=Console(file=buffer, width=8, color_system=None),
+        title="a_title_longer_than_the_terminal and words",
+    )
+    lines = buffer.getvalue().splitlines()
+    assert lines[:3] == ["a_title_longer_than_the_terminal", "and", "words"]
+    assert "    1,234,567.89" in lines

@@ -35,11 +35,15 @@ from typer.testing import CliRunner
 import kardashev
 from kardashev.cli.main import app
 from kardashev.cli.score import _TABLE_COLUMNS
+from kardashev.contribution.fund_config import FundConfig, ReleaseSpec, RiskColumns, fund_config_toml
+from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, generate_market
+from kardashev.demo.fund import era_inputs
 from kardashev.scoring import summarize
 from kardashev.scoring.io import read_table
 from kardashev.store import open_store
 from kardashev.tournament import UNITS_PER_TOKEN, TournamentService
 from kardashev.tournament.dry_run import preview_resolve
+from kardashev.tournament.holdings import account_holdings
 from tests.cli.table_text import parse_number, parse_table
 from tests.scoring.numerai_files import write_classic
 from tests.scoring.test_io import write_dataset
@@ -244,7 +248,7 @@ def leaderboard(root: Path, *, wide: bool = False) -> tuple[list[str], list[Expe
     base = _tournament(root)
     board = _service(base).leaderboard()
     if not wide:
-        keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
+        keep = ["rank", "return_20r", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
         board = board[[c for c in keep if c in board.columns]]
     return ["leaderboard", *(["--all"] if wide else []), *base], [
         _frame_expectation(board, "model", tokens=("stake",))
@@ -279,6 +283,102 @@ def resolve_dry_run(root: Path) -> tuple[list[str], list[Expected]]:
     return ["round", "resolve", "2", "--dry-run", "--now", now, *base], [Expected(columns, records)]
 
 
+def account_list(root: Path) -> tuple[list[str], list[Expected]]:
+    base = _tournament(root)
+    records: dict[str, dict[str, float | None]] = {}
+    for held in account_holdings(_service(base)):
+        records[held.account.name] = {
+            "wallet": held.wallet / UNITS_PER_TOKEN,
+            "models": float(len(held.models)),
+            "staked": held.staked / UNITS_PER_TOKEN,
+            "at risk": sum(info.at_risk for _, info in held.models) / UNITS_PER_TOKEN,
+        }
+    columns = [(name, name) for name in ("account", "wallet", "models", "staked", "at risk")]
+    return ["account", "list", *base], [Expected(columns, records)]
+
+
+def account_show(root: Path) -> tuple[list[str], list[Expected]]:
+    base = _tournament(root)
+    service = _service(base)
+    (held,) = account_holdings(service, "owner1")
+    models: dict[str, dict[str, float | None]] = {
+        model.name: {
+            "stake": info.stake / UNITS_PER_TOKEN,
+            "at risk": info.at_risk / UNITS_PER_TOKEN,
+            "total": info.total / UNITS_PER_TOKEN,
+            "pending release": info.pending / UNITS_PER_TOKEN,
+        }
+        for model, info in held.models
+    }
+    model_columns = [(name, name) for name in ("model", "stake", "at risk", "total", "pending release")]
+    moves: dict[str, dict[str, float | None]] = {}
+    for move in service.wallet_transactions(held.account.id)[-10:]:
+        label = f"{move.time:%Y-%m-%d %H:%M} · {move.kind}"
+        assert label not in moves  # one movement of a kind a minute in this season
+        moves[label] = {
+            "amount": move.amount / UNITS_PER_TOKEN,
+            "round": None if move.round_number is None else float(move.round_number),
+        }
+    move_columns = [(name, name) for name in ("time (UTC)", "kind", "amount", "model", "round")]
+    return ["account", "show", "owner1", *base], [
+        Expected(model_columns, models),
+        Expected(move_columns, moves, labels=2),
+    ]
+
+
+def tc_at_home(root: Path, *, n_models: int = 10) -> tuple[list[str], list[Expected]]:
+    """``kardashev tc`` on three eras of a synthetic market: per-model summary (> 8 models) or per era."""
+    market = generate_market(MarketConfig(n_stocks=80, n_eras=4, seed=5))
+    crowd = generate_crowd(market, CrowdConfig(n_models=n_models, seed=5, n_unstaked_original=0))
+    frames: dict[str, list[pd.DataFrame]] = {"data": [], "predictions": [], "risk": [], "released": []}
+    for t in (1, 2, 3):
+        era = era_inputs(market.era(t), crowd.predictions(market.era(t)))
+        keys = {"id": era.ids, "era": era.era}
+        frames["data"].append(pd.DataFrame({**keys, "target": era.target}))
+        models = dict(zip(crowd.model_names, era.predictions.T, strict=True))
+        frames["predictions"].append(pd.DataFrame({**keys, **models}))
+        exposures = dict(zip(era.exposure_names, era.exposures.T, strict=True))
+        risk = {"specific_variance": era.risk.specific_variance, "adv": era.adv}
+        frames["risk"].append(
+            pd.DataFrame({**keys, **exposures, **risk, "residual_return": era.realized_returns})
+        )
+        blend = era.gaussianized @ (crowd.stakes / crowd.stakes.sum())
+        frames["released"].append(pd.DataFrame({**keys, "blend": blend}))
+    paths = {name: root / f"{name}.parquet" for name in frames}
+    for name, parts in frames.items():
+        pd.concat(parts).to_parquet(paths[name], index=False)
+    columns = RiskColumns(
+        exposures=tuple(market.exposure_names),
+        returns="residual_return",
+        specific_variance="specific_variance",
+        factor_covariance=market.factor_covariance,
+        adv="adv",
+    )
+    fund = FundConfig(risk=columns, release=ReleaseSpec(kind="stake_weighted", lag=0, form="blend"))
+    (root / "FUND.toml").write_text(fund_config_toml(fund))
+    args = ["tc", str(paths["predictions"]), "--meta-model", str(paths["released"])]
+    args += ["--config", str(root / "FUND.toml"), "--data", str(paths["data"]), "--risk", str(paths["risk"])]
+    result = CliRunner().invoke(app, [*args, "--out", str(root / "tc.csv")])
+    assert result.exit_code == 0, result.output
+    per_era = pd.read_csv(root / "tc.csv", dtype={"era": str}).set_index("era")
+    if n_models <= 8:
+        rows = pd.concat([per_era, per_era.mean().to_frame("mean").T])
+        records = {str(era): {m: float(v) for m, v in row.items()} for era, row in rows.iterrows()}
+        return args, [Expected([("era", "era"), *((m, m) for m in crowd.model_names)], records)]
+    spread = per_era.std(ddof=1)
+    records = {
+        model: {
+            "eras": float(per_era[model].count()),
+            "mean TC": float(per_era[model].mean()),
+            "std of TC": float(spread[model]),
+            "mean/std": float(per_era[model].mean() / spread[model]),
+        }
+        for model in crowd.model_names
+    }
+    headers = [("model", "model"), ("eras", "eras"), ("mean TC", "mean TC"), ("std of TC", "std")]
+    return args, [Expected([*headers, ("mean/std", "mean/std")], records)]
+
+
 CASES = [
     Case("score", score_small),
     Case("score --target ×2", score_numerai_targets),
@@ -286,6 +386,10 @@ CASES = [
     Case("leaderboard --all", lambda root: leaderboard(root, wide=True)),
     Case("diagnostics", diagnostics),
     Case("round resolve --dry-run", resolve_dry_run),
+    Case("account list", account_list),
+    Case("account show", account_show),
+    Case("tc (summary of 10 models)", tc_at_home),
+    Case("tc (per era, 3 models)", lambda root: tc_at_home(root, n_models=3)),
 ]
 
 

@@ -1,7 +1,8 @@
 """The one width-aware table renderer of the CLI (and the demo): numbers are never folded or cut.
 
 Every terminal table goes through :func:`render_table`. It formats each cell itself (one
-:class:`NumberFormat` per column kind), measures the table it would print, and picks the first
+:class:`~kardashev.cli.number_format.NumberFormat` per column kind, re-exported here with
+:func:`format_value` and :data:`FORMATS`), measures the table it would print, and picks the first
 layout that fits the console's width:
 
 1. ``"wide"``: one row per record, full headers;
@@ -38,20 +39,19 @@ The demo (``kardashev.demo``, same layer as the CLI) imports it from here.
 from __future__ import annotations
 
 import io
-import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from kardashev.cli.number_format import FORMATS, MISSING, NumberFormat, format_value
+from kardashev.errors import ConfigError
 
 __all__ = [
     "FORMATS",
@@ -66,88 +66,7 @@ __all__ = [
 ]
 
 _PIPED_WIDTH = 160
-MISSING = "—"
-"""What a missing value (None, NaN, NA) prints as."""
-
 Layout = Literal["wide", "short", "split", "vertical"]
-
-
-@dataclass(frozen=True)
-class NumberFormat:
-    """How a column of numbers prints (frozen).
-
-    Parameters
-    ----------
-    decimals
-        Digits after the point (of the mantissa when ``scientific``).
-    thousands
-        Group the integer part with ``,`` (token amounts).
-    sign
-        Print ``+`` on positive numbers (zero never has a sign).
-    scientific
-        ``1.23e-05`` notation (tiny quantities such as Signals alpha).
-    """
-
-    decimals: int = 4
-    thousands: bool = False
-    sign: bool = False
-    scientific: bool = False
-
-    def __call__(self, value: object) -> str:
-        if _is_missing(value):
-            return MISSING
-        if isinstance(value, Decimal):
-            number: Decimal | float = value
-        elif isinstance(value, int | np.integer) and not self.scientific and self.decimals == 0:
-            number = Decimal(int(value))
-        else:
-            number = float(value)  # type: ignore[arg-type]
-        spec = ("+" if self.sign else "") + ("," if self.thousands else "")
-        spec += f".{self.decimals}{'e' if self.scientific else 'f'}"
-        return _no_negative_zero(format(number, spec))
-
-
-_ZERO = re.compile(r"[+-]([0,.]*)(e[+-]\d+)?")
-
-
-def _no_negative_zero(text: str) -> str:
-    """``-0.0000`` / ``+0.0000`` → ``0.0000``: a value that rounds to zero has no sign."""
-    return text[1:] if _ZERO.fullmatch(text) else text
-
-
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return bool(math.isnan(value))
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    return False
-
-
-def _text(value: object) -> str:
-    return MISSING if _is_missing(value) else str(value)
-
-
-FORMATS: dict[str, Callable[[object], str]] = {
-    "text": _text,
-    "int": NumberFormat(decimals=0),
-    "score": NumberFormat(decimals=4),
-    "signed": NumberFormat(decimals=4, sign=True),
-    "ratio": NumberFormat(decimals=2),
-    "tokens": NumberFormat(decimals=2, thousands=True),
-    "sci": NumberFormat(decimals=2, scientific=True),
-}
-"""One format per column kind: ``text``; ``int`` (counts, ranks, rounds); ``score`` (CORR, MMC, TC…:
-4 decimals); ``signed`` (a score with ``+`` on positives); ``ratio`` (Sharpe, t-statistics: 2
-decimals); ``tokens`` (stakes and payouts: thousands separators, 2 decimals); ``sci`` (tiny
-quantities: ``1.23e-05``)."""
-
-
-def format_value(value: object, fmt: str | Callable[[object], str] = "text") -> str:
-    """One cell as text, with a format name of :data:`FORMATS` or a callable."""
-    formatter = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    return formatter(value)
 
 
 @dataclass(frozen=True)
@@ -179,7 +98,7 @@ class Column:
 
     def __post_init__(self) -> None:
         if isinstance(self.fmt, str) and self.fmt not in FORMATS:
-            raise ValueError(f"unknown column format {self.fmt!r}; known: {', '.join(FORMATS)}")
+            raise ConfigError(f"unknown column format {self.fmt!r}; known: {', '.join(FORMATS)}")
 
     @property
     def title(self) -> str:
@@ -242,6 +161,30 @@ def _legend(columns: Sequence[Column], headers: Sequence[str]) -> list[str]:
     return entries
 
 
+def _wrap_words(text: str, width: int, *, indent: str = "") -> list[str]:
+    """``text`` cut at spaces into lines of at most ``width`` cells (continuation lines start with
+    ``indent``); a word is never split: one wider than ``width`` gets a line of its own."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current.strip() else f"{current}{word}"
+        if current.strip() and cell_len(candidate) > width:
+            lines.append(current)
+            current = indent + word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+def _print_words(console: Console, text: str, *, style: str = "", indent: str = "") -> None:
+    """Print ``text`` wrapped at spaces (see :func:`_wrap_words`), each line as is (soft wrap): a
+    number is never folded, even on a terminal narrower than it."""
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    for line in _wrap_words(text, console.width, indent=indent):
+        console.print(Text(line if line.startswith(lead) else lead + line, style=style), soft_wrap=True)
+
+
 def _print_vertical(
     columns: Sequence[Column],
     cells: Sequence[Sequence[str]],
@@ -253,6 +196,13 @@ def _print_vertical(
     width = console.width
     fields = columns[labels:]
     names = [column.title for column in fields]
+    if labels and len(fields) == 1 and not names[0]:  # a key-value table: "key: value" lines
+        for r, row in enumerate(cells):
+            style = styles[r] if styles is not None else None
+            _print_words(
+                console, f"{' · '.join(row[:labels])}: {row[labels]}", style=style or "", indent="  "
+            )
+        return
     name_width = max((cell_len(n) for n in names), default=0) + 1
     value_width = max((cell_len(row[i]) for row in cells for i in range(labels, len(row))), default=0)
     if 2 + name_width + 1 + value_width > width:  # try the short headers
@@ -264,17 +214,17 @@ def _print_vertical(
     for r, row in enumerate(cells):
         label = " · ".join(row[:labels]) if labels else f"#{r + 1}"
         style = styles[r] if styles is not None else None
-        # a label longer than the width is left to the terminal to wrap, whole
-        console.print(Text(label, style=f"bold {style}" if style else "bold"), soft_wrap=True)
-        for name, value in zip(names, row[labels:], strict=True):
-            # soft_wrap: printed as is, never folded or cropped (a value wider than the terminal
-            # is left to the terminal to wrap, whole)
+        _print_words(console, label, style=f"bold {style}" if style else "bold", indent="  ")
+        for name, value, column in zip(names, row[labels:], fields, strict=True):
+            head = f"{name}:" if name else ""
             if aligned:
-                line = f"  {name + ':':<{name_width}} {value:>{value_width}}"
-                console.print(Text(line, style=style or ""), soft_wrap=True)
+                cell = f"{value:>{value_width}}" if column.side == "right" else value
+                console.print(Text(f"  {head:<{name_width}} {cell}", style=style or ""), soft_wrap=True)
+            elif not name:
+                _print_words(console, f"  {value}", style=style or "", indent="    ")
             else:
-                console.print(Text(f"  {name}:", style=style or ""), soft_wrap=True)
-                console.print(Text(f"    {value}", style=style or ""), soft_wrap=True)
+                console.print(Text(f"  {head}", style=style or ""), soft_wrap=True)
+                _print_words(console, f"    {value}", style=style or "", indent="    ")
 
 
 def render_table(
@@ -319,9 +269,9 @@ def render_table(
     columns = list(columns) if columns is not None else infer_columns(frame)
     missing = [c.key for c in columns if c.key not in frame.columns]
     if missing:
-        raise ValueError(f"render_table: no column(s) {missing} in the frame")
+        raise ConfigError(f"render_table: no column(s) {missing} in the frame")
     if styles is not None and len(styles) != len(frame):
-        raise ValueError(f"render_table: {len(styles)} styles for {len(frame)} rows")
+        raise ConfigError(f"render_table: {len(styles)} styles for {len(frame)} rows")
     labels = min(labels, len(columns))
     cells = [
         [format_value(value, column.fmt) for value, column in zip(values, columns, strict=True)]
@@ -333,7 +283,7 @@ def render_table(
     width = console.width
     chosen, panels = _choose(columns, cells, full, short, width=width, options=table_options)
     if title:
-        console.print(Text(title, style="bold"))
+        _print_words(console, title, style="bold")
     if chosen == "vertical":
         _print_vertical(columns, cells, labels=labels, console=console, styles=styles)
         legend = [f"{c.title}: {c.legend}" for c in columns if c.legend]
@@ -345,9 +295,9 @@ def render_table(
         legend = _legend(columns, full if chosen == "wide" else short)
         console.print()  # the end of the rows
     if legend:
-        console.print(Text("; ".join(legend), style="dim"))
+        _print_words(console, "; ".join(legend), style="dim")
     if caption:
-        console.print(Text(caption, style="dim"))
+        _print_words(console, caption, style="dim")
     return chosen
 
 

@@ -33,6 +33,7 @@ from kardashev.tournament import (
     units_to_tokens,
 )
 from kardashev.tournament.dry_run import preview_resolve
+from kardashev.tournament.leaderboard import LEADERBOARD_SCORES, LeaderboardConfig
 from kardashev.tournament.operator_data import OPERATOR_READ_LIMITS, check_round_day, round_universe
 from kardashev.tournament.submission_file import read_submission_table
 
@@ -421,12 +422,17 @@ def leaderboard(
     if board.empty:
         console.print("no resolved rounds yet")
         return
+    # the column compute_leaderboard ranks by (its default rule), shown next to the rank
+    window = LeaderboardConfig().windows[0][0]
+    scores = [f"{score}_{window}" for score in LEADERBOARD_SCORES]
+    ranked_by = next((c for c in (f"return_{window}", *scores) if c in board.columns), "last_round")
     if not wide:
-        keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
-        board = board[[c for c in keep if c in board.columns]]
+        keep = ["rank", ranked_by, "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
+        board = board[[c for c in dict.fromkeys(keep) if c in board.columns]]
     if "stake" in board.columns:
         board = board.assign(stake=[units_to_tokens(int(v)) for v in board["stake"].fillna(0)])
-    _print_frame(board, "leaderboard (latest round; stake in tokens)")
+    caption = f"rank: by {ranked_by}, highest first"
+    _print_frame(board, "leaderboard (latest round; stake in tokens)", caption=caption)
 
 
 def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
