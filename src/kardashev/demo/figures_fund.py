@@ -76,13 +76,13 @@ def trading_figure(books: dict[str, FundBook]) -> go.Figure:
             row=1, col=1,
         )  # fmt: skip
         figure.add_trace(
-            go.Scatter(x=eras, y=book.cost, name=_label(rule), legendgroup=rule, showlegend=False,
+            go.Scatter(x=eras, y=1e4 * book.cost, name=_label(rule), legendgroup=rule, showlegend=False,
                        line={"color": color}),
             row=1, col=2,
         )  # fmt: skip
     figure.update_xaxes(title_text=_WEEK)
     figure.update_yaxes(title_text="turnover (fraction of capital)", tickformat=".0%", row=1, col=1)
-    figure.update_yaxes(title_text="cost (fraction of capital)", tickformat=".3%", row=1, col=2)
+    figure.update_yaxes(title_text="cost (basis points of capital)", exponentformat="e", row=1, col=2)
     figure.update_layout(height=420, title="Trading: turnover and costs per week")
     return figure
 
