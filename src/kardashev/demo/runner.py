@@ -3,13 +3,16 @@
 The season runs week by week. Each week (one era):
 
 1. the in-memory funds (:mod:`kardashev.demo.simulation`) trade the era under every payout rule, and the
-   validation fund measures TC, MMC, CORR, MPC and the leave-one-out marginal values;
+   validation fund measures TC, MMC, CORR, MPC and the leave-one-out marginal values; each fund's weekly
+   book (:mod:`kardashev.demo.book`: one-week P&L, costs, turnover, exposure) and the signals'
+   correlation (:mod:`kardashev.demo.signals`) are recorded;
 2. the tournament engine opens the era's round, every model submits, the round closes;
 3. earlier rounds are scored as their target horizon fills and resolve with payouts and burns;
 4. stakers move stake toward the models with the best recent resolved score.
 
-Then the Kardashev grades are computed from the engine's resolved scores, the leaderboard is read from
-the engine, and one self-contained HTML report is written.
+Then the Kardashev grades are computed, the leaderboard and the ledger are read from the engine, the
+highest-TC model's contribution is explained (:mod:`kardashev.demo.drilldown`), the run is told in five
+sentences (:mod:`kardashev.demo.story`), and one self-contained HTML report is written.
 """
 
 from __future__ import annotations
