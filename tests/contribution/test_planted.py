@@ -66,7 +66,9 @@ def test_planted_value_matches_central_finite_differences(era) -> None:
         up[k] += delta
         down[k] -= delta if stakes[k] >= delta else 0.0
         step = up[k] - down[k]
-        difference = (_expected(inputs, up, mu, previous) - _expected(inputs, down, mu, previous)) * total / step
+        difference = (
+            (_expected(inputs, up, mu, previous) - _expected(inputs, down, mu, previous)) * total / step
+        )
         scale = np.abs(planted.value).max()
         assert planted.value[k] == pytest.approx(difference, abs=2e-4 * scale), k
 
