@@ -154,8 +154,9 @@ class SeasonScores:
     """Per-era scores of every model on the validation (static-stake) fund, each ``(n_eras, n_models)``.
 
     ``bmc`` is measured against the consensus models' average (the analogue of Numerai's benchmark
-    models, built on the public features); ``bagged_tc`` and ``tc_bag_std`` (TC's standard deviation
-    across the stake-dropout draws) are empty without bagging; ``planted`` (each model's planted value,
+    models, built on the public features); ``bagged_tc``, ``tc_bag_std`` (TC's standard deviation
+    across the stake-dropout draws) and ``bag_tc`` (``(n_eras, bags, n_models)``, every draw's TC) are
+    empty without bagging; ``planted`` (each model's planted value,
     :mod:`kardashev.contribution.planted`) is empty when the expected returns were not given.
     """
 
@@ -171,6 +172,7 @@ class SeasonScores:
     fnc: np.ndarray = field(default_factory=_empty)
     bagged_tc: np.ndarray = field(default_factory=_empty)
     tc_bag_std: np.ndarray = field(default_factory=_empty)
+    bag_tc: np.ndarray = field(default_factory=_empty)
     planted: np.ndarray = field(default_factory=_empty)
 
 
@@ -231,7 +233,7 @@ class SeasonSimulator:
             name: []
             for name in (
                 *("corr", "mmc", "tc", "mpc", "true_return", "exposures", "loo", "bump"),
-                *("bmc", "fnc", "bagged_tc", "tc_bag_std", "planted"),
+                *("bmc", "fnc", "bagged_tc", "tc_bag_std", "bag_tc", "planted"),
             )
         }
         consensus = np.asarray(self.archetypes) == "consensus"
@@ -375,6 +377,7 @@ class SeasonSimulator:
         if result.bag_tc is not None:
             per_era["bagged_tc"].append(np.asarray(result.tc, dtype=np.float64))
             per_era["tc_bag_std"].append(np.asarray(result.bag_tc, dtype=np.float64).std(axis=0))
+            per_era["bag_tc"].append(np.asarray(result.bag_tc, dtype=np.float64))
         if self._expected is not None:
             planted = planted_contribution(
                 inputs.required("gaussianized"),
@@ -440,6 +443,7 @@ class SeasonSimulator:
             fnc=stack("fnc"),
             bagged_tc=stack("bagged_tc"),
             tc_bag_std=stack("tc_bag_std"),
+            bag_tc=np.stack(self._per_era["bag_tc"]) if self._per_era["bag_tc"] else _empty(),
             planted=stack("planted"),
         )
         validation = None
