@@ -52,13 +52,15 @@ LABELS = {
     "fnc": "FNC",
     "mpc": "MPC",
     "true_return": "True Return",
-    "true_value": "crowd true_value (MMC-style, no optimizer)",
+    "true_value": "crowd true_value",
 }
 RULES = tuple(rule for rule in PAYOUT_RULES if rule != "static")
 RULE_LABELS = {"static": "static", "tc": "TC", "corr": "CORR", "mmc": "MMC", "corr_mmc": "0.5·CORR+2·MMC"}
 GRADE_SETS = {
-    "corrected (EWC, Holm across models)": GradeConfig(),
-    "previous (Newey–West lag h−1, each model alone)": GradeConfig(lag=3, method="newey_west", family="none"),
+    "EWC, Holm across models (default)": GradeConfig(),
+    "EWC, BH across models": GradeConfig(correction="bh"),
+    "EWC, each model alone": GradeConfig(family="none"),
+    "previous: NW lag h−1, alone": GradeConfig(lag=3, method="newey_west", family="none"),
 }
 
 
@@ -228,12 +230,12 @@ def new_table(title: str, *columns: str) -> Table:
 
 def print_recovery(figures: list[SeedFigures], console: Console, rng, n_boot: int) -> None:
     table = new_table(
-        "1. Recovery of the planted value: Spearman across models (mean over seeds, 90% bootstrap interval)",
+        "1. Spearman across models with the planted value (mean over seeds [90% interval])",
         "score (realized)",
-        "whole season",
-        "out of sample (1st-half score vs 2nd-half planted)",
-        "TC minus this score (whole season)",
-        "seasons TC higher",
+        "season",
+        "out of sample",
+        "TC − score",
+        "TC higher",
     )
     names = [*[name for name in SCORES if name in figures[0].recovery], "true_value"]
     tc = np.array([f.recovery["tc"] for f in figures])
@@ -253,15 +255,15 @@ def print_recovery(figures: list[SeedFigures], console: Console, rng, n_boot: in
 
 def print_funds(figures: list[SeedFigures], console: Console, rng, n_boot: int, horizon: int) -> None:
     table = new_table(
-        f"2. The fund when stakes follow each payout rule (per era; Sharpe and drawdown on non-overlapping "
-        f"{horizon}-week returns; mean over seeds, 90% interval)",
+        f"2. The fund when stakes follow each payout rule (×1e3 per era; Sharpe, drawdown: non-overlapping "
+        f"{horizon}-week returns)",
         "rule",
-        "realized return ×1e3",
-        "expected return ×1e3",
-        "expected, 2nd half ×1e3",
-        "2nd-half expected minus CORR's ×1e3",
+        "return",
+        "E[return]",
+        "E[return] 2nd half",
+        "2nd half − CORR's",
         "Sharpe",
-        "max drawdown ×1e3",
+        "drawdown",
         "turnover",
     )
     for rule in figures[0].funds:
@@ -277,7 +279,7 @@ def print_funds(figures: list[SeedFigures], console: Console, rng, n_boot: int, 
             else fmt(interval(1e3 * (get("expected_2nd") - corr), rng=rng, n_boot=n_boot), 3),
             fmt(interval(get("sharpe"), rng=rng, n_boot=n_boot), 2),
             fmt(interval(1e3 * get("drawdown"), rng=rng, n_boot=n_boot), 1),
-            fmt(interval(get("turnover"), rng=rng, n_boot=n_boot), 3),
+            fmt(interval(get("turnover"), rng=rng, n_boot=n_boot), 2),
         )
     console.print(table)
     checkpoints = list(figures[0].shares["static"].index)
@@ -299,13 +301,13 @@ def print_funds(figures: list[SeedFigures], console: Console, rng, n_boot: int, 
 
 def print_grades(figures: list[SeedFigures], console: Console, rng, n_boot: int) -> None:
     table = new_table(
-        "3. Grades on planted nulls and originals (share of model-seasons; mean over seeds, 90% interval)",
+        "3. Grades: share of model-seasons graded (noise = planted nulls; originals: power)",
         "tests",
-        "noise graded Type III",
-        "seasons with a noise model Type III",
-        "originals graded Type III (power)",
-        "noise Type I",
-        "originals Type I",
+        "noise III",
+        "seasons: any noise III",
+        "originals III",
+        "noise I",
+        "originals I",
         "fund Type IV",
     )
     for label in GRADE_SETS:
@@ -313,7 +315,7 @@ def print_grades(figures: list[SeedFigures], console: Console, rng, n_boot: int)
         table.add_row(
             label,
             *[
-                fmt(interval(get(key), rng=rng, n_boot=n_boot), 3)
+                fmt(interval(get(key), rng=rng, n_boot=n_boot), 2)
                 for key in ("noise_iii", "any_noise_iii", "original_iii", "noise_i", "original_i", "type_iv")
             ],
         )
@@ -325,14 +327,14 @@ def print_noise(figures: list[SeedFigures], console: Console, rng, n_boot: int) 
         console.print("4. TC's noise: no bagging (--bags 0)")
         return
     table = new_table(
-        "4. TC's noise and bagging (mean over models and seeds; TC in return units ×1e3)",
-        "stake-dropout draws averaged",
-        "std across eras ×1e3",
-        "std across draws of the mean ×1e3",
-        "Spearman with planted value",
+        "4. TC's noise and bagging (mean over models and seeds; TC ×1e3)",
+        "draws averaged",
+        "std across eras",
+        "std of the mean across draws",
+        "Spearman with planted",
     )
     exact = np.array([f.noise["tc_era_std"] for f in figures])
-    table.add_row("0 (exact TC)", fmt(interval(1e3 * exact, rng=rng, n_boot=n_boot), 2), "0", "see table 1")
+    table.add_row("exact TC", fmt(interval(1e3 * exact, rng=rng, n_boot=n_boot), 2), "0", "table 1")
     for count in figures[0].bag_curve:
         curve = np.array([f.bag_curve[count] for f in figures])
         table.add_row(
@@ -378,7 +380,7 @@ def main() -> None:
     for bad, message in problems:
         if bad:
             parser.error(message)
-    console = Console(width=None if sys.stdout.isatty() else 240)
+    console = Console(width=None if sys.stdout.isatty() else 200)
     started = time.perf_counter()
     figures = []
     with Progress(
