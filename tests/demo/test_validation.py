@@ -150,3 +150,15 @@ def test_summarize_validation_headline_is_the_planted_comparison() -> None:
     np.testing.assert_allclose(result.totals["planted"], planted.sum(axis=0))
     np.testing.assert_allclose(result.tc_era_std, per_era["tc"].std(axis=0, ddof=1))
     assert result.tc_bag_std is None
+
+
+def test_the_demo_reports_the_planted_comparison_and_tcs_spread(tiny_demo) -> None:
+    validation = tiny_demo.simulation.validation
+    headline = validation.headline
+    assert headline is validation.planted["tc"] and headline.score == "tc"
+    assert -1 <= headline.low <= headline.high <= 1 and np.isfinite(headline.spearman)
+    assert {"tc", "mmc", "corr", "mpc", "true_return", "bmc", "fnc", "bagged_tc"} <= set(validation.planted)
+    scores = tiny_demo.simulation.scores
+    np.testing.assert_allclose(validation.totals["planted"], scores.planted.sum(axis=0))
+    assert validation.tc_era_std.shape == validation.tc_bag_std.shape == (validation.n_models,)
+    assert (validation.tc_bag_std > 0).any() and np.isfinite(validation.tc_era_std).all()

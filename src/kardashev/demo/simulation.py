@@ -77,7 +77,8 @@ class SimulationConfig:
     bump
         Relative stake bump ``δ / Σs`` of the stake-bump marginal value.
     tc_bags, tc_dropout
-        Stake-dropout draws of the validation fund's bagged TC (0: not computed) and the share dropped.
+        Stake-dropout draws of the validation fund's bagged TC (0: not computed) and the share dropped;
+        the draws' spread is TC's noise (``SeasonScores.tc_bag_std``, ``ValidationResult.tc_bag_std``).
     seed
         Seed of the bagging draws.
     """
@@ -88,7 +89,7 @@ class SimulationConfig:
     payout_cap: float = 0.05
     validate: bool = True
     bump: float = 1e-3
-    tc_bags: int = 0
+    tc_bags: int = 8
     tc_dropout: float = 0.5
     seed: int = 0
 
