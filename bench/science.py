@@ -230,7 +230,7 @@ def new_table(title: str, *columns: str) -> Table:
 
 def print_recovery(figures: list[SeedFigures], console: Console, rng, n_boot: int) -> None:
     table = new_table(
-        "1. Spearman across models with the planted value (mean over seeds [90% interval])",
+        "1. Spearman across models with the planted value (mean over seeds \\[90% interval])",
         "score (realized)",
         "season",
         "out of sample",
@@ -255,12 +255,12 @@ def print_recovery(figures: list[SeedFigures], console: Console, rng, n_boot: in
 
 def print_funds(figures: list[SeedFigures], console: Console, rng, n_boot: int, horizon: int) -> None:
     table = new_table(
-        f"2. The fund when stakes follow each payout rule (×1e3 per era; Sharpe, drawdown: non-overlapping "
-        f"{horizon}-week returns)",
+        f"2. The fund when stakes follow each payout rule (return and expected return ×1e3 per era; Sharpe, "
+        f"drawdown ×1e3: non-overlapping {horizon}-week returns)",
         "rule",
         "return",
-        "E[return]",
-        "E[return] 2nd half",
+        "expected",
+        "expected, 2nd half",
         "2nd half − CORR's",
         "Sharpe",
         "drawdown",
