@@ -46,6 +46,7 @@ __all__ = [
     "SolverError",
     "StateError",
     "SubmissionError",
+    "examples",
 ]
 
 
@@ -176,3 +177,13 @@ class RateLimitError(KardashevError):
     """Too many requests from one API key or address: retry after the ``Retry-After`` delay."""
 
     default_code = "too_many_requests"
+
+
+def examples(items: object, *, limit: int = 5) -> str:
+    """Up to ``limit`` items of a collection for a one-line message: ``'a', 'b', 'c' (+47 more)``.
+
+    Error messages name what is wrong without listing a whole file's columns.
+    """
+    values = list(items)  # type: ignore[call-overload]
+    shown = ", ".join(repr(str(v)) for v in values[:limit])
+    return shown + (f" (+{len(values) - limit} more)" if len(values) > limit else "")

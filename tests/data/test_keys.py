@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kardashev.data.keys import check_prediction_keys, keyed, keys_layout, select_data_type, value_columns
-from kardashev.data.layout import file_layout
+from kardashev.data.layout import file_layout, index_columns
 from kardashev.errors import DataFormatError
 
 
@@ -83,3 +83,41 @@ def test_select_data_type() -> None:
         select_data_type(frame, "test", "f")
     with pytest.raises(DataFormatError, match="needs a 'data_type' column"):
         select_data_type(frame.drop(columns="data_type"), "live", "f")
+
+
+def test_saved_pandas_indexes_are_not_value_columns() -> None:
+    columns = ["Unnamed: 0", "id", "era", "index", "level_0", "__index_level_0__", "", "model_a", "indexed"]
+    assert index_columns(columns) == ["Unnamed: 0", "index", "level_0", "__index_level_0__", ""]
+    assert value_columns(columns) == ["model_a", "indexed"]
+
+
+@pytest.mark.parametrize(
+    ("predictions", "data", "message"),
+    [
+        (
+            {"numerai_ticker": ["AAPL US"], "date": ["2024-01-05"], "signal": [0.5]},
+            {"id": ["n1"], "era": ["0001"], "target": [0.5]},
+            "p.parquet is a Signals file (keyed by 'numerai_ticker') but d.parquet is Classic data "
+            "(keyed by 'id')",
+        ),
+        (
+            {"bloomberg_ticker": ["AAPL US"], "signal": [0.5]},
+            {"id": ["n1"], "era": ["0001"], "target": [0.5]},
+            "p.parquet is a Signals file (keyed by 'bloomberg_ticker') but d.parquet is Classic data "
+            "(keyed by 'id')",
+        ),
+        (
+            {"id": ["n1"], "era": ["0001"], "prediction": [0.5]},
+            {"numerai_ticker": ["AAPL US"], "date": ["2024-01-05"], "target": [0.5]},
+            "p.parquet is a Classic file (keyed by 'id') but d.parquet is Signals data "
+            "(keyed by 'numerai_ticker')",
+        ),
+    ],
+)
+def test_a_file_of_the_other_tournament_is_named(predictions, data, message, tmp_path) -> None:
+    pd.DataFrame(predictions).to_parquet(tmp_path / "p.parquet", index=False)
+    pd.DataFrame(data).to_parquet(tmp_path / "d.parquet", index=False)
+    with pytest.raises(DataFormatError) as caught:
+        keys_layout(tmp_path / "p.parquet", file_layout(tmp_path / "d.parquet"))
+    assert caught.value.code == "wrong_tournament"
+    assert caught.value.message == message

@@ -36,6 +36,7 @@ def assert_kkt(
     band_exposures=None,
     band_lower=None,
     band_upper=None,
+    power_impact_coefficients=None,
     rtol: float = 1e-8,
 ) -> None:
     """Raise AssertionError unless ``result`` satisfies the KKT conditions to ``rtol``."""
@@ -86,6 +87,20 @@ def assert_kkt(
         assert eta == 0
     residual = result.alpha_scale * signal - 2 * (config.risk_aversion + eta) * sigma_w
     residual -= 2 * config.impact * impact * (w - w0)
+    kappa = None
+    if power_impact_coefficients is not None:
+        kappa = np.broadcast_to(np.asarray(power_impact_coefficients, dtype=float), (n,))
+    elif config.power_impact > 0:  # Almgren: κ_i = η·σ_i·√(capital/adv_i), σ_i² = Σ_ii
+        if risk_model is None:
+            variance = np.full(n, config.ridge_variance)
+        else:
+            loadings = risk_model.factor_loadings
+            variance = np.einsum("ij,jk,ik->i", loadings, risk_model.factor_covariance, loadings)
+            variance = variance + risk_model.specific_variance
+        kappa = config.power_impact * np.sqrt(variance) * np.sqrt(config.capital / adv)
+    if kappa is not None:  # ∂ of κ|t|^{3/2} is (3/2)κ·sign(t)·√|t| (differentiable, 0 at t = 0)
+        trade = w - w0
+        residual -= 1.5 * kappa * np.sign(trade) * np.sqrt(np.abs(trade))
     if full.shape[1]:
         residual -= full @ result.duals.equality
     if band_exposures is not None:  # lo ≤ Bᵀw ≤ hi; the net multiplier β is > 0 at hi, < 0 at lo

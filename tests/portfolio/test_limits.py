@@ -49,6 +49,8 @@ def _limits(name: str, n: int, rng: np.random.Generator, previous: np.ndarray | 
         }, {}
     if name == "trade_adv_limits":
         return {}, {"max_trade_adv_participation": 0.06, "capital": 1e7, "max_adv_participation": 100.0}
+    if name == "power_impact":  # κ_i |w_i − w0_i|^{3/2}, κ_i spread over a decade
+        return {"power_impact_coefficients": rng.uniform(1e-4, 1e-3, n)}, {}
     raise AssertionError(name)
 
 
@@ -63,11 +65,12 @@ LIMITS = [
     "group_gross",
     "exposure_bands",
     "trade_adv_limits",
+    "power_impact",
 ]
 
 
 def _case(name: str, n: int, seed: int):
-    previous = name in ("per_name_spreads", "trade_adv_limits")
+    previous = name in ("per_name_spreads", "trade_adv_limits", "power_impact")
     if name == "long_short_gross":  # no sector one-hots: they would imply Σw = 0 (long = short)
         case = make_case(n=n, seed=seed, adv=True, n_sectors=0, n_dense=3, dollar_neutral=False)
         extra, overrides = _limits(name, n, np.random.default_rng(seed + 1), None)
@@ -182,6 +185,9 @@ def _cvxpy_solver(case, extra, alpha_scale):
         objective = objective + cp.sum(cp.multiply(spreads / alpha_scale, cp.abs(trade)))
     if "borrow_fees" in extra:
         objective = objective + cp.sum(cp.multiply(extra["borrow_fees"] / alpha_scale, cp.pos(-x)))
+    if "power_impact_coefficients" in extra:  # n·κ|w − w0|^{3/2}/α_s = κ/(√n·α_s)·|x − x0|^{3/2}
+        kappa = extra["power_impact_coefficients"] / (np.sqrt(n) * alpha_scale)
+        objective = objective + cp.sum(cp.multiply(kappa, cp.power(cp.abs(trade), 1.5)))
     cap = np.full(n, cfg.max_position * cfg.gross_leverage)
     low = -cap
     if cfg.max_trade_adv_participation is not None:
@@ -223,7 +229,8 @@ def _cvxpy_solver(case, extra, alpha_scale):
 
     def solve(value: np.ndarray) -> np.ndarray:
         signal.value = value
-        tol = 1e-10 if cfg.max_volatility is not None else 1e-12  # (its cone: inaccurate below)
+        # (the volatility limit's and the 3/2 power's cones: inaccurate below 1e-10)
+        tol = 1e-10 if cfg.max_volatility is not None or "power_impact_coefficients" in extra else 1e-12
         problem.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol, warm_start=False)
         assert problem.status == cp.OPTIMAL
         return x.value / n
@@ -243,12 +250,15 @@ def test_limit_matches_cvxpy(name):
     solve = _cvxpy_solver(case, extra, result.alpha_scale)
     scale = np.abs(result.weights).max()
     # Clarabel reaches 1e-12 on the QP, only 1e-10 with the volatility limit's second-order cone
+    # (with the 3/2 power's cones, tolerance 1e-10: weights 7e-9 apart, derivative 2.5e-8 at step 1e-4)
     loose = case.config.max_volatility is not None
     np.testing.assert_allclose(solve(case.signal), result.weights, atol=(1e-5 if loose else 1e-7) * scale)
     rng = np.random.default_rng(0)
     cotangent = rng.standard_normal(case.signal.size)
     ours = result.vjp(cotangent)
     step, tolerance = (1e-3, 1e-2) if loose else (1e-5, 1e-4)
+    if "power_impact_coefficients" in extra:
+        step, tolerance = 1e-4, 1e-6
     for direction in rng.standard_normal((3, case.signal.size)):
         finite = cotangent @ (solve(case.signal + step * direction) - solve(case.signal - step * direction))
         finite /= 2 * step

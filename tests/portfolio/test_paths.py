@@ -147,3 +147,41 @@ def test_nearly_dependent_and_empty_exposure_columns(method):
     assert result.duals.equality[-1] == 0.0  # the empty column carries no price
     reference = optimize(case.signal, method="fast", **case.kwargs() | {"exposures": exposures})
     np.testing.assert_allclose(w, reference.weights, atol=1e-8 * np.abs(w).max())
+
+
+def test_the_equality_basis_is_reused_only_for_an_equal_exposure_matrix():
+    """The rank decision is kept per exposure matrix (kardashev.portfolio.basis): an equal matrix
+    reuses it (same weights, bit for bit, as a fresh decision), a matrix changed in place gets a
+    new one (here a column made dependent: dropped, and the optimum still certified)."""
+    from kardashev.portfolio import basis
+
+    case = make_case(n=80, seed=5, n_sectors=4, n_dense=3)
+    basis.clear_cache()
+    first = optimize(case.signal, **case.kwargs())
+    again = optimize(case.signal, **case.kwargs() | {"exposures": case.exposures.copy()})
+    np.testing.assert_array_equal(first.weights, again.weights)
+    basis.clear_cache()
+    fresh = optimize(case.signal, **case.kwargs())
+    np.testing.assert_array_equal(first.weights, fresh.weights)
+    exposures = case.exposures
+    exposures[:, -1] = exposures[:, -2] + exposures[:, -3]  # in place: now dependent
+    changed = optimize(case.signal, **case.kwargs())
+    assert changed.duals.equality[-1] == 0.0  # the dependent column was dropped
+    full = np.column_stack([np.ones(80), exposures])
+    assert np.abs(full.T @ changed.weights).max() <= 1e-12
+    assert np.abs(changed.weights - first.weights).max() > 1e-6
+
+
+def test_a_warm_start_whose_rows_left_the_cache_still_solves_exactly():
+    """A warm start reuses its problem's rows; once the cache has dropped them there is no all-names
+    seed, and the Newton matrix is formed over the free names from the first step."""
+    from kardashev.portfolio import basis
+
+    case = make_case(n=80, seed=6, previous=True, max_turnover=0.3)
+    first = optimize(case.signal, **case.kwargs())
+    basis.clear_cache()
+    nudged = case.signal + 1e-3 * np.random.default_rng(0).standard_normal(80)
+    warm = optimize(nudged, warm_start=first, **case.kwargs())
+    basis.clear_cache()
+    cold = optimize(nudged, **case.kwargs())
+    np.testing.assert_allclose(warm.weights, cold.weights, rtol=0, atol=1e-12 * np.abs(cold.weights).max())

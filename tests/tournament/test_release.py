@@ -80,3 +80,12 @@ def test_released_form_is_rounded_ranks_and_refused_when_not_allowed():
     with pytest.raises(StateError) as info:
         prepare_release(meta_model, decision=blocked)
     assert info.value.code == "not_releasable" and "round 4" in info.value.message
+
+
+def test_default_rule_is_the_studys():
+    """bench/release_study.py: at 100 contributors a lag of 4 rounds keeps the recovered signal under 0.1."""
+    rule = ReleaseConfig()
+    assert (rule.lag_rounds, rule.min_contributors) == (4, 100)
+    assert not release_decision(round_number=1, latest_round=5, closed=True, n_contributors=99).releasable
+    assert not release_decision(round_number=2, latest_round=5, closed=True, n_contributors=100).releasable
+    assert release_decision(round_number=1, latest_round=5, closed=True, n_contributors=100).releasable

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from kardashev import __version__
 from kardashev.api.errors import install_error_handlers
@@ -17,7 +18,9 @@ from kardashev.api.web import mount_web
 if TYPE_CHECKING:
     from kardashev.api.context import Clock
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["DOCS_ASSETS_URL", "create_app", "create_app_from_env"]
+
+DOCS_ASSETS_URL = "/static-docs"
 
 _DESCRIPTION = """
 Submit predictions, stake on them and follow their scores in a Kardashev tournament.
@@ -58,14 +61,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         context.close()
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc with their scripts and styles served from the installed
+    # fastapi-offline package under DOCS_ASSETS_URL: no CDN, so they work offline
+    app = FastAPIOffline(
         lifespan=lifespan,
         title=settings.title,
         version=__version__,
         description=_DESCRIPTION,
         docs_url="/docs",
-        redoc_url=None,
+        redoc_url="/redoc",
         openapi_url="/openapi.json",
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},  # no call to the online validator
     )
     app.state.settings = settings
     app.state.context = context

@@ -43,6 +43,7 @@ __all__ = [
     "load_validation_data",
     "run_diagnostics",
     "store_validation_data",
+    "store_validation_file",
 ]
 
 _FILE_NAME = "validation.parquet"
@@ -61,8 +62,12 @@ class ValidationData:
     sha256: str
 
 
+def _validation_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "validation" / _FILE_NAME
+
+
 def _path(context: ApiContext) -> Path:
-    return Path(context.settings.data_dir) / "validation" / _FILE_NAME
+    return _validation_path(Path(context.settings.data_dir))
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -114,10 +119,20 @@ def _parse_validation(frame: pd.DataFrame) -> pd.DataFrame:
 
 def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.ValidationDataOut:
     """Check and store the validation table (atomically replacing the previous one)."""
+    return store_validation_file(
+        Path(context.settings.data_dir), upload, max_rows=context.settings.max_upload_rows
+    )
+
+
+def store_validation_file(
+    data_dir: Path, upload: UploadedFile, *, max_rows: int
+) -> schemas.ValidationDataOut:
+    """Check the validation table in ``upload`` and store it in ``data_dir`` (atomically replacing the
+    previous one): what ``PUT /v1/admin/validation-data`` and ``kardashev validation-data upload`` do."""
     frame = read_submission_table(
         upload.data,
         filename=upload.filename,
-        limits=replace(OPERATOR_READ_LIMITS, max_rows=context.settings.max_upload_rows),
+        limits=replace(OPERATOR_READ_LIMITS, max_rows=max_rows),
         check_header=_check_validation_header,
     )
     table = _parse_validation(select_validation_rows(frame))
@@ -129,7 +144,7 @@ def store_validation_data(context: ApiContext, upload: UploadedFile) -> schemas.
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
     data = sink.getvalue()
-    path = _path(context)
+    path = _validation_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     temporary.write_bytes(data)

@@ -1,9 +1,10 @@
-"""What the API publishes without a key: the leaderboard and the lagged naive meta model.
+"""What the API publishes without a key: the leaderboard, the lagged naive meta model and FUND.toml.
 
 Both are the tournament service's views (:meth:`TournamentService.leaderboard`,
 :meth:`TournamentService.released_meta_model`), so the API, the CLI and the demo show the same thing;
 this module only shapes them for HTTP. Only *resolved* rounds feed the leaderboard, so nobody sees another
-model's scores while its round still runs.
+model's scores while its round still runs. :func:`fund_config` is what a participant needs to estimate their
+TC at home (``kardashev tc``): the optimizer configuration the service scores TC with and the release rule.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import pyarrow.parquet as pq
 from kardashev.api import schemas
 from kardashev.api.context import ApiContext
 from kardashev.api.convert import tokens
+from kardashev.contribution.fund_config import FundConfig, ReleaseSpec
+from kardashev.portfolio import OptimizerConfig
 from kardashev.tournament.release import ReleaseConfig
 
-__all__ = ["leaderboard_rows", "release_config", "released_meta_model"]
+__all__ = ["fund_config", "leaderboard_rows", "release_config", "released_meta_model"]
 
 
 def release_config(context: ApiContext) -> ReleaseConfig:
@@ -30,6 +33,23 @@ def release_config(context: ApiContext) -> ReleaseConfig:
         lag_rounds=settings.meta_model_lag_rounds,
         min_contributors=settings.meta_model_min_models,
         min_accounts=settings.meta_model_min_accounts,
+    )
+
+
+def fund_config(context: ApiContext) -> FundConfig:
+    """The fund's published configuration (FUND.toml): the optimizer the service computes TC with, and
+    how the naive meta model is released (ranks, after the configured lag, from enough contributors).
+
+    The risk table keeps its defaults (the exposures are every column of the risk file the operator
+    publishes next to the data); the stake share is a placeholder the participant sets.
+    """
+    optimizer = getattr(context.service.scorer, "optimizer_config", None) or OptimizerConfig()
+    rule = release_config(context)
+    return FundConfig(
+        optimizer=optimizer,
+        release=ReleaseSpec(
+            kind="naive", lag=rule.lag_rounds, min_contributors=rule.min_contributors, form="rank"
+        ),
     )
 
 

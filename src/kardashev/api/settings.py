@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kardashev.errors import ConfigError
+from kardashev.tournament.release import ReleaseConfig
 
 __all__ = ["Settings"]
 
@@ -67,8 +68,8 @@ class Settings:
     max_json_bytes: int = 64 * 1024
     key_pepper: str = ""
     title: str = "Kardashev tournament API"
-    meta_model_lag_rounds: int = 4
-    meta_model_min_models: int = 10
+    meta_model_lag_rounds: int = ReleaseConfig.lag_rounds  # the release rule's defaults (its docstring)
+    meta_model_min_models: int = ReleaseConfig.min_contributors
     meta_model_min_accounts: int | None = None
     create_schema: bool = True
     rate_limit_per_key: str = "50/second; 1200/minute"

@@ -27,7 +27,18 @@ app = typer.Typer(
 )
 
 # Verb-group modules; each defines register(app).
-_VERB_MODULES = ("score", "data", "tournament", "serve", "demo", "backfill")
+_VERB_MODULES = (
+    "score",
+    "data",
+    "tournament",
+    "accounts",
+    "round_status",
+    "validation_data",
+    "serve",
+    "demo",
+    "backfill",
+    "tc",
+)
 
 
 def _print_version(value: bool) -> None:
@@ -67,5 +78,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except KardashevError as exc:
-        console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+        console.print(f"[bold red]error[/] ({exc.code}): {exc.message}", soft_wrap=True, markup=True)
         sys.exit(2)

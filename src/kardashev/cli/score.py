@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,41 +11,33 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.tables import Column, output_console, render_table
+from kardashev.data.csv_format import csv_format
 from kardashev.data.era import Era
-from kardashev.data.layout import file_layout
+from kardashev.data.layout import file_layout, index_columns
 from kardashev.errors import ConfigError, DataFormatError
 from kardashev.scoring import diagnostics, score_era, summarize
+from kardashev.scoring.coverage import Coverage, era_coverage
 from kardashev.scoring.io import ScoringInputs, live_universe, open_scoring_inputs, read_table
 from kardashev.scoring.signals import alpha as signals_alpha
 from kardashev.tournament.validation import validate_submission
 
 __all__ = ["register"]
 
-# (summary column, table header) shown when present
+# the summary columns shown when present
 _TABLE_COLUMNS = (
-    ("corr_n_eras", "eras"),
-    ("corr_mean", "CORR"),
-    ("corr_sharpe", "Sharpe"),
-    ("corr_t_statistic", "t(NW)"),
-    ("corr_max_drawdown", "maxDD"),
-    ("mmc_mean", "MMC"),
-    ("bmc_mean", "BMC"),
-    ("fnc_mean", "FNC"),
-    ("cwmm_mean", "CWMM"),
-    ("feature_exposure_max_mean", "FeatX"),
-    ("alpha_mean", "Alpha"),
+    Column("corr_n_eras", "eras", fmt="int"),
+    Column("corr_mean", "CORR", fmt="score"),
+    Column("corr_sharpe", "Sharpe", fmt="ratio", legend="mean / std of per-era CORR"),
+    Column("corr_t_statistic", "t(NW)", fmt="ratio", legend="Newey-West t-statistic of CORR"),
+    Column("corr_max_drawdown", "maxDD", fmt="score", legend="max drawdown of cumulative CORR"),
+    Column("mmc_mean", "MMC", fmt="score"),
+    Column("bmc_mean", "BMC", fmt="score"),
+    Column("fnc_mean", "FNC", fmt="score"),
+    Column("cwmm_mean", "CWMM", fmt="score"),
+    Column("feature_exposure_max_mean", "FeatX", fmt="score", legend="mean per-era max |feature corr|"),
+    Column("alpha_mean", "Alpha", fmt="sci"),
 )
-
-
-def _format(value: float, header: str) -> str:
-    if header == "eras":
-        return f"{int(value)}"
-    if value is None or math.isnan(value):
-        return "—"
-    if header == "Alpha":
-        return f"{value:.2e}"  # a sample-weighted dot product: small numbers
-    return f"{value:.2f}" if header in ("Sharpe", "t(NW)") else f"{value:.4f}"
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -75,6 +66,32 @@ def _notes(inputs: ScoringInputs, console: Console) -> None:
         console.print(f"MMC against meta model column {inputs.meta_model_column!r}")
     for target, column in (inputs.benchmark_columns or {}).items():
         console.print(f"BMC of {target!r} against benchmark column {column!r}")
+
+
+def _file_notes(paths: list[Path | None], console: Console) -> None:
+    """How each input file is read when it is not a plain table: CSV dialect, ignored index columns."""
+    for path in paths:
+        if path is None or not path.is_file():
+            continue
+        if path.suffix.lower() == ".csv" and not csv_format(path).is_plain:
+            console.print(f"{path.name}: read as {csv_format(path).describe()}")
+        ignored = index_columns(file_layout(path).columns)
+        if ignored:
+            names = ", ".join(repr(c) for c in ignored)
+            console.print(f"{path.name}: ignored {names} (a saved pandas index, not predictions)")
+
+
+def _coverage_notes(coverage: Coverage | None, console: Console) -> None:
+    """Rows and eras left out of the scores, and why (printed under the table)."""
+    if coverage is None:
+        return
+    every = coverage.left_out_of_every_model()
+    if every:
+        console.print(every)
+    for model in coverage.model_names:
+        for line in (coverage.unscored_reason(model), coverage.left_out(model)):
+            if line:
+                console.print(f"{model}: {line}")
 
 
 def _alpha(inputs: Era, neutralizers: np.ndarray, sample_weights: np.ndarray) -> np.ndarray:
@@ -110,7 +127,9 @@ def _validate_live(predictions: Path, data: Path, data_type: str | None, console
 
 def score(
     predictions: Path = typer.Argument(
-        ..., help="Predictions: id (or numerai_ticker) (+ era/date) and 'prediction' or one column per model."
+        ...,
+        help="Predictions: id (or numerai_ticker) (+ era/date) and 'prediction' or one column per model; "
+        "parquet or CSV (, ; tab | separated, UTF-8 or UTF-16); a saved pandas index column is ignored.",
     ),
     data: Path = typer.Option(
         ..., "--data", help="Numerai data: train/validation/live.parquet (Classic v5 or Signals v2.1)."
@@ -190,13 +209,21 @@ def score(
         raise DataFormatError(
             f"{predictions.name}: no era of the predictions is in {data.name}", code="wrong_era"
         )
+    _file_notes([predictions, meta_model, benchmark], console)
     _notes(inputs, console)
     columns = (TextColumn("[bold]scoring eras"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     tables = []
     total = sum(len(eras) for eras in inputs.target_eras.values())
+    predicted_keys = inputs.predictions.set_index(["era", "id"]).index
+    coverage: Coverage | None = None
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("eras", total=total)
         for era in inputs.iter_scoring_eras():
+            if era.target == inputs.target_name:
+                ids = era.inputs.ids
+                keys = pd.MultiIndex.from_arrays([np.full(len(ids), era.inputs.era, dtype=object), ids])
+                counted = era_coverage(era.inputs, predicted=keys.isin(predicted_keys))
+                coverage = counted if coverage is None else coverage + counted
             scores = score_era(
                 era.inputs.required("predictions"),
                 era.inputs.required("target"),
@@ -220,20 +247,16 @@ def score(
         rows = per_era[per_era["target"] == name].drop(columns="target")
         summaries.append(summarize(rows, target_horizon_eras=horizon).assign(target=name))
     summary = pd.concat(summaries)
-    shown = [(column, header) for column, header in _TABLE_COLUMNS if column in summary.columns]
+    shown = [column for column in _TABLE_COLUMNS if column.key in summary.columns]
     targets_text = ", ".join(repr(t) for t in inputs.target_names)
-    table = compact_table(
-        *(("target",) if several else ()),
-        "model",
-        *(header for _, header in shown),
+    render_table(
+        summary.rename_axis("model").reset_index(),
+        [*((Column("target"),) if several else ()), Column("model"), *shown],
+        labels=2 if several else 1,
+        console=console,
         title=f"{predictions.name} on {data.name} (target {targets_text}, means over eras)",
-        caption="t(NW): Newey-West t-statistic of CORR; maxDD: max drawdown of cumulative CORR; "
-        "FeatX: mean per-era max |feature corr|",
     )
-    for model, row in summary.iterrows():
-        cells = (_format(row[column], header) for column, header in shown)
-        table.add_row(*((str(row["target"]),) if several else ()), str(model), *cells)
-    console.print(table)
+    _coverage_notes(coverage, console)
     if out is not None:
         _write(per_era, out)
         console.print(f"per-era scores: {len(per_era)} rows → {out}")

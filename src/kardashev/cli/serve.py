@@ -17,6 +17,22 @@ def _settings(db: str | None, data_dir: Path | None, **extra: object):  # -> Set
     return Settings.from_env(database_url=db, data_dir=data_dir, **extra)
 
 
+def _existing(settings):  # -> Settings
+    """``settings`` when their database exists; else NotFoundError, creating nothing (read-only verbs)."""
+    from kardashev.errors import NotFoundError
+    from kardashev.store import database_exists, default_database_url
+
+    url = settings.database_url or default_database_url(settings.data_dir)
+    if not database_exists(url):
+        where = (
+            "the --db database"
+            if settings.database_url
+            else f"{settings.data_dir}/kardashev.db (after the demo: --data-dir kardashev-demo)"
+        )
+        raise NotFoundError(f"no Kardashev database at {where}", code="no_database")
+    return settings
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
@@ -125,7 +141,7 @@ def list_keys(
     """List an account's API keys (public ids and scopes)."""
     from kardashev.api.context import ApiContext
 
-    context = ApiContext.open(_settings(db, data_dir))
+    context = ApiContext.open(_existing(_settings(db, data_dir)))
     try:
         reference: int | str = int(account) if account.isascii() and account.isdigit() else account
         keys = context.service.list_api_keys(reference)
@@ -147,7 +163,7 @@ def revoke_key(
     """Revoke an API key."""
     from kardashev.api.context import ApiContext, utc_now
 
-    context = ApiContext.open(_settings(db, data_dir))
+    context = ApiContext.open(_existing(_settings(db, data_dir)))
     try:
         context.service.revoke_api_key(public_id, now=utc_now())
     finally:

@@ -3,24 +3,28 @@
 ``kardashev account create``, ``kardashev model create``, ``kardashev round open|close|score|
 resolve|list``, ``kardashev submit``, ``kardashev stake increase|decrease|get``,
 ``kardashev leaderboard``, ``kardashev diagnostics MODEL``. Every verb takes ``--db URL``
-(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and ``--now``
-(ISO time; default the current UTC time) so seasons can be replayed.
+(env ``KARDASHEV_DATABASE_URL``; default the embedded SQLite in ``--data-dir``) and the writing ones
+``--now`` (ISO 8601, or relative to the clock such as ``+3d``; default the current UTC time) so seasons
+can be replayed. Only ``account create`` and ``round open`` create a database; every other verb refuses
+a database that does not exist (and creates nothing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.table import Table
 
-from kardashev.cli.tables import compact_table, output_console
+from kardashev.cli.clock import current_time, parse_time
+from kardashev.cli.tables import Column, output_console, render_table
 from kardashev.data.era import Era
-from kardashev.errors import DataFormatError, InvalidInputError, SubmissionError
+from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError, StateError, SubmissionError
 from kardashev.tournament import (
     RoundKind,
     TournamentService,
@@ -46,7 +50,12 @@ DataDirOption = Annotated[
     Path,
     typer.Option("--data-dir", envvar="KARDASHEV_DATA_DIR", help="Directory of the blobs and default DB."),
 ]
-NowOption = Annotated[str | None, typer.Option("--now", help="Current time, ISO 8601 (default: now, UTC).")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Current time: ISO 8601 or relative to the clock, e.g. +3d (default: now, UTC)."
+    ),
+]
 DEFAULT_DATA_DIR = Path("kardashev-data")
 
 round_app = typer.Typer(help="Open, close, score and resolve rounds.", no_args_is_help=True)
@@ -55,22 +64,37 @@ account_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 model_app = typer.Typer(help="Models (an account owns several).", no_args_is_help=True)
 
 
-def _service(db: str | None, data_dir: Path) -> TournamentService:
+def open_service(db: str | None, data_dir: Path, *, create: bool = False) -> TournamentService:
+    """The tournament over ``--db`` / ``--data-dir``; a missing database is created only with ``create``."""
     from kardashev.store import open_store
 
-    return TournamentService(open_store(db, data_dir=data_dir))
-
-
-def _now(now: str | None) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) if now is None else _time(now, "--now")
-
-
-def _time(value: str, what: str) -> dt.datetime:
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInputError(f"{what}: not an ISO 8601 time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        return TournamentService(open_store(db, data_dir=data_dir, create=create))
+    except NotFoundError as exc:
+        if exc.code != "no_database":
+            raise
+        hint = "" if db else " (after the demo: --data-dir kardashev-demo)"
+        raise NotFoundError(f"{exc.message}{hint}", code=exc.code) from None
+
+
+@contextmanager
+def _too_early() -> Iterator[None]:
+    """A step refused for its time (``round_not_closed``, ``round_not_due``) says how to simulate one."""
+    try:
+        yield
+    except StateError as exc:
+        if exc.code not in ("round_not_closed", "round_not_due"):
+            raise
+        hint = "; see `kardashev round show N`, or simulate a later time with --now (e.g. --now +3d)"
+        raise StateError(exc.message + hint, code=exc.code) from None
+
+
+def now_from(now: str | None) -> dt.datetime:
+    return current_time(now)
+
+
+def _time(value: str, what: str, *, now: dt.datetime) -> dt.datetime:
+    return parse_time(value, what, base=now)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -107,10 +131,10 @@ def account_create(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Create an account (optionally funded)."""
-    service = _service(db, data_dir)
+    """Create an account (optionally funded); creates the database if there is none yet."""
+    service = open_service(db, data_dir, create=True)
     amount = tokens_to_units(tokens)
-    account = service.create_account(name, now=_now(now), tokens=amount)
+    account = service.create_account(name, now=now_from(now), tokens=amount)
     console.print(f"account [bold]{account.name}[/] (id {account.id}), wallet {_tokens(amount)} tokens")
 
 
@@ -123,7 +147,7 @@ def model_create(
     now: NowOption = None,
 ) -> None:
     """Create a model owned by ACCOUNT."""
-    model = _service(db, data_dir).create_model(account, name, now=_now(now))
+    model = open_service(db, data_dir).create_model(account, name, now=now_from(now))
     console.print(f"model [bold]{model.name}[/] (id {model.id}) of account {account}")
 
 
@@ -131,30 +155,36 @@ def model_create(
 def round_open(
     number: int,
     universe: Annotated[Path, typer.Option(help="CSV/parquet with the live ids (column id or ticker).")],
-    close: Annotated[str, typer.Option(help="Close time (ISO 8601).")],
+    close: Annotated[str, typer.Option(help="Close time: ISO 8601 or relative to --now, e.g. +2d or +36h.")],
     kind: Annotated[RoundKind, typer.Option(help="Tournament kind.")] = RoundKind.CLASSIC,
     target: Annotated[str, typer.Option(help="Target name.")] = "target",
     horizon: Annotated[int, typer.Option(help="Scoring days until the round resolves.")] = 20,
-    late_close: Annotated[str | None, typer.Option(help="End of late submissions (ISO 8601).")] = None,
+    late_close: Annotated[
+        str | None,
+        typer.Option(help="End of late submissions: ISO 8601 or relative to --now (default: close + 1d)."),
+    ] = None,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     now: NowOption = None,
 ) -> None:
-    """Open round NUMBER (idempotent)."""
+    """Open round NUMBER (idempotent); creates the database if there is none yet."""
     table = _read_table(universe)
     column = next((c for c in ("id", "ticker", "numerai_ticker") if c in table.columns), table.columns[0])
-    opened = _service(db, data_dir).open_round(
+    moment = now_from(now)
+    opened = open_service(db, data_dir, create=True).open_round(
         number,
         universe=[str(i) for i in table[column]],
-        close_time=_time(close, "--close"),
-        now=_now(now),
+        close_time=_time(close, "--close", now=moment),
+        now=moment,
         kind=kind,
         target_name=target,
         horizon_days=horizon,
-        late_close_time=None if late_close is None else _time(late_close, "--late-close"),
+        late_close_time=None if late_close is None else _time(late_close, "--late-close", now=moment),
     )
     console.print(
-        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, closes {opened.close_time}"
+        f"round {opened.number} {opened.status.value}: {opened.n_universe} ids, "
+        f"closes {opened.close_time:%Y-%m-%d %H:%M} UTC, resolves {opened.resolve_time:%Y-%m-%d %H:%M} UTC "
+        f"({opened.horizon_days} scoring days)"
     )
 
 
@@ -163,8 +193,8 @@ def round_close(
     number: int, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR, now: NowOption = None
 ):
     """Close round NUMBER: freeze stakes at risk and build the meta models (idempotent)."""
-    with console.status(f"closing round {number}: stakes and meta models…"):
-        closed = _service(db, data_dir).close_round(number, now=_now(now))
+    with console.status(f"closing round {number}: stakes and meta models…"), _too_early():
+        closed = open_service(db, data_dir).close_round(number, now=now_from(now))
     console.print(
         f"round {closed.number} {closed.status.value}: {closed.n_contributors} submissions, "
         f"{closed.n_staked_models} staked"
@@ -202,9 +232,10 @@ def round_score(
     now: NowOption = None,
 ) -> None:
     """Score every submission of round NUMBER with the data known on DAY (idempotent)."""
-    service = _service(db, data_dir)
-    with console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…"):
-        scores = service.score_round(number, _round_day(service, number, day, data), now=_now(now))
+    service = open_service(db, data_dir)
+    status = console.status(f"scoring round {number} day {day} (CORR, MMC, FNC, TC, True Return)…")
+    with status, _too_early():
+        scores = service.score_round(number, _round_day(service, number, day, data), now=now_from(now))
     console.print(f"round {number} day {day}: {len(scores)} scores")
 
 
@@ -221,28 +252,35 @@ def round_resolve(
     now: NowOption = None,
 ) -> None:
     """Resolve round NUMBER: final scores, payouts and burns, releases (idempotent)."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     final = None
     if data is not None:
         final = _round_day(service, number, day or service.get_round(number).horizon_days, data)
     if dry_run:
-        with console.status(f"dry run of resolving round {number}…"):
-            preview = preview_resolve(service, number, now=_now(now), day=final)
+        with console.status(f"dry run of resolving round {number}…"), _too_early():
+            preview = preview_resolve(service, number, now=now_from(now), day=final)
         payouts = list(preview.payouts)
         title = f"round {number} already resolved" if preview.already_resolved else f"round {number} dry run"
     else:
-        with console.status(f"resolving round {number}: final scores, payouts and burns…"):
-            payouts = service.resolve_round(number, now=_now(now), day=final)
+        status = console.status(f"resolving round {number}: final scores, payouts and burns…")
+        with status, _too_early():
+            payouts = service.resolve_round(number, now=now_from(now), day=final)
         title = f"round {number} resolved"
-    table = Table("model", "stake", "payout fraction", "payout (tokens)", title=title)
-    for payout in payouts:
-        table.add_row(
-            service.get_model(payout.model_id).name,
-            _tokens(payout.stake),
-            f"{payout.payout_fraction:+.4f}",
-            _tokens(payout.amount),
-        )
-    console.print(table)
+    rows = pd.DataFrame(
+        {
+            "model": [service.get_model(p.model_id).name for p in payouts],
+            "stake": [units_to_tokens(p.stake) for p in payouts],
+            "payout_fraction": [p.payout_fraction for p in payouts],
+            "payout": [units_to_tokens(p.amount) for p in payouts],
+        }
+    )
+    columns = [
+        Column("model"),
+        Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+        Column("payout_fraction", "payout fraction", short="fraction", fmt="signed"),
+        Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    ]
+    render_table(rows, columns, console=console, title=title)
     minted = sum(p.amount for p in payouts if p.amount > 0)
     burned = -sum(p.amount for p in payouts if p.amount < 0)
     console.print(
@@ -254,19 +292,28 @@ def round_resolve(
 @round_app.command("list")
 def round_list(db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """List rounds and their state."""
-    table = Table("round", "kind", "status", "closes", "days scored", "submissions")
-    service = _service(db, data_dir)
-    for r in service.list_rounds():
-        n_submissions = len(service.list_submissions(round_number=r.number))
-        table.add_row(
-            str(r.number),
-            r.kind.value,
-            r.status.value,
-            r.close_time.isoformat(),
-            f"{r.days_scored}/{r.horizon_days}",
-            str(n_submissions),
-        )
-    console.print(table)
+    service = open_service(db, data_dir)
+    rounds = service.list_rounds()
+    rows = pd.DataFrame(
+        {
+            "round": [r.number for r in rounds],
+            "kind": [r.kind.value for r in rounds],
+            "status": [r.status.value for r in rounds],
+            "closes": [r.close_time.isoformat() for r in rounds],
+            "days": [f"{r.days_scored}/{r.horizon_days}" for r in rounds],
+            "submissions": [len(service.list_submissions(round_number=r.number)) for r in rounds],
+        },
+        columns=["round", "kind", "status", "closes", "days", "submissions"],
+    )
+    columns = [
+        Column("round", fmt="int"),
+        Column("kind"),
+        Column("status"),
+        Column("closes"),
+        Column("days", "days scored", short="days"),
+        Column("submissions", short="subs", fmt="int"),
+    ]
+    render_table(rows, columns, console=console)
 
 
 def submit(
@@ -280,8 +327,8 @@ def submit(
     now: NowOption = None,
 ) -> None:
     """Upload predictions of MODEL from FILE (CSV or parquet) — numerapi's upload_predictions."""
-    service = _service(db, data_dir)
-    moment = _now(now)
+    service = open_service(db, data_dir)
+    moment = now_from(now)
     number = round_number if round_number is not None else service.current_round(now=moment).number
     if not file.is_file():
         raise InvalidInputError(f"no such file: {file}")
@@ -309,8 +356,8 @@ def stake_increase(
     now: NowOption = None,
 ) -> None:
     """Move AMOUNT tokens from the owner's wallet to MODEL's stake (counts from the next close)."""
-    service = _service(db, data_dir)
-    service.stake_increase(model, tokens_to_units(amount), now=_now(now))
+    service = open_service(db, data_dir)
+    service.stake_increase(model, tokens_to_units(amount), now=now_from(now))
     _print_stake(service, model)
 
 
@@ -323,23 +370,45 @@ def stake_decrease(
     now: NowOption = None,
 ) -> None:
     """Request a decrease of MODEL's stake; released once the rounds holding it resolve."""
-    service = _service(db, data_dir)
-    service.stake_decrease(model, tokens_to_units(amount), now=_now(now))
+    service = open_service(db, data_dir)
+    service.stake_decrease(model, tokens_to_units(amount), now=now_from(now))
     _print_stake(service, model)
 
 
 @stake_app.command("get")
 def stake_get(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Show MODEL's stake."""
-    _print_stake(_service(db, data_dir), model)
+    _print_stake(open_service(db, data_dir), model)
 
 
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = compact_table(frame.index.name or "", *map(str, frame.columns), title=title)
-    for index, row in frame.iterrows():
-        cells = [f"{v:.4f}" if isinstance(v, float | np.floating) else str(v) for v in row.to_numpy()]
-        table.add_row(str(index), *cells)
-    console.print(table)
+_LEADERBOARD_COLUMNS = {
+    "rank": Column("rank", fmt="int"),
+    "stake": Column("stake", "stake (tokens)", short="stake", fmt="tokens"),
+    "payout": Column("payout", "payout (tokens)", short="payout", fmt="tokens"),
+    "true_return": Column("true_return", short="TrueRet", fmt="score"),
+    "return": Column("return", legend="payout / stake of the latest round", fmt="signed"),
+    "n_rounds": Column("n_rounds", short="n", fmt="int"),
+    "sharpe": Column("sharpe", fmt="ratio"),
+}
+
+
+def _frame_column(frame: pd.DataFrame, key: str) -> Column:
+    if key in _LEADERBOARD_COLUMNS:
+        return _LEADERBOARD_COLUMNS[key]
+    if key.startswith(("n_rounds_", "last_round")):
+        return Column(key, fmt="int")
+    if key.startswith("return_"):
+        return Column(key, fmt="signed")
+    if pd.api.types.is_bool_dtype(frame[key].dtype) or not pd.api.types.is_numeric_dtype(frame[key].dtype):
+        return Column(key)
+    return Column(key, fmt="int" if pd.api.types.is_integer_dtype(frame[key].dtype) else "score")
+
+
+def _print_frame(frame: pd.DataFrame, title: str, *, caption: str | None = None) -> None:
+    label = frame.index.name or "index"
+    records = frame.rename_axis(label).reset_index()
+    columns = [_frame_column(records, str(key)) for key in records.columns]
+    render_table(records, columns, console=console, title=title, caption=caption)
 
 
 def leaderboard(
@@ -348,7 +417,7 @@ def leaderboard(
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Leaderboard over resolved rounds: latest and rolling CORR, MMC, TC, FNC, stake, returns."""
-    board = _service(db, data_dir).leaderboard()
+    board = open_service(db, data_dir).leaderboard()
     if board.empty:
         console.print("no resolved rounds yet")
         return
@@ -356,21 +425,21 @@ def leaderboard(
         keep = ["rank", "corr", "mmc", "tc", "fnc", "true_return", "stake", "return"]
         board = board[[c for c in keep if c in board.columns]]
     if "stake" in board.columns:
-        board = board.assign(stake=[_tokens(int(v)) for v in board["stake"].fillna(0)])
+        board = board.assign(stake=[units_to_tokens(int(v)) for v in board["stake"].fillna(0)])
     _print_frame(board, "leaderboard (latest round; stake in tokens)")
 
 
 def diagnostics(model: str, db: DbOption = None, data_dir: DataDirOption = DEFAULT_DATA_DIR) -> None:
     """Per-round scores of MODEL and their summary."""
-    service = _service(db, data_dir)
+    service = open_service(db, data_dir)
     per_round, summary = service.diagnostics(model)
     if per_round.empty:
         console.print(f"{model} has no scored rounds yet")
         return
     per_round = per_round.drop(columns=["day", "stake", "late"], errors="ignore")
-    per_round = per_round.assign(payout=[_tokens(int(v)) for v in per_round["payout"]])
+    per_round = per_round.assign(payout=[units_to_tokens(int(v)) for v in per_round["payout"]])
     _print_frame(per_round, f"{model}: scores per round (payout in tokens)")
-    _print_frame(summary, f"{model}: summary")
+    _print_frame(summary.rename_axis("metric"), f"{model}: summary")
     found = [g for g in service.grades().models if g.model == model]
     if found:
         types = ", ".join(found[0].types) or "none yet"

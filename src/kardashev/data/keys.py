@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kardashev.data.layout import DATE_COLUMNS, KEY_COLUMNS, FileLayout, era_labels, file_layout
+from kardashev.data.layout import (
+    DATE_COLUMNS,
+    KEY_COLUMNS,
+    FileLayout,
+    era_labels,
+    file_layout,
+    index_columns,
+)
 from kardashev.errors import DataFormatError
 
 __all__ = [
@@ -35,7 +42,14 @@ def keys_layout(path: Path, data: FileLayout | None) -> FileLayout:
         return file_layout(path)
     probe = file_layout(path)
     id_column = data.id_column if data.id_column in probe.columns else probe.id_column
-    if (id_column == "id") != (data.id_column == "id") or id_column not in data.columns:
+    if (id_column == "id") != (data.id_column == "id"):
+        kind, data_kind = _tournament(id_column), _tournament(data.id_column)
+        raise DataFormatError(
+            f"{path.name} is a {kind} file (keyed by {id_column!r}) but {data.path.name} is {data_kind} "
+            f"data (keyed by {data.id_column!r})",
+            code="wrong_tournament",
+        )
+    if id_column not in data.columns:
         raise DataFormatError(
             f"{path.name}: keyed by {id_column!r}, which {data.path.name} lacks (it is keyed by "
             f"{data.id_column!r})",
@@ -47,6 +61,10 @@ def keys_layout(path: Path, data: FileLayout | None) -> FileLayout:
     elif data.era_column in DATE_COLUMNS:
         era_column = next((c for c in DATE_COLUMNS if c in probe.columns), None)
     return file_layout(path, id_column=id_column, era_column=era_column)
+
+
+def _tournament(id_column: str) -> str:
+    return "Classic" if id_column == "id" else "Signals"
 
 
 def keyed(frame: pd.DataFrame, layout: FileLayout, name: str, *, drop_missing: bool = False) -> pd.DataFrame:
@@ -87,8 +105,9 @@ def check_numeric(frame: pd.DataFrame, columns: Sequence[str], name: str) -> Non
 
 
 def value_columns(columns: Sequence[str]) -> list[str]:
-    """Value columns among ``columns`` (not keys, not a stored pandas index)."""
-    return [c for c in columns if c not in KEY_COLUMNS and not str(c).startswith("__index_level_")]
+    """Value columns among ``columns`` (not keys, not a saved pandas index: see :func:`index_columns`)."""
+    ignored = set(index_columns(columns))
+    return [c for c in columns if c not in KEY_COLUMNS and c not in ignored]
 
 
 def select_data_type(frame: pd.DataFrame, data_type: str | None, name: str) -> pd.DataFrame:

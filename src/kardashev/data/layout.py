@@ -30,7 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kardashev.errors import DataFormatError, NotFoundError
+from kardashev.data.csv_format import csv_format
+from kardashev.errors import DataFormatError, NotFoundError, examples
 
 __all__ = [
     "DATE_COLUMNS",
@@ -39,6 +40,7 @@ __all__ = [
     "FileLayout",
     "era_labels",
     "file_layout",
+    "index_columns",
     "iter_key_eras",
     "match_target_column",
     "numeric_columns",
@@ -50,6 +52,14 @@ ID_COLUMNS = ("id", "numerai_ticker", "composite_figi", "bloomberg_ticker")
 DATE_COLUMNS = ("date", "friday_date")
 KEY_COLUMNS = (*ID_COLUMNS, "era", *DATE_COLUMNS, "data_type")
 _SUFFIXES = (".parquet", ".pq", ".csv")
+_INDEX_NAME = re.compile(r"__index_level_\d+__|Unnamed: \d+|index|level_0|")
+
+
+def index_columns(columns: Sequence[str]) -> list[str]:
+    """Columns that hold a saved pandas index, not values: ``Unnamed: 0`` (``to_csv`` with the
+    default ``index=True``), ``index`` / ``level_0`` (``reset_index()``), ``__index_level_0__``
+    (parquet), an empty name."""
+    return [c for c in columns if _INDEX_NAME.fullmatch(str(c))]
 
 
 def _check_exists(path: Path) -> None:
@@ -63,14 +73,22 @@ def _is_csv(path: Path) -> bool:
     return path.suffix.lower() == ".csv"
 
 
+def _unreadable(path: Path, exc: Exception) -> DataFormatError:
+    """One short line: the reader's message without its line breaks, cut at 160 characters."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 160 else text[:157] + "..."
+    return DataFormatError(f"{path.name}: cannot be read ({text})", code="bad_file")
+
+
 def _columns_of(path: Path) -> list[str]:
     _check_exists(path)
+    options = csv_format(path).read_options() if _is_csv(path) else {}
     try:
         if _is_csv(path):
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+            return [str(c) for c in pd.read_csv(path, nrows=0, **options).columns]
         return [str(name) for name in pq.read_schema(path).names]
     except (OSError, ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
-        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
+        raise _unreadable(path, exc) from None
 
 
 def numeric_columns(path: str | Path, columns: Sequence[str]) -> list[str]:
@@ -78,7 +96,7 @@ def numeric_columns(path: str | Path, columns: Sequence[str]) -> list[str]:
     path = Path(path)
     _check_exists(path)
     if _is_csv(path):
-        sample = pd.read_csv(path, usecols=list(columns), nrows=1000)
+        sample = pd.read_csv(path, usecols=list(columns), nrows=1000, **csv_format(path).read_options())
         return [c for c in columns if pd.api.types.is_numeric_dtype(sample[c].dtype)]
     schema = pq.read_schema(path)
     kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
@@ -96,16 +114,23 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pd.
     if columns is not None:
         missing = [c for c in columns if c not in available]
         if missing:
-            raise DataFormatError(f"{path.name}: missing column(s) {missing}", code="missing_column")
+            raise DataFormatError(
+                f"{path.name}: missing column(s) {missing[:5]}"
+                + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else ""),
+                code="missing_column",
+            )
+    options = csv_format(path).read_options() if _is_csv(path) else {}
     try:
         if _is_csv(path):
             keys = {c: str for c in KEY_COLUMNS if c != "date"}  # keep "0001"-style labels
-            frame = pd.read_csv(path, usecols=None if columns is None else list(columns), dtype=keys)
+            frame = pd.read_csv(
+                path, usecols=None if columns is None else list(columns), dtype=keys, **options
+            )
         else:
             table = pq.read_table(path, columns=None if columns is None else list(columns))
             frame = table.to_pandas(ignore_metadata=True)
     except (OSError, ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
-        raise DataFormatError(f"{path.name}: cannot be read ({exc})", code="bad_file") from None
+        raise _unreadable(path, exc) from None
     return frame if columns is None else frame[list(columns)]
 
 
@@ -176,7 +201,8 @@ class FileLayout:
     @property
     def values(self) -> tuple[str, ...]:
         """Columns that are neither keys nor ``era`` (prediction, model, weight columns, …)."""
-        return tuple(c for c in self.columns if c not in KEY_COLUMNS and not c.startswith("__index_level_"))
+        ignored = set(index_columns(self.columns))
+        return tuple(c for c in self.columns if c not in KEY_COLUMNS and c not in ignored)
 
 
 def file_layout(
@@ -193,9 +219,13 @@ def file_layout(
     if id_column is None:
         id_column = next((c for c in ID_COLUMNS if c in columns), None)
         if id_column is None:
+            unnamed = [repr(c) for c in index_columns(columns)]
+            if _is_csv(path) and csv_format(path).unnamed_first_column:
+                unnamed = ["the unnamed first column"]
+            listed = f"{len(columns)} column(s): {examples(columns)}"
+            hint = f"is {unnamed[0]} the ids? name it 'id'" if unnamed else listed
             raise DataFormatError(
-                f"{path.name}: missing column(s) ['id'] (or a ticker column: numerai_ticker, composite_figi)",
-                code="missing_column",
+                f"{path.name}: missing column(s) ['id'] (or a ticker column); {hint}", code="missing_column"
             )
     elif id_column not in columns:
         raise DataFormatError(f"{path.name}: missing column(s) [{id_column!r}]", code="missing_column")

@@ -31,7 +31,7 @@ class OptimizerConfig:
 
     The problem (weights ``w`` are fractions of capital, ``w0`` the previous weights)::
 
-        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − Σ c_i |w_i − w0_i|
+        maximize   αᵀw − γ·wᵀΣw − κ·Σ λ_i (w_i − w0_i)² − Σ c_i |w_i − w0_i| − Σ κ'_i |w_i − w0_i|^{3/2}
         subject to Aᵀw = 0,  l_i ≤ w_i ≤ u_i,  Σ|w_i| ≤ L,  [Σ|w_i − w0_i| ≤ T]
 
     (``c_i = spread`` unless per-name ``spreads`` are passed to ``optimize``; ``l_i = −u_i``
@@ -70,6 +70,12 @@ class OptimizerConfig:
         when ``adv`` is given (and ``impact_adv_scaled``), else 1.
     spread
         c ≥ 0: linear (half-spread) cost ``c·Σ|w_i − w0_i|``.
+    power_impact
+        η ≥ 0: 3/2-power market impact ``Σ κ_i |w_i − w0_i|^{3/2}`` with Almgren's square-root
+        law ``κ_i = η·σ_i·√(capital/adv_i)`` (σ_i = √Σ_ii, the name's volatility in the risk
+        model's units; needs ``adv`` and ``capital``): trading a fraction q = capital·|Δw|/adv of
+        the daily volume moves the price by η·σ·√q, paid on the traded amount. Per-name κ_i can be
+        passed to ``optimize`` as ``power_impact_coefficients`` instead.
     max_turnover
         T > 0 or None: Σ|w_i − w0_i| ≤ T.
     max_trade_adv_participation
@@ -102,6 +108,7 @@ class OptimizerConfig:
     impact: float = 0.0
     impact_adv_scaled: bool = True
     spread: float = 0.0
+    power_impact: float = 0.0
     max_turnover: float | None = None
     max_trade_adv_participation: float | None = None
     max_volatility: float | None = None
@@ -124,6 +131,7 @@ class OptimizerConfig:
         _positive("ridge_variance", self.ridge_variance)
         _positive("impact", self.impact, allow_zero=True)
         _positive("spread", self.spread, allow_zero=True)
+        _positive("power_impact", self.power_impact, allow_zero=True)
         if self.max_turnover is not None:
             _positive("max_turnover", self.max_turnover)
         if self.max_trade_adv_participation is not None:

@@ -40,6 +40,7 @@ or no portfolio within the bounds and targets), else :class:`SolverError`.
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 import numpy as np
 import scipy.linalg
@@ -47,6 +48,7 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
+from kardashev.portfolio.basis import all_names_gram
 from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
@@ -60,7 +62,9 @@ from kardashev.portfolio.solution import (
     evaluate,
     evaluate_positions,
     finalize,
+    inverse_curvature,
     kink_positions,
+    positions_at,
     reduced_system,
     relative_residual,
 )
@@ -85,7 +89,63 @@ def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoi
         if nu.shape == (k,) and mu.shape == (r,):
             ratio = problem.rho / warm_start.rho
             return DualPoint(nu=nu * ratio, mu=mu * ratio, lam=lam * ratio, tau=tau * ratio)
-    return DualPoint(nu=np.zeros(k), mu=np.zeros(r))
+    # (the proximal path, for the limits with multipliers of their own, starts from 0; with a
+    # turnover cap the book stays near w0 and the gross cap rarely binds)
+    lam = 0.0 if problem.has_long_short or problem.turnover is not None else _gross_guess(problem)
+    return DualPoint(nu=np.zeros(k), mu=np.zeros(r), lam=lam)
+
+
+def _gross_guess(problem: ScaledProblem) -> float:
+    """A cold start's λ: the one that puts the positions at ν = μ = 0 on the gross cap.
+
+    A scalar search (bracket, then Illinois secant to 1% of the cap) on Σ|x(q; λ)| − G, which is
+    non-increasing in λ; ~15 closed-form evaluations. Starting there rather than at λ = 0 puts the
+    first free set near the final one (at λ = 0 most names sit at their bounds), so the first
+    Newton matrix is formed over about the right names and later ones need small corrections.
+    """
+
+    def excess(lam: float) -> float:
+        x = separable_x(
+            problem.q,
+            problem.h,
+            problem.upper,
+            problem.kinks(0.0),
+            lam,
+            problem.cost,
+            problem.lower,
+            problem.fee,
+            problem.power_impact,
+            problem.x0,
+        )
+        return float(np.abs(x).sum()) - problem.gross
+
+    f_lo = excess(0.0)
+    if f_lo <= 0:
+        return 0.0
+    lo, hi = 0.0, float(np.abs(problem.q).max())
+    f_hi = excess(hi)
+    for _ in range(60):  # the bounds may keep names away from 0: then no guess
+        if f_hi <= 0:
+            break
+        lo, f_lo, hi = hi, f_hi, 2.0 * hi
+        f_hi = excess(hi)
+    else:
+        return 0.0
+    side = 0
+    for _ in range(40):
+        lam = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        value = excess(lam)
+        if abs(value) <= 1e-2 * problem.gross:
+            return lam
+        if value > 0:
+            lo, f_lo = lam, value
+            f_hi = f_hi * 0.5 if side == 1 else f_hi
+            side = 1
+        else:
+            hi, f_hi = lam, value
+            f_lo = f_lo * 0.5 if side == -1 else f_lo
+            side = -1
+    return lo
 
 
 def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
@@ -106,12 +166,15 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
     keep = ~flat
     sub = M[np.ix_(keep, keep)] if np.any(flat) else M
     scale = 1.0 / np.sqrt(diag[keep])
-    scaled = sub * scale[:, None] * scale[None, :]
+    scaled = sub * scale[:, None]  # (one temporary of (k + r)²: these add up over the steps)
+    scaled *= scale[None, :]
     delta = _REGULARIZATION * min(1.0, 1e2 * residual)
-    identity = np.eye(scaled.shape[0])
+    size = scaled.shape[0]
     while True:
+        trial = scaled.copy()
+        trial.flat[:: size + 1] += delta
         try:
-            factor = scipy.linalg.cho_factor(scaled + delta * identity, lower=False, check_finite=False)
+            factor = scipy.linalg.cho_factor(trial, lower=False, overwrite_a=True, check_finite=False)
             d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
             return d
         except np.linalg.LinAlgError:
@@ -199,11 +262,20 @@ def solve_fast(
     b, x, free = evaluate_positions(problem, point)
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, problem.gram)
+    seed = None if problem.power_impact is not None else all_names_gram(problem.W, k + r, problem.h)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed)
     lazy = 0
+    exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
         gradient = dual_gradient(problem, point, x)
         residual = relative_residual(problem, point, x, gradient)
+        if residual <= max(cfg.tolerance, _ROUNDING_FLOOR) and not exact:
+            # b was carried along the steps (b − t·Wd, one pass over W saved per step): recompute
+            # it from the multipliers before declaring convergence
+            b, x, free = evaluate_positions(problem, point)
+            exact = True
+            gradient = dual_gradient(problem, point, x)
+            residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
             point, system = _refine(problem, point, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point)
@@ -222,9 +294,13 @@ def solve_fast(
         # matrix (a valid curvature model; the exact line search keeps the step safe): updating
         # it costs |ΔF|·(k + r)² and the free set is still moving
         basis_free = free
-        moving = gram.free is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
-        if moving and int(np.count_nonzero(free != gram.free)) > _LAZY_FRACTION * int(free.sum()):
-            basis_free, lazy = gram.free, lazy + 1
+        previous = gram.free
+        moving = previous is not None and residual > _LAZY_RESIDUAL and lazy < _LAZY_STEPS
+        if moving and int(np.count_nonzero(free != previous)) > _LAZY_FRACTION * int(free.sum()):
+            basis_free, lazy = cast(np.ndarray, previous), lazy + 1
+        if problem.power_impact is not None:  # the curvature moves with x: a fresh Gram
+            gram.reweight(inverse_curvature(problem, x))
+            basis_free = free
         s = np.sign(x[basis_free])
         t = np.sign(x[basis_free] - problem.x0[basis_free])
         for _ in range(3):
@@ -252,7 +328,9 @@ def solve_fast(
         lam = 0.0 if step >= t_lam else max(point.lam + step * d_lam, 0.0)
         tau = 0.0 if step >= t_tau else max(point.tau + step * d_tau, 0.0)
         point = DualPoint(nu=point.nu + step * d_nu, mu=point.mu + step * d_mu, lam=lam, tau=tau)
-        b, x, free = evaluate_positions(problem, point)
+        b = b - step * step_b
+        x, free = positions_at(problem, point, b)
+        exact = False
     # plain Newton stalled on a face of non-unique multipliers (more active constraints than free
     # names: a tight turnover cap with many rows, a linear cost above the alpha spread); the
     # proximal-point iteration converges whatever the degeneracy
@@ -297,6 +375,8 @@ def _refine(
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
     t = np.sign(x[free] - problem.x0[free]) if tau_in else None
+    if gram is not None and problem.power_impact is not None:
+        gram.reweight(inverse_curvature(problem, x))
     system = reduced_system(problem, free, s, t, gram=gram)
     g_nu, g_mu, g_lam, g_tau = gradient
     grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
@@ -329,7 +409,18 @@ def _slope(
     tau = max(point.tau + step * d_tau, 0.0)
     cost = problem.cost + tau
     kinks = kink_positions(problem, cost)
-    x = separable_x(b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, problem.fee)
+    x = separable_x(
+        b - step * step_b,
+        problem.h,
+        problem.upper,
+        kinks,
+        lam,
+        cost,
+        problem.lower,
+        problem.fee,
+        problem.power_impact,
+        problem.x0,
+    )
     value = float(x @ step_b) - float(d_mu @ (point.mu + step * d_mu)) - shift
     value += d_lam * (float(np.abs(x).sum()) - problem.gross)
     if problem.turnover is not None:

@@ -13,6 +13,7 @@ after one or two rounds.
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import clarabel
 import numpy as np
@@ -39,8 +40,9 @@ from kardashev.portfolio.solution import DualPoint, evaluate, finalize
 __all__ = ["solve_generic"]
 
 
-def _candidate(problem: ScaledProblem) -> np.ndarray:
-    """Clarabel on the conic form of the scaled problem; returns the (inexact) positions.
+def _candidate(problem: ScaledProblem) -> tuple[np.ndarray, DualPoint]:
+    """Clarabel on the conic form of the scaled problem; returns the (inexact) positions and
+    Clarabel's multipliers of the equality rows and caps (a start for the dual Newton).
 
     Variables ``v = [x (n), y (r), a (n), e (n, only with costs or a turnover cap)]``::
 
@@ -49,7 +51,8 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
              ±x − a ≤ 0,  Σa ≤ G,  x ≤ U,  −x ≤ −L          (nonnegative cone)
              ±(x − x0) − e ≤ 0,  [Σe ≤ T]
 
-    with c the per-name linear costs.
+    with c the per-name linear costs; the 3/2-power impact adds ``κ̃ᵀp`` with one power cone
+    ``(p_i, 1, x_i − x0_i) ∈ K_pow(2/3)``, i.e. ``p_i ≥ |x_i − x0_i|^{3/2}``, per name with κ̃_i > 0.
     """
     n, k, r = problem.n, problem.Q.shape[1], problem.V.shape[1]
     with_trade = problem.has_costs
@@ -75,10 +78,12 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
         row(x=-eye),
     ]
     rhs = [np.zeros(n), np.zeros(n), [problem.gross], problem.upper, -problem.lower]
+    gross_row, turnover_row = k + r + 2 * n, None
     if with_trade:
         inequalities += [row(x=eye, e=-eye), row(x=-eye, e=-eye)]
         rhs += [problem.x0, -problem.x0]
         if problem.turnover is not None:
+            turnover_row = k + r + 6 * n + 1
             inequalities.append(row(e=ones, height=1))
             rhs.append([problem.turnover])
     # Σ max(±x, 0) = Σ (a ± x)/2 with a ≥ |x| (exact: every row is easiest at a = |x|)
@@ -89,7 +94,8 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
         inequalities.append(row(x=-ones / 2, a=ones / 2, height=1))
         rhs.append([problem.short_cap])
     if problem.band_rows is not None:  # lower ≤ B̂ᵀx ≤ upper
-        for sign, limits in ((1.0, problem.band_upper), (-1.0, -problem.band_lower)):  # type: ignore[operator]
+        band_upper, band_lower = cast(np.ndarray, problem.band_upper), cast(np.ndarray, problem.band_lower)
+        for sign, limits in ((1.0, band_upper), (-1.0, -band_lower)):
             finite = np.flatnonzero(np.isfinite(limits))
             if finite.size:
                 inequalities.append(row(x=sign * problem.band_rows[:, finite].T, height=finite.size))
@@ -109,6 +115,9 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
         linear[:n] -= problem.fee / 2
         linear[n + r : 2 * n + r] += problem.fee / 2
     cones = [clarabel.ZeroConeT(k + r), clarabel.NonnegativeConeT(matrix.shape[0] - k - r)]
+    if problem.power_impact is not None:
+        matrix, bound, quadratic, linear = _power_cones(problem, matrix, bound, quadratic, linear)
+        cones += [clarabel.PowerConeT(2.0 / 3.0)] * int(np.count_nonzero(problem.power_impact > 0))
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     solution = clarabel.DefaultSolver(quadratic, linear, matrix, bound, cones, settings).solve()
@@ -117,7 +126,38 @@ def _candidate(problem: ScaledProblem) -> np.ndarray:
         raise InfeasibleError("the constraints admit no portfolio (reported by Clarabel)")
     if status not in ("Solved", "AlmostSolved"):
         raise SolverError(f"Clarabel returned status {status}")
-    return np.asarray(solution.x[:n], dtype=np.float64)
+    z = np.asarray(solution.z, dtype=np.float64)
+    start = DualPoint(
+        nu=z[:k].copy(),
+        mu=z[k : k + r].copy(),
+        lam=max(float(z[gross_row]), 0.0),
+        tau=0.0 if turnover_row is None else max(float(z[turnover_row]), 0.0),
+    )
+    return np.asarray(solution.x[:n], dtype=np.float64), start
+
+
+def _power_cones(
+    problem: ScaledProblem,
+    matrix: sparse.csc_matrix,
+    bound: np.ndarray,
+    quadratic: sparse.csc_matrix,
+    linear: np.ndarray,
+) -> tuple[sparse.csc_matrix, np.ndarray, sparse.csc_matrix, np.ndarray]:
+    """Append variables p (one per name with κ̃ > 0), their cost κ̃ᵀp and the rows of the power
+    cones ``s = (p_i, 1, x_i − x0_i)`` (Clarabel's ``A v + s = b``: ``−p_i``, ``0 | 1``, ``−x_i | −x0_i``)."""
+    names = np.flatnonzero(problem.power_impact > 0)  # type: ignore[operator]
+    m, (height, width) = names.size, matrix.shape
+    j = np.arange(m)
+    rows = np.concatenate([3 * j, 3 * j + 2])
+    columns = np.concatenate([width + j, names])
+    cone_rows = sparse.csc_matrix((-np.ones(2 * m), (rows, columns)), shape=(3 * m, width + m))
+    cone_bound = np.zeros(3 * m)
+    cone_bound[3 * j + 1] = 1.0
+    cone_bound[3 * j + 2] = -problem.x0[names]
+    matrix = sparse.vstack([sparse.hstack([matrix, sparse.csc_matrix((height, m))]), cone_rows], format="csc")
+    quadratic = sparse.block_diag([quadratic, sparse.csc_matrix((m, m))], format="csc")
+    linear = np.concatenate([linear, problem.power_impact[names]])  # type: ignore[index]
+    return matrix, np.concatenate([bound, cone_bound]), quadratic, linear
 
 
 def _classify(
@@ -126,8 +166,8 @@ def _classify(
     kinks: np.ndarray,
     tol: float,
     *,
-    zero_kink: bool,
-    previous_kink: bool,
+    zero_kink: bool | np.ndarray,
+    previous_kink: bool | np.ndarray,
 ) -> np.ndarray:
     """Pieces of a candidate point; a kink can only hold a name where it has width (λ or c' > 0)."""
     p1, p2 = np.minimum(kinks, 0.0), np.maximum(kinks, 0.0)
@@ -248,7 +288,18 @@ def solve_generic(problem: ScaledProblem) -> PortfolioResult:
     unique, so the dual-sign check of the polish can cycle), the polish hands its multipliers to
     the dual Newton iteration of :mod:`kardashev.portfolio.fast` to finish.
     """
-    candidate = _candidate(problem)
+    candidate, start = _candidate(problem)
+    if problem.power_impact is not None:
+        # the 3/2-power impact makes the KKT system nonlinear, so the polish's exact linear solve on
+        # a fixed active set does not apply: the dual Newton finishes from Clarabel's multipliers
+        try:
+            finished = solve_fast(problem, start=start)
+        except SolverError:
+            finished = solve_fast(problem)
+        scale = max(float(np.abs(finished.weights).max()) * problem.n, 1e-300)
+        if float(np.abs(finished.weights * problem.n - candidate).max()) > 1e-3 * scale:  # IPM accuracy
+            raise SolverError("Clarabel and the dual Newton path disagree with the 3/2-power impact")
+        return dataclasses.replace(finished, method="generic")
     if problem.has_long_short:
         # the polish does not model these limits: the proximal path finishes, checked against Clarabel
         finished = solve_fast(problem)

@@ -26,7 +26,10 @@ dual function, and gives the exact derivative of the solution with respect to th
 
 which equals :math:`H^{-1} - H^{-1} C^\top (C H^{-1} C^\top)^{-1} C H^{-1}` for
 :math:`H = D + V_F V_F^\top` (Woodbury); it is symmetric, and zero rows/columns belong to fixed
-names. Dependent columns of :math:`E` (a sector whose names are all fixed, trap 3) make
+names. With the 3/2-power impact :math:`D` holds each free name's curvature
+:math:`h_i + \tfrac34\tilde\kappa_i/\sqrt{|x_i - x^0_i|}` (the inverse of the slope of its 1-D map,
+:func:`kardashev.portfolio.pieces.inverse_slope`; infinite, i.e. :math:`D^{-1} = 0`, at :math:`x_i = x^0_i`).
+Dependent columns of :math:`E` (a sector whose names are all fixed, trap 3) make
 :math:`M` singular; :class:`PsdSolver` factors it with a rank-revealing pivoted Cholesky
 (LAPACK ``dpstrf``) and solves consistent systems exactly on the independent part.
 """
@@ -103,8 +106,10 @@ class IncrementalGram:
     Forming ``W_Fᵀ D_F⁻¹ W_F`` costs |F|·(k + r)² — at 500 rows that dominates a Newton step.
     Between Newton steps only a few names enter or leave the free set, so the block is updated by
     the rank-|ΔF| correction ``Σ_enter w_i w_iᵀ/h_i − Σ_leave w_i w_iᵀ/h_i``, and formed afresh
-    only when more names change than are free. It may start from the Gram with every name free.
-    The cap rows (``s``, ``t``) are O(n(k + r)) matrix–vector products, assembled on every call.
+    only when more names change than are free. It may start from the Gram with every name free
+    (:func:`~kardashev.portfolio.basis.all_names_gram`). The cap rows' cross terms ``W_Fᵀ D_F⁻¹ s`` are kept
+    the same way: each is updated by the rows of the names whose weighted entry changed (entered,
+    left or flipped sign), a full pass over W only when many did.
     """
 
     def __init__(
@@ -115,9 +120,35 @@ class IncrementalGram:
         self.k, self.r = k, r
         self.free: np.ndarray | None = None
         self.gram = np.zeros((k + r, k + r))
-        if gram_all is not None:  # the Gram with every name free (built with the basis)
+        if gram_all is not None:  # the Gram with every name free
             self.free = np.ones(inv_h.size, dtype=bool)
             self.gram = gram_all.copy()
+        self._crosses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # slot -> (D⁻¹s over all names, cross)
+
+    def reweight(self, inv_h: np.ndarray) -> None:
+        """New per-name weights D⁻¹ (the 3/2-power impact's curvature moves with x): the next
+        :meth:`matrix` forms the Gram afresh."""
+        self.inv_h = inv_h
+        self.free = None
+        self._crosses.clear()
+
+    def _cross(self, slot: int, weighted: np.ndarray, names: np.ndarray) -> np.ndarray:
+        """``coreᵀ weighted`` (weighted is zero off the free ``names``), updated from the slot's last one."""
+        previous = self._crosses.get(slot)
+        if previous is not None:
+            old, cross = previous
+            changed = np.flatnonzero(weighted != old)
+            if 8 * changed.size <= weighted.size:
+                if changed.size:
+                    cross = cross + self.core[changed].T @ (weighted[changed] - old[changed])
+                self._crosses[slot] = (weighted, cross)
+                return cross
+        if 4 * names.size < weighted.size:  # few free names: gather their rows
+            cross = self.core[names].T @ weighted[names]
+        else:
+            cross = self.core.T @ weighted
+        self._crosses[slot] = (weighted, cross)
+        return cross
 
     def _update(self, free: np.ndarray) -> None:
         if self.free is not None and np.array_equal(free, self.free):
@@ -152,15 +183,10 @@ class IncrementalGram:
         M[idx, idx] += 1.0
         inv_h = self.inv_h[free]
         names = np.flatnonzero(free)
-        rows = self.core[names] if extra and 4 * names.size < free.size else None
         for j, column in enumerate(extra):
-            if rows is not None:  # few free names: gather their rows
-                cross = rows.T @ (inv_h * column)
-            else:
-                weighted = np.zeros(self.inv_h.size)
-                weighted[names] = inv_h * column
-                cross = self.core.T @ weighted
-            M[:size, size + j] = M[size + j, :size] = cross
+            weighted = np.zeros(self.inv_h.size)
+            weighted[names] = inv_h * column
+            M[:size, size + j] = M[size + j, :size] = self._cross(j, weighted, names)
             for i, other in enumerate(extra):
                 M[size + j, size + i] = float(np.dot(inv_h * column, other))
         return M

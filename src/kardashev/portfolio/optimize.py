@@ -3,6 +3,7 @@ r"""``optimize``: the fund's long/short portfolio, and its exact derivative.
 Problem (weights ``w`` are fractions of capital; ``w0`` the previous weights, zeros if none)::
 
     maximize   αᵀw − γ·wᵀΣw − κ·Σ_i λ_i (w_i − w0_i)² − Σ_i c_i |w_i − w0_i| − Σ_i φ_i max(−w_i, 0)
+               − Σ_i κ'_i |w_i − w0_i|^{3/2}   (3/2-power market impact)
     subject to Aᵀw = t                  (dollar neutral + every exposure column; t = 0 unless
                                          ``exposure_targets`` are given)
                l_i ≤ w_i ≤ u_i          (position cap, optionally liquidity-scaled; per-name
@@ -75,6 +76,7 @@ def optimize(
     band_exposures: object | None = None,
     band_lower: object | None = None,
     band_upper: object | None = None,
+    power_impact_coefficients: object | None = None,
 ) -> PortfolioResult:
     """Optimal portfolio for one era.
 
@@ -118,6 +120,10 @@ def optimize(
     band_exposures, band_lower, band_upper
         (n, kb) exposures B kept within bands ``lo ≤ Bᵀw ≤ hi`` (kb,) (±inf = one-sided), e.g. a
         beta between −0.05 and 0.05 instead of exactly 0.
+    power_impact_coefficients
+        (n,) or scalar κ'_i ≥ 0 of the 3/2-power market impact ``Σ κ'_i |w_i − w0_i|^{3/2}``
+        (return per (fraction of capital traded)^{3/2}), replacing the Almgren model of
+        ``config.power_impact`` (κ'_i = η·σ_i·√(capital/adv_i)).
 
     Raises
     ------
@@ -154,6 +160,7 @@ def optimize(
                 "band_exposures": band_exposures,
                 "band_lower": band_lower,
                 "band_upper": band_upper,
+                "power_impact_coefficients": power_impact_coefficients,
             },
         )
 

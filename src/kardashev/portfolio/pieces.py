@@ -25,6 +25,18 @@ and clipping it to :math:`[-U_i, U_i]` gives the constrained minimizer (one dime
 When :math:`c' = 0` the kink at :math:`x^0` vanishes and only the soft threshold at zero remains
 (callers pass ``x0 = 0`` then). ``piece`` codes say which case holds; the derivative
 :math:`\partial x_i / \partial b_i` is :math:`1/h_i` on the open regions and 0 elsewhere.
+
+**3/2-power impact.** With the extra term :math:`\tilde\kappa_i |x - c_i|^{3/2}` (``impact``,
+centred at the previous holding ``center`` whether or not a linear-cost kink sits there) the
+smooth part of the subdifferential becomes :math:`g(x) = h x + \tfrac32\tilde\kappa\,
+\mathrm{sign}(x - c)\sqrt{|x - c|}`, still strictly increasing, so the same thresholds (now
+:math:`\theta = g(p) + \sigma`) and the same pieces hold. On a region, :math:`g(x) = b - \sigma`
+with :math:`t = x - c`, :math:`s = \sqrt{|t|}` and :math:`\beta = b - \sigma - h c` is the
+quadratic :math:`h s^2 + \tfrac32\tilde\kappa s = |\beta|` in :math:`s`, whose root is taken in the
+cancellation-free form :math:`s = 2|\beta| / (\tfrac32\tilde\kappa + \sqrt{\tfrac94\tilde\kappa^2 +
+4h|\beta|})`, :math:`t = \mathrm{sign}(\beta) s^2` (exact to rounding, vectorized). The slope
+:math:`\partial x / \partial b` on a region is :math:`1/(h + \tfrac34\tilde\kappa/\sqrt{|t|})`
+(:func:`inverse_slope`), 0 at :math:`t = 0`.
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ __all__ = [
     "REGION_LOW",
     "REGION_MID",
     "Pieces",
+    "inverse_slope",
     "region_signs",
     "separable_minimizer",
     "separable_x",
@@ -81,6 +94,41 @@ class Pieces:
         return (self.piece == REGION_LOW) | (self.piece == REGION_MID) | (self.piece == REGION_HIGH)
 
 
+def _forward(
+    x: np.ndarray, h: np.ndarray, impact: np.ndarray | None, center: np.ndarray | None
+) -> np.ndarray:
+    """g(x) = h·x (+ (3/2)·κ̃·sign(x − c)·√|x − c|): the smooth part of the subgradient."""
+    if impact is None:
+        return h * x
+    t = x - center
+    return h * x + 1.5 * impact * np.sign(t) * np.sqrt(np.abs(t))
+
+
+def _inverse(
+    y: np.ndarray, h: np.ndarray, impact: np.ndarray | None, center: np.ndarray | None
+) -> np.ndarray:
+    """The x with g(x) = y: y/h, or with impact the root of h·s² + (3/2)κ̃·s = |y − h·c| in s = √|x − c|."""
+    if impact is None:
+        return y / h
+    beta = y - h * center
+    size = np.abs(beta)
+    denominator = 1.5 * impact + np.sqrt(2.25 * impact * impact + 4.0 * h * size)
+    root = np.divide(2.0 * size, denominator, out=np.zeros_like(size), where=denominator > 0)
+    return center + np.sign(beta) * root * root
+
+
+def inverse_slope(
+    x: np.ndarray, h: np.ndarray, impact: np.ndarray | None, center: np.ndarray | None
+) -> np.ndarray:
+    """∂x/∂b on a free region: 1/h, or 1/(h + (3/4)κ̃/√|x − c|) = √|t|/(h√|t| + (3/4)κ̃) (0 at t = 0)."""
+    if impact is None:
+        return 1.0 / h
+    root = np.sqrt(np.abs(x - center))
+    denominator = h * root + 0.75 * impact
+    slope = np.divide(root, denominator, out=np.zeros_like(root), where=denominator > 0)
+    return np.where(impact > 0, slope, 1.0 / h)
+
+
 def region_signs(region: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signs ``(sign(x), sign(x − x⁰))`` on a free region code (LOW, MID or HIGH)."""
     sign0 = np.sign(x0)
@@ -94,10 +142,12 @@ def separable_minimizer(
     h: np.ndarray,
     upper: np.ndarray,
     x0: np.ndarray,
-    lam: float,
+    lam: float | np.ndarray,
     cost: float | np.ndarray,
     lower: np.ndarray | None = None,
     fee: np.ndarray | None = None,
+    impact: np.ndarray | None = None,
+    center: np.ndarray | None = None,
 ) -> Pieces:
     """Solve all one-dimensional subproblems at once (see the module docstring).
 
@@ -115,6 +165,8 @@ def separable_minimizer(
     fee
         (n,) borrow fees φ ≥ 0: the extra cost ``φ·max(−x, 0)`` of a short position lowers the
         slope of every region left of 0 by φ (σ₁ −= φ, and σ₂ −= φ when x⁰ < 0).
+    impact, center
+        (n,) 3/2-power impact κ̃ ≥ 0 and its centre c (the previous holding), or None.
     """
     if lower is None:
         lower = -upper
@@ -127,17 +179,18 @@ def separable_minimizer(
     if fee is not None:
         s1 = s1 - fee
         s2 = s2 - fee * (x0 < 0)
-    t1 = h * p1 + s1
-    t2 = h * p1 + s2
-    t3 = h * p2 + s2
-    t4 = h * p2 + s3
+    g1, g2 = _forward(p1, h, impact, center), _forward(p2, h, impact, center)
+    t1 = g1 + s1
+    t2 = g1 + s2
+    t3 = g2 + s2
+    t4 = g2 + s3
     piece = np.full(b.shape, REGION_HIGH, dtype=np.int8)
     piece[b <= t4] = KINK_HIGH
     piece[b < t3] = REGION_MID
     piece[b <= t2] = KINK_LOW
     piece[b < t1] = REGION_LOW
     sigma = np.where(piece == REGION_LOW, s1, np.where(piece == REGION_MID, s2, s3))
-    x = (b - sigma) / h
+    x = _inverse(b - sigma, h, impact, center)
     x = np.where(piece == KINK_LOW, p1, x)
     x = np.where(piece == KINK_HIGH, p2, x)
     # margins before clipping: free names, distance to the region's ends (in b units);
@@ -166,14 +219,21 @@ def separable_minimizer(
         right_of_lower = np.where(lower < p1, s1, np.where(lower < p2, s2, s3))
         region_left = np.where(upper > p2, REGION_HIGH, np.where(upper > p1, REGION_MID, REGION_LOW))
         region_right = np.where(lower < p1, REGION_LOW, np.where(lower < p2, REGION_MID, REGION_HIGH))
-        margin = np.where(over, b - (h * upper + left_of_upper), margin)
-        margin = np.where(under, (h * lower + right_of_lower) - b, margin)
+        margin = np.where(over, b - (_forward(upper, h, impact, center) + left_of_upper), margin)
+        margin = np.where(under, (_forward(lower, h, impact, center) + right_of_lower) - b, margin)
         neighbour = np.where(over, region_left, np.where(under, region_right, neighbour)).astype(np.int8)
         piece = np.where(over, AT_UPPER, np.where(under, AT_LOWER, piece)).astype(np.int8)
         x = np.clip(x, lower, upper)
         free = (piece == REGION_LOW) | (piece == REGION_MID) | (piece == REGION_HIGH)
         # a free name near its bound is only weakly inside
-        margin = np.where(free, np.minimum(margin, h * np.minimum(upper - x, x - lower)), margin)
+        if impact is None:
+            inside = h * np.minimum(upper - x, x - lower)
+        else:
+            g_x = _forward(x, h, impact, center)
+            inside = np.minimum(
+                _forward(upper, h, impact, center) - g_x, g_x - _forward(lower, h, impact, center)
+            )
+        margin = np.where(free, np.minimum(margin, inside), margin)
     zero_box = upper <= lower
     if np.any(zero_box):
         margin = np.where(zero_box, np.inf, margin)  # cannot move: never weakly active
@@ -185,18 +245,20 @@ def separable_x(
     h: np.ndarray,
     upper: np.ndarray,
     x0: np.ndarray,
-    lam: float,
+    lam: float | np.ndarray,
     cost: float | np.ndarray,
     lower: np.ndarray | None = None,
     fee: np.ndarray | None = None,
+    impact: np.ndarray | None = None,
+    center: np.ndarray | None = None,
 ) -> np.ndarray:
     """Only the minimizers of :func:`separable_minimizer` (cheaper; used in line searches).
 
     Without a cost kink this is the soft threshold ``clip(sign(b)·max(|b| − λ, 0)/h, ±U)``;
     with one, the sum ``min((b − σ₁)/h, p₁) + clip((b − σ₂)/h, p₁, p₂) + max((b − σ₃)/h, p₂)
-    − p₁ − p₂`` of the three monotone pieces, clipped.
+    − p₁ − p₂`` of the three monotone pieces, clipped (with impact, g⁻¹ replaces division by h).
     """
-    if not np.any(cost) and fee is None:
+    if not np.any(cost) and fee is None and impact is None:
         x = np.maximum(np.abs(b) - lam, 0.0)
         x /= h
         x *= np.sign(b)
@@ -207,9 +269,9 @@ def separable_x(
         s2 = np.sign(x0) * (lam - cost)
         if fee is not None:
             s2 = s2 - fee * (x0 < 0)
-        x = np.minimum((b - s1) / h, p1)
-        x += np.clip((b - s2) / h, p1, p2)
-        x += np.maximum((b - (lam + cost)) / h, p2)
+        x = np.minimum(_inverse(b - s1, h, impact, center), p1)
+        x += np.clip(_inverse(b - s2, h, impact, center), p1, p2)
+        x += np.maximum(_inverse(b - (lam + cost), h, impact, center), p2)
         x -= p1
         x -= p2
     return np.clip(x, -upper if lower is None else lower, upper, out=x)

@@ -15,12 +15,14 @@ median curvature). Then ``ρ·n·J = ½ xᵀ(diag(h) + V Vᵀ)x − qᵀx + c̃ 
 Every multiplier of the scaled problem (equalities, gross, turnover, bounds) equals ρ times the
 natural one: the scaled Lagrangian is ρ·n times the natural one and each constraint is n times
 its natural form. The equality rows are replaced by a basis ``Q`` of their span (dependent rows
-dropped once, see :func:`_equality_basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx = e`` with
+dropped once per exposure matrix, :mod:`kardashev.portfolio.basis`): ``Aᵀw = 0 ⇔ Qᵀx = 0`` (``Qᵀx = e`` with
 ``e = n·basis_mapᵀ t`` for exposure targets ``Aᵀw = t``).
 
 Per-name limits and costs scale the same way: bounds ``L_i = n·l_i ≤ x_i ≤ U_i = n·u_i`` (``l = −u``
 unless per-name bounds or trade-size limits narrow the box), linear costs ``c̃_i = ρ c_i`` (a vector;
 the kink at x0_i exists only where c̃_i + τ > 0) and borrow fees ``φ̃_i = ρ φ_i`` on ``max(−x_i, 0)``.
+The 3/2-power impact ``κ_i |w_i − w0_i|^{3/2}`` becomes ``κ̃_i |x_i − x0_i|^{3/2}`` with
+``κ̃_i = ρ κ_i / √n`` (ρ·n·n^{−3/2}).
 """
 
 from __future__ import annotations
@@ -28,15 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-from scipy.linalg import lapack
 
 from kardashev.errors import InfeasibleError, InvalidInputError
+from kardashev.portfolio.basis import constraint_rows
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
 
 __all__ = ["ScaledProblem", "build_problem"]
-
-_RANK_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +48,6 @@ class ScaledProblem:
     Q: np.ndarray  # (n, k) basis of the equality rows
     W: np.ndarray  # (n, k + r + 2) = [Q, V, 0, 0], rows gathered into the Newton systems
     basis_map: np.ndarray  # (k_original, k): ν_original = basis_map @ ν_Q
-    gram: np.ndarray | None  # (k + r, k + r) [Q, V]ᵀ diag(1/h) [Q, V] over all names, or None
     target: np.ndarray  # (k,) right-hand side of Qᵀx = e (n·basis_mapᵀ t for targets Aᵀw = t)
     target_full: np.ndarray  # (k_original,) natural targets t (0 for dollar neutral)
     q: np.ndarray  # (n,)
@@ -81,6 +79,7 @@ class ScaledProblem:
     band_lower: np.ndarray | None = None  # (kb,) n·lo_j/‖B_j‖ (−inf = none)
     band_upper: np.ndarray | None = None  # (kb,) n·hi_j/‖B_j‖ (inf = none)
     band_norms: np.ndarray | None = None  # (kb,) ‖B_j‖
+    power_impact: np.ndarray | None = None  # (n,) κ̃_i = ρ κ_i/√n of κ̃_i |x_i − x0_i|^{3/2}, or None
 
     @property
     def has_long_short(self) -> bool:
@@ -104,7 +103,7 @@ class ScaledProblem:
         return np.where(self.cost > 0, self.x0, 0.0)
 
     def natural_objective(self, w: np.ndarray) -> float:
-        """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| (the maximized objective)."""
+        """αᵀw − γ wᵀΣw − κΣλ(w−w0)² − cΣ|w−w0| − φΣmax(−w, 0) − Σκ'|w−w0|^{3/2} (maximized)."""
         cfg = self.config
         trade = w - self.x0 / self.n
         risk = float(np.dot(self.specific * w, w) + np.sum((self.factor_root.T @ w) ** 2))
@@ -114,6 +113,11 @@ class ScaledProblem:
             - cfg.impact * float(np.dot(self.impact_weights * trade, trade))
             - float(self.cost @ np.abs(trade)) / self.rho
             - (0.0 if self.fee is None else float(self.fee @ np.maximum(-w, 0.0)) / self.rho)
+            - (
+                0.0
+                if self.power_impact is None
+                else float(self.power_impact @ np.abs(trade) ** 1.5) * np.sqrt(self.n) / self.rho
+            )
         )
 
 
@@ -127,93 +131,6 @@ def _vector(name: str, value: object, n: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{name} contains NaN or infinite values")
     return array
-
-
-def _equality_basis(exposures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A basis Q of span(A) and the map from Q-multipliers to A-multipliers.
-
-    Columns are scaled to unit norm; dependent ones (e.g. country and sector one-hots, which
-    both sum to the ones column) are dropped once. The rank and the kept columns are read from a
-    pivoted Cholesky factorization of the Gram matrix (10× faster than Householder QR here);
-    if any pivot falls in the ambiguous range between clearly dependent (≤ 1e-12) and clearly
-    independent (≥ 1e-8), a pivoted Householder QR (``scipy.linalg.qr(pivoting=True)``) decides
-    instead and its orthonormal Q is used.
-    """
-    n, k = exposures.shape
-    if k == 0:
-        return np.zeros((n, 0)), np.zeros((0, 0))
-    norms = np.linalg.norm(exposures, axis=0)
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    normalized = exposures * scale
-    gram = normalized.T @ normalized
-    _, piv, rank, _ = lapack.dpstrf(gram, tol=1e-12, lower=0)
-    _, _, rank_strict, _ = lapack.dpstrf(gram, tol=1e-8, lower=0)
-    basis_map = np.zeros((k, rank))
-    if rank == rank_strict:
-        # the independent normalized columns themselves are the basis (well conditioned enough:
-        # the Newton systems are Jacobi-scaled); ν_A = scale · ν_Q on the kept columns
-        perm = piv[:rank] - 1
-        basis_map[perm, np.arange(rank)] = scale[perm]
-        return np.ascontiguousarray(normalized[:, perm]), basis_map
-    Q, R, perm_all = scipy.linalg.qr(normalized, mode="economic", pivoting=True, check_finite=False)
-    diag = np.abs(np.diag(R))
-    rank = int(np.sum(diag > _RANK_TOLERANCE * max(diag[0], 1e-300)))
-    perm, upper = perm_all[:rank], R[:rank, :rank]
-    # A[:, perm] · scale = Q · upper  ⇒  A-multipliers ν_A = scale · upper⁻¹ ν_Q on kept columns
-    basis_map = np.zeros((k, rank))
-    if rank:
-        inverse = scipy.linalg.solve_triangular(upper, np.eye(rank), check_finite=False)
-        basis_map[perm] = inverse * scale[perm, None]
-    return np.ascontiguousarray(Q[:, :rank]), basis_map
-
-
-def _rows_and_gram(
-    exposures: np.ndarray, V: np.ndarray, inv_h: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``W = [Q, V, 0, 0]``, the basis map, and the weighted Gram ``[Q, V]ᵀ D⁻¹ [Q, V]`` of all names.
-
-    The same basis as :func:`_equality_basis` (normalized columns, dependent ones dropped), but
-    the rank is read from the *weighted* Gram ``Âᵀ D⁻¹ Â`` of the normalized columns Â (D⁻¹ > 0,
-    so it has the rank of ``ÂᵀÂ``), Jacobi-scaled. That Gram, extended by the factor columns, is
-    the reduced Newton matrix with every name free: the first Newton step starts from it with a
-    rank-|names not free| correction (:class:`~kardashev.portfolio.kkt.IncrementalGram`), so the
-    one big product per solve serves both purposes. Falls back to :func:`_equality_basis` (and no
-    Gram) when a pivot is ambiguous.
-    """
-    n, k = exposures.shape
-    r = V.shape[1]
-    norms = np.linalg.norm(exposures, axis=0)
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0)
-    root = np.sqrt(inv_h)[:, None]
-    rows = np.empty((n, k + r))
-    np.multiply(exposures, scale * root, out=rows[:, :k])
-    np.multiply(V, root, out=rows[:, k:])
-    gram = rows.T @ rows
-    del rows
-    if k:
-        block = gram[:k, :k]
-        diag = np.sqrt(np.where(np.diag(block) > 0, np.diag(block), 1.0))
-        jacobi = block / diag[:, None] / diag[None, :]
-        _, piv, rank, _ = lapack.dpstrf(jacobi, tol=1e-12, lower=0)
-        _, _, rank_strict, _ = lapack.dpstrf(jacobi, tol=1e-8, lower=0)
-        rank = int(rank) if np.any(norms > 0) else 0
-    else:
-        piv, rank, rank_strict = np.zeros(0, dtype=int), 0, 0
-    if rank != rank_strict:
-        Q, basis_map = _equality_basis(exposures)
-        W = np.zeros((n, Q.shape[1] + r + 2))
-        W[:, : Q.shape[1]] = Q
-        W[:, Q.shape[1] : Q.shape[1] + r] = V
-        return W, basis_map, None
-    perm = np.sort(piv[:rank] - 1)
-    basis_map = np.zeros((k, rank))
-    basis_map[perm, np.arange(rank)] = scale[perm]
-    W = np.zeros((n, rank + r + 2))
-    # np.take gathers columns ~10× faster than fancy indexing on a C-ordered matrix
-    np.multiply(np.take(exposures, perm, axis=1), scale[perm], out=W[:, :rank])
-    W[:, rank : rank + r] = V
-    keep = np.concatenate([perm, np.arange(k, k + r)])
-    return W, basis_map, gram[np.ix_(keep, keep)]
 
 
 def _bound_vector(name: str, value: object, n: int) -> np.ndarray:
@@ -261,6 +178,41 @@ def _bands(rows: object | None, lower: object | None, upper: object | None, n: i
     }
 
 
+def _power_impact(
+    coefficients: object | None,
+    config: OptimizerConfig,
+    specific: np.ndarray,
+    factor_root: np.ndarray,
+    adv: object | None,
+    n: int,
+) -> np.ndarray | None:
+    """Natural κ_i of the 3/2-power impact: given per name, or Almgren's η·σ_i·√(capital/adv_i)."""
+    if coefficients is not None:
+        kappa = _vector(
+            "power_impact_coefficients",
+            np.broadcast_to(np.asarray(coefficients, dtype=object), (n,)),
+            n,
+        )
+        if np.any(kappa < 0):
+            raise InvalidInputError("power_impact_coefficients must be >= 0")
+    elif config.power_impact > 0:
+        if adv is None or config.capital is None:
+            raise InvalidInputError(
+                "config.power_impact needs adv and config.capital (κ_i = η·σ_i·√(capital/adv_i))"
+            )
+        volatility = np.sqrt(specific + np.einsum("ij,ij->i", factor_root, factor_root))
+        kappa = config.power_impact * volatility * np.sqrt(config.capital / _vector("adv", adv, n))
+    else:
+        return None
+    return kappa if np.any(kappa > 0) else None
+
+
+def _same_exposures(reuse: ScaledProblem, matrix: np.ndarray, dollar_neutral: bool) -> bool:
+    """Whether ``reuse`` was built from the same exposure matrix and dollar-neutral flag."""
+    start = int(reuse.config.dollar_neutral)
+    return dollar_neutral == reuse.config.dollar_neutral and _same(reuse.exposures[:, start:], matrix)
+
+
 def _same(old: np.ndarray, new: np.ndarray) -> bool:
     return old is new or (old.shape == new.shape and bool(np.array_equal(old, new)))
 
@@ -285,6 +237,7 @@ def build_problem(
     band_exposures: object | None = None,
     band_lower: object | None = None,
     band_upper: object | None = None,
+    power_impact_coefficients: object | None = None,
 ) -> ScaledProblem:
     """Validate the inputs and build the :class:`ScaledProblem`.
 
@@ -301,7 +254,7 @@ def build_problem(
         raise InvalidInputError(f"expected_returns must be a non-empty 1-D array, got shape {signal.shape}")
     n = signal.size
     signal = _vector("expected_returns", signal, n)
-    columns = [np.ones((n, 1))] if config.dollar_neutral else []
+    matrix = np.zeros((n, 0))
     names = ["dollar_neutral"] if config.dollar_neutral else []
     if exposures is not None:
         if exposure_names is None and hasattr(exposures, "columns"):  # a DataFrame: keep its labels
@@ -316,12 +269,10 @@ def build_problem(
             raise InvalidInputError(f"exposures must have shape ({n}, k), got {matrix.shape}")
         if not np.all(np.isfinite(matrix)):
             raise InvalidInputError("exposures contains NaN or infinite values")
-        columns.append(matrix)
         given = exposure_names or tuple(f"exposure_{j}" for j in range(matrix.shape[1]))
         if len(given) != matrix.shape[1]:
             raise InvalidInputError("exposure_names must name every exposure column")
         names.extend(given)
-    exposures_full = np.hstack(columns) if columns else np.zeros((n, 0))
     if risk_model is not None:
         if not isinstance(risk_model, RiskModel):
             raise InvalidInputError(f"risk_model must be a RiskModel, got {type(risk_model).__name__}")
@@ -392,6 +343,7 @@ def build_problem(
         if np.any(fee < 0):
             raise InvalidInputError("borrow_fees must be >= 0")
         fee = fee if np.any(fee > 0) else None
+    power = _power_impact(power_impact_coefficients, config, specific, factor_root, adv, n)
 
     gamma = config.risk_aversion
     median_specific = float(np.median(specific))
@@ -409,24 +361,19 @@ def build_problem(
     q = rho * (alpha + (2.0 * config.impact / n) * impact_weights * x0)
     upper = n * upper_natural
     lower = n * lower_natural
-    inv_h = 1.0 / h
-    if (
-        reuse is not None
-        and _same(reuse.exposures, exposures_full)
-        and _same(reuse.V, V)
-        and _same(reuse.h, h)
-    ):
-        W, basis_map, gram = reuse.W, reuse.basis_map, reuse.gram  # same era re-solved (bagging)
+    if reuse is not None and _same_exposures(reuse, matrix, config.dollar_neutral) and _same(reuse.V, V):
+        # same era re-solved (bagging)
+        exposures_full, W, basis_map = reuse.exposures, reuse.W, reuse.basis_map
     else:
-        W, basis_map, gram = _rows_and_gram(exposures_full, V, inv_h)
+        exposures_full, W, basis_map = constraint_rows(matrix, config.dollar_neutral, V, h)
     k_basis = basis_map.shape[1]
     target = np.zeros(k_basis)
     target_full = np.zeros(exposures_full.shape[1])
     if exposure_targets is not None:
-        given = _vector(
+        targets = _vector(
             "exposure_targets", exposure_targets, exposures_full.shape[1] - int(config.dollar_neutral)
         )
-        target_full[int(config.dollar_neutral) :] = given
+        target_full[int(config.dollar_neutral) :] = targets
         target = n * (basis_map.T @ target_full)
     Q = W[:, :k_basis]
     tradable = upper > lower
@@ -447,7 +394,6 @@ def build_problem(
         V=W[:, k_basis : k_basis + V.shape[1]],
         Q=Q,
         W=W,
-        gram=gram,
         target=target,
         target_full=target_full,
         basis_map=basis_map,
@@ -473,7 +419,8 @@ def build_problem(
         size_scale=max(min(upper_norm, gross_norm, float(np.linalg.norm(q / h))), 1e-300),
         group_labels=labels,
         **_bands(band_exposures, band_lower, band_upper, n),
-        group_caps=None if labels is None else n * group_limits,
+        group_caps=None if labels is None or group_limits is None else n * group_limits,
         long_cap=None if config.max_long is None else float(n * config.max_long),
         short_cap=None if config.max_short is None else float(n * config.max_short),
+        power_impact=None if power is None else rho * power / np.sqrt(n),
     )

@@ -37,6 +37,7 @@ from kardashev.portfolio.solution import (
     dual_gradient,
     evaluate_positions,
     group_residual,
+    inverse_curvature,
     kink_positions,
     long_short_residual,
     relative_residual,
@@ -189,6 +190,8 @@ def _inner(
         projected = np.where(fixed, 0.0, grad)
         if float(np.linalg.norm(projected / np.sqrt(metric))) <= tolerance:
             break
+        if problem.power_impact is not None:  # the curvature moves with x
+            gram.reweight(inverse_curvature(problem, x))
         M = gram.matrix(free, None, None, *_cap_columns(problem, x, free, names))
         M[np.diag_indices_from(M)] += weight
         keep = ~fixed
@@ -212,7 +215,16 @@ def _inner(
             kinks = kink_positions(problem, cost)
             lam, fee = slopes(problem, trial_point)
             xs = separable_x(
-                b - step * step_b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee
+                b - step * step_b,
+                problem.h,
+                problem.upper,
+                kinks,
+                lam,
+                cost,
+                problem.lower,
+                fee,
+                problem.power_impact,
+                problem.x0,
             )
             value = float(xs @ step_w) - float(d[k : k + r] @ trial[k : k + r])
             value -= float(problem.target @ d[:k])

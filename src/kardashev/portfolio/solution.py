@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from kardashev.portfolio.pieces import (
     KINK_HIGH,
     KINK_LOW,
     Pieces,
+    inverse_slope,
     region_signs,
     separable_minimizer,
     separable_x,
@@ -93,13 +95,13 @@ def band_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[np.ndarray, np
     return values - problem.band_upper, problem.band_lower - values  # type: ignore[operator]
 
 
-def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float, np.ndarray | None]:
+def slopes(problem: ScaledProblem, point: DualPoint) -> tuple[float | np.ndarray, np.ndarray | None]:
     """(λ', φ'): the slope λ' right of 0 and the extra slope φ' left of it.
 
     λ|x| + λ_L max(x, 0) + λ_S max(−x, 0) + φ max(−x, 0) has right slope λ + λ_L and left slope
     −(λ + λ_L) − (φ + λ_S − λ_L); φ' may be negative (the kink at 0 keeps width 2λ + λ_L + λ_S).
     """
-    lam = point.lam
+    lam: float | np.ndarray = point.lam
     groups = group_multipliers(problem, point)
     if groups is not None and np.any(groups):
         lam = lam + groups[problem.group_labels]  # per name: λ + λ_g(i)
@@ -137,17 +139,24 @@ def long_short_residual(problem: ScaledProblem, x: np.ndarray) -> tuple[float, f
 def evaluate_positions(problem: ScaledProblem, point: DualPoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cheaper :func:`evaluate` for the Newton loop: ``(b, x, free)`` only."""
     b = dual_b(problem, point)
+    return (b, *positions_at(problem, point, b))
+
+
+def positions_at(problem: ScaledProblem, point: DualPoint, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, free)`` at a given b = q − Qν − Vμ (the Newton loop carries b along its steps)."""
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     lam, fee = slopes(problem, point)
-    x = separable_x(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
+    x = separable_x(
+        b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee, problem.power_impact, problem.x0
+    )
     free = (
         (x < problem.upper)
         & (x > problem.lower)
         & (x != np.minimum(kinks, 0.0))
         & (x != np.maximum(kinks, 0.0))
     )
-    return b, x, free
+    return x, free
 
 
 def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
@@ -156,11 +165,19 @@ def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     lam, fee = slopes(problem, point)
-    pieces = separable_minimizer(b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee)
+    pieces = separable_minimizer(
+        b, problem.h, problem.upper, kinks, lam, cost, problem.lower, fee, problem.power_impact, problem.x0
+    )
     return Evaluation(b=b, pieces=pieces, kinks=kinks, cost=cost)
 
 
 Gradient = tuple[np.ndarray, np.ndarray, float, float]
+
+
+def inverse_curvature(problem: ScaledProblem, x: np.ndarray) -> np.ndarray:
+    """Per-name slope ∂x_i/∂b_i on a free region: 1/h_i, or 1/(h_i + (3/4)κ̃_i/√|x_i − x0_i|)
+    with the 3/2-power impact (0 for a name exactly at its previous holding)."""
+    return inverse_slope(x, problem.h, problem.power_impact, problem.x0)
 
 
 def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
@@ -211,7 +228,7 @@ def relative_residual(
             parts.append((abs(g_short) if point.short > 0 else max(g_short, 0.0)) / problem.short_cap)
         if problem.group_caps is not None:
             g_groups = group_residual(problem, x)
-            on = group_multipliers(problem, point)
+            on = cast(np.ndarray, group_multipliers(problem, point))  # an array: caps are set
             violation = np.where(on > 0, np.abs(g_groups), np.maximum(g_groups, 0.0))
             finite = np.isfinite(problem.group_caps)
             if np.any(finite):
@@ -254,14 +271,17 @@ def reduced_system(
     t: np.ndarray | None,
     *,
     gram: IncrementalGram | None = None,
+    inv_h: np.ndarray | None = None,
 ) -> ReducedSystem:
     """Build and factor M = EᵀD⁻¹E + blockdiag(0, I, 0, 0) on the free set (``gram``: the
-    Newton loop's incrementally updated block, reused)."""
+    Newton loop's incrementally updated block, reused; ``inv_h``: per-name D⁻¹ on the free set,
+    1/h unless given)."""
     E = constraint_columns(problem.W, free, s, t)
     if gram is not None:
         M = gram.matrix(free, s, t)
     else:
-        M = reduced_matrix(E, 1.0 / problem.h[free], problem.Q.shape[1], problem.V.shape[1])
+        weights = 1.0 / problem.h[free] if inv_h is None else inv_h
+        M = reduced_matrix(E, weights, problem.Q.shape[1], problem.V.shape[1])
     return ReducedSystem(free=free, s=s, t=t, E=E, solver=PsdSolver(M))
 
 
@@ -312,14 +332,17 @@ def finalize(
         extra.extend(s * (labels == g) for g in np.flatnonzero(groups > eps))
     if point.bands is not None and problem.band_rows is not None:
         extra.extend(problem.band_rows[in_gradient, j] for j in np.flatnonzero(np.abs(point.bands) > eps))
+    # D⁻¹ on the names that carry the gradient (with the 3/2-power impact it depends on x)
+    inv_h = inverse_curvature(problem, x)[in_gradient]
     if extra:
         E = np.column_stack([constraint_columns(problem.W, in_gradient, rows_s, rows_t), *extra])
         k, r = problem.Q.shape[1], problem.V.shape[1]
-        M = reduced_matrix(E, 1.0 / problem.h[in_gradient], k, r)
+        M = reduced_matrix(E, inv_h, k, r)
         system = ReducedSystem(free=in_gradient, s=rows_s, t=rows_t, E=E, solver=PsdSolver(M))
+    elif problem.power_impact is not None:  # the Newton loop's system was built at an earlier x
+        system = reduced_system(problem, in_gradient, rows_s, rows_t, inv_h=inv_h)
     elif system is None or not system.matches(in_gradient, rows_s, rows_t):
         system = reduced_system(problem, in_gradient, rows_s, rows_t, gram=gram)
-    inv_h = 1.0 / problem.h[in_gradient]
     sensitivity = Sensitivity(n, np.flatnonzero(in_gradient), inv_h, system.E, system.solver)
     scale = problem.rho * problem.alpha_scale / n
 
@@ -359,7 +382,9 @@ def finalize(
         long=point.long / rho,
         short=point.short / rho,
         groups=None if groups is None else groups / rho,
-        bands=None if point.bands is None else point.bands / (rho * problem.band_norms),
+        bands=None
+        if point.bands is None or problem.band_norms is None
+        else point.bands / (rho * problem.band_norms),
     )
     weights = x / n
     return PortfolioResult(

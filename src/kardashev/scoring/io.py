@@ -44,7 +44,7 @@ from kardashev.data.layout import (
     numeric_columns,
     read_table,
 )
-from kardashev.errors import ConfigError, DataFormatError, NotFoundError
+from kardashev.errors import ConfigError, DataFormatError, NotFoundError, examples
 
 __all__ = [
     "ScoringEra",
@@ -96,7 +96,8 @@ def _reference_columns(
     if column is not None:
         if column not in values:
             raise DataFormatError(
-                f"{path.name}: no column {column!r}; columns: {list(values)[:8]}", code="missing_column"
+                f"{path.name}: no column {column!r}; {len(values)} value column(s): {examples(values)}",
+                code="missing_column",
             )
         return dict.fromkeys(targets, column)
     named = next((c for c in _REFERENCE_NAMES if c in values), None)
@@ -107,7 +108,7 @@ def _reference_columns(
         match = match_target_column(values, target) or match_target_column(values, alias.get(target, target))
         if match is None:
             raise DataFormatError(
-                f"{path.name}: the {label} file has {len(values)} columns {list(values)[:6]} and none is "
+                f"{path.name}: the {label} file has {len(values)} columns ({examples(values)}), none "
                 f"made for {target!r}; choose one with --{label.replace('_', '-')}-column",
                 code="missing_column",
             )
@@ -128,8 +129,8 @@ def _read_reference(
     named = any(c in values for c in _REFERENCE_NAMES)
     if label == "meta_model" and column is None and not named and len(values) != 1:
         raise DataFormatError(
-            f"{path.name}: the meta model file needs one value column "
-            f"('numerai_meta_model' or 'prediction'), found {values}",
+            f"{path.name}: a meta model needs one value column (numerai_meta_model, prediction); "
+            f"it has {len(values)}: {examples(values)}",
             code="missing_column",
         )
     chosen = _reference_columns(path, label, values, targets, column, alias)
@@ -169,12 +170,14 @@ def _feature_names(data_path: Path, feature_set: str | None, layout: FileLayout)
         )
     sets = payload["feature_sets"]
     if feature_set not in sets:
-        raise ConfigError(f"no feature set {feature_set!r} in features.json; known: {sorted({*sets, 'all'})}")
+        raise ConfigError(
+            f"no feature set {feature_set!r} in features.json; known: {examples(sorted({*sets, 'all'}))}"
+        )
     missing = [f for f in sets[feature_set] if f not in layout.columns]
     if missing:
         raise DataFormatError(
-            f"{data_path.name}: feature set {feature_set!r} names {len(missing)} column(s) not in the data, "
-            f"e.g. {missing[:3]}",
+            f"{data_path.name}: feature set {feature_set!r} names {len(missing)} column(s) not in the data: "
+            f"{examples(missing, limit=3)}",
             code="missing_column",
         )
     return [str(f) for f in sets[feature_set]]
@@ -193,7 +196,8 @@ def _targets(data_path: Path, layout: FileLayout, target: str | Sequence[str] | 
         payload = _features_json(data_path) or {}
         known = [t for t in payload.get("targets", []) if t in layout.columns] or list(layout.targets)
         raise DataFormatError(
-            f"{data_path.name}: missing column(s) {missing}; targets: {known[:12]}", code="missing_column"
+            f"{data_path.name}: missing column(s) {missing[:5]}; {len(known)} target(s): {examples(known)}",
+            code="missing_column",
         )
     return wanted
 

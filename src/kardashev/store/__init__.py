@@ -6,6 +6,7 @@ from kardashev.store.engine import (
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     create_database_engine,
+    database_exists,
     default_database_url,
     migrate,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "SqlRepository",
     "Store",
     "create_database_engine",
+    "database_exists",
     "default_database_url",
     "migrate",
     "open_store",

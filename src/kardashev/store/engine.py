@@ -17,7 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from kardashev.errors import ConfigError
@@ -26,6 +26,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATA_DIR",
     "create_database_engine",
+    "database_exists",
     "default_database_url",
     "migrate",
     "scratch_schema",
@@ -40,6 +41,26 @@ _MIGRATION_LOCK_ID = 0x4B415244  # "KARD"
 def default_database_url(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> str:
     """The embedded SQLite database inside ``data_dir``."""
     return f"sqlite:///{Path(data_dir) / 'kardashev.db'}"
+
+
+def database_exists(url: str) -> bool:
+    """Whether ``url`` holds a Kardashev database already; creates nothing (no file, no folder, no table).
+
+    SQLite: the file exists (an in-memory database always counts). PostgreSQL: the schema has been
+    migrated (Alembic's version table is there).
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return not parsed.database or parsed.database == ":memory:" or Path(parsed.database).is_file()
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("alembic_version")
+    finally:
+        engine.dispose()
 
 
 def create_database_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Engine:

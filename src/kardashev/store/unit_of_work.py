@@ -8,12 +8,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kardashev.errors import BusyError
+from kardashev.errors import BusyError, NotFoundError
 from kardashev.store.blobs import BlobStore
-from kardashev.store.engine import DEFAULT_DATA_DIR, create_database_engine, default_database_url, migrate
+from kardashev.store.engine import (
+    DEFAULT_DATA_DIR,
+    create_database_engine,
+    database_exists,
+    default_database_url,
+    migrate,
+)
 from kardashev.store.repository import SqlRepository
 
 __all__ = ["Store", "open_store"]
@@ -77,18 +84,31 @@ def open_store(
     *,
     data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
     migrate_schema: bool = True,
+    create: bool = True,
 ) -> Store:
     """Open (creating and migrating if needed) the database at ``url`` with blobs in ``data_dir``.
 
     ``url`` None means the embedded SQLite file ``data_dir/kardashev.db``. The caller reads
-    ``KARDASHEV_DATABASE_URL`` (the CLI and API do) and passes it in.
+    ``KARDASHEV_DATABASE_URL`` (the CLI and API do) and passes it in. With ``create=False`` a database
+    that does not exist yet is not created: :class:`~kardashev.errors.NotFoundError` (code
+    ``no_database``) is raised instead, and nothing is written (for read-only callers).
     """
     url = url or default_database_url(data_dir)
+    if not create and not database_exists(url):
+        raise NotFoundError(f"no Kardashev database at {_where(url)}", code="no_database")
     engine = create_database_engine(url)
     if migrate_schema:
         migrate(engine)
     read_engine = create_database_engine(url, read_only=True) if engine.dialect.name == "sqlite" else None
     return Store(engine, data_dir, read_engine=read_engine)
+
+
+def _where(url: str) -> str:
+    """The database's file (SQLite) or its URL without the password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
 
 
 # SQLite: "database is locked" / "database table is locked"; PostgreSQL: lock_not_available (lock_timeout),

@@ -36,12 +36,12 @@ from kardashev.tournament.submission_file import (
     read_submission_table,
     submission_error,
 )
-from kardashev.tournament.validation import (
+from kardashev.tournament.validated import (
     ValidatedSubmission,
     ValidationConfig,
-    _checksum,
-    _readonly,
-    _universe,
+    canonical_checksum,
+    checked_universe,
+    readonly_array,
 )
 
 __all__ = ["CleaningPolicy", "cleaning_policies", "policy_for", "validate_numerai_policy"]
@@ -126,7 +126,7 @@ def validate_numerai_policy(
         ``too_few_tickers``, ``non_numeric_values``, ``nan_values``, ``out_of_range``,
         ``constant_predictions``, or the file codes of :func:`read_submission_table`).
     """
-    universe_ids = _universe(universe, f"{kind.value} universe")
+    universe_ids = checked_universe(universe, f"{kind.value} universe")
     frame = read_submission_table(source, filename=filename, max_rows=config.max_rows)
     n_rows = len(frame)
     frame.columns = column_names(frame)
@@ -156,10 +156,10 @@ def validate_numerai_policy(
     return ValidatedSubmission(
         kind=kind,
         ids=universe_ids,
-        values=_readonly(values),
-        raw_values=_readonly(raw),
-        submitted=_readonly(~np.isnan(raw)),
-        checksum=_checksum(kind, universe_ids, raw),
+        values=readonly_array(values),
+        raw_values=readonly_array(raw),
+        submitted=readonly_array(~np.isnan(raw)),
+        checksum=canonical_checksum(kind, universe_ids, raw),
         n_rows=n_rows,
         dropped_tickers=tuple(sorted(invalid)),
         id_column=id_col,

@@ -43,6 +43,7 @@ from kardashev.tournament.round_work import (
     round_era,
 )
 from kardashev.tournament.service_accounts import AccountsMixin, as_utc
+from kardashev.tournament.service_queries import QueriesMixin
 from kardashev.tournament.settlement import release_due_decreases, settle_round
 from kardashev.tournament.tables import decode_ids, decode_vector, encode_ids, encode_vector, sha256_hex
 from kardashev.tournament.validation import SubmissionSource, ValidationConfig, validate_submission
@@ -50,7 +51,7 @@ from kardashev.tournament.validation import SubmissionSource, ValidationConfig, 
 __all__ = ["TournamentService"]
 
 
-class TournamentService(AccountsMixin, ReportsMixin):
+class TournamentService(AccountsMixin, QueriesMixin, ReportsMixin):
     """Runs rounds over any storage implementing :class:`UnitOfWork`.
 
     Parameters

@@ -1,5 +1,5 @@
-"""The README's numerapi code block runs as written (only the port differs) against the live server,
-and the other numerapi calls the README lists as served work too."""
+"""The numerapi code block of docs/numerapi.md runs as written (only the port differs) against the live
+server, and the other numerapi calls that page lists as served work too."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ import pandas as pd
 
 from tests.api.conftest import classic_frame
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+NUMERAPI_PAGE = Path(__file__).resolve().parents[3] / "docs" / "numerapi.md"
 
 
 def _numerapi_block() -> str:
-    text = README.read_text("utf-8")
-    section = text.split("## Use numerapi with a Kardashev server", 1)[1].split("\n## ", 1)[0]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    text = NUMERAPI_PAGE.read_text("utf-8")
+    return re.search(r"```python\n(.*?)```", text, re.S).group(1)
 
 
-def test_the_readme_block_runs_as_written(season, tmp_path, monkeypatch):
+def test_the_numerapi_page_block_runs_as_written(season, tmp_path, monkeypatch):
     live, service = season.live, season.live.context.service
     account = service.create_account("readme_user", now=live.clock(), tokens=5_000_000)
     service.create_model(account.id, "my_model", now=live.clock())
@@ -39,7 +38,7 @@ def test_the_readme_block_runs_as_written(season, tmp_path, monkeypatch):
     output = io.StringIO()
     try:
         with contextlib.redirect_stdout(output):
-            exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+            exec(compile(code, "docs/numerapi.md", "exec"), {"__name__": "readme"})
     finally:
         published.unlink()
     lines = output.getvalue().splitlines()

@@ -1,6 +1,6 @@
 """Every kind of page screenshotted at 1024 px and 1400 px: real pixels, nothing wider than the window.
 
-``KARDASHEV_KEEP_SCREENSHOTS=DIR`` keeps the PNG files (the README's picture is one of them).
+``KARDASHEV_KEEP_SCREENSHOTS=DIR`` keeps the PNG files (docs/web.md's picture is one of them).
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
-"""Public endpoints (no key needed): health, rounds and their universes, leaderboard, released meta models."""
+"""Public endpoints (no key needed): health, rounds and their universes, leaderboard, released meta models,
+the fund's configuration (FUND.toml)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from kardashev import __version__
 from kardashev.api import schemas
 from kardashev.api.context import ApiContext, get_context
 from kardashev.api.convert import round_out
-from kardashev.api.publication import leaderboard_rows, released_meta_model
+from kardashev.api.publication import fund_config, leaderboard_rows, released_meta_model
+from kardashev.contribution.fund_config import fund_config_dict, fund_config_toml
 from kardashev.errors import NotFoundError
 from kardashev.tournament.domain import RoundStatus
 from kardashev.tournament.tables import decode_ids
@@ -119,3 +121,27 @@ def meta_model(context: Context, number: Annotated[int, ROUND_NUMBER]) -> Respon
         media_type="application/vnd.apache.parquet",
         headers={"Content-Disposition": f'attachment; filename="meta_model_{number}.parquet"'},
     )
+
+
+@router.get(
+    "/fund/config",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object"}}, "application/toml": {}},
+            "description": "FUND.toml as JSON tables (default) or as TOML text (format=toml)",
+        },
+        **_ERRORS,
+    },
+)
+def get_fund_config(context: Context, format: Literal["json", "toml"] = "json") -> Response:
+    """What a participant needs to estimate their TC at home with ``kardashev tc``: the fund's optimizer
+    configuration and how its meta model is released (``kardashev fund-config --url`` saves it)."""
+    config = fund_config(context)
+    if format == "toml":
+        return Response(
+            content=fund_config_toml(config),
+            media_type="application/toml",
+            headers={"Content-Disposition": 'attachment; filename="FUND.toml"'},
+        )
+    return JSONResponse(fund_config_dict(config))

@@ -29,13 +29,14 @@ from kardashev.api.web.render import PageRoute, page
 from kardashev.api.web.session import require_session
 from kardashev.data.era import Era
 from kardashev.errors import DataFormatError, InvalidInputError, NotFoundError
-from kardashev.tournament.domain import Account, Round, RoundStatus
+from kardashev.tournament.domain import Account
 from kardashev.tournament.dry_run import ResolvePreview, preview_resolve
+from kardashev.tournament.lifecycle import next_step
 from kardashev.tournament.operator_data import check_round_day, round_universe
 from kardashev.tournament.round_work import round_day
 from kardashev.tournament.validation import read_submission_table
 
-__all__ = ["next_step", "read_round_day", "router"]
+__all__ = ["read_round_day", "router"]
 
 router = APIRouter(prefix="/operator", route_class=PageRoute, include_in_schema=False)
 Visitor = Annotated[Visit, Depends(visit)]
@@ -58,40 +59,6 @@ def _admin(visit: Visit) -> None:
 
 def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
-
-
-def next_step(round_: Round, now: dt.datetime) -> dict[str, object]:
-    """What the round's next lifecycle step is, what it waits for and whether it can run now."""
-    if round_.status is RoundStatus.OPEN:
-        due = now >= round_.close_time
-        return {
-            "step": "close",
-            "ready": due,
-            "waits": "" if due else f"the close time ({round_.close_time:%Y-%m-%d %H:%M} UTC)",
-        }
-    if round_.status is RoundStatus.CLOSED:
-        day = round_.days_scored + 1
-        if round_.days_scored < round_.horizon_days:
-            final = day == round_.horizon_days
-            due = now >= round_.resolve_time
-            waits = f"day {day}'s data"
-            if final and not due:
-                waits += f" and the resolve time ({round_.resolve_time:%Y-%m-%d %H:%M} UTC) to resolve"
-            return {
-                "step": "score",
-                "day": day,
-                "final": final,
-                "ready": True,
-                "resolvable": final and due,
-                "waits": waits,
-            }
-        due = now >= round_.resolve_time
-        return {
-            "step": "resolve",
-            "ready": due,
-            "waits": "" if due else f"the resolve time ({round_.resolve_time:%Y-%m-%d %H:%M} UTC)",
-        }
-    return {"step": "done", "ready": False, "waits": ""}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -272,7 +239,7 @@ async def preview_payouts(request: Request, visit: Visitor, number: Number) -> H
     _admin(visit)
     context = visit.context
     day = None
-    if next_step(context.service.get_round(number), context.now())["step"] == "score":
+    if next_step(context.service.get_round(number), context.now()).step == "score":
         form, upload = await read_form_with_file(visit)
         day = _uploaded_day(visit, number, form, upload)
     else:

@@ -11,6 +11,7 @@ from kardashev.data.synthetic.market import (
     era_label,
     generate_market,
 )
+from kardashev.data.synthetic.round_files import RoundFiles, write_round_files
 
 __all__ = [
     "ARCHETYPES",
@@ -21,9 +22,11 @@ __all__ = [
     "EraData",
     "EraTruth",
     "MarketConfig",
+    "RoundFiles",
     "SyntheticMarket",
     "era_label",
     "generate_crowd",
     "generate_market",
     "write_dataset",
+    "write_round_files",
 ]

@@ -207,6 +207,14 @@ class SyntheticMarket:
             total += np.where(still_listed, expected, 0.0)
         return total
 
+    def residual_return(self, t: int, horizon: int) -> np.ndarray:
+        """:meth:`forward_return` of era ``t`` over ``horizon`` eras, residualised to all exposures.
+
+        What a neutral portfolio earns, known ``horizon`` eras after ``t``; at the market's horizon it is
+        the era's ``residual_returns``.
+        """
+        return self._state(t).residualize_all(self.forward_return(t, horizon))
+
     def era(self, era: int | str) -> EraData:
         """Regenerate one era (by index ``0 … n_eras-1`` or label ``"0001"``)."""
         t = self._index(era)
