@@ -179,7 +179,11 @@ class SeasonScores:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Everything the in-memory season produced."""
+    """Everything the in-memory season produced.
+
+    ``turnover`` (``Σ|w − w_previous|``) and ``expected_returns`` (``μᵀw − cost``, empty without the
+    expected returns) are per payout rule, one value per era.
+    """
 
     tracks: dict[str, FundTrack]
     scores: SeasonScores
@@ -237,10 +241,11 @@ class SeasonSimulator:
                 *("bmc", "fnc", "bagged_tc", "tc_bag_std", "bag_tc", "planted"),
             )
         }
-        consensus = np.asarray(self.archetypes) == "consensus"
-        self._benchmark_weights = (consensus if consensus.any() else np.ones(len(self.archetypes))) / max(
-            int(consensus.sum()) if consensus.any() else len(self.archetypes), 1
-        )
+        # BMC's benchmark: the consensus models' average (all models' when there is none)
+        benchmark = np.asarray(self.archetypes) == "consensus"
+        if not benchmark.any():
+            benchmark = np.ones(len(self.archetypes), dtype=bool)
+        self._benchmark_weights = benchmark / benchmark.sum()
         self._expected: np.ndarray | None = None
         self._bag_rng = np.random.default_rng(config.seed)
         self._feature_names: tuple[str, ...] = ()
