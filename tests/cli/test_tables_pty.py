@@ -319,7 +319,7 @@ def account_show(root: Path) -> tuple[list[str], list[Expected]]:
             "amount": move.amount / UNITS_PER_TOKEN,
             "round": None if move.round_number is None else float(move.round_number),
         }
-    move_columns = [(name, name) for name in ("time (UTC)", "kind", "amount", "model", "round")]
+    move_columns = [(name, name) for name in ("time (UTC)", "kind", "amount", "from", "to", "model", "round")]
     return ["account", "show", "owner1", *base], [
         Expected(model_columns, models),
         Expected(move_columns, moves, labels=2),

@@ -133,3 +133,33 @@ def test_bad_config_and_unknown_era_raise():
         market.era(3)
     with pytest.raises(NotFoundError):
         market.era("abc")
+
+
+def test_expected_weekly_return_is_the_return_without_the_shocks() -> None:
+    """``weekly_return − expected_weekly_return`` is exactly the week's factor and specific shocks."""
+    market = generate_market(n_stocks=60, n_eras=6, seed=4)
+    world = market._world
+    previous = world.state(2)
+    factors, specific = world.shocks(3)
+    shocks = previous.exposures @ (factors - world.factor_mean) + previous.sigma * specific
+    expected = world.expected_weekly_return(previous, 3, known_at=2)
+    np.testing.assert_allclose(world.weekly_return(previous, 3) - expected, shocks, atol=1e-15)
+    # known a week earlier, the reversal of a shock not yet drawn is expected to be 0
+    later = world.expected_weekly_return(previous, 3, known_at=1)
+    technical = [k for k, s in enumerate(world.sources) if s.kind == "technical"]
+    strengths = np.array([s.strength for s in world.sources])
+    np.testing.assert_allclose(
+        expected - later, previous.sigma * (previous.alpha[:, technical] @ strengths[technical]), atol=1e-15
+    )
+
+
+def test_era_publishes_the_expected_residual_return_behind_its_realized_one() -> None:
+    market = generate_market(n_stocks=200, n_eras=30, seed=1, alpha_scale=3.0)
+    correlations = []
+    for era in market.iter_eras(0, 30):
+        assert era.expected_residual_returns is not None
+        assert era.expected_residual_returns.shape == era.residual_returns.shape
+        # residualized like the realized residual returns: orthogonal to every exposure
+        np.testing.assert_allclose(era.exposures.T @ era.expected_residual_returns, 0.0, atol=1e-10)
+        correlations.append(np.corrcoef(era.expected_residual_returns, era.residual_returns)[0, 1])
+    assert np.mean(correlations) > 0.1

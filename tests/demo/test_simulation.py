@@ -9,7 +9,7 @@ from kardashev.data.synthetic import CrowdConfig, MarketConfig, generate_crowd, 
 from kardashev.demo.dynamics import StakeDynamics
 from kardashev.demo.fund import era_inputs
 from kardashev.demo.runner import default_optimizer_config
-from kardashev.demo.simulation import SeasonSimulator, SimulationConfig
+from kardashev.demo.simulation import PAYOUT_RULES, SeasonSimulator, SimulationConfig
 from kardashev.errors import ConfigError
 from kardashev.scoring import orthonormal_neutralizers
 
@@ -98,3 +98,64 @@ def test_bad_simulation_config() -> None:
         SimulationConfig(rules=("static", "sharpe"))
     with pytest.raises(ConfigError, match="bump"):
         SimulationConfig(bump=0)
+
+
+@pytest.fixture(scope="module")
+def study_season():
+    """A season with every rule, bagged TC and the planted truth, and a duplicated model."""
+    market = generate_market(MarketConfig(n_stocks=150, n_eras=8, seed=4))
+    crowd = generate_crowd(market, CrowdConfig(n_models=12, seed=4))
+    stakes = np.r_[crowd.stakes, 50.0]  # the last model is a copy of the first one, with its own stake
+    simulator = SeasonSimulator(
+        model_names=(*crowd.model_names, "twin"),
+        archetypes=(*crowd.archetypes, crowd.archetypes[0]),
+        initial_stakes=stakes,
+        true_value=np.r_[crowd.true_value, crowd.true_value[0]],
+        optimizer_config=default_optimizer_config(),
+        config=SimulationConfig(rules=PAYOUT_RULES, resolution_lag=2, validate=False, tc_bags=6, seed=1),
+    )
+    for era in market.iter_eras():
+        predictions = crowd.predictions(era)
+        inputs = era_inputs(era, np.column_stack([predictions, predictions[:, 0]]))
+        simulator.step(inputs, expected_returns=era.expected_residual_returns)
+    return simulator.result(), market
+
+
+def test_identical_predictions_get_identical_tc_bagged_or_not(study_season) -> None:
+    result, _ = study_season
+    scores = result.scores
+    np.testing.assert_allclose(scores.tc[:, -1], scores.tc[:, 0], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(scores.bagged_tc[:, -1], scores.bagged_tc[:, 0], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(scores.bag_tc[..., -1], scores.bag_tc[..., 0], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(scores.planted[:, -1], scores.planted[:, 0], rtol=1e-9, atol=1e-15)
+
+
+def test_study_fields_have_their_shapes_and_meanings(study_season) -> None:
+    result, market = study_season
+    n_eras, n_models = market.n_eras, 13
+    scores = result.scores
+    assert set(result.tracks) == set(PAYOUT_RULES)
+    for name in ("bmc", "fnc", "bagged_tc", "tc_bag_std", "planted"):
+        assert getattr(scores, name).shape == (n_eras, n_models), name
+        assert np.isfinite(getattr(scores, name)).all(), name
+    assert scores.bag_tc.shape == (n_eras, 6, n_models)
+    np.testing.assert_allclose(scores.bagged_tc, scores.bag_tc.mean(axis=1), atol=1e-15)
+    np.testing.assert_allclose(scores.tc_bag_std, scores.bag_tc.std(axis=1), atol=1e-15)
+    assert (scores.tc_bag_std > 0).any()
+    # planted values are TC's units: the stake-weighted sum is 0 (scale invariance), as for TC
+    stakes = result.tracks["static"].stakes
+    np.testing.assert_allclose(np.einsum("em,em->e", stakes, scores.planted), 0.0, atol=1e-10)
+    for rule in PAYOUT_RULES:
+        assert result.turnover[rule].shape == (n_eras,) and (result.turnover[rule] > 0).all()
+        assert result.expected_returns[rule].shape == (n_eras,)
+    # the first era trades from cash: turnover is the gross leverage
+    assert result.turnover["static"][0] == pytest.approx(1.0, rel=1e-6)
+    # the 0.5·CORR + 2·MMC fund moves its stakes once rounds resolve
+    assert not np.allclose(result.tracks["corr_mmc"].stakes[-1], stakes[-1])
+
+
+def test_bagging_options_are_checked() -> None:
+    with pytest.raises(ConfigError, match="tc_bags"):
+        SimulationConfig(tc_bags=-1)
+    with pytest.raises(ConfigError, match="tc_dropout"):
+        SimulationConfig(tc_dropout=1.0)

@@ -96,3 +96,69 @@ def test_previous_weights_follow_the_universe() -> None:
     ids = np.array(["a", "b", "c"])
     np.testing.assert_array_equal(align_weights({"a": 0.1, "z": 0.5}, ids), [0.1, 0.0, 0.0])
     assert align_weights(None, ids) is None
+
+
+def test_spearman_rows_is_scipys_spearman_per_row() -> None:
+    from kardashev.demo.validation import spearman_rows
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 20)), rng.normal(size=(5, 20))
+    expected = [spearmanr(a[i], b[i]).statistic for i in range(5)]
+    np.testing.assert_allclose(spearman_rows(a, b), expected, atol=1e-12)
+    b[:, 3] = np.nan  # a column missing anywhere is left out everywhere
+    expected = [spearmanr(np.delete(a[i], 3), np.delete(b[i], 3)).statistic for i in range(5)]
+    np.testing.assert_allclose(spearman_rows(a, b), expected, atol=1e-12)
+
+
+def test_planted_comparison_point_and_interval() -> None:
+    from kardashev.demo.validation import planted_comparison
+
+    rng = np.random.default_rng(4)
+    planted = rng.normal(size=(24, 12)) + np.linspace(-1, 1, 12)
+    noisy = planted + rng.normal(scale=3.0, size=planted.shape)
+    result = planted_comparison({"same": planted, "noisy": noisy}, planted, block=4, n_boot=300)
+    same, noisy_result = result["same"], result["noisy"]
+    assert same.spearman == pytest.approx(1.0) and same.low == pytest.approx(1.0) and same.high == 1.0
+    point = spearmanr(noisy.sum(axis=0), planted.sum(axis=0)).statistic
+    assert noisy_result.spearman == pytest.approx(point)
+    assert -1 <= noisy_result.low < noisy_result.spearman < noisy_result.high <= 1
+    assert (noisy_result.block, noisy_result.n_boot, noisy_result.level) == (4, 300, 0.9)
+
+
+def test_summarize_validation_headline_is_the_planted_comparison() -> None:
+    rng = np.random.default_rng(5)
+    n_eras, n_models = 12, 8
+    planted = rng.normal(size=(n_eras, n_models)) + np.arange(n_models)
+    per_era = {"tc": planted + rng.normal(size=planted.shape), "mmc": rng.normal(size=planted.shape)}
+    totals = {name: per_era["tc"].sum(axis=0) for name in ("tc", "mmc", "corr", "mpc", "loo", "bump")}
+    result = summarize_validation(
+        model_names=tuple(f"m{k}" for k in range(n_models)),
+        archetypes=("original",) * n_models,
+        stakes=np.ones(n_models),
+        true_value=np.arange(n_models, dtype=float),
+        totals=totals,
+        n_eras=n_eras,
+        per_era=per_era,
+        planted=planted,
+        horizon=4,
+        n_boot=200,
+    )
+    assert result.headline is result.planted["tc"]
+    assert result.headline.spearman == pytest.approx(
+        spearmanr(per_era["tc"].sum(axis=0), planted.sum(axis=0)).statistic
+    )
+    np.testing.assert_allclose(result.totals["planted"], planted.sum(axis=0))
+    np.testing.assert_allclose(result.tc_era_std, per_era["tc"].std(axis=0, ddof=1))
+    assert result.tc_bag_std is None
+
+
+def test_the_demo_reports_the_planted_comparison_and_tcs_spread(tiny_demo) -> None:
+    validation = tiny_demo.simulation.validation
+    headline = validation.headline
+    assert headline is validation.planted["tc"] and headline.score == "tc"
+    assert -1 <= headline.low <= headline.high <= 1 and np.isfinite(headline.spearman)
+    assert {"tc", "mmc", "corr", "mpc", "true_return", "bmc", "fnc", "bagged_tc"} <= set(validation.planted)
+    scores = tiny_demo.simulation.scores
+    np.testing.assert_allclose(validation.totals["planted"], scores.planted.sum(axis=0))
+    assert validation.tc_era_std.shape == validation.tc_bag_std.shape == (validation.n_models,)
+    assert (validation.tc_bag_std > 0).any() and np.isfinite(validation.tc_era_std).all()

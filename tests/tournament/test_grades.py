@@ -45,7 +45,7 @@ def test_strong_positive_series_is_significant_and_noise_is_not():
 
 def test_p_value_is_student_t_of_the_newey_west_statistic():
     series = np.array([0.01, 0.03, -0.01, 0.02, 0.04, 0.0, 0.02, 0.01, -0.02, 0.03])
-    config = GradeConfig(lag=0, min_eras=5)
+    config = GradeConfig(lag=0, min_eras=5, method="newey_west")
     test = score_test(series, score="corr", config=config)
     # lag 0: the plain t with the ddof-0 standard deviation
     by_hand = series.mean() / (series.std() / math.sqrt(series.size))
@@ -54,7 +54,7 @@ def test_p_value_is_student_t_of_the_newey_west_statistic():
 
 
 def test_overlap_correction_makes_autocorrelated_series_less_significant():
-    config = GradeConfig(target_horizon_eras=4)
+    config = GradeConfig(target_horizon_eras=4, lag=3, method="newey_west")
     assert config.newey_west_lag == 3
     ratios = []
     for seed in range(5):
@@ -68,7 +68,7 @@ def test_overlap_correction_makes_autocorrelated_series_less_significant():
     for seed in range(40):
         series = overlapping(seed, mean=0.003)
         corrected = score_test(series, score="corr", config=config)
-        naive = score_test(series, score="corr", config=GradeConfig(lag=0))
+        naive = score_test(series, score="corr", config=GradeConfig(lag=0, method="newey_west"))
         if naive.significant and not corrected.significant:
             found = True
             break

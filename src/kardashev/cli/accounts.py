@@ -91,6 +91,8 @@ def account_show(
                     "time (UTC)": f"{move.time:%Y-%m-%d %H:%M}",
                     "kind": move.kind,
                     "amount": units_to_tokens(move.amount),
+                    "from": move.source,
+                    "to": move.destination,
                     "model": names.get(move.model_id, "") if move.model_id is not None else "",
                     "round": move.round_number,
                 }
@@ -98,8 +100,8 @@ def account_show(
             ]
         )
         columns = [Column("time (UTC)"), Column("kind"), Column("amount", fmt="tokens")]
-        columns += [Column("model"), Column("round", fmt="int")]
-        render_table(rows, columns, console=console, title="latest wallet movements (tokens)")
+        columns += [Column("from"), Column("to"), Column("model"), Column("round", fmt="int")]
+        render_table(rows, columns, console=console, title="latest wallet movements (tokens)", labels=2)
 
 
 def register(app: typer.Typer) -> None:

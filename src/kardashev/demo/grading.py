@@ -33,6 +33,8 @@ def grade_season(
     )
     config = GradeConfig(target_horizon_eras=horizon, min_eras=min(8, max(2, n_eras)))
     grades = grade_models(table, config=config)
+    test_label = "EWC" if config.method == "ewc" else "NW"
+    correction = "Holm" if config.correction == "holm" else "BH"
     frame = grades.to_frame().reindex(pd.Index(model_names, name="model"))
     out = pd.DataFrame(
         {
@@ -41,12 +43,12 @@ def grade_season(
             "grade": [_GRADE_NAMES.get(int(g), str(g)) if np.isfinite(g) else "–" for g in frame["grade"]],
             "types passed": frame["types"].fillna("").replace("", "–").to_numpy(),
             "CORR mean": frame["corr_mean"].to_numpy(),
-            "CORR t (NW)": frame["corr_t"].to_numpy(),
+            f"CORR t ({test_label})": frame["corr_t"].to_numpy(),
             "True Return mean": frame["true_return_mean"].to_numpy(),
-            "True Return t (NW)": frame["true_return_t"].to_numpy(),
+            f"True Return t ({test_label})": frame["true_return_t"].to_numpy(),
             "TC mean": frame["tc_mean"].to_numpy(),
-            "TC t (NW)": frame["tc_t"].to_numpy(),
-            "TC p (Holm)": frame["tc_p_adjusted"].to_numpy(),
+            f"TC t ({test_label})": frame["tc_t"].to_numpy(),
+            f"TC p ({correction})": frame["tc_p_adjusted"].to_numpy(),
         }
     )
     fund = grades.fund
@@ -57,10 +59,14 @@ def grade_season(
         else f"the fund is not Type IV: {len(fund.significant_models)} signal(s) still have significantly "
         f"positive TC ({', '.join(fund.significant_models[:6])}{more})"
     )
+    if config.method == "ewc":
+        test = f"equal-weighted cosine test with {config.ewc_df_for(n_eras)} degrees of freedom"
+    else:
+        test = f"Newey–West lag {config.lag_for(n_eras)}"
     lines = (
-        f"{verdict} — {fund.correction} correction at level {fund.significance}, "
-        f"{fund.n_tested} models tested, "
-        f"Newey–West lag {config.newey_west_lag} for the {horizon}-era overlapping targets",
+        f"{verdict} — every type's p-values {fund.correction}-corrected across the {fund.n_tested} models "
+        f"tested, at level {fund.significance}; {test} for the {horizon}-era overlapping targets "
+        "(a model is Type III exactly when it blocks Type IV)",
     )
     order = np.lexsort(
         (-np.nan_to_num(out["TC mean"].to_numpy(), nan=-np.inf), -frame["grade"].fillna(0).to_numpy())

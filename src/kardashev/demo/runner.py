@@ -209,7 +209,7 @@ def run_demo(config: DemoConfig, *, now: dt.datetime, console: Console | None = 
                 inputs = era_inputs(era, crowd.predictions(era))
                 held = align_weights(static_previous, inputs.ids)
                 context = FundContext(risk_model_of(inputs), inputs.adv, held)
-                simulator.step(inputs)
+                simulator.step(inputs, expected_returns=era.expected_residual_returns)
                 static_previous = simulator.holdings("static")
                 keeper.record(
                     inputs,

@@ -10,19 +10,30 @@ For the fund, **Type IV** holds when *no* signal has significantly positive TC o
 multiple testing over all models is corrected for (Holm by default, or Benjamini–Hochberg): the
 fund has absorbed what its crowd knows.
 
-Each test is one-sided (H₀: mean ≤ 0). Per-era targets overlap (a 20-trading-day target scored
-weekly spans 4 eras), so consecutive scores are autocorrelated and a plain t-statistic overstates
-significance; the t-statistic is Newey–West's (:func:`kardashev.scoring.newey_west_t_statistic`)
-with ``lag = target_horizon_eras − 1`` by default, and the p-value is ``P(T > t)`` for Student's
-t with ``n_eras − 1`` degrees of freedom. A series with fewer than ``min_eras`` scored eras (NaN
-eras are skipped) is not tested: t and p are NaN and it is not significant.
+Each test is one-sided (H₀: mean ≤ 0). Two corrections make a grade trustworthy:
+
+* **Overlapping targets and slow signals.** A 20-trading-day target scored weekly spans 4 eras, and
+  alpha that persists for months makes even a noise model's score drift together for many eras, so a
+  plain t-statistic overstates significance. The t-statistic is Newey–West's
+  (:func:`kardashev.scoring.newey_west_t_statistic`) with, by default, the longer of the overlap
+  (``target_horizon_eras − 1``) and ``⌈√n_eras⌉`` lags; the p-value is ``P(T > t)`` for Student's t
+  with ``n_eras − 1`` degrees of freedom.
+* **Many models.** Among hundreds of models some pass any test by chance, so each type's p-values are
+  adjusted across the tested models (``family="models"``, Holm by default): a model passes a type when
+  its *adjusted* p-value is below the level. The Type IV test is the same Type III family, so a fund is
+  Type IV exactly when no model is graded Type III.
+
+The calibration is measured, not assumed: ``bench/science.py`` grades planted nulls (the synthetic
+crowd's noise models) across seeds and reports how often one is graded Type III (target ≤ 5% of
+seasons) and how often the originals are (the power). A series with fewer than ``min_eras`` scored
+eras (NaN eras are skipped) is not tested: t and p are NaN and it is not significant.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -41,6 +52,7 @@ __all__ = [
     "ModelGrade",
     "ScoreTest",
     "adjust_p_values",
+    "ewc_t_statistic",
     "grade_models",
     "score_test",
     "type_iv_test",
@@ -60,12 +72,23 @@ class GradeConfig:
     target_horizon_eras
         Target horizon in eras (4 for a 20-trading-day target on weekly eras); sets the default lag.
     lag
-        Newey–West lag; ``None`` → ``target_horizon_eras − 1``.
+        Newey–West lag; ``None`` → ``max(target_horizon_eras − 1, ⌈√n_eras⌉)`` per series.
     min_eras
         Least number of scored eras for a series to be tested.
     correction
-        Multiple-testing correction of the Type IV test: ``"holm"`` (family-wise error) or
-        ``"bh"`` (Benjamini–Hochberg false discovery rate).
+        Multiple-testing correction across models, of every type and of the Type IV test:
+        ``"holm"`` (family-wise error) or ``"bh"`` (Benjamini–Hochberg false discovery rate).
+    family
+        ``"models"``: a model passes a type when its p-value adjusted across the tested models is
+        below ``significance``; ``"none"``: each model is tested alone (the raw p-value; the Type IV
+        test is corrected either way).
+    method
+        ``"ewc"`` (default): the equal-weighted cosine test (:func:`ewc_t_statistic`), Student's t
+        with ``q`` degrees of freedom, sized correctly under autocorrelation in short series;
+        ``"newey_west"``: Newey–West with ``lag_for(n)`` lags and Student's t with ``n − 1`` degrees
+        of freedom (over-rejects when the scores drift slowly; kept for comparison).
+    ewc_df
+        Cosines of the EWC test; ``None`` → ``max(2, ⌊0.4·n_eras^(2/3)⌋)`` (5 for 52 eras).
     corr_column, true_return_column, tc_column
         Column names of the three scores in the per-era table.
     """
@@ -75,6 +98,9 @@ class GradeConfig:
     lag: int | None = None
     min_eras: int = 8
     correction: Literal["holm", "bh"] = "holm"
+    family: Literal["models", "none"] = "models"
+    method: Literal["ewc", "newey_west"] = "ewc"
+    ewc_df: int | None = None
     corr_column: str = "corr"
     true_return_column: str = "true_return"
     tc_column: str = "tc"
@@ -90,11 +116,30 @@ class GradeConfig:
             raise ConfigError(f"min_eras must be at least 2, got {self.min_eras}")
         if self.correction not in ("holm", "bh"):
             raise ConfigError(f"correction must be 'holm' or 'bh', got {self.correction!r}")
+        if self.family not in ("models", "none"):
+            raise ConfigError(f"family must be 'models' or 'none', got {self.family!r}")
+        if self.method not in ("ewc", "newey_west"):
+            raise ConfigError(f"method must be 'ewc' or 'newey_west', got {self.method!r}")
+        if self.ewc_df is not None and self.ewc_df < 1:
+            raise ConfigError(f"ewc_df must be at least 1, got {self.ewc_df}")
+
+    def ewc_df_for(self, n_eras: int) -> int:
+        """Cosines (degrees of freedom) of the EWC test: ``ewc_df``, or ``max(2, ⌊0.4·n^(2/3)⌋)``."""
+        if self.ewc_df is not None:
+            return self.ewc_df
+        return max(2, math.floor(0.4 * max(n_eras, 0) ** (2.0 / 3.0)))
 
     @property
     def newey_west_lag(self) -> int:
-        """The lag used: ``lag`` or ``target_horizon_eras − 1``."""
+        """The least lag used: ``lag``, or the overlap ``target_horizon_eras − 1``."""
         return self.target_horizon_eras - 1 if self.lag is None else self.lag
+
+    def lag_for(self, n_eras: int) -> int:
+        """The Newey–West lag of a series of ``n_eras`` scores: ``lag``, or the longer of the overlap
+        and ``⌈√n_eras⌉``."""
+        if self.lag is not None:
+            return self.lag
+        return max(self.target_horizon_eras - 1, math.ceil(math.sqrt(max(n_eras, 0))))
 
 
 @dataclass(frozen=True)
@@ -116,7 +161,11 @@ class ScoreTest:
     p_value
         ``P(T > t_statistic)``, Student's t with ``n_eras − 1`` degrees of freedom.
     significant
-        ``p_value < significance``.
+        ``adjusted_p_value < significance``.
+    adjusted_p_value
+        ``p_value`` adjusted across the models tested together (equal to it for a test alone).
+    lag
+        The Newey–West lag used.
     """
 
     score: str
@@ -126,6 +175,8 @@ class ScoreTest:
     naive_t_statistic: float
     p_value: float
     significant: bool
+    adjusted_p_value: float = math.nan
+    lag: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +250,7 @@ class Grades:
                         f"{prefix}_t": test.t_statistic,
                         f"{prefix}_naive_t": test.naive_t_statistic,
                         f"{prefix}_p": test.p_value,
+                        f"{prefix}_p_adjusted": test.adjusted_p_value,
                         field: test.significant,
                     }
                 )
@@ -212,7 +264,8 @@ class Grades:
 
 
 def score_test(scores: ArrayLike, *, score: str, config: GradeConfig | None = None) -> ScoreTest:
-    """One-sided overlap-corrected test that ``scores`` (per era, in time order) has a mean > 0."""
+    """One-sided overlap-corrected test that ``scores`` (per era, in time order) has a mean > 0, alone
+    (no correction across models; :func:`grade_models` adjusts the p-values of a family)."""
     config = config or GradeConfig()
     values = np.asarray(scores, dtype=np.float64)
     if values.ndim != 1:
@@ -220,16 +273,44 @@ def score_test(scores: ArrayLike, *, score: str, config: GradeConfig | None = No
     values = values[~np.isnan(values)]
     n_eras = int(values.size)
     mean = float(values.mean()) if n_eras else math.nan
+    lag = config.lag_for(n_eras)
     if n_eras < config.min_eras:
-        return ScoreTest(score, n_eras, mean, math.nan, math.nan, math.nan, False)
-    t_statistic = newey_west_t_statistic(values, lag=config.newey_west_lag)
+        return ScoreTest(score, n_eras, mean, math.nan, math.nan, math.nan, False, math.nan, lag)
     naive = newey_west_t_statistic(values, lag=0)
+    if config.method == "ewc":
+        t_statistic, df = ewc_t_statistic(values, df=config.ewc_df_for(n_eras))
+    else:
+        t_statistic, df = newey_west_t_statistic(values, lag=lag), n_eras - 1
     if math.isnan(t_statistic):  # zero variance: certain when the mean is not zero
         p_value = math.nan if mean == 0 else (0.0 if mean > 0 else 1.0)
     else:
-        p_value = float(stats.t.sf(t_statistic, df=n_eras - 1))
+        p_value = float(stats.t.sf(t_statistic, df=df))
     significant = bool(not math.isnan(p_value) and p_value < config.significance)
-    return ScoreTest(score, n_eras, mean, t_statistic, naive, p_value, significant)
+    return ScoreTest(score, n_eras, mean, t_statistic, naive, p_value, significant, p_value, lag)
+
+
+def ewc_t_statistic(scores: ArrayLike, *, df: int) -> tuple[float, int]:
+    """Equal-weighted cosine (EWC) t-statistic of the mean and its degrees of freedom.
+
+    ``Λ_j = √(2/T) Σ_t cos(πj(t − ½)/T) x_t`` for ``j = 1 … q``, ``Ω̂ = (1/q) Σ_j Λ_j²`` and
+    ``t = √T x̄ / √Ω̂``, Student's t with ``q`` degrees of freedom under the null, also when the series is
+    autocorrelated (Lazarus, Lewis, Stock & Watson 2018, "HAR inference: recommendations for practice").
+    The low-frequency cosines carry the long-run variance, so overlapping targets and slowly drifting
+    scores widen the test instead of inflating it. ``q`` is capped at ``T − 1``; NaN when ``T < 2`` or
+    ``Ω̂ = 0``.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    n = values.size
+    q = min(int(df), n - 1)
+    if n < 2 or q < 1:
+        return math.nan, max(q, 1)
+    times = (np.arange(n) + 0.5) / n
+    cosines = np.sqrt(2.0 / n) * np.cos(np.pi * np.outer(np.arange(1, q + 1), times))
+    projections = cosines @ (values - values.mean())
+    long_run_variance = float(projections @ projections) / q
+    if long_run_variance <= 0:
+        return math.nan, q
+    return float(np.sqrt(n) * values.mean() / np.sqrt(long_run_variance)), q
 
 
 def adjust_p_values(p_values: ArrayLike, *, method: Literal["holm", "bh"] = "holm") -> NDArray[np.float64]:
@@ -313,14 +394,29 @@ def grade_models(
         raise InvalidInputError(f"the per-era table has none of the score columns {', '.join(score_columns)}")
     if per_era.duplicated([model_column, era_column]).any():
         raise InvalidInputError("the per-era table has a (model, era) pair twice")
-    grades = []
+    names: list[str] = []
+    tests: list[list[ScoreTest]] = []
     for model, rows in per_era.sort_values([model_column, era_column], kind="stable").groupby(
         model_column, sort=False
     ):
-        tests = []
-        for column in score_columns:
-            values = rows[column].to_numpy(dtype=np.float64) if column in rows.columns else np.array([])
-            tests.append(score_test(values, score=column, config=config))
-        grades.append(ModelGrade(str(model), *tests))
+        names.append(str(model))
+        tests.append(
+            [
+                score_test(
+                    rows[column].to_numpy(dtype=np.float64) if column in rows.columns else np.array([]),
+                    score=column,
+                    config=config,
+                )
+                for column in score_columns
+            ]
+        )
+    if config.family == "models" and tests:
+        for kind in range(len(score_columns)):
+            adjusted = adjust_p_values([row[kind].p_value for row in tests], method=config.correction)
+            for row, p in zip(tests, adjusted, strict=True):
+                row[kind] = replace(
+                    row[kind], adjusted_p_value=float(p), significant=bool(p < config.significance)
+                )
+    grades = [ModelGrade(name, *row) for name, row in zip(names, tests, strict=True)]
     fund = type_iv_test({grade.model: grade.type_iii.p_value for grade in grades}, config=config)
     return Grades(models=tuple(grades), fund=fund, config=config)

@@ -346,6 +346,17 @@ class World:
         alpha = previous.alpha @ strengths
         return previous.exposures @ factor_returns + previous.sigma * (alpha + specific)
 
+    def expected_weekly_return(self, previous: EraState, u: int, *, known_at: int) -> np.ndarray:
+        """Expected total return of week ``u`` for the stocks of ``previous`` (the state of era ``u-1``),
+        as known at era ``known_at``: the factor premia and the planted alpha, without the week's factor
+        and specific shocks. The reversal source of a week after ``known_at`` is a shock not yet drawn
+        (expected 0); the slow sources' paths are the generator's planted truth.
+        """
+        strengths = np.array([s.strength for s in self.sources])
+        if previous.t > known_at:
+            strengths = np.where([s.kind == "technical" for s in self.sources], 0.0, strengths)
+        return previous.exposures @ self.factor_mean + previous.sigma * (previous.alpha @ strengths)
+
     def raw_features(self, state: EraState, roles: tuple[str, ...]) -> np.ndarray:
         """Raw (unbinned) feature values of one era, one column per role."""
         seed, t, uids = self.seed, state.t, state.uids

@@ -23,7 +23,10 @@ the stake-weighted meta model, ``true_value_j = IC_j − cov(x_j, M)·IC_M / var
 its edge the meta model does not already hold, i.e. the expected direction of
 d(fund return)/d(stake_j). Correlations are
 taken after removing the risk-exposure directions (the fund neutralises them), so a pure factor bet
-is worth about 0 however well it scores on a partially neutral target.
+is worth about 0 however well it scores on a partially neutral target. It is a formula that ignores
+the optimizer's constraints and the trading costs; the exact planted value to a fund, per era, is
+:func:`kardashev.contribution.planted.planted_contribution` with the era's
+``EraData.expected_residual_returns``.
 """
 
 from __future__ import annotations

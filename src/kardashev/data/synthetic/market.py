@@ -52,7 +52,10 @@ class EraData:
     """Everything the market publishes (and realizes) for one era; arrays are row-aligned on ``ids``.
 
     Return-like arrays (``returns``, ``residual_returns``) are realized over the ``horizon``
-    eras after ``date``; the risk model is per era (one week).
+    eras after ``date``; the risk model is per era (one week). ``expected_residual_returns`` is the
+    planted truth behind ``residual_returns``: their expectation given the era's state and the hidden
+    alpha paths, over the weekly factor and specific shocks (never published; see
+    :meth:`SyntheticMarket.expected_forward_return`).
     """
 
     index: int
@@ -71,6 +74,7 @@ class EraData:
     factor_covariance: np.ndarray
     specific_variance: np.ndarray
     adv: np.ndarray
+    expected_residual_returns: np.ndarray | None = None
 
     @property
     def n_stocks(self) -> int:
@@ -186,6 +190,23 @@ class SyntheticMarket:
             total += np.where(still_listed, self._weekly_return(u), 0.0)
         return total
 
+    def expected_forward_return(self, t: int, horizon: int) -> np.ndarray:
+        """Expected total return of era ``t``'s stocks over eras ``t+1 … t+horizon``, as known at ``t``.
+
+        The planted part of :meth:`forward_return`: each week's factor premia and hidden alpha
+        (``B f̄ + σ ⊙ Σ_k s_k a_k``), without the shocks; the one-week reversal counts only for the first
+        week (later reversals answer shocks not drawn yet). Delisted stocks earn 0 from their delisting on,
+        as in :meth:`forward_return` (the listing schedule is part of the planted truth).
+        """
+        state = self._state(t)
+        total = np.zeros(state.ids.shape[0])
+        for u in range(t + 1, t + horizon + 1):
+            previous = self._state(u - 1)
+            still_listed = previous.uids == state.uids
+            expected = self._world.expected_weekly_return(previous, u, known_at=t)
+            total += np.where(still_listed, expected, 0.0)
+        return total
+
     def residual_return(self, t: int, horizon: int) -> np.ndarray:
         """:meth:`forward_return` of era ``t`` over ``horizon`` eras, residualised to all exposures.
 
@@ -230,6 +251,7 @@ class SyntheticMarket:
             factor_covariance=self.factor_covariance,
             specific_variance=state.sigma**2,
             adv=state.adv,
+            expected_residual_returns=state.residualize_all(self.expected_forward_return(t, horizon)),
         )
 
     def iter_eras(self, start: int = 0, stop: int | None = None) -> Iterator[EraData]:
