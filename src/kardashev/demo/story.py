@@ -198,9 +198,11 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     mean, spread = float(edge.mean()), float(edge.std(ddof=1))
     error = spread / np.sqrt(n)
     t = mean / error if error > 0 else float("nan")
-    luck = "unlikely to be luck" if np.isfinite(t) and abs(t) >= 2 else "within what luck gives"
+    clear = bool(np.isfinite(t) and abs(t) >= 2)
+    luck = "unlikely to be luck" if clear else "within what luck gives"
     return (
-        f"How much to trust it: {agreement}, but the TC fund's weekly edge over the CORR fund is "
+        f"How much to trust it: {agreement}; {'and' if clear else 'but'} the TC fund's weekly edge over the "
+        f"CORR fund is "
         f"{percent(mean, 3)} ± {percent(error, 3).lstrip('+')} (t = {ratio(t)} over {n} weeks, one seed), "
         f"{luck}; rerun with other --seed values before concluding."
     )
