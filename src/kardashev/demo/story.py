@@ -54,7 +54,8 @@ GLOSSARY = (
     (
         "grades",
         "I: CORR significantly > 0; II: True Return after costs significantly > 0; III: TC significantly "
-        "> 0 (Newey–West t-tests); the highest type passed is shown; –: none passed or too few eras.",
+        "> 0 (one-sided equal-weighted cosine t-tests, robust to the overlapping targets, "
+        "Holm-corrected across models); the highest type passed is shown; –: none passed or too few eras.",
     ),
     (
         "Type IV",
