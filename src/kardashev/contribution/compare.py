@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from kardashev.contribution.inputs import prepare_era
 from kardashev.contribution.true_contribution import TCResult, true_contribution
@@ -108,6 +107,8 @@ def compare_contributions(
         weights,
         era.required("realized_returns"),
     )
+    from scipy.stats import spearmanr  # here: scipy.stats costs ~0.9 s to import
+
     tc_values = np.asarray(tc.tc)
     correlation = float(spearmanr(tc_values, mpc).statistic) if tc_values.size >= 3 else float("nan")
     if labels is not None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from kardashev.data.era import Era
 from kardashev.demo.fund import fund_portfolio
@@ -250,6 +249,8 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     mask = np.isfinite(a) & np.isfinite(b)
     if mask.sum() < 3 or np.ptp(a[mask]) == 0 or np.ptp(b[mask]) == 0:
         return float("nan")
+    from scipy.stats import spearmanr  # here: scipy.stats costs ~0.9 s to import
+
     return float(spearmanr(a[mask], b[mask]).statistic)
 
 
