@@ -137,6 +137,7 @@ class _BasisCache:
                     self._entries.move_to_end(key)
                     if entry.W is None or entry.V is None or not np.array_equal(entry.V, V):
                         entry.V, entry.W = V.copy(), _rows(entry.full, entry.basis, V)
+                        entry.h = entry.gram = None  # the kept Gram was of the previous rows
                     return entry.full, entry.W, entry.basis.basis_map
         columns = ([np.ones((matrix.shape[0], 1))] if dollar_neutral else []) + [matrix]
         full = np.hstack(columns)
@@ -185,7 +186,8 @@ class _BasisCache:
         gram = rows.T @ rows
         gram.flags.writeable = False
         with self._lock:
-            entry.h, entry.gram = h.copy(), gram
+            if entry.W is W:  # another thread may have rebuilt the entry's rows meanwhile
+                entry.h, entry.gram = h.copy(), gram
         return gram
 
     def clear(self) -> None:
