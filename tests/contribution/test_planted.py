@@ -19,6 +19,16 @@ from kardashev.metamodel import meta_model_from_gaussianized
 from kardashev.portfolio import OptimizerConfig, optimize
 
 CONFIG = OptimizerConfig(risk_aversion=1.0, gross_leverage=1.0, max_position=2.5, impact=0.002, spread=0.0002)
+# every cost the optimizer charges, 3/2-power impact included (σ_i from the risk model)
+POWER = OptimizerConfig(
+    risk_aversion=1.0,
+    gross_leverage=1.0,
+    max_position=2.5,
+    impact=0.002,
+    spread=0.0002,
+    power_impact=0.05,
+    capital=1e7,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,34 +42,38 @@ def era():
     return inputs, data.expected_residual_returns, np.asarray(crowd.stakes, dtype=float), previous
 
 
-def _expected(inputs, stakes, mu, previous) -> float:
+def _expected(inputs, stakes, mu, previous, config=CONFIG) -> float:
     meta = meta_model_from_gaussianized(inputs.gaussianized, stakes)
+    risk = risk_model_of(inputs)
     result = optimize(
         meta,
         exposures=inputs.exposures,
-        risk_model=risk_model_of(inputs),
+        risk_model=risk,
         previous_weights=previous,
         adv=inputs.adv,
-        config=CONFIG,
+        config=config,
     )
-    return expected_fund_return(result.weights, mu, previous_weights=previous, adv=inputs.adv, config=CONFIG)
+    return expected_fund_return(
+        result.weights, mu, previous_weights=previous, adv=inputs.adv, config=config, risk_model=risk
+    )
 
 
-def test_planted_value_matches_central_finite_differences(era) -> None:
+@pytest.mark.parametrize("config", [CONFIG, POWER], ids=["impact_and_spread", "with_power_impact"])
+def test_planted_value_matches_central_finite_differences(era, config) -> None:
     inputs, mu, stakes, previous = era
     planted = planted_contribution(
         inputs.gaussianized,
         stakes,
         mu,
         inputs.exposures,
-        CONFIG,
+        config,
         risk_model=risk_model_of(inputs),
         previous_weights=previous,
         adv=inputs.adv,
     )
     total = stakes.sum()
     delta = 1e-5 * total
-    assert planted.expected_return == pytest.approx(_expected(inputs, stakes, mu, previous), rel=1e-9)
+    assert planted.expected_return == pytest.approx(_expected(inputs, stakes, mu, previous, config), rel=1e-9)
     assert planted.trading_cost > 0
     for k in range(stakes.size):
         up, down = stakes.copy(), stakes.copy()
@@ -67,7 +81,9 @@ def test_planted_value_matches_central_finite_differences(era) -> None:
         down[k] -= delta if stakes[k] >= delta else 0.0
         step = up[k] - down[k]
         difference = (
-            (_expected(inputs, up, mu, previous) - _expected(inputs, down, mu, previous)) * total / step
+            (_expected(inputs, up, mu, previous, config) - _expected(inputs, down, mu, previous, config))
+            * total
+            / step
         )
         scale = np.abs(planted.value).max()
         assert planted.value[k] == pytest.approx(difference, abs=2e-4 * scale), k

@@ -219,3 +219,49 @@ def test_with_the_proximal_paths_limits(name):
         assert abs(finite - direction @ gradient) <= 1e-6 * np.linalg.norm(gradient) * np.linalg.norm(
             direction
         )
+
+
+def test_the_cost_model_prices_what_the_optimizer_charges() -> None:
+    """``portfolio.costs.trade_cost`` is the optimizer's objective's cost (3/2-power impact included):
+    natural objective = αᵀw − γ·risk − cost at the optimum; its gradient matches central differences."""
+    from kardashev.portfolio import RiskModel
+    from kardashev.portfolio.costs import trade_cost, trade_cost_gradient
+    from kardashev.portfolio.problem import build_problem
+
+    rng = np.random.default_rng(11)
+    n = 60
+    config = OptimizerConfig(impact=0.01, spread=1e-4, power_impact=0.2, capital=1e6, risk_aversion=1.0)
+    loadings = rng.standard_normal((n, 2))
+    risk = RiskModel(
+        factor_loadings=loadings, factor_covariance=np.eye(2) * 0.01, specific_variance=np.full(n, 0.02)
+    )
+    adv = rng.uniform(1e5, 1e6, n)
+    previous = rng.normal(0, 0.005, n)
+    weights = previous + rng.normal(0, 0.003, n)
+    cost = float(trade_cost(weights, previous, config=config, adv=adv, risk_model=risk))
+    problem = build_problem(
+        rng.standard_normal(n),
+        exposures=None,
+        risk_model=risk,
+        previous_weights=previous,
+        adv=adv,
+        config=config,
+    )
+    specific, root = risk.specific_variance, risk.factor_root()
+    risk_term = float(np.dot(specific * weights, weights) + np.sum((root.T @ weights) ** 2))
+    objective = problem.natural_objective(weights)
+    alpha_term = float(problem.alpha @ weights)
+    assert objective == pytest.approx(
+        alpha_term - config.risk_aversion * risk_term - cost, rel=1e-12, abs=1e-15
+    )
+    gradient = trade_cost_gradient(weights, previous, config=config, adv=adv, risk_model=risk)
+    step = 1e-7
+    for i in range(0, n, 7):
+        up, down = weights.copy(), weights.copy()
+        up[i] += step
+        down[i] -= step
+        difference = (
+            float(trade_cost(up, previous, config=config, adv=adv, risk_model=risk))
+            - float(trade_cost(down, previous, config=config, adv=adv, risk_model=risk))
+        ) / (2 * step)
+        assert gradient[i] == pytest.approx(difference, rel=1e-5, abs=1e-9), i

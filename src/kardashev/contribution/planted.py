@@ -28,6 +28,7 @@ from kardashev.contribution.true_contribution import standardization_vjp
 from kardashev.contribution.true_return import trading_cost
 from kardashev.metamodel import standardize
 from kardashev.portfolio import OptimizerConfig
+from kardashev.portfolio.costs import trade_cost_gradient
 
 __all__ = ["PlantedContribution", "expected_fund_return", "planted_contribution", "trading_cost_gradient"]
 
@@ -56,20 +57,21 @@ class PlantedContribution:
 
 
 def trading_cost_gradient(
-    weights: np.ndarray, previous_weights: np.ndarray | None, adv: np.ndarray | None, config: Any
+    weights: np.ndarray,
+    previous_weights: np.ndarray | None,
+    adv: np.ndarray | None,
+    config: Any,
+    *,
+    risk_model: Any = None,
 ) -> np.ndarray:
-    """``∇cost(w) = 2κ λ ⊙ (w − w0) + c·sign(w − w0)`` of :func:`kardashev.contribution.trading_cost`.
+    """``∇cost(w) = 2κ λ ⊙ t + c·sign(t) + (3/2) κ' ⊙ sign(t)·√|t|`` (t = w − w0) of
+    :func:`kardashev.contribution.trading_cost` (:func:`kardashev.portfolio.costs.trade_cost_gradient`).
 
     ``sign(0) = 0``: where the optimizer left a position untouched the linear cost is at its kink,
     and the solution does not move there under a small change of the alpha, so that entry does not
     enter the derivative.
     """
-    config = OptimizerConfig() if config is None else config
-    trade = weights if previous_weights is None else weights - np.asarray(previous_weights, dtype=np.float64)
-    impact_weights = np.ones(weights.shape[0])
-    if adv is not None and config.impact_adv_scaled:
-        impact_weights = np.median(adv) / np.asarray(adv, dtype=np.float64)
-    return 2.0 * config.impact * impact_weights * trade + config.spread * np.sign(trade)
+    return trade_cost_gradient(weights, previous_weights, config=config, adv=adv, risk_model=risk_model)
 
 
 def expected_fund_return(
@@ -79,10 +81,12 @@ def expected_fund_return(
     previous_weights: np.ndarray | None,
     adv: np.ndarray | None,
     config: Any,
+    risk_model: Any = None,
 ) -> float:
-    """``μᵀw − cost(w)``: the expected after-cost return of a portfolio."""
+    """``μᵀw − cost(w)``: the expected after-cost return of a portfolio (``risk_model``: the one it
+    was optimized with, for the 3/2-power impact's σ_i)."""
     weights = np.asarray(weights, dtype=np.float64)
-    cost = float(trading_cost(weights, previous_weights, adv, config))
+    cost = float(trading_cost(weights, previous_weights, adv, config, risk_model=risk_model))
     return float(np.asarray(expected_returns, dtype=np.float64) @ weights) - cost
 
 
@@ -135,11 +139,11 @@ def planted_contribution(
     result = portfolio if portfolio is not None else EraSolver(era, config, risk_model, method).solve(alpha)
     weights = np.asarray(result.weights, dtype=np.float64)
     held, liquidity = era.previous_weights, era.adv
-    cotangent = mu - trading_cost_gradient(weights, held, liquidity, config)
+    cotangent = mu - trading_cost_gradient(weights, held, liquidity, config, risk_model=risk_model)
     gradient = np.asarray(result.vjp(cotangent), dtype=np.float64)
     sensitivity = standardization_vjp(alpha, float(np.std(blend)), gradient)
     value = matrix.T @ sensitivity - float(blend @ sensitivity)
-    cost = float(trading_cost(weights, held, liquidity, config))
+    cost = float(trading_cost(weights, held, liquidity, config, risk_model=risk_model))
     gross = float(mu @ weights)
     return PlantedContribution(
         value=np.asarray(value, dtype=np.float64),

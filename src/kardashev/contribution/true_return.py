@@ -5,7 +5,7 @@ For model k with gaussianized predictions ``G_k``::
     a_k = standardize(G_k)
     w_k = optimize(a_k; same exposures, risk model, bounds, leverage, costs, previous holdings)
     gross_return_k = rᵀ w_k
-    trading_cost_k = κ·Σ_i λ_i (w_ki − w0_i)² + c·Σ_i |w_ki − w0_i|      (OptimizerConfig.impact, .spread)
+    trading_cost_k = κ·Σ_i λ_i t_ki² + c·Σ_i |t_ki| + Σ_i κ'_i |t_ki|^{3/2}, t_k = w_k − w0 (portfolio.costs)
     net_return_k   = gross_return_k − trading_cost_k
 
 ``λ_i = median(adv)/adv_i`` when ADV is given and ``config.impact_adv_scaled``, else 1 — the same
@@ -27,6 +27,7 @@ from kardashev.contribution.solve import EraSolver
 from kardashev.errors import AlignmentError, InvalidInputError, KardashevError
 from kardashev.metamodel import standardize
 from kardashev.portfolio import OptimizerConfig
+from kardashev.portfolio.costs import trade_cost
 
 __all__ = ["TrueReturnResult", "trading_cost", "true_return"]
 
@@ -67,47 +68,22 @@ class TrueReturnResult:
 
 
 def trading_cost(
-    weights: np.ndarray, previous_weights: np.ndarray | None, adv: np.ndarray | None, config: Any
+    weights: np.ndarray,
+    previous_weights: np.ndarray | None,
+    adv: np.ndarray | None,
+    config: Any,
+    *,
+    risk_model: Any = None,
 ) -> np.ndarray:
-    """The trading cost charged by the optimizer's objective, for one or many portfolios.
+    """The trading cost charged by the optimizer's objective, for one or many portfolios:
+    :func:`kardashev.portfolio.costs.trade_cost` (quadratic impact, spread, 3/2-power impact).
 
-    Parameters
-    ----------
-    weights
-        ``(n_stocks,)`` or ``(n_stocks, n_portfolios)``.
-    previous_weights, adv
-        ``(n_stocks,)`` or ``None`` (no previous holdings: the trade is the whole portfolio; no ADV:
-    config
-        ``OptimizerConfig``: ``impact`` κ, ``spread`` c, ``impact_adv_scaled``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``κ·Σ λ_i t_i² + c·Σ|t_i|`` with ``t = w − w0`` per portfolio (a float array, shape
-        ``weights.shape[1:]``).
+    ``weights`` ``(n_stocks,)`` or ``(n_stocks, n_portfolios)``; ``previous_weights``, ``adv``
+    ``(n_stocks,)`` or ``None`` (no holdings: the trade is the whole portfolio); ``risk_model`` the
+    one the portfolio was optimized with (the 3/2-power impact's σ_i). Returns a float array of
+    shape ``weights.shape[1:]``.
     """
-    trade = _trades(weights, previous_weights)
-    impact_weights = np.ones(weights.shape[0])
-    if adv is not None and config.impact_adv_scaled:
-        impact_weights = np.median(adv) / adv  # adv > 0, as the optimizer requires
-    impact_weights = np.reshape(impact_weights, (-1,) + (1,) * (weights.ndim - 1))
-    cost = np.zeros(weights.shape[1:])
-    config = OptimizerConfig() if config is None else config
-    if config.impact:
-        cost = cost + config.impact * (impact_weights * trade * trade).sum(axis=0)
-    if config.spread:
-        cost = cost + config.spread * np.abs(trade).sum(axis=0)
-    return np.asarray(cost, dtype=np.float64)
-
-
-def _trades(weights: np.ndarray, previous_weights: np.ndarray | None) -> np.ndarray:
-    """``w − w0`` with shared (vector) or per-portfolio (same shape as ``weights``) holdings."""
-    if previous_weights is None:
-        return weights
-    previous = np.asarray(previous_weights, dtype=np.float64)
-    if previous.shape == weights.shape:
-        return weights - previous
-    return weights - np.reshape(previous, (-1,) + (1,) * (weights.ndim - 1))
+    return trade_cost(weights, previous_weights, config=config, adv=adv, risk_model=risk_model)
 
 
 def _own_holdings(
@@ -203,10 +179,11 @@ def true_return(
             weights[:, k] = own_weights
         held = holdings[:, k] if holdings is not None else era.previous_weights
         gross = float(returns @ own_weights)
-        cost = float(np.asarray(trading_cost(own_weights, held, era.adv, config)).reshape(-1)[0])
+        cost = float(trading_cost(own_weights, held, era.adv, config, risk_model=solver.risk_model))
         figures["gross_return"][k], figures["trading_cost"][k] = gross, cost
         figures["net_return"][k] = gross - cost
-        figures["turnover"][k] = float(np.abs(_trades(own_weights, held)).sum())
+        trade = own_weights if held is None else own_weights - np.asarray(held, dtype=np.float64)
+        figures["turnover"][k] = float(np.abs(trade).sum())
         figures["gross_leverage"][k] = float(np.abs(own_weights).sum())
     if not np.isfinite(figures["gross_return"]).all():
         raise InvalidInputError("a model's portfolio has non-finite weights", code="invalid_portfolio")

@@ -34,6 +34,7 @@ import numpy as np
 from kardashev.errors import InfeasibleError, InvalidInputError
 from kardashev.portfolio.basis import constraint_rows
 from kardashev.portfolio.config import OptimizerConfig, RiskModel
+from kardashev.portfolio.costs import impact_weights as quadratic_impact_weights
 
 __all__ = ["ScaledProblem", "build_problem"]
 
@@ -290,8 +291,7 @@ def build_problem(
         liquidity = _vector("adv", adv, n)
         if np.any(liquidity <= 0):
             raise InvalidInputError("adv must be strictly positive")
-        if config.impact_adv_scaled:
-            impact_weights = np.median(liquidity) / liquidity
+        impact_weights = quadratic_impact_weights(liquidity, config, n)
         if config.capital is not None:
             liquidity_cap = config.max_adv_participation * liquidity / config.capital
             upper_natural = np.minimum(upper_natural, liquidity_cap)
