@@ -44,3 +44,10 @@ def test_a_relative_now_counts_from_the_clock():
     assert current_time(None, clock=BASE) == BASE
     assert current_time("+3d", clock=BASE) == BASE + dt.timedelta(days=3)
     assert current_time("2026-02-01T00:00:00", clock=BASE) == dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["+99999999d", "-9000000w", "+1e400s".replace("e400", "0" * 400)])
+def test_a_relative_time_out_of_the_calendar_is_a_clear_error(text):
+    with pytest.raises(InvalidInputError) as error:
+        parse_time(text, "--now", base=BASE)
+    assert error.value.message.startswith("--now: ") and "9999" in error.value.message

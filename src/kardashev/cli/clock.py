@@ -26,8 +26,11 @@ def parse_time(value: str, what: str, *, base: dt.datetime) -> dt.datetime:
     match = _RELATIVE.match(text)
     if match:
         sign, amount, unit = match.groups()
-        delta = dt.timedelta(**{_UNITS[unit]: float(amount)})
-        return base + delta if sign == "+" else base - delta
+        try:
+            delta = dt.timedelta(**{_UNITS[unit]: float(amount)})
+            return base + delta if sign == "+" else base - delta
+        except OverflowError:
+            raise InvalidInputError(f"{what}: {text[:40]!r} is outside the years 1 to 9999") from None
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
