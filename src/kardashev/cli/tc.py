@@ -37,8 +37,10 @@ _NOT_EXPOSURES = frozenset({"data_type", "specific_variance", "adv", "return", "
 _MAX_MODEL_COLUMNS = 8  # wider per-era tables become a per-model summary (write --out for the rest)
 
 
-def _risk_frame(path: Path, inputs: ScoringInputs, fund: FundConfig) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The risk file keyed by (era, id), and its exposure columns."""
+def _risk_frame(
+    path: Path, inputs: ScoringInputs, fund: FundConfig
+) -> tuple[dict[str, pd.DataFrame], tuple[str, ...]]:
+    """The risk file split by era (each part indexed by id, grouped once), and its exposure columns."""
     layout = keys_layout(path, inputs.layout)
     if layout.era_column is None:
         raise DataFormatError(f"{path.name}: missing column(s) ['era']", code="missing_column")
@@ -65,14 +67,17 @@ def _risk_frame(path: Path, inputs: ScoringInputs, fund: FundConfig) -> tuple[pd
     frame = read_table(path, columns=columns)
     check_numeric(frame, [*exposures, *named], path.name)
     frame = keyed(frame, layout, path.name)
-    return frame.set_index(["era", "id"]), tuple(exposures)
+    by_era = {str(era): part.set_index("id") for era, part in frame.groupby("era", sort=False)}
+    return by_era, tuple(exposures)
 
 
-def _era_inputs(era: Era, risk: pd.DataFrame, exposures: tuple[str, ...], fund: FundConfig) -> Era | None:
+def _era_inputs(
+    era: Era, risk: dict[str, pd.DataFrame], exposures: tuple[str, ...], fund: FundConfig
+) -> Era | None:
     """The era restricted to the stocks the risk file covers, with the optimizer's arrays."""
-    if era.era not in risk.index.get_level_values("era"):
+    rows = risk.get(era.era)
+    if rows is None:
         return None
-    rows = risk.loc[era.era]
     keep = np.isin(era.ids, rows.index.to_numpy())
     columns = fund.risk
     if columns.returns == "target":
