@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kardashev.errors import InvalidInputError, StateError
@@ -17,7 +18,7 @@ from kardashev.tournament.replay import Replay, ReplayMixin, StoredResponse, req
 from kardashev.tournament.repository import TournamentRepository, UnitOfWork
 from kardashev.tournament.wallet import WalletTransaction, own_ledger_accounts, wallet_transactions
 
-__all__ = ["AccountsMixin", "LedgerAudit", "MoneyMove", "StakeInfo", "as_utc"]
+__all__ = ["AccountsMixin", "LedgerAudit", "MoneyMove", "StakeInfo", "as_utc", "at_risk_by_model"]
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -48,6 +49,28 @@ class StakeInfo:
     @property
     def total(self) -> int:
         return self.stake + self.at_risk
+
+    @classmethod
+    def from_balances(
+        cls, model_id: int, balances: Mapping[str, int], at_risk: Mapping[int, int]
+    ) -> StakeInfo:
+        """From the ledger's ``balances`` (stake and pending accounts) and :func:`at_risk_by_model`."""
+        return cls(
+            model_id=model_id,
+            stake=balances.get(ledger.stake_account(model_id), 0),
+            at_risk=at_risk.get(model_id, 0),
+            pending=balances.get(ledger.pending_account(model_id), 0),
+        )
+
+
+def at_risk_by_model(balances: Mapping[str, int]) -> dict[int, int]:
+    """Each model's stake escrowed in closed rounds, summed from the ``at_risk:`` balances."""
+    totals: dict[int, int] = {}
+    for name, amount in balances.items():
+        if name.startswith("at_risk:"):
+            model_id = ledger.parse_at_risk_account(name).model_id
+            totals[model_id] = totals.get(model_id, 0) + amount
+    return totals
 
 
 @dataclass(frozen=True)
@@ -393,17 +416,11 @@ class AccountsMixin(ReplayMixin):
 
     @staticmethod
     def _stake_info(repo: TournamentRepository, model_id: int) -> StakeInfo:
-        at_risk = sum(
-            v
-            for k, v in repo.balances(prefix="at_risk:").items()
-            if ledger.parse_at_risk_account(k).model_id == model_id
-        )
-        return StakeInfo(
-            model_id=model_id,
-            stake=repo.balance(ledger.stake_account(model_id)),
-            at_risk=at_risk,
-            pending=repo.balance(ledger.pending_account(model_id)),
-        )
+        balances = {
+            account: repo.balance(account)
+            for account in (ledger.stake_account(model_id), ledger.pending_account(model_id))
+        }
+        return StakeInfo.from_balances(model_id, balances, at_risk_by_model(repo.balances(prefix="at_risk:")))
 
     def pending_releases(self, model: int | str) -> list[PendingRelease]:
         with self.unit_of_work(read_only=True) as repo:
