@@ -119,3 +119,12 @@ def test_release_defaults_are_the_release_rules():
 
     spec, rule = ReleaseSpec(), ReleaseConfig()
     assert (spec.lag, spec.min_contributors) == (rule.lag_rounds, rule.min_contributors)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"kind": "stake"}, {"form": "x"}, {"lag": -1}, {"lag": 1.5}, {"min_contributors": 1}, {"scale": 0.0}],
+)
+def test_a_release_spec_built_in_code_is_checked_too(options) -> None:
+    with pytest.raises(ConfigError):
+        ReleaseSpec(**options)

@@ -101,6 +101,20 @@ class ReleaseSpec:
     form: str = "rank"
     scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        if self.kind not in RELEASE_KINDS:
+            raise ConfigError(f"release kind must be one of {', '.join(RELEASE_KINDS)}, got {self.kind!r}")
+        if self.form not in RELEASE_FORMS:
+            raise ConfigError(f"release form must be one of {', '.join(RELEASE_FORMS)}, got {self.form!r}")
+        if isinstance(self.lag, bool) or not isinstance(self.lag, int) or self.lag < 0:
+            raise ConfigError(f"release lag must be an integer >= 0, got {self.lag!r}")
+        if isinstance(self.min_contributors, bool) or not isinstance(self.min_contributors, int):
+            raise ConfigError(f"release min_contributors must be an integer, got {self.min_contributors!r}")
+        if self.min_contributors < 2:
+            raise ConfigError(f"release min_contributors must be >= 2, got {self.min_contributors}")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ConfigError(f"release scale must be a finite number > 0, got {self.scale!r}")
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class FundConfig:
