@@ -24,10 +24,18 @@ __all__ = [
     "as_float_array",
     "as_matrix",
     "complete_rows",
+    "covers_enough",
     "union_frame_index",
 ]
 
 DEFAULT_MAX_FILTERED_RATIO = 0.2
+
+
+def covers_enough(counts: ArrayLike, n_rows: int, max_filtered_ratio: float) -> NDArray[np.bool_]:
+    """Whether predictions on ``counts`` of an era's ``n_rows`` usable rows get a score: at least 2
+    rows and at most ``max_filtered_ratio`` of the rows left out (numerai-tools' rule)."""
+    counts = np.asarray(counts)
+    return (counts >= 2) & (counts / max(n_rows, 1) >= 1 - max_filtered_ratio)
 
 
 def as_float_array(values: ArrayLike, *, name: str, ndim: tuple[int, ...] = (1, 2)) -> NDArray[np.float64]:

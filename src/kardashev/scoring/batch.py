@@ -21,7 +21,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
-from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, as_float_array, complete_rows
+from kardashev.scoring.alignment import (
+    DEFAULT_MAX_FILTERED_RATIO,
+    as_float_array,
+    complete_rows,
+    covers_enough,
+)
 from kardashev.scoring.correlation import pearson_matrix
 from kardashev.scoring.neutralization import NeutralizerBasis, neutralizer_basis
 from kardashev.scoring.ranking import (
@@ -361,7 +366,7 @@ def score_era(
             raise InvalidInputError(f"gaussianized has shape {shared.shape}, predictions {matrix.shape}")
     for columns in patterns.values():
         present = ~missing[:, columns[0]]
-        if present.sum() / len(present) < 1 - max_filtered_ratio or present.sum() < 2:
+        if not covers_enough(present.sum(), len(present), max_filtered_ratio):
             continue  # covers too few of the era's stocks: NaN scores
         if present.all():
             scores = _score_clean_columns(

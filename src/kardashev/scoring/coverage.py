@@ -17,7 +17,7 @@ import numpy as np
 
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
-from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO
+from kardashev.scoring.alignment import DEFAULT_MAX_FILTERED_RATIO, covers_enough
 
 __all__ = ["INPUT_NAMES", "Coverage", "era_coverage"]
 
@@ -192,7 +192,7 @@ def era_coverage(
         highest = np.where(finite, rows, -np.inf).max(axis=0, initial=-np.inf)
         lowest = np.where(finite, rows, np.inf).min(axis=0, initial=np.inf)
     empty = counts == 0
-    sparse = ~empty & ((counts < 2) | (counts < (1 - max_filtered_ratio) * n_usable))
+    sparse = ~empty & ~covers_enough(counts, n_usable, max_filtered_ratio)
     constant = ~empty & ~sparse & (highest == lowest)
     missing_rows = usable & ~present_row
     return Coverage(
