@@ -91,7 +91,9 @@ def open_store(
     ``url`` None means the embedded SQLite file ``data_dir/kardashev.db``. The caller reads
     ``KARDASHEV_DATABASE_URL`` (the CLI and API do) and passes it in. With ``create=False`` a database
     that does not exist yet is not created: :class:`~kardashev.errors.NotFoundError` (code
-    ``no_database``) is raised instead, and nothing is written (for read-only callers).
+    ``no_database``) is raised instead and nothing is created (for read-only callers); an existing
+    database whose schema is older than this version is still upgraded (``migrate_schema``), since
+    the queries need the current schema.
     """
     url = url or default_database_url(data_dir)
     if not create and not database_exists(url):
