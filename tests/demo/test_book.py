@@ -76,10 +76,14 @@ def test_compounding_drawdown_and_sharpe() -> None:
     np.testing.assert_allclose(book.drawdown, [0.0, -0.2, 0.8 * 1.05 - 1, 0.0], atol=1e-15)
     assert book.max_drawdown == pytest.approx(-0.2)
     pnl = np.array([0.10, -0.20, 0.05, 0.30])
-    assert book.annualized_sharpe == pytest.approx(pnl.mean() / pnl.std(ddof=1) * np.sqrt(WEEKS_PER_YEAR))
+    # by hand: std with ddof 0, as kardashev.scoring.summary.sharpe_ratio
+    by_hand = pnl.mean() / np.sqrt(np.mean((pnl - pnl.mean()) ** 2)) * np.sqrt(WEEKS_PER_YEAR)
+    assert book.annualized_sharpe == pytest.approx(by_hand)
     # a first week under water counts from the starting capital
     assert _book([-0.1, 0.05]).drawdown[0] == pytest.approx(-0.1)
-    assert np.isnan(_book([0.01]).annualized_sharpe)
+    assert _book([-0.1, 0.05]).max_drawdown == pytest.approx(-0.1)
+    assert _book([0.1, 0.05]).max_drawdown == 0.0
+    assert np.isnan(_book([0.01]).annualized_sharpe) and np.isnan(_book([]).max_drawdown)
 
 
 def test_week_return_of_the_wrong_length_is_refused() -> None:

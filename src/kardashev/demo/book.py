@@ -22,6 +22,7 @@ from kardashev.contribution.true_return import trading_cost
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring.summary import max_drawdown_compounded, sharpe_ratio
 
 __all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook"]
 
@@ -96,19 +97,16 @@ class FundBook:
 
     @property
     def max_drawdown(self) -> float:
-        """Deepest drawdown of the season (≤ 0)."""
-        return float(self.drawdown.min()) if self.net_pnl.size else float("nan")
+        """Deepest drawdown of the season (≤ 0): :func:`kardashev.scoring.summary.max_drawdown_compounded`
+        of the weekly net P&L, with the starting capital as the first peak (a first-week loss counts)."""
+        pnl = self.net_pnl
+        return max_drawdown_compounded(np.r_[0.0, pnl]) if pnl.size else float("nan")
 
     @property
     def annualized_sharpe(self) -> float:
-        """``mean / std · √52`` of the weekly net P&L (NaN with fewer than two weeks or no spread)."""
-        pnl = self.net_pnl
-        if pnl.size < 2:
-            return float("nan")
-        spread = float(np.std(pnl, ddof=1))
-        if not spread > 0:
-            return float("nan")
-        return float(np.mean(pnl) / spread * np.sqrt(WEEKS_PER_YEAR))
+        """:func:`kardashev.scoring.summary.sharpe_ratio` (``mean / std``, std with ddof 0) of the weekly
+        net P&L, times ``√52`` (NaN with no week or no spread)."""
+        return sharpe_ratio(self.net_pnl) * float(np.sqrt(WEEKS_PER_YEAR))
 
 
 @dataclass
