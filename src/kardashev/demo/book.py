@@ -13,6 +13,7 @@ Those weekly returns do not overlap; compounding them gives the equity curve and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,24 @@ from kardashev.errors import InvalidInputError
 from kardashev.portfolio import OptimizerConfig
 from kardashev.scoring.summary import max_drawdown_compounded, sharpe_ratio
 
-__all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook"]
+__all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook", "turnover"]
 
 WEEKS_PER_YEAR = 52
+
+
+def turnover(weights: np.ndarray, ids: Sequence[object], previous: Mapping[str, float] | None) -> float:
+    """The fund's turnover into ``weights`` (row-aligned with ``ids``) from ``previous`` (stock id → weight,
+    ``None`` before the first week): ``Σ|w − w_previous|`` over every name held before or now. Names
+    that left the universe were sold, so their whole previous weight counts; the first week buys the
+    whole book."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if previous is None:
+        return float(np.abs(weights).sum())
+    names = [str(stock) for stock in ids]
+    before = np.array([previous.get(stock, 0.0) for stock in names], dtype=np.float64)
+    kept = set(names)
+    gone = sum(abs(w) for stock, w in previous.items() if stock not in kept)
+    return float(np.abs(weights - before).sum() + gone)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +60,8 @@ class FundBook:
     cost
         Trading cost of the rebalance into ``w_t`` (fraction of capital).
     turnover
-        ``Σ|w_t − w_(t−1)|`` (the first week buys the whole book).
+        ``Σ|w_t − w_(t−1)|`` over the names held before or now (:func:`turnover`: names that left the
+        universe count as sold; the first week buys the whole book).
     gross_exposure, net_exposure
         ``Σ|w|`` and ``Σw``.
     n_long, n_short
@@ -164,11 +181,6 @@ class BookKeeper:
             previous = None
             if ledger.previous is not None:
                 previous = np.array([ledger.previous.get(stock, 0.0) for stock in ids], dtype=np.float64)
-            # names sold because they left the universe trade too: their whole weight is turnover
-            gone = 0.0
-            if ledger.previous is not None:
-                kept = set(ids)
-                gone = sum(abs(w) for stock, w in ledger.previous.items() if stock not in kept)
             gross = float(np.abs(weights).sum())
             tiny = 1e-6 * max(gross, 1e-12)
             rows = ledger.rows
@@ -176,8 +188,7 @@ class BookKeeper:
             rows["cost"].append(
                 float(np.asarray(trading_cost(weights, previous, inputs.adv, self.config)).reshape(-1)[0])
             )
-            trade = weights if previous is None else weights - previous
-            rows["turnover"].append(float(np.abs(trade).sum() + gone))
+            rows["turnover"].append(turnover(weights, ids, ledger.previous))
             rows["gross"].append(gross)
             rows["net"].append(float(weights.sum()))
             rows["long"].append(int((weights > tiny).sum()))

@@ -28,6 +28,7 @@ from kardashev.contribution import true_contribution, true_return
 from kardashev.contribution.planted import expected_fund_return, planted_contribution
 from kardashev.contribution.scores import risk_model_of
 from kardashev.data.era import Era
+from kardashev.demo.book import turnover
 from kardashev.demo.dynamics import StakeDynamics, apply_payouts, reallocate_stakes, recent_mean_scores
 from kardashev.demo.fund import align_weights
 from kardashev.demo.validation import ValidationResult, marginal_values, summarize_validation
@@ -181,8 +182,8 @@ class SeasonScores:
 class SimulationResult:
     """Everything the in-memory season produced.
 
-    ``turnover`` (``Σ|w − w_previous|``) and ``expected_returns`` (``μᵀw − cost``, empty without the
-    expected returns) are per payout rule, one value per era.
+    ``turnover`` (:func:`kardashev.demo.book.turnover`) and ``expected_returns`` (``μᵀw − cost``, empty
+    without the expected returns) are per payout rule, one value per era.
     """
 
     tracks: dict[str, FundTrack]
@@ -301,7 +302,7 @@ class SeasonSimulator:
         track.stakes_history.append(track.stakes.copy())
         track.returns.append(float(result.realized_return))
         weights = np.asarray(result.weights, dtype=np.float64)
-        track.turnover.append(float(np.abs(weights - (0.0 if previous is None else previous)).sum()))
+        track.turnover.append(turnover(weights, inputs.ids, track.previous))
         if self._expected is not None:
             track.expected.append(
                 expected_fund_return(
