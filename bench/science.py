@@ -9,7 +9,8 @@ derivative of the fund's expected, after-cost return w.r.t. its stake at the fun
 
 1. how well each score measured on realized data recovers the planted value (Spearman across models
    of season totals; out of sample: first-half scores against second-half planted value);
-2. the fund's realized return, Sharpe (non-overlapping periods), drawdown, turnover and expected
+2. the fund's realized return, Sharpe (non-overlapping periods), drawdown, turnover (the book's,
+   :func:`kardashev.demo.book.turnover`: names leaving the universe count as sold) and expected
    (planted) return under each payout rule, and the archetypes' stake shares over time;
 3. the grades' calibration: how often a noise model is graded Type III (planted nulls), the power on
    originals, and the fund's Type IV verdict, with the previous uncorrected tests for comparison;

@@ -28,6 +28,31 @@ def test_no_negative_zero_and_one_format_per_kind() -> None:
     assert format_value(np.nan, "score") == format_value(None, "tokens") == format_value(pd.NA) == "—"
 
 
+def test_the_demo_kinds() -> None:
+    assert format_value(0.016389, "signed") == "+0.0164" and format_value(-0.0036, "signed") == "-0.0036"
+    assert format_value(0.012345, "signed_pct") == "+1.23%"
+    assert format_value(-0.0064, "signed_pct") == "-0.64%" and format_value(0.0064, "pct") == "0.64%"
+    assert format_value(0.00002, "signed_pct3") == "+0.002%"
+    assert format_value(-0.000001, "signed_pct3") == format_value(-0.000001, "pct3") == "0.000%"
+    assert format_value(Decimal("0.5"), "pct") == "50.00%"
+    assert format_value(2.104, "signed_ratio") == "+2.10" and format_value(-0.001, "signed_ratio") == "0.00"
+    assert format_value(1440.0, "count") == "1,440"
+    assert format_value(np.int64(1234567), "count") == "1,234,567"
+    assert format_value(-1.234e-5, "signed_sci") == "-1.23e-05"
+    assert format_value(2e-3, "signed_sci") == "+2.00e-03"
+    for kind in ("signed_pct", "pct", "pct3", "signed_ratio", "count", "signed_sci"):
+        assert format_value(float("nan"), kind) == format_value(None, kind) == "—"
+
+
+@given(st.floats(min_value=-1e-4, max_value=1e-4, allow_nan=False))
+def test_percent_kinds_have_no_negative_zero(value: float) -> None:
+    for kind in ("pct", "signed_pct", "pct3", "signed_pct3"):
+        text = format_value(value * 1e-2, kind)
+        assert text.endswith("%")
+        if float(text.rstrip("%")) == 0:
+            assert not text.startswith(("-", "+")), text
+
+
 def test_number_format_is_frozen_and_callable() -> None:
     fmt = NumberFormat(decimals=1, sign=True)
     assert fmt(2.25) == "+2.2" and fmt(-0.04) == "0.0"

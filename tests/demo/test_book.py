@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kardashev.data.era import Era, EraRisk
-from kardashev.demo.book import WEEKS_PER_YEAR, BookKeeper, FundBook
+from kardashev.demo.book import WEEKS_PER_YEAR, BookKeeper, FundBook, turnover
 from kardashev.errors import InvalidInputError
 from kardashev.portfolio import OptimizerConfig
 
@@ -76,10 +76,22 @@ def test_compounding_drawdown_and_sharpe() -> None:
     np.testing.assert_allclose(book.drawdown, [0.0, -0.2, 0.8 * 1.05 - 1, 0.0], atol=1e-15)
     assert book.max_drawdown == pytest.approx(-0.2)
     pnl = np.array([0.10, -0.20, 0.05, 0.30])
-    assert book.annualized_sharpe == pytest.approx(pnl.mean() / pnl.std(ddof=1) * np.sqrt(WEEKS_PER_YEAR))
+    # by hand: std with ddof 0, as kardashev.scoring.summary.sharpe_ratio
+    by_hand = pnl.mean() / np.sqrt(np.mean((pnl - pnl.mean()) ** 2)) * np.sqrt(WEEKS_PER_YEAR)
+    assert book.annualized_sharpe == pytest.approx(by_hand)
     # a first week under water counts from the starting capital
     assert _book([-0.1, 0.05]).drawdown[0] == pytest.approx(-0.1)
-    assert np.isnan(_book([0.01]).annualized_sharpe)
+    assert _book([-0.1, 0.05]).max_drawdown == pytest.approx(-0.1)
+    assert _book([0.1, 0.05]).max_drawdown == 0.0
+    assert np.isnan(_book([0.01]).annualized_sharpe) and np.isnan(_book([]).max_drawdown)
+
+
+def test_turnover_counts_names_that_left_the_universe() -> None:
+    assert turnover(np.array([0.5, -0.5]), ["a", "b"], None) == pytest.approx(1.0)
+    # a: 0.3 → 0.5 (0.2), b: new (0.1), c: left the universe, sold (0.4)
+    previous = {"a": 0.3, "c": -0.4}
+    assert turnover(np.array([0.5, 0.1]), ["a", "b"], previous) == pytest.approx(0.2 + 0.1 + 0.4)
+    assert turnover(np.array([0.3, 0.0]), ["a", "b"], {"a": 0.3}) == 0.0
 
 
 def test_week_return_of_the_wrong_length_is_refused() -> None:

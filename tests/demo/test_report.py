@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from kardashev.cli.number_format import format_value
 from kardashev.demo.figures_crowd import drilldown_figure, ledger_figure, ledger_frame, signal_heatmap
 from kardashev.demo.figures_fund import (
     exposure_figure,
@@ -16,7 +17,6 @@ from kardashev.demo.figures_fund import (
     pnl_figure,
     trading_figure,
 )
-from kardashev.demo.numbers import percent
 from kardashev.demo.report import SECTION_IDS, render_report, write_report
 
 
@@ -55,7 +55,7 @@ def test_fund_section_reports_compounded_weekly_returns(fake_report_data) -> Non
         assert label in section
     book = fake_report_data.books["tc"]
     compounded = float(np.prod(1 + book.gross_pnl - book.cost) - 1)
-    assert f"<td>{percent(compounded)}</td>" in section
+    assert f"<td>{format_value(compounded, 'signed_pct')}</td>" in section
 
 
 def test_rank_section_marks_high_tc_low_corr_models(fake_report_data) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kardashev.demo.numbers import percent
+from kardashev.cli.number_format import format_value
 from kardashev.demo.story import GLOSSARY, next_commands, rank_of
 
 
@@ -19,10 +19,10 @@ def test_five_sentences_from_the_numbers(fake_report_data) -> None:
     assert "model_09 (unstaked_original" in rewarded
     books = fake_report_data.books
     for rule in ("tc", "corr", "mmc", "static"):
-        assert percent(books[rule].total_return) in fund
+        assert format_value(books[rule].total_return, "signed_pct") in fund
     assert "not Type IV" in type_iv and "model_09" in type_iv
     edge = books["tc"].net_pnl - books["corr"].net_pnl
-    assert percent(edge.mean(), 3) in trust
+    assert format_value(edge.mean(), "signed_pct3") in trust
     validation = fake_report_data.simulation.validation
     assert f"{validation.spearman_loo['tc']:+.4f}" in trust
     assert {term for term, _ in story.glossary} >= {"CORR", "MMC", "TC", "TrueRet", "grades", "Type IV"}

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from kardashev.cli.number_format import format_value
 from kardashev.demo.summary import (
     fund_columns,
     fund_frame,
@@ -76,7 +77,7 @@ def test_every_number_printed_whole(fake_report_data, width: int) -> None:
             if column.key in ("model", "archetype", "rule", "score", "grade") or column.key not in frame:
                 continue
             for value in frame[column.key]:
-                cell = column.fmt(value)  # type: ignore[operator]
+                cell = format_value(value, column.fmt)
                 assert _whole(cell, text), f"{column.key}: {cell!r} not printed whole at {width} columns"
     assert "-0.0000" not in text and "-0.00%" not in text
 

@@ -110,6 +110,18 @@ def test_spearman_rows_is_scipys_spearman_per_row() -> None:
     np.testing.assert_allclose(spearman_rows(a, b), expected, atol=1e-12)
 
 
+def test_spearman_rows_gives_ties_their_average_rank() -> None:
+    from kardashev.demo.validation import spearman_rows
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(4, 15)), rng.normal(size=(4, 15))
+    a[:, :5] = 0.0  # never-scored models, tied at 0
+    b[1, 7:10] = 1.5
+    expected = [spearmanr(a[i], b[i]).statistic for i in range(4)]
+    np.testing.assert_allclose(spearman_rows(a, b), expected, atol=1e-12)
+    assert np.isnan(spearman_rows(np.zeros((1, 6)), b[:1, :6])[0])  # all tied: constant ranks
+
+
 def test_planted_comparison_point_and_interval() -> None:
     from kardashev.demo.validation import planted_comparison
 

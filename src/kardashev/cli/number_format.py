@@ -1,8 +1,9 @@
-"""Numbers as the CLI prints them: one format per kind of column, no negative zero, ``—`` for missing.
+"""Numbers as the CLI and the demo print them: one format per kind, no negative zero, ``—`` for missing.
 
-:data:`FORMATS` names the kinds (``score``, ``ratio``, ``tokens`` …); :func:`format_value` formats one
-value; :class:`NumberFormat` builds another kind. The table renderer (:mod:`kardashev.cli.tables`)
-formats every cell through these, and re-exports them.
+:data:`FORMATS` names the kinds (``score``, ``ratio``, ``tokens``, ``pct`` …); :func:`format_value`
+formats one value; :class:`NumberFormat` builds another kind. The table renderer
+(:mod:`kardashev.cli.tables`) formats every cell through these, and re-exports them; the demo's console
+tables, sentences and HTML report use the same names.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ class NumberFormat:
         Print ``+`` on positive numbers (zero never has a sign).
     scientific
         ``1.23e-05`` notation (tiny quantities such as Signals alpha).
+    percent
+        Print a fraction as a percentage: ``0.0123`` → ``1.23%`` (``decimals`` counts after the
+        percentage's point).
     """
 
     decimals: int = 4
     thousands: bool = False
     sign: bool = False
     scientific: bool = False
+    percent: bool = False
 
     def __call__(self, value: object) -> str:
         if _is_missing(value):
@@ -54,9 +59,11 @@ class NumberFormat:
             number = Decimal(int(value))
         else:
             number = float(value)  # type: ignore[arg-type]
+        if self.percent:
+            number = 100 * number
         spec = ("+" if self.sign else "") + ("," if self.thousands else "")
         spec += f".{self.decimals}{'e' if self.scientific else 'f'}"
-        return _no_negative_zero(format(number, spec))
+        return _no_negative_zero(format(number, spec)) + ("%" if self.percent else "")
 
 
 _ZERO = re.compile(r"[+-]([0,.]*)(e[+-]\d+)?")
@@ -89,11 +96,21 @@ FORMATS: dict[str, Callable[[object], str]] = {
     "ratio": NumberFormat(decimals=2),
     "tokens": NumberFormat(decimals=2, thousands=True),
     "sci": NumberFormat(decimals=2, scientific=True),
+    "signed_sci": NumberFormat(decimals=2, scientific=True, sign=True),
+    "signed_ratio": NumberFormat(decimals=2, sign=True),
+    "count": NumberFormat(decimals=0, thousands=True),
+    "pct": NumberFormat(decimals=2, percent=True),
+    "signed_pct": NumberFormat(decimals=2, sign=True, percent=True),
+    "pct3": NumberFormat(decimals=3, percent=True),
+    "signed_pct3": NumberFormat(decimals=3, sign=True, percent=True),
 }
 """One format per column kind: ``text``; ``int`` (counts, ranks, rounds); ``score`` (CORR, MMC, TC…:
 4 decimals); ``signed`` (a score with ``+`` on positives); ``ratio`` (Sharpe, t-statistics: 2
-decimals); ``tokens`` (stakes and payouts: thousands separators, 2 decimals); ``sci`` (tiny
-quantities: ``1.23e-05``)."""
+decimals) and ``signed_ratio``; ``tokens`` (stakes and payouts: thousands separators, 2 decimals);
+``sci`` (tiny quantities: ``1.23e-05``) and ``signed_sci``; ``count`` (integers with thousands
+separators: ``1,440``); ``pct`` (a fraction as a percentage, 2 decimals: turnover, exposure,
+volatility) and ``signed_pct`` (returns, drawdowns: ``+1.23%``); ``pct3`` and
+``signed_pct3`` (3 decimals, for small costs and edges)."""
 
 
 def format_value(value: object, fmt: str | Callable[[object], str] = "text") -> str:

@@ -13,6 +13,7 @@ Those weekly returns do not overlap; compounding them gives the equity curve and
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +23,26 @@ from kardashev.contribution.true_return import trading_cost
 from kardashev.data.era import Era
 from kardashev.errors import InvalidInputError
 from kardashev.portfolio import OptimizerConfig
+from kardashev.scoring.summary import max_drawdown_compounded, sharpe_ratio
 
-__all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook"]
+__all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook", "turnover"]
 
 WEEKS_PER_YEAR = 52
+
+
+def turnover(weights: np.ndarray, ids: Sequence[object], previous: Mapping[str, float] | None) -> float:
+    """The fund's turnover into ``weights`` (row-aligned with ``ids``) from ``previous`` (stock id → weight,
+    ``None`` before the first week): ``Σ|w − w_previous|`` over every name held before or now. Names
+    that left the universe were sold, so their whole previous weight counts; the first week buys the
+    whole book."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if previous is None:
+        return float(np.abs(weights).sum())
+    names = [str(stock) for stock in ids]
+    before = np.array([previous.get(stock, 0.0) for stock in names], dtype=np.float64)
+    kept = set(names)
+    gone = sum(abs(w) for stock, w in previous.items() if stock not in kept)
+    return float(np.abs(weights - before).sum() + gone)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +60,8 @@ class FundBook:
     cost
         Trading cost of the rebalance into ``w_t`` (fraction of capital).
     turnover
-        ``Σ|w_t − w_(t−1)|`` (the first week buys the whole book).
+        ``Σ|w_t − w_(t−1)|`` over the names held before or now (:func:`turnover`: names that left the
+        universe count as sold; the first week buys the whole book).
     gross_exposure, net_exposure
         ``Σ|w|`` and ``Σw``.
     n_long, n_short
@@ -96,19 +114,16 @@ class FundBook:
 
     @property
     def max_drawdown(self) -> float:
-        """Deepest drawdown of the season (≤ 0)."""
-        return float(self.drawdown.min()) if self.net_pnl.size else float("nan")
+        """Deepest drawdown of the season (≤ 0): :func:`kardashev.scoring.summary.max_drawdown_compounded`
+        of the weekly net P&L, with the starting capital as the first peak (a first-week loss counts)."""
+        pnl = self.net_pnl
+        return max_drawdown_compounded(np.r_[0.0, pnl]) if pnl.size else float("nan")
 
     @property
     def annualized_sharpe(self) -> float:
-        """``mean / std · √52`` of the weekly net P&L (NaN with fewer than two weeks or no spread)."""
-        pnl = self.net_pnl
-        if pnl.size < 2:
-            return float("nan")
-        spread = float(np.std(pnl, ddof=1))
-        if not spread > 0:
-            return float("nan")
-        return float(np.mean(pnl) / spread * np.sqrt(WEEKS_PER_YEAR))
+        """:func:`kardashev.scoring.summary.sharpe_ratio` (``mean / std``, std with ddof 0) of the weekly
+        net P&L, times ``√52`` (NaN with no week or no spread)."""
+        return sharpe_ratio(self.net_pnl) * float(np.sqrt(WEEKS_PER_YEAR))
 
 
 @dataclass
@@ -166,11 +181,6 @@ class BookKeeper:
             previous = None
             if ledger.previous is not None:
                 previous = np.array([ledger.previous.get(stock, 0.0) for stock in ids], dtype=np.float64)
-            # names sold because they left the universe trade too: their whole weight is turnover
-            gone = 0.0
-            if ledger.previous is not None:
-                kept = set(ids)
-                gone = sum(abs(w) for stock, w in ledger.previous.items() if stock not in kept)
             gross = float(np.abs(weights).sum())
             tiny = 1e-6 * max(gross, 1e-12)
             rows = ledger.rows
@@ -178,8 +188,7 @@ class BookKeeper:
             rows["cost"].append(
                 float(np.asarray(trading_cost(weights, previous, inputs.adv, self.config)).reshape(-1)[0])
             )
-            trade = weights if previous is None else weights - previous
-            rows["turnover"].append(float(np.abs(trade).sum() + gone))
+            rows["turnover"].append(turnover(weights, ids, ledger.previous))
             rows["gross"].append(gross)
             rows["net"].append(float(weights.sum()))
             rows["long"].append(int((weights > tiny).sum()))

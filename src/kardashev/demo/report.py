@@ -27,7 +27,6 @@ from kardashev.demo.figures_fund import (
     exposure_figure,
     trading_figure,
 )
-from kardashev.demo.numbers import percent
 from kardashev.demo.report_tables import (
     config_frame,
     html_table,
@@ -177,9 +176,7 @@ def render_report(data: ReportData) -> str:
         "exposures": (
             "Meta model: largest feature exposures",
             "<p>Pearson correlation of the stake-weighted meta model with each feature, per era.</p>"
-            + html_table(
-                parts.exposure_table(data), formats={"share of eras > 0": lambda v: percent(v).lstrip("+")}
-            ),
+            + html_table(parts.exposure_table(data), formats={"share of eras > 0": "pct"}),
         ),
         "optimizer": ("Optimizer configuration", html_table(config_frame(data.optimizer_config))),
         "glossary": ("Glossary and next commands", parts.glossary(data)),

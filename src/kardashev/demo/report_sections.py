@@ -13,17 +13,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from kardashev.cli.number_format import MISSING, format_value
 from kardashev.demo.drilldown import Drilldown
 from kardashev.demo.figures import archetype_color, rank_figure, rank_frame
 from kardashev.demo.figures_crowd import drilldown_figure, ledger_figure, ledger_frame, signal_heatmap
 from kardashev.demo.figures_fund import factor_exposure_figure, factor_heatmap, pnl_figure
-from kardashev.demo.numbers import score
 from kardashev.demo.report_tables import (
     BOOK_FORMATS,
     book_frame,
     html_table,
     ledger_summary,
-    scientific,
 )
 
 if TYPE_CHECKING:
@@ -151,13 +150,13 @@ def signals(data: ReportData, figures: Figures) -> str:
 
 
 _STOCK_FORMATS = {
-    "contribution": scientific,
-    "difference": score,
-    "sensitivity": scientific,
-    "weight": scientific,
-    "realized_return": score,
-    "meta_model": score,
-    "bound_shadow_price": scientific,
+    "contribution": "signed_sci",
+    "difference": "signed",
+    "sensitivity": "signed_sci",
+    "weight": "signed_sci",
+    "realized_return": "signed",
+    "meta_model": "signed",
+    "bound_shadow_price": "signed_sci",
 }
 
 
@@ -168,20 +167,23 @@ def drilldown(data: ReportData, figures: Figures) -> str:
     explanation = drill.explanation
     stocks = explanation.top(15).drop(columns=["return_gradient"], errors="ignore")
     constraints = explanation.constraint_frame()
+    season_tc, era_tc, recorded = (
+        format_value(value, "signed") for value in (drill.season_tc, explanation.tc, drill.era_tc)
+    )
     return (
         f"<p><b>{html.escape(drill.model)}</b> ({html.escape(drill.archetype)}) has the highest season TC on "
-        f"the validation fund ({score(drill.season_tc)}, summed over eras). In era {html.escape(drill.era)} "
-        f"its TC is {score(explanation.tc)}, the sum over stocks of <i>(G<sub>ik</sub> − m<sub>i</sub>)·∂R/∂"
+        f"the validation fund ({season_tc}, summed over eras). In era {html.escape(drill.era)} "
+        f"its TC is {era_tc}, the sum over stocks of <i>(G<sub>ik</sub> − m<sub>i</sub>)·∂R/∂"
         f"m<sub>i</sub></i>: how far the model's gaussianized prediction sits from the meta model on a "
         f"stock, "
         f"times how much the fund's realized return would rise if the meta model rose there (the validation "
-        f"fund recorded {score(drill.era_tc)} for the era). A stock held at a bound, or a move a constraint "
+        f"fund recorded {recorded} for the era). A stock held at a bound, or a move a constraint "
         f"undoes, passes little through; the shadow prices say which constraints bind and how hard.</p>"
         + figures(drilldown_figure(drill), div_id="drilldown-figure")
         + "<h3>The 15 stocks that move its TC most</h3>"
         + html_table(stocks, formats=_STOCK_FORMATS, index=True)
         + "<h3>Constraints</h3>"
-        + html_table(constraints, formats={"shadow_price": scientific}, index=True)
+        + html_table(constraints, formats={"shadow_price": "signed_sci"}, index=True)
     )
 
 
@@ -197,7 +199,9 @@ def validation(data: ReportData, figures: Figures) -> str:
             expected[key].spearman if key in expected else np.nan for key in names
         ]
         columns["interval"] = [
-            f"{score(expected[key].low)} to {score(expected[key].high)}" if key in expected else "–"
+            f"{format_value(expected[key].low, 'signed')} to {format_value(expected[key].high, 'signed')}"
+            if key in expected
+            else MISSING
             for key in names
         ]
     columns["Spearman with leave-one-out"] = [validation.spearman_loo[key] for key in names]

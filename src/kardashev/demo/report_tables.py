@@ -1,8 +1,9 @@
 """The report's tables: HTML rendering in the demo's one number format, and the frames it shows.
 
 Every table sits in a horizontally scrolling box, so a wide table scrolls inside the page instead of
-widening (or being clipped by) it. Numbers are formatted by :mod:`kardashev.demo.numbers` according to
-the column: returns in percent, stakes in tokens, Sharpe and t in two decimals, the rest as scores.
+widening (or being clipped by) it. Numbers are formatted by the CLI's formats
+(:data:`kardashev.cli.number_format.FORMATS`) according to the column: returns in percent, stakes in
+tokens, Sharpe and t in two decimals, the rest as signed scores.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from kardashev.cli.number_format import MISSING, format_value
 from kardashev.demo.book import FundBook
-from kardashev.demo.numbers import DASH, count, percent, ratio, score, tokens
 from kardashev.demo.story import RULE_NAMES
 
 __all__ = [
@@ -25,10 +26,10 @@ __all__ = [
     "leaderboard_labels",
     "ledger_summary",
     "p_value",
-    "scientific",
 ]
 
-Formatter = Callable[[object], str]
+Formatter = str | Callable[[object], str]
+"""A name of :data:`kardashev.cli.number_format.FORMATS` or a callable ``value -> str``."""
 
 
 def p_value(value: object) -> str:
@@ -36,40 +37,31 @@ def p_value(value: object) -> str:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return DASH
+        return MISSING
     if not np.isfinite(number):
-        return DASH
+        return MISSING
     return "<0.0001" if number < 1e-4 else f"{number:.4f}"
-
-
-def scientific(value: object) -> str:
-    """A tiny quantity (shadow prices, per-stock contributions): 3 significant digits, ``1.23e-05``."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DASH
-    if not np.isfinite(number):
-        return DASH
-    if number == 0:
-        return "0"
-    return f"{number:+.2e}"
 
 
 def _default(column: str, value: object) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer):
-        return count(value)
+        return format_value(value, "count")
     if isinstance(value, float | np.floating):
         name = column.lower()
         if name.startswith("stake") or "tokens" in name:  # not "return on stake", "stake bump"
-            return tokens(value)
+            return format_value(value, "tokens")
         if " t " in f" {name} " or "sharpe" in name:
-            return ratio(value)
+            return format_value(value, "signed_ratio")
         if name.startswith("p ") or " p " in f" {name} ":
             return p_value(value)
-        return score(value)
+        return format_value(value, "signed")
     return str(value)
+
+
+def _format(fmt: Formatter | None, column: str, value: object) -> str:
+    return _default(column, value) if fmt is None else format_value(value, fmt)
 
 
 def _cell(text: str, value: object) -> str:
@@ -99,9 +91,7 @@ def html_table(
     rows = []
     for _, row in frame.iterrows():
         marked = highlight is not None and bool(row.get(highlight, False))
-        cells = "".join(
-            _cell(formats.get(str(c), lambda v, c=c: _default(str(c), v))(row[c]), row[c]) for c in shown
-        )
+        cells = "".join(_cell(_format(formats.get(str(c)), str(c), row[c]), row[c]) for c in shown)
         rows.append(f'<tr class="{"marked" if marked else ""}">{cells}</tr>')
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     return f"<div class='{'scroll tall' if tall else 'scroll'}'>{table}</div>"
@@ -134,15 +124,15 @@ def book_frame(books: Mapping[str, FundBook], planted: Mapping[str, np.ndarray])
 
 
 BOOK_FORMATS: dict[str, Formatter] = {
-    "total return": percent,
-    "mean weekly return": percent,
-    "weekly volatility": lambda v: percent(v).lstrip("+"),
-    "Sharpe (annualized)": ratio,
-    "max drawdown": percent,
-    "mean turnover": lambda v: percent(v).lstrip("+"),
-    "total costs": lambda v: percent(v, 3).lstrip("+"),
-    "mean gross exposure": lambda v: percent(v).lstrip("+"),
-    "mean net exposure": percent,
+    "total return": "signed_pct",
+    "mean weekly return": "signed_pct",
+    "weekly volatility": "pct",
+    "Sharpe (annualized)": "signed_ratio",
+    "max drawdown": "signed_pct",
+    "mean turnover": "pct",
+    "total costs": "pct3",
+    "mean gross exposure": "pct",
+    "mean net exposure": "signed_pct",
     "mean names long": lambda v: f"{float(v):,.1f}",  # type: ignore[arg-type]
     "mean names short": lambda v: f"{float(v):,.1f}",  # type: ignore[arg-type]
 }

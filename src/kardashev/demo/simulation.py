@@ -5,7 +5,8 @@ several funds side by side on the same market and crowd, one per payout rule:
 
 * ``"static"`` — the crowd's initial stakes held all season (the validation fund: TC, MMC, CORR, MPC,
   True Return and the leave-one-out / stake-bump marginal values are measured on it);
-* ``"tc"``, ``"corr"``, ``"mmc"``, ``"corr_mmc"`` (``0.5·CORR + 2·MMC``) — stakes are paid on that
+* ``"tc"``, ``"corr"``, ``"mmc"``, ``"corr_mmc"`` (the tournament's default payout,
+  ``PayoutConfig().score_multipliers``: ``0.5·CORR + 2·MMC``) — stakes are paid on that
   score when a round resolves (``resolution_lag`` eras later), then a share of the stake moves toward
   the models with the best recent score (:mod:`kardashev.demo.dynamics`).
 
@@ -28,6 +29,7 @@ from kardashev.contribution import true_contribution, true_return
 from kardashev.contribution.planted import expected_fund_return, planted_contribution
 from kardashev.contribution.scores import risk_model_of
 from kardashev.data.era import Era
+from kardashev.demo.book import turnover
 from kardashev.demo.dynamics import StakeDynamics, apply_payouts, reallocate_stakes, recent_mean_scores
 from kardashev.demo.fund import align_weights
 from kardashev.demo.validation import ValidationResult, marginal_values, summarize_validation
@@ -42,6 +44,7 @@ from kardashev.scoring import (
     orthonormal_neutralizers,
 )
 from kardashev.scoring.summary import sharpe_ratio
+from kardashev.tournament.payout import PayoutConfig, combined_score
 
 __all__ = [
     "PAYOUT_RULES",
@@ -53,6 +56,8 @@ __all__ = [
 ]
 
 PAYOUT_RULES = ("static", "tc", "corr", "mmc", "corr_mmc")
+
+_DEFAULT_PAYOUT = PayoutConfig()  # the tournament's default multipliers, paid by the "corr_mmc" rule
 DEFAULT_RULES = ("static", "tc", "corr", "mmc")
 
 
@@ -64,7 +69,8 @@ class SimulationConfig:
     ----------
     rules
         Payout rules to run side by side (subset of :data:`PAYOUT_RULES`; ``"static"`` is always
-        run, it is the validation fund; ``"corr_mmc"`` pays ``0.5·CORR + 2·MMC``).
+        run, it is the validation fund; ``"corr_mmc"`` pays the tournament's default mix,
+        ``0.5·CORR + 2·MMC``).
     dynamics
         How stakers move stake toward high recent scores.
     resolution_lag
@@ -181,8 +187,8 @@ class SeasonScores:
 class SimulationResult:
     """Everything the in-memory season produced.
 
-    ``turnover`` (``Σ|w − w_previous|``) and ``expected_returns`` (``μᵀw − cost``, empty without the
-    expected returns) are per payout rule, one value per era.
+    ``turnover`` (:func:`kardashev.demo.book.turnover`) and ``expected_returns`` (``μᵀw − cost``, empty
+    without the expected returns) are per payout rule, one value per era.
     """
 
     tracks: dict[str, FundTrack]
@@ -301,7 +307,7 @@ class SeasonSimulator:
         track.stakes_history.append(track.stakes.copy())
         track.returns.append(float(result.realized_return))
         weights = np.asarray(result.weights, dtype=np.float64)
-        track.turnover.append(float(np.abs(weights - (0.0 if previous is None else previous)).sum()))
+        track.turnover.append(turnover(weights, inputs.ids, track.previous))
         if self._expected is not None:
             track.expected.append(
                 expected_fund_return(
@@ -315,9 +321,10 @@ class SeasonSimulator:
         if track.rule == "static":
             self._record_validation_era(inputs, track, previous, result, corr, mmc, tc, meta_model)
         else:
-            track.scores.append(
-                {"tc": tc, "corr": corr, "mmc": mmc, "corr_mmc": 0.5 * corr + 2.0 * mmc}[track.rule]
-            )
+            scores = {"tc": tc, "corr": corr, "mmc": mmc}
+            if track.rule == "corr_mmc":  # the tournament's default payout mix
+                scores["corr_mmc"] = combined_score(scores, config=_DEFAULT_PAYOUT)
+            track.scores.append(scores[track.rule])
             self._resolve(track)
         track.previous = dict(zip(map(str, inputs.ids), np.asarray(result.weights, dtype=float), strict=True))
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.engine import make_url
 
+from kardashev.cli.number_format import format_value
 from kardashev.demo.book import FundBook
-from kardashev.demo.numbers import percent, ratio, score, tokens
 from kardashev.demo.season import SeasonLog
 from kardashev.demo.simulation import SimulationResult
 from kardashev.tournament.domain import UNITS_PER_TOKEN
@@ -98,8 +98,9 @@ def _simulated(*, n_stocks: int, n_rounds: int, archetypes: tuple[str, ...], log
     return (
         f"Simulated {n_rounds} weekly rounds of a synthetic market of {n_stocks:,} stocks and a crowd of "
         f"{len(archetypes)} models ({crowd}) through the tournament engine: {log.submissions:,} "
-        f"submissions, {log.rounds_resolved} rounds resolved, {tokens(log.minted_units / UNITS_PER_TOKEN)} "
-        f"tokens paid out and {tokens(log.burned_units / UNITS_PER_TOKEN)} burned."
+        f"submissions, {log.rounds_resolved} rounds resolved, "
+        f"{format_value(log.minted_units / UNITS_PER_TOKEN, 'tokens')} tokens paid out and "
+        f"{format_value(log.burned_units / UNITS_PER_TOKEN, 'tokens')} burned."
     )
 
 
@@ -140,22 +141,25 @@ def _fund(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     book = books[lead]
     text = (
         f"Over {len(book.eras)} non-overlapping weeks, after trading costs, the fund made "
-        f"{percent(book.total_return)} {RULE_NAMES.get(lead, lead)} (Sharpe {ratio(book.annualized_sharpe)} "
-        f"a year, worst drawdown {percent(book.max_drawdown)})"
+        f"{format_value(book.total_return, 'signed_pct')} {RULE_NAMES.get(lead, lead)} "
+        f"(Sharpe {format_value(book.annualized_sharpe, 'signed_ratio')} a year, "
+        f"worst drawdown {format_value(book.max_drawdown, 'signed_pct')})"
     )
     others = [rule for rule in books if rule != lead]
     if others:
         text += ", against " + ", ".join(
-            f"{percent(books[rule].total_return)} {RULE_NAMES.get(rule, rule)} "
-            f"(Sharpe {ratio(books[rule].annualized_sharpe)})"
+            f"{format_value(books[rule].total_return, 'signed_pct')} {RULE_NAMES.get(rule, rule)} "
+            f"(Sharpe {format_value(books[rule].annualized_sharpe, 'signed_ratio')})"
             for rule in others
         )
     planted = {rule: simulation.planted_value(rule) for rule in books if rule in simulation.tracks}
     moving = [rule for rule in planted if rule != "static" and planted[rule].size]
     if moving:
         start = planted[moving[0]][0]
-        ends = ", ".join(f"{score(planted[rule][-1])} {RULE_NAMES.get(rule, rule)}" for rule in moving)
-        text += f"; the planted value of the stakes went from {score(start)} to {ends}"
+        ends = ", ".join(
+            f"{format_value(planted[rule][-1], 'signed')} {RULE_NAMES.get(rule, rule)}" for rule in moving
+        )
+        text += f"; the planted value of the stakes went from {format_value(start, 'signed')} to {ends}"
     return text + "."
 
 
@@ -173,7 +177,7 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
         agreement = "TC was not checked against leave-one-out re-runs (--no-validate)"
     elif headline is not None and np.isfinite(headline.spearman):
         corr = getattr(validation, "planted", {}).get("corr")
-        versus = f"; CORR's {score(corr.spearman)}" if corr is not None else ""
+        versus = f"; CORR's {format_value(corr.spearman, 'signed')}" if corr is not None else ""
         if headline.low > 0:
             verdict = "clearly better than chance"
         elif headline.high < 0:
@@ -182,15 +186,16 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
             verdict = "not distinguishable from chance over this season"
         agreement = (
             f"against the models' planted expected value, TC's season ranking has Spearman "
-            f"{score(headline.spearman)} ({headline.level:.0%} interval {score(headline.low)} to "
-            f"{score(headline.high)}{versus}): {verdict}; re-running the fund without each model agrees "
-            f"with TC as a derivative (Spearman {score(validation.spearman_loo['tc'])})"
+            f"{format_value(headline.spearman, 'signed')} ({headline.level:.0%} interval "
+            f"{format_value(headline.low, 'signed')} to {format_value(headline.high, 'signed')}{versus}): "
+            f"{verdict}; re-running the fund without each model agrees with TC as a derivative "
+            f"(Spearman {format_value(validation.spearman_loo['tc'], 'signed')})"
         )
     else:
         agreement = (
             f"TC's season ranking of the models agrees with re-running the fund without each one "
-            f"(Spearman {score(validation.spearman_loo['tc'])}; "
-            f"CORR's {score(validation.spearman_loo['corr'])})"
+            f"(Spearman {format_value(validation.spearman_loo['tc'], 'signed')}; "
+            f"CORR's {format_value(validation.spearman_loo['corr'], 'signed')})"
         )
     if "tc" not in books or "corr" not in books or books["tc"].net_pnl.size < 3:
         return f"How much to trust it: {agreement}; too few weeks to compare the payout rules."
@@ -204,7 +209,8 @@ def _trust(books: dict[str, FundBook], simulation: SimulationResult) -> str:
     return (
         f"How much to trust it: {agreement}; {'and' if clear else 'but'} the TC fund's weekly edge over the "
         f"CORR fund is "
-        f"{percent(mean, 3)} ± {percent(error, 3).lstrip('+')} (t = {ratio(t)} over {n} weeks, one seed), "
+        f"{format_value(mean, 'signed_pct3')} ± {format_value(error, 'pct3')} "
+        f"(t = {format_value(t, 'signed_ratio')} over {n} weeks, one seed), "
         f"{luck}; rerun with other --seed values before concluding."
     )
 

@@ -3,7 +3,7 @@
 Each table is a DataFrame plus column specs, printed by the CLI's width-aware renderer
 (:func:`kardashev.cli.tables.render_table`): at any width every number is printed whole (short headers
 with a legend, columns split into panels, or one block per record when narrow). Numbers use the demo's
-one format (:mod:`kardashev.demo.numbers`).
+formats, by name (:data:`kardashev.cli.number_format.FORMATS`).
 
 * the leaderboard — the tournament engine's resolved rounds (TC there is the engine's TC);
 * the fund under each payout rule — weekly P&L after costs, non-overlapping;
@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from kardashev.cli.tables import Column, render_table
-from kardashev.demo.numbers import count, percent, ratio, score, tokens
 from kardashev.demo.story import RULE_NAMES
 
 __all__ = ["fund_columns", "fund_frame", "leaderboard_columns", "print_summary", "validation_frame"]
@@ -32,12 +31,12 @@ def leaderboard_columns() -> tuple[Column, ...]:
     """The console's leaderboard columns (keys of :func:`kardashev.demo.leaderboard.leaderboard_frame`)."""
     return (
         Column("model", "model"),
-        Column("rank", "rank", fmt=count, legend="order of the engine's season TC"),
-        Column("tc_season", "TC", fmt=score, legend="engine's resolved TC, season mean"),
-        Column("corr_season", "CORR", fmt=score),
-        Column("mmc_season", "MMC", fmt=score),
-        Column("true_return_season", "TrueRet", short="TR", fmt=score, legend="True Return after costs"),
-        Column("stake now", "stake (tokens)", short="stake", fmt=tokens),
+        Column("rank", "rank", fmt="count", legend="order of the engine's season TC"),
+        Column("tc_season", "TC", fmt="signed", legend="engine's resolved TC, season mean"),
+        Column("corr_season", "CORR", fmt="signed"),
+        Column("mmc_season", "MMC", fmt="signed"),
+        Column("true_return_season", "TrueRet", short="TR", fmt="signed", legend="True Return after costs"),
+        Column("stake now", "stake (tokens)", short="stake", fmt="tokens"),
         Column("grade", "grade", fmt=_grade, legend="type passed on the validation fund", justify="left"),
         Column("archetype", "archetype", short="kind", justify="left"),
     )
@@ -63,25 +62,19 @@ def fund_frame(books: dict, simulation: object) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _unsigned_percent(value: object) -> str:
-    return percent(value).lstrip("+")
-
-
-def _cost(value: object) -> str:
-    return percent(value, 3).lstrip("+")
-
-
 def fund_columns() -> tuple[Column, ...]:
     """The console's columns of :func:`fund_frame`."""
     return (
         Column("rule", "payout rule"),
-        Column("total", "return", fmt=percent, legend="compounded over the season, after costs"),
-        Column("sharpe", "Sharpe/yr", short="Sh", fmt=ratio, legend="annualized Sharpe of weekly P&L"),
-        Column("drawdown", "max drawdown", short="DD", fmt=percent),
-        Column("weekly", "mean/week", short="wk", fmt=percent, legend="mean weekly return"),
-        Column("turnover", "turnover/week", short="TO", fmt=_unsigned_percent),
-        Column("cost", "costs", fmt=_cost, legend="trading costs over the season"),
-        Column("planted", "planted value", short="PV", fmt=score, legend="of the stakes at the end"),
+        Column("total", "return", fmt="signed_pct", legend="compounded over the season, after costs"),
+        Column(
+            "sharpe", "Sharpe/yr", short="Sh", fmt="signed_ratio", legend="annualized Sharpe of weekly P&L"
+        ),
+        Column("drawdown", "max drawdown", short="DD", fmt="signed_pct"),
+        Column("weekly", "mean/week", short="wk", fmt="signed_pct", legend="mean weekly return"),
+        Column("turnover", "turnover/week", short="TO", fmt="pct"),
+        Column("cost", "costs", fmt="pct3", legend="trading costs over the season"),
+        Column("planted", "planted value", short="PV", fmt="signed", legend="of the stakes at the end"),
     )
 
 
@@ -106,10 +99,10 @@ def validation_columns() -> tuple[Column, ...]:
     """The console's columns of :func:`validation_frame`."""
     return (
         Column("score", "score"),
-        Column("expected", "vs planted expected value", short="EV", fmt=score),
-        Column("loo", "vs leave-one-out", short="LOO", fmt=score),
-        Column("bump", "vs stake bump", short="bump", fmt=score),
-        Column("planted", "vs crowd's planted value", short="PV", fmt=score),
+        Column("expected", "vs planted expected value", short="EV", fmt="signed"),
+        Column("loo", "vs leave-one-out", short="LOO", fmt="signed"),
+        Column("bump", "vs stake bump", short="bump", fmt="signed"),
+        Column("planted", "vs crowd's planted value", short="PV", fmt="signed"),
     )
 
 

@@ -118,14 +118,16 @@ def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Spearman correlation of each row of ``a`` with the same row of ``b`` (``(k, m)`` each → ``(k,)``).
 
     Columns with a non-finite entry in either are left out; rows with fewer than 3 columns left, or
-    constant ranks, give NaN. Ties are ranked in order (scores here are continuous).
+    constant ranks, give NaN. Ties get their average rank (models never scored sit tied at 0).
     """
+    from scipy.stats import rankdata  # scipy.stats is slow to import: only when ranking
+
     a, b = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
     keep = np.isfinite(a).all(axis=0) & np.isfinite(b).all(axis=0)
     if keep.sum() < 3:
         return np.full(a.shape[0], np.nan)
-    ranks_a = np.argsort(np.argsort(a[:, keep], axis=1), axis=1).astype(np.float64)
-    ranks_b = np.argsort(np.argsort(b[:, keep], axis=1), axis=1).astype(np.float64)
+    ranks_a = rankdata(a[:, keep], axis=1, method="average").astype(np.float64)
+    ranks_b = rankdata(b[:, keep], axis=1, method="average").astype(np.float64)
     ranks_a -= ranks_a.mean(axis=1, keepdims=True)
     ranks_b -= ranks_b.mean(axis=1, keepdims=True)
     numerator = (ranks_a * ranks_b).sum(axis=1)
