@@ -48,7 +48,7 @@ import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
-from kardashev.portfolio.basis import all_names_gram
+from kardashev.portfolio.basis import all_names_gram, low_precision_rows, weighted_rows
 from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
@@ -80,6 +80,9 @@ _STALL_ACCEPT = 1e-8
 _LAZY_RESIDUAL = 1e-2
 _LAZY_STEPS = 3
 _LAZY_FRACTION = 0.2
+# above this relative residual the steps' products with W (Wᵀx, Wd: memory-bound passes over
+# n × (k + r) float64) use a float32 copy of W; below it, and for the convergence test, W itself
+_LOW_PRECISION_RESIDUAL = 1e-3
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -166,15 +169,16 @@ def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
     keep = ~flat
     sub = M[np.ix_(keep, keep)] if np.any(flat) else M
     scale = 1.0 / np.sqrt(diag[keep])
-    scaled = sub * scale[:, None]  # (one temporary of (k + r)²: these add up over the steps)
-    scaled *= scale[None, :]
     delta = _REGULARIZATION * min(1.0, 1e2 * residual)
-    size = scaled.shape[0]
+    size = sub.shape[0]
     while True:
-        trial = scaled.copy()
-        trial.flat[:: size + 1] += delta
+        scaled = sub * scale[:, None]  # (one temporary of (k + r)², factored in place)
+        scaled *= scale[None, :]
+        scaled.flat[:: size + 1] += delta
         try:
-            factor = scipy.linalg.cho_factor(trial, lower=False, overwrite_a=True, check_finite=False)
+            # the transposed view is Fortran-ordered (LAPACK's own layout: no transposing copy)
+            # and holds the same symmetric matrix
+            factor = scipy.linalg.cho_factor(scaled.T, lower=False, overwrite_a=True, check_finite=False)
             d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
             return d
         except np.linalg.LinAlgError:
@@ -263,12 +267,22 @@ def solve_fast(
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
     seed = None if problem.power_impact is not None else all_names_gram(problem.W, k + r, problem.h)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed)
+    weighted = None if problem.power_impact is not None else weighted_rows(problem.W, k + r, problem.h)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed, weighted)
+    # the early steps' products with W in float32 (None: all in float64); b is then recomputed
+    # exactly from the multipliers on leaving that phase
+    low = None if problem.power_impact is not None else low_precision_rows(problem.W, k + r)
     lazy = 0
     exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
-        gradient = dual_gradient(problem, point, x)
+        gradient = dual_gradient(problem, point, x, low)
         residual = relative_residual(problem, point, x, gradient)
+        if low is not None and residual <= max(_LOW_PRECISION_RESIDUAL, cfg.tolerance):
+            low = None  # from here on in float64, from an exact b
+            b, x, free = evaluate_positions(problem, point)
+            exact = True
+            gradient = dual_gradient(problem, point, x)
+            residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR) and not exact:
             # b was carried along the steps (b − t·Wd, one pass over W saved per step): recompute
             # it from the multipliers before declaring convergence
@@ -317,7 +331,10 @@ def solve_fast(
             else:
                 break
         d_nu, d_mu = d[:k], d[k : k + r]
-        step_b = problem.W[:, : k + r] @ d[: k + r]
+        if low is not None:
+            step_b = (low @ d[: k + r].astype(np.float32)).astype(np.float64)
+        else:
+            step_b = problem.W[:, : k + r] @ d[: k + r]
         t_lam = point.lam / -d_lam if d_lam < 0 else np.inf
         t_tau = point.tau / -d_tau if d_tau < 0 else np.inf
         t_max = min(t_lam, t_tau)

@@ -180,10 +180,18 @@ def inverse_curvature(problem: ScaledProblem, x: np.ndarray) -> np.ndarray:
     return inverse_slope(x, problem.h, problem.power_impact, problem.x0)
 
 
-def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
-    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
+def dual_gradient(
+    problem: ScaledProblem, point: DualPoint, x: np.ndarray, low: np.ndarray | None = None
+) -> Gradient:
+    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T).
+
+    ``low``: a float32 copy of W's first k + r columns, for a rougher ``Wᵀx`` (early Newton steps).
+    """
     k, r = point.nu.size, point.mu.size
-    product = problem.W[:, : k + r].T @ x
+    if low is not None:
+        product = (low.T @ x.astype(np.float32)).astype(np.float64)
+    else:
+        product = problem.W[:, : k + r].T @ x
     g_nu = product[:k] - problem.target
     g_mu = product[k:] - point.mu
     g_lam = float(np.abs(x).sum() - problem.gross)
