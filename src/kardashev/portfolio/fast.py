@@ -43,13 +43,13 @@ from functools import partial
 from typing import cast
 
 import numpy as np
-import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
 from kardashev.portfolio.basis import all_names_gram, low_precision_rows, weighted_rows
 from kardashev.portfolio.kkt import IncrementalGram
+from kardashev.portfolio.direction import newton_direction
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
@@ -71,7 +71,6 @@ from kardashev.portfolio.solution import (
 
 __all__ = ["solve_fast"]
 
-_REGULARIZATION = 1e-3
 # relative residuals below this are rounding: where the multipliers are not unique (more active
 # constraints than free names) Newton would otherwise wander along the optimal face
 _ROUNDING_FLOOR = 1e-12
@@ -83,6 +82,7 @@ _LAZY_FRACTION = 0.2
 # above this relative residual the steps' products with W (Wᵀx, Wd: memory-bound passes over
 # n × (k + r) float64) use a float32 copy of W; below it, and for the convergence test, W itself
 _LOW_PRECISION_RESIDUAL = 1e-3
+_LOW_PRECISION_SIZE = 1_000_000  # n·(k + r) from which it is used (5000 names × 200 rows)
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -149,42 +149,6 @@ def _gross_guess(problem: ScaledProblem) -> float:
             f_lo = f_lo * 0.5 if side == -1 else f_lo
             side = -1
     return lo
-
-
-def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
-    """Regularized Newton direction ``(M + δ·diag(M)) d = ∇g``.
-
-    Directions no free name touches (zero rows of M, e.g. a sector whose names are all held at
-    their bounds) get a scaled gradient step; the line search then finds how far to go. The
-    regularization shrinks with the residual so that the last steps are exact Newton steps.
-    """
-    diag = np.diag(M)
-    top = float(diag.max()) if diag.size else 0.0
-    flat = diag <= 1e-14 * top
-    d = np.zeros_like(grad)
-    if top <= 0:
-        return grad.copy()
-    if np.any(flat):
-        d[flat] = grad[flat] / float(diag[~flat].mean())
-    keep = ~flat
-    sub = M[np.ix_(keep, keep)] if np.any(flat) else M
-    scale = 1.0 / np.sqrt(diag[keep])
-    delta = _REGULARIZATION * min(1.0, 1e2 * residual)
-    size = sub.shape[0]
-    while True:
-        scaled = sub * scale[:, None]  # (one temporary of (k + r)², factored in place)
-        scaled *= scale[None, :]
-        scaled.flat[:: size + 1] += delta
-        try:
-            # the transposed view is Fortran-ordered (LAPACK's own layout: no transposing copy)
-            # and holds the same symmetric matrix
-            factor = scipy.linalg.cho_factor(scaled.T, lower=False, overwrite_a=True, check_finite=False)
-            d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
-            return d
-        except np.linalg.LinAlgError:
-            delta = max(delta * 1e3, 1e-14)
-            if delta > 1.0:  # pragma: no cover - M is PSD, so this does not happen
-                raise SolverError("the Newton system could not be factored") from None
 
 
 def _minimum_turnover(problem: ScaledProblem) -> float:
@@ -271,7 +235,9 @@ def solve_fast(
     gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed, weighted)
     # the early steps' products with W in float32 (None: all in float64); b is then recomputed
     # exactly from the multipliers on leaving that phase
-    low = None if problem.power_impact is not None else low_precision_rows(problem.W, k + r)
+    # (only where W is large: a few MB of float64 stay in cache, and then it does not pay)
+    large = problem.n * (k + r) >= _LOW_PRECISION_SIZE
+    low = low_precision_rows(problem.W, k + r) if large and problem.power_impact is None else None
     lazy = 0
     exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
@@ -320,7 +286,7 @@ def solve_fast(
         for _ in range(3):
             M = gram.matrix(basis_free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-            d = _direction(M, grad, residual)
+            d = newton_direction(M, grad, residual, seed=gram.seed)
             d_lam = float(d[k + r]) if lam_in else 0.0
             d_tau = float(d[k + r + int(lam_in)]) if tau_in else 0.0
             # a multiplier at 0 that would turn negative leaves the system

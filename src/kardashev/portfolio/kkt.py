@@ -129,9 +129,11 @@ class IncrementalGram:
         self.k, self.r = k, r
         self.free: np.ndarray | None = None
         self.gram = np.zeros((k + r, k + r))
+        self.seed: np.ndarray | None = None  # gram_all while the block is still it (unchanged)
         if gram_all is not None:  # the Gram with every name free
             self.free = np.ones(inv_h.size, dtype=bool)
             self.gram = gram_all.copy()
+            self.seed = gram_all
         self._crosses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # slot -> (D⁻¹s over all names, cross)
 
     def reweight(self, inv_h: np.ndarray) -> None:
@@ -140,6 +142,7 @@ class IncrementalGram:
         self.inv_h = inv_h
         self.weighted = None
         self.free = None
+        self.seed = None
         self._crosses.clear()
 
     def _cross(self, slot: int, weighted: np.ndarray, names: np.ndarray) -> np.ndarray:
@@ -170,6 +173,7 @@ class IncrementalGram:
         if self.free is not None and np.array_equal(free, self.free):
             return
         changed = None if self.free is None else np.flatnonzero(free != self.free)
+        self.seed = None
         if changed is None or changed.size > int(free.sum()):
             rows = self._rows(free)
             self.gram = rows.T @ rows
