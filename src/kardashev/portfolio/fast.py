@@ -57,6 +57,7 @@ from kardashev.portfolio.proximal import solve_proximal
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
     DualPoint,
+    Gradient,
     ReducedSystem,
     dual_gradient,
     evaluate,
@@ -257,10 +258,11 @@ def solve_fast(
             gradient = dual_gradient(problem, point, x)
             residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
-            point, system = _refine(problem, point, x, free, gradient, residual, gram)
-            evaluation = evaluate(problem, point)
+            point, system, known = _refine(problem, point, b, x, free, gradient, residual, gram)
+            evaluation = evaluate(problem, point, known[0])
             return finalize(
-                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram,
+                known=known[1:],
             )
         if residual < best[0]:
             best = (residual, point, iteration)
@@ -322,10 +324,11 @@ def solve_fast(
         b, x, free = evaluate_positions(problem, robust)
         gradient = dual_gradient(problem, robust, x)
         residual = relative_residual(problem, robust, x, gradient)
-        robust, system = _refine(problem, robust, x, free, gradient, residual, gram)
-        evaluation = evaluate(problem, robust)
+        robust, system, known = _refine(problem, robust, b, x, free, gradient, residual, gram)
+        evaluation = evaluate(problem, robust, known[0])
         return finalize(
-            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram,
+            known=known[1:],
         )
     if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
         return finalize(problem, best[1], evaluate(problem, best[1]), method="fast", iterations=iteration)
@@ -340,20 +343,23 @@ def solve_fast(
 def _refine(
     problem: ScaledProblem,
     point: DualPoint,
+    b: np.ndarray,
     x: np.ndarray,
     free: np.ndarray,
-    gradient: tuple[np.ndarray, np.ndarray, float, float],
+    gradient: Gradient,
     residual: float,
     gram: IncrementalGram | None = None,
-) -> tuple[DualPoint, ReducedSystem | None]:
+) -> tuple[DualPoint, ReducedSystem | None, tuple[np.ndarray, np.ndarray, Gradient]]:
     """One unregularized Newton step on the converged pieces (exact on them, ~1e-16 residual).
 
     The regularized steps stop at ``tolerance``; on the right pieces the dual is quadratic, so a
     plain step solves it exactly. Kept only if the residual drops. Returns the factored system
-    too, for the backward.
+    too, for the backward, and (b, x, ∇g) at the returned point (b, x and ∇g given are those of
+    ``point``, b computed from its multipliers), so that they are not computed again.
     """
+    same = (b, x, gradient)
     if residual <= 1e-14:
-        return point, None
+        return point, None, same
     k, r = point.nu.size, point.mu.size
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
@@ -367,12 +373,13 @@ def _refine(
     lam = point.lam + (float(d[k + r]) if lam_in else 0.0)
     tau = point.tau + (float(d[k + r + int(lam_in)]) if tau_in else 0.0)
     if lam < 0 or tau < 0:
-        return point, None
+        return point, None, same
     candidate = DualPoint(nu=point.nu + d[:k], mu=point.mu + d[k : k + r], lam=lam, tau=tau)
-    _, x_new, _ = evaluate_positions(problem, candidate)
-    if relative_residual(problem, candidate, x_new) < residual:
-        return candidate, system
-    return point, None
+    b_new, x_new, _ = evaluate_positions(problem, candidate)
+    gradient_new = dual_gradient(problem, candidate, x_new)
+    if relative_residual(problem, candidate, x_new, gradient_new) < residual:
+        return candidate, system, (b_new, x_new, gradient_new)
+    return point, None, same
 
 
 def _slope(

@@ -159,9 +159,10 @@ def positions_at(problem: ScaledProblem, point: DualPoint, b: np.ndarray) -> tup
     return x, free
 
 
-def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
-    """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ)."""
-    b = dual_b(problem, point)
+def evaluate(problem: ScaledProblem, point: DualPoint, b: np.ndarray | None = None) -> Evaluation:
+    """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ) (``b``: already computed from
+    these multipliers by :func:`dual_b`)."""
+    b = dual_b(problem, point) if b is None else b
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     lam, fee = slopes(problem, point)
@@ -302,8 +303,12 @@ def finalize(
     iterations: int,
     system: ReducedSystem | None = None,
     gram: IncrementalGram | None = None,
+    known: tuple[np.ndarray, Gradient] | None = None,
 ) -> PortfolioResult:
     """Build the result at converged multipliers, with the exact backward.
+
+    ``known``: positions and the dual gradient already computed at ``point``; the gradient is
+    reused for the residual when those positions are the evaluation's (one pass over W saved).
 
     ``system`` is the factorization of the last Newton step; it is reused when it was built on
     the same free set and rows (the usual case), so the backward costs one small solve.
@@ -312,6 +317,7 @@ def finalize(
     n = problem.n
     pieces = evaluation.pieces
     x = pieces.x
+    gradient_at = known[1] if known is not None and np.array_equal(known[0], x) else None
     b_scale = max(float(np.abs(problem.q).max()), float(np.abs(evaluation.b).max()), 1e-300)
     eps = cfg.degeneracy_tolerance * b_scale
     free = pieces.free
@@ -404,7 +410,7 @@ def finalize(
         active=active,
         duals=duals,
         alpha_scale=problem.alpha_scale,
-        residual=relative_residual(problem, point, x),
+        residual=relative_residual(problem, point, x, gradient_at),
         _gradient=gradient,
         _problem=problem,
     )
