@@ -75,7 +75,6 @@ def newton_direction(
                 raise SolverError("the Newton system could not be factored") from None
 
 
-
 def _block_factor(M: np.ndarray, delta: float, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Upper factor U (UᵀU = S B S + δI) and scale S of M's leading block B (the seed's)."""
     global _BLOCK

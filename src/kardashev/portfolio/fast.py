@@ -48,8 +48,8 @@ import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
 from kardashev.portfolio.basis import all_names_gram, low_precision_rows, weighted_rows
-from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.direction import newton_direction
+from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
 from kardashev.portfolio.problem import ScaledProblem
@@ -261,7 +261,13 @@ def solve_fast(
             point, system, known = _refine(problem, point, b, x, free, gradient, residual, gram)
             evaluation = evaluate(problem, point, known[0])
             return finalize(
-                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram,
+                problem,
+                point,
+                evaluation,
+                method="fast",
+                iterations=iteration,
+                system=system,
+                gram=gram,
                 known=known[1:],
             )
         if residual < best[0]:
@@ -327,7 +333,13 @@ def solve_fast(
         robust, system, known = _refine(problem, robust, b, x, free, gradient, residual, gram)
         evaluation = evaluate(problem, robust, known[0])
         return finalize(
-            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram,
+            problem,
+            robust,
+            evaluation,
+            method="fast",
+            iterations=iteration,
+            system=system,
+            gram=gram,
             known=known[1:],
         )
     if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
