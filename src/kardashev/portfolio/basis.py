@@ -28,7 +28,15 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
 
-__all__ = ["EqualityBasis", "all_names_gram", "clear_cache", "constraint_rows", "equality_basis"]
+__all__ = [
+    "EqualityBasis",
+    "all_names_gram",
+    "clear_cache",
+    "constraint_rows",
+    "equality_basis",
+    "low_precision_rows",
+    "weighted_rows",
+]
 
 _RANK_TOLERANCE = 1e-10
 _CACHE_SIZE = 2
@@ -110,6 +118,8 @@ class _Entry:
     W: np.ndarray | None = None
     h: np.ndarray | None = None  # the curvatures of the last all-names Gram of W
     gram: np.ndarray | None = None
+    low: np.ndarray | None = None  # float32 copy of W's first columns (the Newton loop's early steps)
+    weighted: np.ndarray | None = None  # W's first columns · √(1/h) for the curvatures ``h``
 
 
 class _BasisCache:
@@ -137,7 +147,7 @@ class _BasisCache:
                     self._entries.move_to_end(key)
                     if entry.W is None or entry.V is None or not np.array_equal(entry.V, V):
                         entry.V, entry.W = V.copy(), _rows(entry.full, entry.basis, V)
-                        entry.h = entry.gram = None  # the kept Gram was of the previous rows
+                        entry.h = entry.gram = entry.low = entry.weighted = None  # of the old rows
                     return entry.full, entry.W, entry.basis.basis_map
         columns = ([np.ones((matrix.shape[0], 1))] if dollar_neutral else []) + [matrix]
         full = np.hstack(columns)
@@ -185,10 +195,49 @@ class _BasisCache:
         rows = W[:, :size] * np.sqrt(1.0 / h)[:, None]
         gram = rows.T @ rows
         gram.flags.writeable = False
+        rows.flags.writeable = False
         with self._lock:
             if entry.W is W:  # another thread may have rebuilt the entry's rows meanwhile
-                entry.h, entry.gram = h.copy(), gram
+                entry.h, entry.gram, entry.weighted = h.copy(), gram, rows
         return gram
+
+    def weighted(self, W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray | None:
+        """``W[:, :size] · √(1/h)`` (row-scaled, read-only), kept with the entry that built W."""
+        with self._lock:
+            entry = next((entry for entry in self._entries.values() if entry.W is W), None)
+            if entry is None:
+                return None
+            if (
+                entry.weighted is not None
+                and entry.weighted.shape[1] == size
+                and entry.h is not None
+                and np.array_equal(entry.h, h)
+            ):
+                return entry.weighted
+            if entry.h is not None and not np.array_equal(entry.h, h):
+                return None  # kept for other curvatures (with their Gram): not replaced here
+        rows = W[:, :size] * np.sqrt(1.0 / h)[:, None]
+        rows.flags.writeable = False
+        with self._lock:
+            if entry.W is W and (entry.h is None or np.array_equal(entry.h, h)):
+                entry.h, entry.weighted = h.copy(), rows
+        return rows
+
+    def low(self, W: np.ndarray, size: int) -> np.ndarray | None:
+        """``W[:, :size]`` in float32 (contiguous, read-only), kept with the entry that built W;
+        None once that entry is gone."""
+        with self._lock:
+            entry = next((entry for entry in self._entries.values() if entry.W is W), None)
+            if entry is None:
+                return None
+            if entry.low is not None and entry.low.shape[1] == size:
+                return entry.low
+        low = np.ascontiguousarray(W[:, :size], dtype=np.float32)
+        low.flags.writeable = False
+        with self._lock:
+            if entry.W is W:
+                entry.low = low
+        return low
 
     def clear(self) -> None:
         with self._lock:
@@ -223,6 +272,22 @@ def all_names_gram(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray | None
     curvature model where most names end up held at their previous weight, under a turnover cap).
     Kept with the cached rows, so a re-solve of the same era with the same curvatures reuses it."""
     return _CACHE.gram(W, size, h)
+
+
+def low_precision_rows(W: np.ndarray, size: int) -> np.ndarray | None:
+    """A float32 copy of ``W[:, :size]`` (read-only), kept with the cached rows; None when W is not
+    (or no longer) cached. The Newton loop's early steps use it for the memory-bound products
+    ``Wᵀx`` and ``Wd`` (half the bytes); every step near convergence, the convergence test and the
+    certificate use W itself, so the answer is the float64 one."""
+    return _CACHE.low(W, size)
+
+
+def weighted_rows(W: np.ndarray, size: int, h: np.ndarray) -> np.ndarray | None:
+    """``W[:, :size] · √(1/h)`` row by row (read-only), kept with the cached rows and the all-names
+    Gram of the same curvatures; None when W is not cached. The Newton matrix's Gram and its
+    rank-|ΔF| updates then gather these rows instead of scaling a gather of W at every step (the
+    same products, bit for bit)."""
+    return _CACHE.weighted(W, size, h)
 
 
 def constraint_rows(

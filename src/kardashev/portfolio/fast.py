@@ -43,12 +43,12 @@ from functools import partial
 from typing import cast
 
 import numpy as np
-import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sparse
 
 from kardashev.errors import InfeasibleError, SolverError
-from kardashev.portfolio.basis import all_names_gram
+from kardashev.portfolio.basis import all_names_gram, low_precision_rows, weighted_rows
+from kardashev.portfolio.direction import newton_direction
 from kardashev.portfolio.kkt import IncrementalGram
 from kardashev.portfolio.linesearch import exact_line_search
 from kardashev.portfolio.pieces import separable_x
@@ -57,6 +57,7 @@ from kardashev.portfolio.proximal import solve_proximal
 from kardashev.portfolio.result import PortfolioDuals, PortfolioResult
 from kardashev.portfolio.solution import (
     DualPoint,
+    Gradient,
     ReducedSystem,
     dual_gradient,
     evaluate,
@@ -71,7 +72,6 @@ from kardashev.portfolio.solution import (
 
 __all__ = ["solve_fast"]
 
-_REGULARIZATION = 1e-3
 # relative residuals below this are rounding: where the multipliers are not unique (more active
 # constraints than free names) Newton would otherwise wander along the optimal face
 _ROUNDING_FLOOR = 1e-12
@@ -80,6 +80,10 @@ _STALL_ACCEPT = 1e-8
 _LAZY_RESIDUAL = 1e-2
 _LAZY_STEPS = 3
 _LAZY_FRACTION = 0.2
+# above this relative residual the steps' products with W (Wᵀx, Wd: memory-bound passes over
+# n × (k + r) float64) use a float32 copy of W; below it, and for the convergence test, W itself
+_LOW_PRECISION_RESIDUAL = 1e-3
+_LOW_PRECISION_SIZE = 1_000_000  # n·(k + r) from which it is used (5000 names × 200 rows)
 
 
 def _start(problem: ScaledProblem, warm_start: PortfolioDuals | None) -> DualPoint:
@@ -146,41 +150,6 @@ def _gross_guess(problem: ScaledProblem) -> float:
             f_lo = f_lo * 0.5 if side == -1 else f_lo
             side = -1
     return lo
-
-
-def _direction(M: np.ndarray, grad: np.ndarray, residual: float) -> np.ndarray:
-    """Regularized Newton direction ``(M + δ·diag(M)) d = ∇g``.
-
-    Directions no free name touches (zero rows of M, e.g. a sector whose names are all held at
-    their bounds) get a scaled gradient step; the line search then finds how far to go. The
-    regularization shrinks with the residual so that the last steps are exact Newton steps.
-    """
-    diag = np.diag(M)
-    top = float(diag.max()) if diag.size else 0.0
-    flat = diag <= 1e-14 * top
-    d = np.zeros_like(grad)
-    if top <= 0:
-        return grad.copy()
-    if np.any(flat):
-        d[flat] = grad[flat] / float(diag[~flat].mean())
-    keep = ~flat
-    sub = M[np.ix_(keep, keep)] if np.any(flat) else M
-    scale = 1.0 / np.sqrt(diag[keep])
-    scaled = sub * scale[:, None]  # (one temporary of (k + r)²: these add up over the steps)
-    scaled *= scale[None, :]
-    delta = _REGULARIZATION * min(1.0, 1e2 * residual)
-    size = scaled.shape[0]
-    while True:
-        trial = scaled.copy()
-        trial.flat[:: size + 1] += delta
-        try:
-            factor = scipy.linalg.cho_factor(trial, lower=False, overwrite_a=True, check_finite=False)
-            d[keep] = scale * scipy.linalg.cho_solve(factor, scale * grad[keep], check_finite=False)
-            return d
-        except np.linalg.LinAlgError:
-            delta = max(delta * 1e3, 1e-14)
-            if delta > 1.0:  # pragma: no cover - M is PSD, so this does not happen
-                raise SolverError("the Newton system could not be factored") from None
 
 
 def _minimum_turnover(problem: ScaledProblem) -> float:
@@ -263,12 +232,24 @@ def solve_fast(
     b_scale = max(float(np.abs(problem.q).max()), 1e-300)
     best = (np.inf, point, 0)
     seed = None if problem.power_impact is not None else all_names_gram(problem.W, k + r, problem.h)
-    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed)
+    weighted = None if problem.power_impact is not None else weighted_rows(problem.W, k + r, problem.h)
+    gram = IncrementalGram(problem.W, 1.0 / problem.h, k, r, seed, weighted)
+    # the early steps' products with W in float32 (None: all in float64); b is then recomputed
+    # exactly from the multipliers on leaving that phase
+    # (only where W is large: a few MB of float64 stay in cache, and then it does not pay)
+    large = problem.n * (k + r) >= _LOW_PRECISION_SIZE
+    low = low_precision_rows(problem.W, k + r) if large and problem.power_impact is None else None
     lazy = 0
     exact = True  # whether b was computed from the multipliers (not updated along the steps)
     for iteration in range(cfg.max_iterations + 1):
-        gradient = dual_gradient(problem, point, x)
+        gradient = dual_gradient(problem, point, x, low)
         residual = relative_residual(problem, point, x, gradient)
+        if low is not None and residual <= max(_LOW_PRECISION_RESIDUAL, cfg.tolerance):
+            low = None  # from here on in float64, from an exact b
+            b, x, free = evaluate_positions(problem, point)
+            exact = True
+            gradient = dual_gradient(problem, point, x)
+            residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR) and not exact:
             # b was carried along the steps (b − t·Wd, one pass over W saved per step): recompute
             # it from the multipliers before declaring convergence
@@ -277,10 +258,17 @@ def solve_fast(
             gradient = dual_gradient(problem, point, x)
             residual = relative_residual(problem, point, x, gradient)
         if residual <= max(cfg.tolerance, _ROUNDING_FLOOR):
-            point, system = _refine(problem, point, x, free, gradient, residual, gram)
-            evaluation = evaluate(problem, point)
+            point, system, known = _refine(problem, point, b, x, free, gradient, residual, gram)
+            evaluation = evaluate(problem, point, known[0])
             return finalize(
-                problem, point, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+                problem,
+                point,
+                evaluation,
+                method="fast",
+                iterations=iteration,
+                system=system,
+                gram=gram,
+                known=known[1:],
             )
         if residual < best[0]:
             best = (residual, point, iteration)
@@ -306,7 +294,7 @@ def solve_fast(
         for _ in range(3):
             M = gram.matrix(basis_free, s if lam_in else None, t if tau_in else None)
             grad = np.concatenate([g_nu, g_mu, [g_lam] if lam_in else [], [g_tau] if tau_in else []])
-            d = _direction(M, grad, residual)
+            d = newton_direction(M, grad, residual, seed=gram.seed)
             d_lam = float(d[k + r]) if lam_in else 0.0
             d_tau = float(d[k + r + int(lam_in)]) if tau_in else 0.0
             # a multiplier at 0 that would turn negative leaves the system
@@ -317,7 +305,10 @@ def solve_fast(
             else:
                 break
         d_nu, d_mu = d[:k], d[k : k + r]
-        step_b = problem.W[:, : k + r] @ d[: k + r]
+        if low is not None:
+            step_b = (low @ d[: k + r].astype(np.float32)).astype(np.float64)
+        else:
+            step_b = problem.W[:, : k + r] @ d[: k + r]
         t_lam = point.lam / -d_lam if d_lam < 0 else np.inf
         t_tau = point.tau / -d_tau if d_tau < 0 else np.inf
         t_max = min(t_lam, t_tau)
@@ -339,10 +330,17 @@ def solve_fast(
         b, x, free = evaluate_positions(problem, robust)
         gradient = dual_gradient(problem, robust, x)
         residual = relative_residual(problem, robust, x, gradient)
-        robust, system = _refine(problem, robust, x, free, gradient, residual, gram)
-        evaluation = evaluate(problem, robust)
+        robust, system, known = _refine(problem, robust, b, x, free, gradient, residual, gram)
+        evaluation = evaluate(problem, robust, known[0])
         return finalize(
-            problem, robust, evaluation, method="fast", iterations=iteration, system=system, gram=gram
+            problem,
+            robust,
+            evaluation,
+            method="fast",
+            iterations=iteration,
+            system=system,
+            gram=gram,
+            known=known[1:],
         )
     if best[0] <= _STALL_ACCEPT:  # accurate to ~1e-8 (see result.residual)
         return finalize(problem, best[1], evaluate(problem, best[1]), method="fast", iterations=iteration)
@@ -357,20 +355,23 @@ def solve_fast(
 def _refine(
     problem: ScaledProblem,
     point: DualPoint,
+    b: np.ndarray,
     x: np.ndarray,
     free: np.ndarray,
-    gradient: tuple[np.ndarray, np.ndarray, float, float],
+    gradient: Gradient,
     residual: float,
     gram: IncrementalGram | None = None,
-) -> tuple[DualPoint, ReducedSystem | None]:
+) -> tuple[DualPoint, ReducedSystem | None, tuple[np.ndarray, np.ndarray, Gradient]]:
     """One unregularized Newton step on the converged pieces (exact on them, ~1e-16 residual).
 
     The regularized steps stop at ``tolerance``; on the right pieces the dual is quadratic, so a
     plain step solves it exactly. Kept only if the residual drops. Returns the factored system
-    too, for the backward.
+    too, for the backward, and (b, x, ∇g) at the returned point (b, x and ∇g given are those of
+    ``point``, b computed from its multipliers), so that they are not computed again.
     """
+    same = (b, x, gradient)
     if residual <= 1e-14:
-        return point, None
+        return point, None, same
     k, r = point.nu.size, point.mu.size
     lam_in, tau_in = point.lam > 0, problem.turnover is not None and point.tau > 0
     s = np.sign(x[free]) if lam_in else None
@@ -384,12 +385,13 @@ def _refine(
     lam = point.lam + (float(d[k + r]) if lam_in else 0.0)
     tau = point.tau + (float(d[k + r + int(lam_in)]) if tau_in else 0.0)
     if lam < 0 or tau < 0:
-        return point, None
+        return point, None, same
     candidate = DualPoint(nu=point.nu + d[:k], mu=point.mu + d[k : k + r], lam=lam, tau=tau)
-    _, x_new, _ = evaluate_positions(problem, candidate)
-    if relative_residual(problem, candidate, x_new) < residual:
-        return candidate, system
-    return point, None
+    b_new, x_new, _ = evaluate_positions(problem, candidate)
+    gradient_new = dual_gradient(problem, candidate, x_new)
+    if relative_residual(problem, candidate, x_new, gradient_new) < residual:
+        return candidate, system, (b_new, x_new, gradient_new)
+    return point, None, same
 
 
 def _slope(

@@ -109,27 +109,40 @@ class IncrementalGram:
     only when more names change than are free. It may start from the Gram with every name free
     (:func:`~kardashev.portfolio.basis.all_names_gram`). The cap rows' cross terms ``W_Fᵀ D_F⁻¹ s`` are kept
     the same way: each is updated by the rows of the names whose weighted entry changed (entered,
-    left or flipped sign), a full pass over W only when many did.
+    left or flipped sign), a full pass over W only when many did. ``weighted`` (optional) holds the
+    rows ``W_{:k+r} · √inv_h`` already scaled (:func:`~kardashev.portfolio.basis.weighted_rows`):
+    the Gram and its updates then only gather them.
     """
 
     def __init__(
-        self, W: np.ndarray, inv_h: np.ndarray, k: int, r: int, gram_all: np.ndarray | None = None
+        self,
+        W: np.ndarray,
+        inv_h: np.ndarray,
+        k: int,
+        r: int,
+        gram_all: np.ndarray | None = None,
+        weighted: np.ndarray | None = None,
     ) -> None:
         self.core = W[:, : k + r]
         self.inv_h = inv_h
+        self.weighted = weighted
         self.k, self.r = k, r
         self.free: np.ndarray | None = None
         self.gram = np.zeros((k + r, k + r))
+        self.seed: np.ndarray | None = None  # gram_all while the block is still it (unchanged)
         if gram_all is not None:  # the Gram with every name free
             self.free = np.ones(inv_h.size, dtype=bool)
             self.gram = gram_all.copy()
+            self.seed = gram_all
         self._crosses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # slot -> (D⁻¹s over all names, cross)
 
     def reweight(self, inv_h: np.ndarray) -> None:
         """New per-name weights D⁻¹ (the 3/2-power impact's curvature moves with x): the next
         :meth:`matrix` forms the Gram afresh."""
         self.inv_h = inv_h
+        self.weighted = None
         self.free = None
+        self.seed = None
         self._crosses.clear()
 
     def _cross(self, slot: int, weighted: np.ndarray, names: np.ndarray) -> np.ndarray:
@@ -150,19 +163,26 @@ class IncrementalGram:
         self._crosses[slot] = (weighted, cross)
         return cross
 
+    def _rows(self, names: np.ndarray) -> np.ndarray:
+        """The rows ``W_i · √inv_h_i`` of the given names (a boolean mask or indices)."""
+        if self.weighted is not None:
+            return self.weighted[names]
+        return self.core[names] * np.sqrt(self.inv_h[names])[:, None]
+
     def _update(self, free: np.ndarray) -> None:
         if self.free is not None and np.array_equal(free, self.free):
             return
         changed = None if self.free is None else np.flatnonzero(free != self.free)
+        self.seed = None
         if changed is None or changed.size > int(free.sum()):
-            rows = self.core[free] * np.sqrt(self.inv_h[free])[:, None]
+            rows = self._rows(free)
             self.gram = rows.T @ rows
         elif changed.size:
             # entering and leaving names as two symmetric rank-k products (BLAS syrk: half the
             # flops of a general product)
             for names, sign in ((changed[free[changed]], 1.0), (changed[~free[changed]], -1.0)):
                 if names.size:
-                    rows = self.core[names] * np.sqrt(self.inv_h[names])[:, None]
+                    rows = self._rows(names)
                     product = rows.T @ rows
                     if sign > 0:
                         self.gram += product
@@ -210,12 +230,13 @@ class PsdSolver:
         if size == 0:
             self.rank = 0
             return
-        factor, piv, rank, info = lapack.dpstrf(scaled, tol=_PIVOT_TOLERANCE, lower=0)
+        # (the transposed view: Fortran order, the same symmetric matrix, no transposing copy)
+        factor, piv, rank, info = lapack.dpstrf(scaled.T, tol=_PIVOT_TOLERANCE, lower=0, overwrite_a=1)
         if info < 0:  # pragma: no cover - LAPACK argument error
             raise RuntimeError(f"dpstrf failed with info={info}")
         self.rank = int(rank)
         self.perm = piv[: self.rank] - 1
-        self.factor = np.triu(factor[: self.rank, : self.rank])
+        self.factor = np.asfortranarray(np.triu(factor[: self.rank, : self.rank]))
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         out = np.zeros_like(rhs, dtype=np.float64)

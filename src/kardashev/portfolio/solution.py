@@ -159,9 +159,10 @@ def positions_at(problem: ScaledProblem, point: DualPoint, b: np.ndarray) -> tup
     return x, free
 
 
-def evaluate(problem: ScaledProblem, point: DualPoint) -> Evaluation:
-    """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ)."""
-    b = dual_b(problem, point)
+def evaluate(problem: ScaledProblem, point: DualPoint, b: np.ndarray | None = None) -> Evaluation:
+    """b = q − Qν − Vμ and the closed-form minimizers x(b; λ, c + τ) (``b``: already computed from
+    these multipliers by :func:`dual_b`)."""
+    b = dual_b(problem, point) if b is None else b
     cost = problem.cost + point.tau
     kinks = kink_positions(problem, cost)
     lam, fee = slopes(problem, point)
@@ -180,10 +181,18 @@ def inverse_curvature(problem: ScaledProblem, x: np.ndarray) -> np.ndarray:
     return inverse_slope(x, problem.h, problem.power_impact, problem.x0)
 
 
-def dual_gradient(problem: ScaledProblem, point: DualPoint, x: np.ndarray) -> Gradient:
-    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T)."""
+def dual_gradient(
+    problem: ScaledProblem, point: DualPoint, x: np.ndarray, low: np.ndarray | None = None
+) -> Gradient:
+    """Gradient of the dual function = primal residuals (Qᵀx − e, Vᵀx − μ, Σ|x| − G, Σ|x − x0| − T).
+
+    ``low``: a float32 copy of W's first k + r columns, for a rougher ``Wᵀx`` (early Newton steps).
+    """
     k, r = point.nu.size, point.mu.size
-    product = problem.W[:, : k + r].T @ x
+    if low is not None:
+        product = (low.T @ x.astype(np.float32)).astype(np.float64)
+    else:
+        product = problem.W[:, : k + r].T @ x
     g_nu = product[:k] - problem.target
     g_mu = product[k:] - point.mu
     g_lam = float(np.abs(x).sum() - problem.gross)
@@ -294,8 +303,12 @@ def finalize(
     iterations: int,
     system: ReducedSystem | None = None,
     gram: IncrementalGram | None = None,
+    known: tuple[np.ndarray, Gradient] | None = None,
 ) -> PortfolioResult:
     """Build the result at converged multipliers, with the exact backward.
+
+    ``known``: positions and the dual gradient already computed at ``point``; the gradient is
+    reused for the residual when those positions are the evaluation's (one pass over W saved).
 
     ``system`` is the factorization of the last Newton step; it is reused when it was built on
     the same free set and rows (the usual case), so the backward costs one small solve.
@@ -304,6 +317,7 @@ def finalize(
     n = problem.n
     pieces = evaluation.pieces
     x = pieces.x
+    gradient_at = known[1] if known is not None and np.array_equal(known[0], x) else None
     b_scale = max(float(np.abs(problem.q).max()), float(np.abs(evaluation.b).max()), 1e-300)
     eps = cfg.degeneracy_tolerance * b_scale
     free = pieces.free
@@ -396,7 +410,7 @@ def finalize(
         active=active,
         duals=duals,
         alpha_scale=problem.alpha_scale,
-        residual=relative_residual(problem, point, x),
+        residual=relative_residual(problem, point, x, gradient_at),
         _gradient=gradient,
         _problem=problem,
     )
