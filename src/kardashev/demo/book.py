@@ -30,7 +30,9 @@ __all__ = ["WEEKS_PER_YEAR", "BookKeeper", "FundBook", "turnover"]
 WEEKS_PER_YEAR = 52
 
 
-def turnover(weights: np.ndarray, ids: Sequence[object], previous: Mapping[str, float] | None) -> float:
+def turnover(
+    weights: np.ndarray, ids: Sequence[object] | np.ndarray, previous: Mapping[str, float] | None
+) -> float:
     """The fund's turnover into ``weights`` (row-aligned with ``ids``) from ``previous`` (stock id → weight,
     ``None`` before the first week): ``Σ|w − w_previous|`` over every name held before or now. Names
     that left the universe were sold, so their whole previous weight counts; the first week buys the
