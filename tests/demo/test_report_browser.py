@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
+
+from tests.png import png_pixels
 
 _ERROR_HOOK = """<script>
 window.__errors = [];
@@ -61,23 +61,6 @@ def _flags(profile: Path) -> list[str]:
     ]
 
 
-def _png_pixels(path: Path) -> tuple[int, int, bytes]:
-    """Width, height and the decompressed scanlines of a PNG (stdlib only)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    position, idat, width, height = 8, b"", 0, 0
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        position += 12 + length
-    return width, height, zlib.decompress(idat)
-
-
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium(tiny_demo, tmp_path) -> None:
     chromium = _chromium()
@@ -108,7 +91,7 @@ def test_report_renders_in_headless_chromium(tiny_demo, tmp_path) -> None:
     )  # fmt: skip
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert screenshot.exists() and screenshot.stat().st_size > 20_000
-    width, height, pixels = _png_pixels(screenshot)
+    width, height, pixels = png_pixels(screenshot.read_bytes())
     assert (width, height) == (1280, 2000)
     assert len(set(pixels[:: max(1, len(pixels) // 200_000)])) > 20  # not a blank page
     keep = os.environ.get("KARDASHEV_KEEP_SCREENSHOT")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import struct
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,22 +204,6 @@ def tab(browser, season) -> Iterator[Tab]:
     opened = Tab(browser, season.url)
     yield opened
     opened.close()
-
-
-def png_pixels(data: bytes) -> tuple[int, int, bytes]:
-    """Width, height and the decompressed scanlines of a PNG (stdlib only)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    position, idat, width, height = 8, b"", 0, 0
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        position += 12 + length
-    return width, height, zlib.decompress(idat)
 
 
 def write_csv(folder: Path, name: str, frame: pd.DataFrame) -> Path:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.web.conftest import EXTRA_SCORES, Tab, png_pixels
+from tests.api.web.conftest import EXTRA_SCORES, Tab
+from tests.png import png_pixels
 
 pytestmark = pytest.mark.slow
 WIDTHS = (1024, 1400)
